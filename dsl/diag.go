@@ -1,0 +1,124 @@
+package dsl
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Error is a user-facing error anchored in a script: a parse or validation
+// mistake, an unset variable, or (built by the engine) a failed expectation.
+// It renders Hurl-style with the source line and a caret under the span.
+type Error struct {
+	Pos   lexer.Position
+	Span  int    // columns to underline; at least one is drawn
+	Title string // what went wrong, e.g. "unknown step"
+	Label string // shown after the carets
+	Notes []string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s: %s", Where(e.Pos), e.Title)
+	if e.Label != "" {
+		msg += ": " + e.Label
+	}
+	return msg
+}
+
+// Where formats a position as file:line:col.
+func Where(p lexer.Position) string {
+	if p.Filename == "" {
+		return fmt.Sprintf("%d:%d", p.Line, p.Column)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+}
+
+// ErrorList is every error validation found, in source order.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	parts := make([]string, len(l))
+	for i, e := range l {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Styler colours parts of a rendered diagnostic; the zero value is plain.
+type Styler struct {
+	Title, Gutter, Caret, Note func(string) string
+}
+
+func (s Styler) apply(f func(string) string, text string) string {
+	if f == nil {
+		return text
+	}
+	return f(text)
+}
+
+// Render writes the diagnostic with the line of src it points at:
+//
+//	error: expectation failed
+//	  --> scripts/gmail.smtp:14:8
+//	   |
+//	14 | expect 235
+//	   |        ^^^ server replied 535 5.7.8 ...
+//	   |
+func Render(e *Error, src []byte, st Styler) string {
+	var b strings.Builder
+	b.WriteString(st.apply(st.Title, "error: "+e.Title))
+	b.WriteByte('\n')
+	num := fmt.Sprint(e.Pos.Line)
+	pad := strings.Repeat(" ", len(num))
+	fmt.Fprintf(&b, "%s%s %s\n", pad, st.apply(st.Gutter, "-->"), Where(e.Pos))
+	line, ok := sourceLine(src, e.Pos.Line)
+	if ok && e.Pos.Line > 0 {
+		bar := st.apply(st.Gutter, "|")
+		fmt.Fprintf(&b, "%s %s\n", pad, bar)
+		fmt.Fprintf(&b, "%s %s %s\n", st.apply(st.Gutter, num), bar, strings.ReplaceAll(line, "\t", " "))
+		col := e.Pos.Column
+		if col < 1 {
+			col = 1
+		}
+		span := e.Span
+		if span < 1 {
+			span = 1
+		}
+		caret := strings.Repeat(" ", col-1) + st.apply(st.Caret, strings.Repeat("^", span))
+		if e.Label != "" {
+			caret += " " + st.apply(st.Caret, e.Label)
+		}
+		fmt.Fprintf(&b, "%s %s %s\n", pad, bar, caret)
+		for _, n := range e.Notes {
+			fmt.Fprintf(&b, "%s %s %s\n", pad, bar, st.apply(st.Note, n))
+		}
+		fmt.Fprintf(&b, "%s %s\n", pad, bar)
+	} else {
+		if e.Label != "" {
+			fmt.Fprintf(&b, "%s %s\n", pad, st.apply(st.Caret, e.Label))
+		}
+		for _, n := range e.Notes {
+			fmt.Fprintf(&b, "%s %s\n", pad, st.apply(st.Note, n))
+		}
+	}
+	return b.String()
+}
+
+func sourceLine(src []byte, n int) (string, bool) {
+	if n < 1 {
+		return "", false
+	}
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return "", false
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	return strings.TrimRight(string(src), "\r"), true
+}
