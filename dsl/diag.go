@@ -73,7 +73,7 @@ func Render(e *Error, src []byte, st Styler) string {
 	num := fmt.Sprint(e.Pos.Line)
 	pad := strings.Repeat(" ", len(num))
 	fmt.Fprintf(&b, "%s%s %s\n", pad, st.apply(st.Gutter, "-->"), Where(e.Pos))
-	line, ok := sourceLine(src, e.Pos.Line)
+	line, ok := SourceLine(src, e.Pos.Line)
 	if ok && e.Pos.Line > 0 {
 		bar := st.apply(st.Gutter, "|")
 		fmt.Fprintf(&b, "%s %s\n", pad, bar)
@@ -106,7 +106,8 @@ func Render(e *Error, src []byte, st Styler) string {
 	return b.String()
 }
 
-func sourceLine(src []byte, n int) (string, bool) {
+// SourceLine returns line n (1-based) of src without its line ending.
+func SourceLine(src []byte, n int) (string, bool) {
 	if n < 1 {
 		return "", false
 	}

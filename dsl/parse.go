@@ -40,7 +40,7 @@ func parseError(path string, src []byte, err error) error {
 	pos := perr.Position()
 	msg := perr.Message()
 	e := &Error{Pos: pos, Span: tokenWidth(src, pos), Title: "syntax error", Label: msg}
-	line, _ := sourceLine(src, pos.Line)
+	line, _ := SourceLine(src, pos.Line)
 	rest := ""
 	if pos.Column-1 <= len(line) && pos.Column >= 1 {
 		rest = line[pos.Column-1:]
@@ -59,7 +59,7 @@ func parseError(path string, src []byte, err error) error {
 // tokenWidth guesses how many columns the offending token covers, so the
 // caret underlines a word rather than a single character.
 func tokenWidth(src []byte, pos lexer.Position) int {
-	line, ok := sourceLine(src, pos.Line)
+	line, ok := SourceLine(src, pos.Line)
 	if !ok || pos.Column < 1 || pos.Column > len(line) {
 		return 1
 	}

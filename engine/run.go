@@ -1,10 +1,17 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -16,8 +23,310 @@ type Result struct {
 	Duration time.Duration // wall time of the run
 }
 
-// Run executes a validated script. It returns at the first failure with one
-// of the typed errors described in the package doc.
-func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
-	return Result{}, errors.New("not implemented yet")
+// session is the state of one Run: the connection and what was learned on it.
+type session struct {
+	e      *Engine
+	script *dsl.Script
+	red    redactor
+	res    Result
+
+	mu   sync.Mutex // guards conn against the interrupt goroutine
+	conn net.Conn
+	r    *bufio.Reader
+	w    *bufio.Writer
+
+	host      string // for TLS verification
+	tls       bool
+	flushedAt time.Time
+	// held is a reply read by auth that the next expect checks.
+	held *Reply
 }
+
+// Run executes a script, normally one that dsl.Validate accepted. It returns
+// at the first failure with one of the typed errors in the package doc, or
+// ctx.Err() when ctx is cancelled.
+func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
+	start := time.Now()
+	ss := &session{e: e, script: s}
+	if err := ss.collectSecrets(); err != nil {
+		return ss.res, err
+	}
+	stop := context.AfterFunc(ctx, ss.interrupt)
+	defer stop()
+	defer ss.close(false)
+	for _, st := range s.Steps {
+		if err := ctx.Err(); err != nil {
+			return ss.res, err
+		}
+		ss.emit(StepStarted{Step: st, Line: stepLine(s, st)})
+		if err := ss.exec(ctx, st); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ss.res, ctxErr
+			}
+			return ss.res, err
+		}
+		ss.res.Steps++
+	}
+	if ss.conn != nil && ss.w.Buffered() > 0 {
+		// Commands at the end of a script with no expect still go out.
+		if err := ss.flush(s.Steps[len(s.Steps)-1].Pos, 0); err != nil {
+			return ss.res, err
+		}
+	}
+	ss.res.Duration = time.Since(start)
+	return ss.res, nil
+}
+
+func stepLine(s *dsl.Script, st *dsl.Step) string {
+	line, _ := dsl.SourceLine(s.Source, st.Pos.Line)
+	return strings.TrimSpace(line)
+}
+
+// collectSecrets expands every auth secret before anything runs, so a
+// secret is masked even where it appears before its auth step (a
+// hand-written AUTH LOGIN, an echo in a reply).
+func (ss *session) collectSecrets() error {
+	for _, st := range ss.script.Steps {
+		if st.Auth == nil {
+			continue
+		}
+		v, err := st.Auth.Secret.Expand(ss.e.vars)
+		if err != nil {
+			return err
+		}
+		ss.red.add(v)
+		for _, p := range st.Auth.Secret.Variables() {
+			if val, ok := ss.e.vars.Lookup(p.Var); ok {
+				ss.red.add(val)
+			}
+		}
+	}
+	return nil
+}
+
+func (ss *session) emit(ev Event) {
+	switch ev := ev.(type) {
+	case Sent:
+		ev.Line, _ = ss.red.mask(ev.Line)
+		ss.e.observer.Event(ev)
+	case Notice:
+		ev.Text, _ = ss.red.mask(ev.Text)
+		ss.e.observer.Event(ev)
+	default:
+		ss.e.observer.Event(ev)
+	}
+}
+
+func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
+	switch {
+	case st.Connect != nil:
+		return ss.connect(ctx, st.Connect)
+	case st.Send != nil:
+		return ss.send(st.Send)
+	case st.Expect != nil:
+		return ss.expect(st.Expect)
+	case st.StartTLS != nil:
+		return ss.startTLS(ctx, st.StartTLS)
+	case st.Auth != nil:
+		return ss.auth(st.Auth)
+	case st.Message != nil:
+		return ss.message(st.Message)
+	case st.Quit != nil:
+		return ss.quit(st.Quit)
+	}
+	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
+}
+
+// interrupt makes every blocked read or write return at once.
+func (ss *session) interrupt() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.conn != nil {
+		ss.conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (ss *session) close(byServer bool) {
+	ss.mu.Lock()
+	c := ss.conn
+	ss.conn = nil
+	ss.mu.Unlock()
+	if c != nil {
+		c.Close()
+		ss.emit(Closed{ByServer: byServer})
+	}
+	ss.held = nil
+	ss.tls = false
+}
+
+func (ss *session) setConn(c net.Conn) {
+	ss.mu.Lock()
+	ss.conn = c
+	ss.mu.Unlock()
+	ss.r = bufio.NewReaderSize(c, 4096)
+	ss.w = bufio.NewWriterSize(c, 32<<10)
+}
+
+// needConn reports a step that needs a connection when there is none.
+func (ss *session) needConn(pos lexer.Position, what string) error {
+	if ss.conn != nil {
+		return nil
+	}
+	return &NetError{Pos: pos, Span: len(what), Op: what, Err: errors.New("not connected"),
+		Help: "add a `connect` step first; after `quit` or a closed connection, connect again"}
+}
+
+func (ss *session) send(s *dsl.Send) error {
+	line, err := s.Text.Expand(ss.e.vars)
+	if err != nil {
+		return err
+	}
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		return &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
+			Label: "after interpolation the text contains CR or LF; nothing was sent",
+			Notes: []string{"help: send appends CRLF itself; check the variables used in this line"}}
+	}
+	if err := ss.needConn(s.Pos, "send"); err != nil {
+		return err
+	}
+	return ss.writeLine(s.Pos, line, Sent{Line: line, TLS: ss.tls})
+}
+
+// writeLine buffers one command line; it goes out at the next flush, which
+// is what lets a script pipeline several commands (RFC 2920).
+func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+	ss.w.WriteString(line)
+	ss.w.WriteString("\r\n")
+	ss.emit(ev)
+	if ss.w.Buffered() >= ss.w.Size()/2 {
+		return ss.flush(pos, 4)
+	}
+	return nil
+}
+
+func (ss *session) flush(pos lexer.Position, span int) error {
+	if ss.w.Buffered() == 0 {
+		return nil
+	}
+	ss.conn.SetWriteDeadline(time.Now().Add(ss.e.timeout))
+	if err := ss.w.Flush(); err != nil {
+		return ss.ioError(pos, span, "write", err)
+	}
+	ss.flushedAt = time.Now()
+	return nil
+}
+
+// readReply flushes pending commands and reads one reply within the timeout.
+func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
+	if err := ss.flush(pos, span); err != nil {
+		return nil, err
+	}
+	ss.conn.SetReadDeadline(time.Now().Add(ss.e.timeout))
+	rep, err := readReply(ss.r)
+	if err != nil {
+		var re *replyError
+		if errors.As(err, &re) {
+			detail, _ := ss.red.mask(re.detail)
+			return nil, &ProtocolError{Pos: pos, Span: span, Msg: re.msg, Detail: detail}
+		}
+		return nil, ss.ioError(pos, span, "reply", err)
+	}
+	masked := ss.red.maskAll(rep.Lines)
+	ss.red.maskAll(rep.Text)
+	ss.res.Replies++
+	ss.emit(Received{Reply: rep, TLS: ss.tls, Elapsed: time.Since(ss.flushedAt), Masked: masked})
+	return rep, nil
+}
+
+// ioError names what failed: a timeout, the server closing, or another
+// network error.
+func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+	}
+	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
+		ss.close(true)
+		return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: ErrClosed}
+	}
+	return &NetError{Pos: pos, Span: span, Op: op, Err: err}
+}
+
+func (ss *session) expect(x *dsl.Expect) error {
+	span := x.Codes[len(x.Codes)-1].Pos.Column + len(x.Codes[len(x.Codes)-1].Value) - x.Codes[0].Pos.Column
+	pos := x.Codes[0].Pos
+	rep := ss.held
+	ss.held = nil
+	if rep == nil {
+		if err := ss.needConn(x.Pos, "expect"); err != nil {
+			return err
+		}
+		var err error
+		if rep, err = ss.readReply(pos, span); err != nil {
+			return err
+		}
+	}
+	if !x.CodeMatches(rep.Code) {
+		return &AssertError{Pos: pos, Span: span, Want: x.String(), Got: rep, Reason: "code"}
+	}
+	if x.Match != nil {
+		ok, err := ss.textMatches(x.Match, rep)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			m := x.Match
+			return &AssertError{Pos: m.Pos, Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
+		}
+	}
+	ss.emit(ExpectPassed{Step: x})
+	if rep.Code == 421 {
+		// RFC 5321 3.8: the server closes after 421; so do we.
+		ss.close(true)
+	}
+	return nil
+}
+
+func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
+	if m.Re != nil {
+		return m.Re.MatchString(strings.Join(rep.Text, "\n")), nil
+	}
+	want, err := m.Substring.Expand(ss.e.vars)
+	if err != nil {
+		return false, err
+	}
+	want = strings.ToLower(want)
+	for _, t := range rep.Text {
+		if strings.Contains(strings.ToLower(t), want) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (ss *session) quit(q *dsl.Quit) error {
+	if err := ss.needConn(q.Pos, "quit"); err != nil {
+		return err
+	}
+	if err := ss.writeLine(q.Pos, "QUIT", Sent{Line: "QUIT", TLS: ss.tls}); err != nil {
+		return err
+	}
+	rep, err := ss.readReply(q.Pos, 4)
+	if err != nil {
+		return err
+	}
+	if rep.Code != 221 {
+		return &AssertError{Pos: q.Pos, Span: 4, Want: "221", Got: rep, Reason: "code"}
+	}
+	ss.close(false)
+	return nil
+}
+
+func describeAddr(a net.Addr) string {
+	if a == nil {
+		return "?"
+	}
+	return a.String()
+}
+
+var _ = fmt.Sprintf
