@@ -197,6 +197,10 @@ func parseRef(text string, pos lexer.Position) (Part, int, error) {
 			Label: fmt.Sprintf("%q: names are letters, digits and _, not starting with a digit", name)}
 	}
 	p := Part{Pos: pos, Var: name}
+	if strings.Contains(def, "${") {
+		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "nested variable",
+			Label: "a default is plain text; it cannot contain ${...}"}
+	}
 	if hasDef {
 		p.Default = &def
 	}

@@ -63,7 +63,10 @@ func Validate(s *Script) error {
 			}
 		}
 	}
-	errs = append(errs, checkOrder(s)...)
+	if len(errs) == 0 {
+		// Order errors after a broken step would only be echoes of it.
+		errs = checkOrder(s)
+	}
 	sortErrors(errs)
 	if len(errs) > 0 {
 		return errs

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
+)
+
+const usageText = `smtprun runs scripted SMTP conversations and shows every line on the wire.
+
+Usage:
+  smtprun [flags] SCRIPT          run a .smtp script
+  smtprun check SCRIPT...         parse and validate scripts without connecting
+  smtprun help                    show this help
+
+Flags:
+  --var NAME=VALUE        set a script variable (repeatable; wins over the environment)
+  --ca FILE               also trust the CA certificates in FILE (PEM)
+  --insecure              skip TLS certificate verification (the transcript says so)
+  --allow-plaintext-auth  allow auth over an unencrypted connection to a non-loopback host
+  --timeout DURATION      deadline for connecting, each reply and each handshake (default 30s)
+  --no-color              plain output (also NO_COLOR=1, or when stdout is not a terminal)
+  -q, --quiet             print nothing but the failure report
+
+Exit codes:
+  0  every expectation held
+  1  usage error (bad flags, unreadable file)
+  2  script error (syntax, validation, unset variable, CR/LF in a command)
+  3  runtime error (connect, DNS, TLS, timeout, protocol violation, connection closed)
+  4  an expectation failed
+  130 interrupted
+`
+
+// options are the parsed command line.
+type options struct {
+	vars          dsl.MapVars
+	caFiles       []string
+	insecure      bool
+	plaintextAuth bool
+	timeout       time.Duration
+	noColor       bool
+	quiet         bool
+	args          []string
+}
+
+type varFlag struct{ m dsl.MapVars }
+
+func (v varFlag) String() string { return "" }
+func (v varFlag) Set(s string) error {
+	name, val, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	v.m[name] = val
+	return nil
+}
+
+type listFlag struct{ l *[]string }
+
+func (f listFlag) String() string     { return "" }
+func (f listFlag) Set(s string) error { *f.l = append(*f.l, s); return nil }
+
+// parseFlags accepts flags before and after positional arguments, as users
+// type them (`smtprun x.smtp --var A=B`).
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{vars: dsl.MapVars{}}
+	fs := flag.NewFlagSet("smtprun", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(varFlag{o.vars}, "var", "")
+	fs.Var(listFlag{&o.caFiles}, "ca", "")
+	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			o.args = append(o.args, rest[1:]...)
+			break
+		}
+		o.args = append(o.args, rest[0])
+		args = rest[1:]
+	}
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	return o, nil
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "--help", "-help":
+			fmt.Fprint(stdout, usageText)
+			return exitOK
+		case "check":
+			return runCheck(args[1:], stdout, stderr)
+		}
+	}
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	if len(o.args) != 1 {
+		if len(o.args) == 0 {
+			return usageError(stderr, "no script given")
+		}
+		return usageError(stderr, fmt.Sprintf("one script at a time, got %d (%s)", len(o.args), strings.Join(o.args, " ")))
+	}
+	st := newStyle(stdout, o.noColor)
+	est := newStyle(stderr, o.noColor)
+	script, code := load(o.args[0], stderr, est)
+	if script == nil {
+		return code
+	}
+	engOpts := []engine.Option{
+		engine.WithTimeout(o.timeout),
+		engine.WithInsecure(o.insecure),
+		engine.WithPlaintextAuth(o.plaintextAuth),
+		engine.WithVars(dsl.Chain{o.vars, dsl.EnvVars{}}),
+	}
+	if len(o.caFiles) > 0 {
+		pool, err := loadCAs(o.caFiles)
+		if err != nil {
+			return usageError(stderr, err.Error())
+		}
+		engOpts = append(engOpts, engine.WithRootCAs(pool))
+	}
+	tr := newTranscript(stdout, st, o.quiet)
+	engOpts = append(engOpts, engine.WithObserver(tr))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := engine.New(engOpts...).Run(ctx, script)
+	tr.finish(res, err)
+	if err != nil {
+		report(stderr, est, script, err)
+	}
+	return exitCode(err)
+}
+
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "smtprun: %s\nRun 'smtprun --help' for usage.\n", msg)
+	return exitUsage
+}
+
+// load reads, parses and validates a script, reporting any problem.
+func load(path string, stderr io.Writer, st style) (*dsl.Script, int) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
+		return nil, exitUsage
+	}
+	script, err := dsl.Parse(path, src)
+	if err == nil {
+		err = dsl.Validate(script)
+	}
+	if err != nil {
+		reportErr(stderr, st, src, err)
+		return nil, exitScript
+	}
+	return script, exitOK
+}
+
+func loadCAs(files []string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %v", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca %s: no PEM certificate found in the file", f)
+		}
+	}
+	return pool, nil
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	if len(o.args) == 0 {
+		return usageError(stderr, "check: no script given")
+	}
+	st := newStyle(stderr, o.noColor)
+	worst := exitOK
+	for _, path := range o.args {
+		script, code := load(path, stderr, st)
+		if script == nil {
+			worst = max(worst, code)
+			continue
+		}
+		if !o.quiet {
+			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, len(script.Steps))
+		}
+	}
+	return worst
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
+)
+
+// maxDataLines is how many lines of message content the transcript shows;
+// the rest is summarised, so a large `message file` stays readable.
+const maxDataLines = 40
+
+// transcript renders engine events as the conversation:
+//
+//	  14 | send "EHLO laptop"
+//	     | tls  C: EHLO laptop
+//
+// The gutter holds the script line number; "tls" marks lines that
+// travelled encrypted.
+type transcript struct {
+	w         io.Writer
+	st        style
+	quiet     bool
+	dataLines int
+}
+
+func newTranscript(w io.Writer, st style, quiet bool) *transcript {
+	return &transcript{w: w, st: st, quiet: quiet}
+}
+
+func (t *transcript) line(tls bool, text string) {
+	mark := "    "
+	if tls {
+		mark = "tls "
+	}
+	fmt.Fprintf(t.w, "     %s %s %s\n", t.st.dim.Sprint("|"), t.st.dim.Sprint(mark), text)
+}
+
+// Event implements engine.Observer.
+func (t *transcript) Event(ev engine.Event) {
+	if t.quiet {
+		return
+	}
+	switch ev := ev.(type) {
+	case engine.StepStarted:
+		t.dataLines = 0
+		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
+	case engine.Connected:
+		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
+	case engine.Sent:
+		if ev.Data {
+			t.dataLines++
+			if t.dataLines > maxDataLines && ev.Line != "." {
+				return
+			}
+		}
+		text := t.st.client.Sprint("C: " + ev.Line)
+		if ev.Note != "" {
+			text += t.st.note.Sprintf("   (%s)", ev.Note)
+		}
+		t.line(ev.TLS, text)
+	case engine.DataSummary:
+		if hidden := ev.Lines - maxDataLines; hidden > 0 {
+			t.line(ev.TLS, t.st.note.Sprintf("(%d more lines not shown)", hidden))
+		}
+		t.line(ev.TLS, t.st.note.Sprintf("message: %d lines, %d bytes on the wire", ev.Lines, ev.Bytes))
+	case engine.Received:
+		c := t.st.reply(ev.Reply.Code)
+		for i, l := range ev.Reply.Lines {
+			text := c.Sprint("S: " + l)
+			if i == len(ev.Reply.Lines)-1 {
+				text += t.st.note.Sprintf("   (%s)", roundDuration(ev.Elapsed))
+			}
+			t.line(ev.TLS, text)
+		}
+	case engine.TLSEstablished:
+		verified := fmt.Sprintf("certificate verified for %s", ev.ServerName)
+		if !ev.Verified {
+			verified = "certificate NOT verified (--insecure)"
+		}
+		kind := "STARTTLS"
+		if ev.Implicit {
+			kind = "implicit TLS"
+		}
+		t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
+	case engine.Notice:
+		t.line(false, t.st.note.Sprint("note: "+ev.Text))
+	case engine.Closed:
+		who := "closed"
+		if ev.ByServer {
+			who = "closed by the server"
+		}
+		t.line(false, t.st.note.Sprint("connection "+who))
+	}
+}
+
+// roundDuration keeps timings short: 41ms, 1.2s, 350µs.
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+func (t *transcript) finish(res engine.Result, err error) {
+	if t.quiet || err != nil {
+		return
+	}
+	fmt.Fprintf(t.w, "%s %d steps, %d replies, %d messages in %s\n",
+		t.st.server2.Sprint("ok:"), res.Steps, res.Replies, res.Messages, roundDuration(res.Duration))
+}
+
+// report prints a run error with the script line it belongs to.
+func report(w io.Writer, st style, s *dsl.Script, err error) {
+	reportErr(w, st, s.Source, err)
+}
+
+func reportErr(w io.Writer, st style, src []byte, err error) {
+	var (
+		de *dsl.Error
+		dl dsl.ErrorList
+		dg engine.Diagnoser
+	)
+	switch {
+	case errors.As(err, &dl):
+		for _, e := range dl {
+			fmt.Fprintln(w, dsl.Render(e, src, st.styler()))
+		}
+	case errors.As(err, &de):
+		fmt.Fprintln(w, dsl.Render(de, src, st.styler()))
+	case errors.As(err, &dg):
+		fmt.Fprintln(w, dsl.Render(dg.Diagnostic(), src, st.styler()))
+	default:
+		msg := err.Error()
+		if strings.Contains(msg, "context canceled") {
+			msg = "interrupted"
+		}
+		fmt.Fprintf(w, "%s\n", st.errTitle.Sprint("error: "+msg))
+	}
+}
