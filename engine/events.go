@@ -81,6 +81,9 @@ type Notice struct {
 // ExpectPassed reports that an expect step held.
 type ExpectPassed struct {
 	Step *dsl.Expect
+	// Held is set when the reply was read by the auth step before it, and
+	// so was reported there.
+	Held *Reply
 }
 
 // Closed is reported when the connection ends.

@@ -255,7 +255,7 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 func (ss *session) expect(x *dsl.Expect) error {
 	span := x.Codes[len(x.Codes)-1].Pos.Column + len(x.Codes[len(x.Codes)-1].Value) - x.Codes[0].Pos.Column
 	pos := x.Codes[0].Pos
-	rep := ss.held
+	rep, held := ss.held, ss.held
 	ss.held = nil
 	if rep == nil {
 		if err := ss.needConn(x.Pos, "expect"); err != nil {
@@ -279,7 +279,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 			return &AssertError{Pos: m.Pos, Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
 		}
 	}
-	ss.emit(ExpectPassed{Step: x})
+	ss.emit(ExpectPassed{Step: x, Held: held})
 	if rep.Code == 421 {
 		// RFC 5321 3.8: the server closes after 421; so do we.
 		ss.close(true)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/engine/smtptest"
 )
 
 // recorder collects events; runs happen on one goroutine but tests may
@@ -107,23 +108,23 @@ quit
 func TestSubmissionAgainstGoSMTP(t *testing.T) {
 	for _, mech := range []string{"plain", "login", "cram-md5"} {
 		t.Run(mech, func(t *testing.T) {
-			g := startGoSMTP(t, false)
+			g := smtptest.Start(t, false)
 			src := strings.ReplaceAll(submission, "${MECH}", mech)
-			vars := dsl.MapVars{"ADDR": g.addr, "USER": g.user, "PASS": g.password}
-			rec, res, err := runSrc(t, src, engine.WithRootCAs(g.pki.pool), engine.WithVars(vars))
+			vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
+			rec, res, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, rec.text())
 			}
-			msgs := g.got()
+			msgs := g.Messages()
 			if len(msgs) != 1 {
 				t.Fatalf("server got %d messages, want 1", len(msgs))
 			}
 			m := msgs[0]
 			want := "Subject: test " + mech + "\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nlast line\r\n"
-			if string(m.data) != want {
-				t.Errorf("delivered data:\n%q\nwant\n%q", m.data, want)
+			if string(m.Data) != want {
+				t.Errorf("delivered data:\n%q\nwant\n%q", m.Data, want)
 			}
-			if !m.tls || m.user != g.user || m.from != g.user || len(m.to) != 1 || m.to[0] != "friend@example.test" {
+			if !m.TLS || m.User != g.User || m.From != g.User || len(m.To) != 1 || m.To[0] != "friend@example.test" {
 				t.Errorf("envelope: %+v", m)
 			}
 			// Every reply of the conversation, plus the 334 challenges.
@@ -146,7 +147,7 @@ func TestSubmissionAgainstGoSMTP(t *testing.T) {
 					t.Errorf("transcript lacks %q:\n%s", want, tr)
 				}
 			}
-			assertNoLeak(t, tr, g.user, g.password)
+			assertNoLeak(t, tr, g.User, g.Password)
 		})
 	}
 }
@@ -170,7 +171,7 @@ func assertNoLeak(t *testing.T, out, user, pass string) {
 }
 
 func TestImplicitTLS(t *testing.T) {
-	g := startGoSMTP(t, true)
+	g := smtptest.Start(t, true)
 	src := `
 connect "${ADDR}" tls
 expect 220
@@ -180,8 +181,8 @@ auth plain "${USER}" "${PASS}"
 expect 235
 quit
 `
-	vars := dsl.MapVars{"ADDR": g.addr, "USER": g.user, "PASS": g.password}
-	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.pki.pool), engine.WithVars(vars))
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
+	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, rec.text())
 	}
@@ -191,7 +192,7 @@ quit
 }
 
 func TestWrongPasswordIsLeftForExpect(t *testing.T) {
-	g := startGoSMTP(t, false)
+	g := smtptest.Start(t, false)
 	src := `
 connect "${ADDR}"
 expect 220
@@ -203,8 +204,8 @@ expect 250
 auth login "${USER}" "${PASS}"
 expect 235
 `
-	vars := dsl.MapVars{"ADDR": g.addr, "USER": g.user, "PASS": "wrong-password"}
-	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.pki.pool), engine.WithVars(vars))
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": "wrong-password"}
+	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
 	var ae *engine.AssertError
 	if !errors.As(err, &ae) {
 		t.Fatalf("want *AssertError, got %T %v\n%s", err, err, rec.text())
@@ -212,18 +213,18 @@ expect 235
 	if ae.Got.Code != 535 || ae.Want != "235" || ae.Pos.Line != 10 || ae.Pos.Column != 8 {
 		t.Errorf("assert error: %+v (%s)", ae, ae.Got.Summary())
 	}
-	assertNoLeak(t, rec.text()+err.Error(), g.user, "wrong-password")
+	assertNoLeak(t, rec.text()+err.Error(), g.User, "wrong-password")
 
 	// The same rejection, expected, passes.
 	_, _, err = runSrc(t, strings.Replace(src, "expect 235", "expect 535", 1),
-		engine.WithRootCAs(g.pki.pool), engine.WithVars(vars))
+		engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
 	if err != nil {
 		t.Fatalf("expect 535: %v", err)
 	}
 }
 
 func TestCertificateVerification(t *testing.T) {
-	g := startGoSMTP(t, false)
+	g := smtptest.Start(t, false)
 	src := `
 connect "${ADDR}"
 expect 220
@@ -231,7 +232,7 @@ send "EHLO client.test"
 expect 250
 starttls
 `
-	vars := dsl.MapVars{"ADDR": g.addr}
+	vars := dsl.MapVars{"ADDR": g.Addr}
 	_, _, err := runSrc(t, src, engine.WithVars(vars))
 	var ne *engine.NetError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "unknown authority") {
@@ -247,7 +248,7 @@ starttls
 }
 
 func TestPlaintextAuthRefusedToRemotePeer(t *testing.T) {
-	g := startGoSMTP(t, false)
+	g := smtptest.Start(t, false)
 	src := `
 connect "${ADDR}"
 expect 220
@@ -256,7 +257,7 @@ expect 250
 auth plain "${USER}" "${PASS}"
 expect 235
 `
-	vars := dsl.MapVars{"ADDR": g.addr, "USER": g.user, "PASS": g.password}
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
 	// The peer looks remote, as a real provider would.
 	rec, _, err := runSrc(t, src, engine.WithVars(vars), engine.WithDialer(remoteDialer{}))
 	var pe *engine.PolicyError
@@ -266,7 +267,7 @@ expect 235
 	if strings.Contains(rec.text(), "AUTH") && strings.Contains(rec.text(), "C: AUTH") {
 		t.Errorf("AUTH was sent:\n%s", rec.text())
 	}
-	assertNoLeak(t, rec.text(), g.user, g.password)
+	assertNoLeak(t, rec.text(), g.User, g.Password)
 }
 
 func TestUnsetVariableIsAScriptError(t *testing.T) {
@@ -279,9 +280,9 @@ func TestUnsetVariableIsAScriptError(t *testing.T) {
 }
 
 func TestLineBreakInCommandIsRefused(t *testing.T) {
-	g := startGoSMTP(t, false)
+	g := smtptest.Start(t, false)
 	src := "connect \"${ADDR}\"\nexpect 220\nsend \"MAIL FROM:<${FROM}>\"\nexpect 250\n"
-	vars := dsl.MapVars{"ADDR": g.addr, "FROM": "a@b\r\nRCPT TO:<x@y>"}
+	vars := dsl.MapVars{"ADDR": g.Addr, "FROM": "a@b\r\nRCPT TO:<x@y>"}
 	rec, _, err := runSrc(t, src, engine.WithVars(vars))
 	var de *dsl.Error
 	if !errors.As(err, &de) || de.Pos.Line != 3 {

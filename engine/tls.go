@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -71,6 +72,10 @@ func cleanDialError(err error) error {
 		var dnsErr *net.DNSError
 		if errors.As(oe.Err, &dnsErr) {
 			return fmt.Errorf("cannot resolve host %q: %s", dnsErr.Name, dnsErr.Err)
+		}
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
 		}
 		return oe.Err
 	}

@@ -90,6 +90,10 @@ func (t *transcript) Event(ev engine.Event) {
 		t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
 	case engine.Notice:
 		t.line(false, t.st.note.Sprint("note: "+ev.Text))
+	case engine.ExpectPassed:
+		if ev.Held != nil {
+			t.line(false, t.st.note.Sprintf("checks the reply read by auth: %s", ev.Held.Summary()))
+		}
 	case engine.Closed:
 		who := "closed"
 		if ev.ByServer {
@@ -114,8 +118,8 @@ func (t *transcript) finish(res engine.Result, err error) {
 	if t.quiet || err != nil {
 		return
 	}
-	fmt.Fprintf(t.w, "%s %d steps, %d replies, %d messages in %s\n",
-		t.st.server2.Sprint("ok:"), res.Steps, res.Replies, res.Messages, roundDuration(res.Duration))
+	fmt.Fprintf(t.w, "%s %s, %s, %s in %s\n", t.st.server2.Sprint("ok:"),
+		plural(res.Steps, "step"), plural(res.Replies, "reply"), plural(res.Messages, "message"), roundDuration(res.Duration))
 }
 
 // report prints a run error with the script line it belongs to.
@@ -145,4 +149,14 @@ func reportErr(w io.Writer, st style, src []byte, err error) {
 		}
 		fmt.Fprintf(w, "%s\n", st.errTitle.Sprint("error: "+msg))
 	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

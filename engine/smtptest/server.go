@@ -1,13 +1,11 @@
-package engine_test
+package smtptest
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -18,32 +16,36 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// A real SMTP server (emersion/go-smtp) on 127.0.0.1:0 with STARTTLS and
-// AUTH PLAIN, LOGIN and CRAM-MD5, recording what it accepts.
-type goSMTP struct {
-	addr     string
-	pki      *testPKI
-	user     string
-	password string
+// Server is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 with
+// STARTTLS and AUTH PLAIN, LOGIN and CRAM-MD5, recording what it accepts.
+// It accepts one account, User with Password, and requires AUTH for MAIL.
+type Server struct {
+	Addr     string
+	PKI      *PKI
+	User     string
+	Password string
 
 	mu       sync.Mutex
-	messages []received
+	messages []Message
 }
 
-type received struct {
-	from string
-	to   []string
-	data []byte
-	tls  bool
-	user string
+// Message is one accepted transaction.
+type Message struct {
+	From string
+	To   []string
+	Data []byte // as go-smtp hands it over: dot-unstuffed, CRLF line endings
+	TLS  bool
+	User string
 }
 
-func startGoSMTP(t testing.TB, implicitTLS bool) *goSMTP {
+// Start serves until the test ends; implicitTLS makes it a port-465 style
+// server.
+func Start(t testing.TB, implicitTLS bool) *Server {
 	t.Helper()
-	g := &goSMTP{pki: newTestPKI(t), user: "student@example.test", password: "correct horse battery"}
+	g := &Server{PKI: NewPKI(t), User: "student@example.test", Password: "correct horse battery"}
 	s := smtp.NewServer(g)
 	s.Domain = "localhost"
-	s.TLSConfig = g.pki.serverConfig()
+	s.TLSConfig = g.PKI.ServerConfig()
 	s.AllowInsecureAuth = false
 	var l net.Listener
 	var err error
@@ -55,35 +57,37 @@ func startGoSMTP(t testing.TB, implicitTLS bool) *goSMTP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.addr = l.Addr().String()
+	g.Addr = l.Addr().String()
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	return g
 }
 
-func (g *goSMTP) got() []received {
+// Messages returns what the server accepted so far.
+func (g *Server) Messages() []Message {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return append([]received(nil), g.messages...)
+	return append([]Message(nil), g.messages...)
 }
 
 // NewSession implements smtp.Backend.
-func (g *goSMTP) NewSession(c *smtp.Conn) (smtp.Session, error) {
+func (g *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	return &goSession{g: g, conn: c}, nil
 }
 
 type goSession struct {
-	g    *goSMTP
+	g    *Server
 	conn *smtp.Conn
 	user string
-	msg  received
+	msg  Message
 }
 
+// AuthMechanisms implements smtp.AuthSession.
 func (s *goSession) AuthMechanisms() []string { return []string{"PLAIN", "LOGIN", "CRAM-MD5"} }
 
 func (s *goSession) Auth(mech string) (sasl.Server, error) {
 	check := func(user, pass string) error {
-		if user != s.g.user || pass != s.g.password {
+		if user != s.g.User || pass != s.g.Password {
 			return errBadCredentials
 		}
 		s.user = user
@@ -104,12 +108,12 @@ func (s *goSession) Mail(from string, _ *smtp.MailOptions) error {
 	if s.user == "" {
 		return smtp.ErrAuthRequired
 	}
-	s.msg = received{from: from}
+	s.msg = Message{From: from}
 	return nil
 }
 
 func (s *goSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.to = append(s.msg.to, to)
+	s.msg.To = append(s.msg.To, to)
 	return nil
 }
 
@@ -118,9 +122,9 @@ func (s *goSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	s.msg.data = b
-	_, s.msg.tls = s.conn.TLSConnectionState()
-	s.msg.user = s.user
+	s.msg.Data = b
+	_, s.msg.TLS = s.conn.TLSConnectionState()
+	s.msg.User = s.user
 	s.g.mu.Lock()
 	s.g.messages = append(s.g.messages, s.msg)
 	s.g.mu.Unlock()
@@ -161,7 +165,7 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 
 // cramServer is the server side of CRAM-MD5 (RFC 2195).
 type cramServer struct {
-	g         *goSMTP
+	g         *Server
 	ok        func(string)
 	challenge string
 }
@@ -172,14 +176,11 @@ func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
 		return []byte(c.challenge), false, nil
 	}
 	user, digest, _ := strings.Cut(string(resp), " ")
-	mac := hmac.New(md5.New, []byte(c.g.password))
+	mac := hmac.New(md5.New, []byte(c.g.Password))
 	mac.Write([]byte(c.challenge))
-	if user != c.g.user || !hmac.Equal([]byte(digest), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+	if user != c.g.User || !hmac.Equal([]byte(digest), []byte(hex.EncodeToString(mac.Sum(nil)))) {
 		return nil, true, errBadCredentials
 	}
 	c.ok(user)
 	return nil, true, nil
 }
-
-var _ = bytes.Equal
-var _ = fmt.Sprint

@@ -1,4 +1,8 @@
-package engine_test
+// Package smtptest provides what tests of smtprun need to talk to a real
+// SMTP server: emersion/go-smtp's server on 127.0.0.1:0 with STARTTLS and
+// AUTH PLAIN, LOGIN and CRAM-MD5, and a throwaway CA so TLS is verified for
+// real. It is for tests only.
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -7,20 +11,23 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net"
 	"testing"
 	"time"
 )
 
-// testPKI is a throwaway CA and a server certificate for localhost and
+// PKI is a throwaway CA and a server certificate for localhost and
 // 127.0.0.1, so tests exercise real certificate verification.
-type testPKI struct {
-	pool   *x509.CertPool
+type PKI struct {
+	Pool   *x509.CertPool
+	CAPEM  []byte // the CA certificate, for a --ca file
 	server tls.Certificate
 }
 
-func newTestPKI(t testing.TB) *testPKI {
+// NewPKI makes the CA and a certificate for localhost, 127.0.0.1 and ::1.
+func NewPKI(t testing.TB) *PKI {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
@@ -54,9 +61,11 @@ func newTestPKI(t testing.TB) *testPKI {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	return &testPKI{pool: pool, server: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	return &PKI{Pool: pool, CAPEM: caPEM, server: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
 }
 
-func (p *testPKI) serverConfig() *tls.Config {
+// ServerConfig is a TLS configuration presenting the server certificate.
+func (p *PKI) ServerConfig() *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{p.server}}
 }

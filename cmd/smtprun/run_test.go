@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smtprun/smtprun/engine/smtptest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// cli runs the command as a user would and returns its exit code and output.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	t.Setenv("NO_COLOR", "1")
+	code := run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// normalize removes what changes between runs: timings, ports, cipher suites.
+func normalize(s string, addr string) string {
+	s = strings.ReplaceAll(s, addr, "127.0.0.1:PORT")
+	s = regexp.MustCompile(`\((\d+(\.\d+)?(µs|ms|s)|\d+m\d+(\.\d+)?s)\)`).ReplaceAllString(s, "(T)")
+	s = regexp.MustCompile(`in \d+(\.\d+)?(µs|ms|s)`).ReplaceAllString(s, "in T")
+	s = regexp.MustCompile(`127\.0\.0\.1:\d+\)`).ReplaceAllString(s, "127.0.0.1:CLIENT)")
+	s = regexp.MustCompile(`TLS_[A-Z0-9_]+`).ReplaceAllString(s, "CIPHER")
+	return s
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/smtprun -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const conversation = `# A whole submission, as in scripts/utep.smtp.
+connect "${ADDR}"
+expect 220
+send "EHLO client.test"
+expect 250 "STARTTLS"
+starttls
+send "EHLO client.test"
+expect 250 "AUTH"
+auth login "${SMTP_USER}" "${SMTP_PASS}"
+expect 235
+send "MAIL FROM:<${SMTP_USER}>"
+expect 250
+send "RCPT TO:<friend@example.test>"
+expect 250
+send "DATA"
+expect 354
+message """
+Subject: hello
+
+.dot
+"""
+expect 250
+quit
+`
+
+func TestCLI(t *testing.T) {
+	srv := smtptest.Start(t, false)
+	dir := t.TempDir()
+	ca := writeFile(t, dir, "ca.pem", string(srv.PKI.CAPEM))
+	script := writeFile(t, dir, "conv.smtp", conversation)
+	t.Setenv("SMTP_PASS", srv.Password)
+	vars := []string{"--var", "ADDR=" + srv.Addr, "--var", "SMTP_USER=" + srv.User}
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"ok", append([]string{"--ca", ca, script}, vars...), 0},
+		{"wrong-password", append([]string{"--ca", ca, "--var", "SMTP_PASS=wrong", script}, vars...), 4},
+		{"quiet-wrong-password", append([]string{"-q", "--ca", ca, "--var", "SMTP_PASS=wrong", script}, vars...), 4},
+		{"untrusted-ca", append([]string{script}, vars...), 3},
+		{"refused", []string{"--var", "ADDR=127.0.0.1:1", "--var", "SMTP_USER=x", script}, 3},
+		{"unset-variable", []string{"--ca", ca, script}, 2},
+		{"no-script", []string{}, 1},
+		{"bad-flag", []string{"--nope", script}, 1},
+		{"missing-file", []string{filepath.Join(dir, "missing.smtp")}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := cli(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			got := "$ smtprun " + strings.Join(tc.args, " ") + "\n--- stdout\n" + out + "--- stderr\n" + errOut
+			got = strings.ReplaceAll(got, dir, "DIR")
+			got = normalize(got, srv.Addr)
+			golden(t, "cli-"+tc.name, got)
+			if strings.Contains(got, srv.Password) {
+				t.Errorf("output contains the password")
+			}
+		})
+	}
+}
