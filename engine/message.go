@@ -88,6 +88,15 @@ func (ss *session) message(m *dsl.Message) error {
 	if err := ss.needConn(pos, "message"); err != nil {
 		return err
 	}
+	// A reply that arrived before the content was sent can only be a
+	// server out of step (or an attacker): it would later be read as the
+	// verdict on the message.
+	if n := ss.r.Buffered(); n > 0 {
+		b, _ := ss.r.Peek(min(n, 80))
+		return &ProtocolError{Pos: pos, Span: span,
+			Msg:    fmt.Sprintf("server sent %d bytes before the message content was sent", n),
+			Detail: Escape(b)}
+	}
 	check := func() error {
 		r, err := open()
 		if err != nil {

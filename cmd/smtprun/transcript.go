@@ -17,8 +17,8 @@ const maxDataLines = 40
 
 // transcript renders engine events as the conversation:
 //
-//	  14 | send "EHLO laptop"
-//	     | tls  C: EHLO laptop
+//	14 | send "EHLO laptop"
+//	   | tls  C: EHLO laptop
 //
 // The gutter holds the script line number; "tls" marks lines that
 // travelled encrypted.

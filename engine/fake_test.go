@@ -1,0 +1,321 @@
+package engine_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
+)
+
+// fakeServer accepts one connection on 127.0.0.1:0 and hands it to serve,
+// for misbehaviour a real server will not produce. Whatever serve returns
+// is available from result() once the client is done.
+type fakeServer struct {
+	addr string
+	done chan []byte
+}
+
+func startFake(t *testing.T, serve func(c net.Conn, r *bufio.Reader) []byte) *fakeServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeServer{addr: l.Addr().String(), done: make(chan []byte, 1)}
+	go func() {
+		c, err := l.Accept()
+		l.Close()
+		if err != nil {
+			f.done <- nil
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		f.done <- serve(c, bufio.NewReader(c))
+	}()
+	t.Cleanup(func() { l.Close() })
+	return f
+}
+
+func (f *fakeServer) result(t *testing.T) []byte {
+	select {
+	case b := <-f.done:
+		return b
+	case <-time.After(10 * time.Second):
+		t.Fatal("fake server did not finish")
+		return nil
+	}
+}
+
+// say writes raw bytes; expectLine reads one command line.
+func say(c net.Conn, s string) { io.WriteString(c, s) }
+
+func expectLine(r *bufio.Reader) string {
+	l, _ := r.ReadString('\n')
+	return strings.TrimRight(l, "\r\n")
+}
+
+func runFake(t *testing.T, f *fakeServer, src string, timeout time.Duration, vars dsl.MapVars) (*recorder, error) {
+	t.Helper()
+	if vars == nil {
+		vars = dsl.MapVars{}
+	}
+	vars["ADDR"] = f.addr
+	rec, _, err := runSrc(t, src, engine.WithTimeout(timeout), engine.WithVars(vars))
+	return rec, err
+}
+
+func TestRepliesFromFakeServers(t *testing.T) {
+	greetOnly := "connect \"${ADDR}\"\nexpect 220 \"${WANT:-}\"\n"
+	ehlo := "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO me\"\nexpect 250\n"
+	tests := []struct {
+		name   string
+		script string
+		server string // written after the client's first line (or at once for greetings)
+		ok     bool
+		msg    string // in the error, when !ok
+		vars   dsl.MapVars
+	}{
+		{"bare code", ehlo, "250\r\n", true, "", nil},
+		{"multi-line greeting", greetOnly, "220-first\r\n220-second line\r\n220 last\r\n", true, "", dsl.MapVars{"WANT": "SECOND"}},
+		{"bare LF line ends", greetOnly, "220-a\n220 b\n", true, "", nil},
+		{"long legitimate line", greetOnly, "220 " + strings.Repeat("x", 2000) + "\r\n", true, "", nil},
+		{"mismatched codes", ehlo, "250-a\r\n251 b\r\n", false, "reply code changed from 250 to 251", nil},
+		{"code 999", greetOnly, "999 no\r\n", false, "invalid reply code 999", nil},
+		{"code 600", greetOnly, "600 no\r\n", false, "invalid reply code 600", nil},
+		{"code 199", greetOnly, "199 no\r\n", false, "invalid reply code 199", nil},
+		{"code 2x0", greetOnly, "2x0 no\r\n", false, "expected a three-digit code", nil},
+		{"no separator", greetOnly, "220hello\r\n", false, "followed by a space or a hyphen", nil},
+		{"line too long", greetOnly, "220 " + strings.Repeat("x", engine.MaxReplyLine) + "\r\n", false, "reply line longer than", nil},
+		{"endless reply", greetOnly, strings.Repeat("220-more\r\n", engine.MaxReplyLines+5), false, "reply too long", nil},
+		{"closed mid-reply", greetOnly, "220-a\r\n", false, "connection closed in the middle of a multi-line reply", nil},
+		{"NUL and invalid UTF-8", greetOnly + "", "220 a\x00b\xff\r\n", true, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+				if strings.Contains(tc.script, "EHLO") {
+					say(c, "220 fake\r\n")
+					expectLine(r)
+				}
+				say(c, tc.server)
+				// Close after writing, except where the client must time
+				// out rather than see EOF.
+				return nil
+			})
+			rec, err := runFake(t, f, tc.script, 2*time.Second, tc.vars)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("want success, got %v\n%s", err, rec.text())
+				}
+				return
+			}
+			var pe *engine.ProtocolError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("want ProtocolError containing %q, got %T %v", tc.msg, err, err)
+			}
+		})
+	}
+}
+
+func TestNULShownEscaped(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte { say(c, "220 a\x00b\xff\x1b[31m\r\n"); return nil })
+	rec, err := runFake(t, f, "connect \"${ADDR}\"\nexpect 220\n", 2*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rec.text(), `S: 220 a\x00b\xff\x1b[31m`) {
+		t.Errorf("bytes not escaped:\n%q", rec.text())
+	}
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	hold := make(chan struct{})
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte { <-hold; return nil })
+	defer close(hold)
+	start := time.Now()
+	_, err := runFake(t, f, "connect \"${ADDR}\"\nexpect 220\n", 300*time.Millisecond, nil)
+	var te *engine.TimeoutError
+	if !errors.As(err, &te) || te.Op != "reply" || te.Pos.Line != 2 {
+		t.Fatalf("want TimeoutError for the reply at line 2, got %T %v", err, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s, deadline was 300ms", d)
+	}
+}
+
+func TestStartTLSResponseInjection(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+			say(c, "220 fake\r\n")
+			expectLine(r) // STARTTLS
+			if split {
+				say(c, "220 go ahead\r\n")
+				time.Sleep(50 * time.Millisecond)
+				say(c, "250 injected\r\n")
+			} else {
+				say(c, "220 go ahead\r\n250 injected\r\n")
+			}
+			b, _ := io.ReadAll(r)
+			return b
+		})
+		rec, err := runFake(t, f, "connect \"${ADDR}\"\nexpect 220\nstarttls\n", 2*time.Second, nil)
+		var pe *engine.ProtocolError
+		var ne *engine.NetError
+		switch {
+		case !split && errors.As(err, &pe) && strings.Contains(pe.Msg, "response injection"):
+		case split && err != nil && (errors.As(err, &pe) || errors.As(err, &ne)):
+			// Arriving after the handshake began, the bytes break the
+			// handshake instead: still an error, never a reply.
+		default:
+			t.Fatalf("split=%v: want the injection refused, got %T %v\n%s", split, err, err, rec.text())
+		}
+		if strings.Contains(rec.text(), "injected") && !split {
+			t.Errorf("injected reply was used:\n%s", rec.text())
+		}
+		f.result(t)
+	}
+}
+
+func TestBytesAfter354(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r)
+		say(c, "354 go\r\n250 early verdict\r\n")
+		b, _ := io.ReadAll(r)
+		return b
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage \"\"\"\nhello\n\"\"\"\nexpect 250\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	var pe *engine.ProtocolError
+	if !errors.As(err, &pe) || pe.Pos.Line != 5 {
+		t.Fatalf("want ProtocolError at the message step, got %T %v", err, err)
+	}
+	if got := f.result(t); bytes.Contains(got, []byte("hello")) {
+		t.Errorf("message content was sent: %q", got)
+	}
+}
+
+func TestClosedBeforeFinalReply(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r)
+		say(c, "354 go\r\n")
+		for expectLine(r) != "." {
+		}
+		return nil // close without a verdict
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage \"\"\"\nhello\n\"\"\"\nexpect 250\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	var ne *engine.NetError
+	if !errors.As(err, &ne) || !errors.Is(err, engine.ErrClosed) || ne.Pos.Line != 8 {
+		t.Fatalf("want NetError(closed) at line 8, got %T %v", err, err)
+	}
+}
+
+// TestMessageWireBytes checks the exact bytes of DATA content: CRLF line
+// ends, bare CR and bare LF turned into CRLF (never passed on, the SMTP
+// smuggling vector), dot-stuffing, and the terminator.
+func TestMessageWireBytes(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r)
+		say(c, "354 go\r\n")
+		var data []byte
+		for !bytes.HasSuffix(data, []byte("\r\n.\r\n")) {
+			b, err := r.ReadByte()
+			if err != nil {
+				return data
+			}
+			data = append(data, b)
+		}
+		say(c, "250 ok\r\n")
+		return data
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage \"\"\"\nSubject: x\n\n.start\n..two\n.\n${SMUGGLE}\nend\n\"\"\"\nexpect 250\n"
+	vars := dsl.MapVars{"SMUGGLE": "a\n.\nb\r.\rc\rd\r\ne"}
+	rec, err := runFake(t, f, src, 2*time.Second, vars)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.text())
+	}
+	want := "Subject: x\r\n\r\n..start\r\n...two\r\n..\r\na\r\n..\r\nb\r\n..\r\nc\r\nd\r\ne\r\nend\r\n.\r\n"
+	if got := string(f.result(t)); got != want {
+		t.Errorf("wire bytes:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestMessageContentRefusedBeforeSending(t *testing.T) {
+	for name, tc := range map[string]struct{ content, msg string }{
+		"NUL":       {"a\x00b", "NUL"},
+		"long line": {strings.Repeat("y", engine.MaxLineOctets+1), "longer than 998 octets"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+				say(c, "220 fake\r\n")
+				expectLine(r)
+				say(c, "354 go\r\n")
+				b, _ := io.ReadAll(r)
+				return b
+			})
+			src := "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage \"\"\"\nok line\n${BODY}\n\"\"\"\nexpect 250\n"
+			_, err := runFake(t, f, src, 2*time.Second, dsl.MapVars{"BODY": tc.content})
+			var de *dsl.Error
+			if !errors.As(err, &de) || !strings.Contains(de.Label, tc.msg) || de.Pos.Line != 7 {
+				t.Fatalf("want a script error at line 7 about %s, got %T %v", tc.msg, err, err)
+			}
+			if got := f.result(t); bytes.Contains(got, []byte("ok line")) {
+				t.Errorf("part of the message was sent: %q", got)
+			}
+		})
+	}
+}
+
+func TestNonBase64ChallengeCancels(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		var got []string
+		got = append(got, expectLine(r))
+		say(c, "334 this is not base64!\r\n")
+		got = append(got, expectLine(r))
+		say(c, "501 cancelled\r\n")
+		return []byte(strings.Join(got, "|"))
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nauth login \"u\" \"s3cret-pw\"\nexpect 235\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	var pe *engine.ProtocolError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "not valid base64") {
+		t.Fatalf("want ProtocolError about base64, got %T %v", err, err)
+	}
+	if got := string(f.result(t)); got != "AUTH LOGIN|*" {
+		t.Errorf("client sent %q, want AUTH LOGIN then *", got)
+	}
+}
+
+func TestPipeliningFlushesOnce(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		// All three commands must arrive before any reply is sent.
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		var cmds []string
+		for i := 0; i < 3; i++ {
+			cmds = append(cmds, expectLine(r))
+		}
+		say(c, "250 a\r\n250 b\r\n354 c\r\n")
+		return []byte(strings.Join(cmds, "|"))
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"MAIL FROM:<a@b>\"\nsend \"RCPT TO:<c@d>\"\nsend \"DATA\"\nexpect 250 \"a\"\nexpect 250 \"b\"\nexpect 354\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(f.result(t)); got != "MAIL FROM:<a@b>|RCPT TO:<c@d>|DATA" {
+		t.Errorf("server read %q", got)
+	}
+}
