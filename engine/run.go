@@ -42,11 +42,16 @@ type session struct {
 	held *Reply
 }
 
-// Run executes a script, normally one that dsl.Validate accepted. It returns
+// Run validates and executes a script. It returns
 // at the first failure with one of the typed errors in the package doc, or
 // ctx.Err() when ctx is cancelled.
 func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	start := time.Now()
+	// Validation is cheap and also compiles the regexes; a script that was
+	// not validated must not reach the wire half-checked.
+	if err := dsl.Validate(s); err != nil {
+		return Result{}, err
+	}
 	ss := &session{e: e, script: s}
 	if err := ss.collectSecrets(); err != nil {
 		return ss.res, err
