@@ -124,3 +124,36 @@ func TestCLI(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.smtp", "connect \"h:25\"\nexpect 220\nquit\n")
+	bad := writeFile(t, dir, "bad.smtp", "connect \"h:25\"\nexpect 220\nstartls\n")
+	code, out, errOut := cli(t, "check", good, bad)
+	if code != exitScript {
+		t.Errorf("exit %d, want %d", code, exitScript)
+	}
+	got := strings.ReplaceAll("--- stdout\n"+out+"--- stderr\n"+errOut, dir, "DIR")
+	golden(t, "check", got)
+
+	// Every shipped script is valid.
+	scripts, _ := filepath.Glob("../../scripts/*.smtp")
+	more, _ := filepath.Glob("../../scripts/*/*.smtp")
+	scripts = append(scripts, more...)
+	if len(scripts) < 3 {
+		t.Fatalf("found only %d scripts", len(scripts))
+	}
+	code, out, errOut = cli(t, append([]string{"check"}, scripts...)...)
+	if code != 0 {
+		t.Errorf("scripts/ does not check: %s%s", out, errOut)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		code, out, _ := cli(t, arg)
+		if code != 0 || !strings.Contains(out, "Exit codes:") || !strings.Contains(out, "--allow-plaintext-auth") {
+			t.Errorf("%s: exit %d\n%s", arg, code, out)
+		}
+	}
+}
