@@ -30,6 +30,7 @@ type Step struct {
 	Auth     *Auth     `parser:"| @@"`
 	Message  *Message  `parser:"| @@"`
 	Quit     *Quit     `parser:"| @@"`
+	Raw      *Raw      `parser:"| @@"`
 	// Unknown catches any other word so validation can say "did you mean".
 	Unknown *Unknown `parser:"| @@"`
 }
@@ -49,9 +50,11 @@ type Send struct {
 
 // Expect reads one complete reply and checks its code and, optionally, text.
 type Expect struct {
-	Pos   lexer.Position
-	Codes []*Code  `parser:"'expect' @@ ( '|' @@ )*"`
-	Match *Matcher `parser:"@@?"`
+	Pos lexer.Position
+	// Closed is `expect closed`: the server must close the connection.
+	Closed bool     `parser:"'expect' ( @'closed'"`
+	Codes  []*Code  `parser:"         | @@ ( '|' @@ )* )"`
+	Match  *Matcher `parser:"@@?"`
 }
 
 // Code is one alternative of an expect: "250", "2xx" or "25x".
@@ -97,6 +100,14 @@ type Quit struct {
 	Kw  string `parser:"@'quit'"`
 }
 
+// Raw writes bytes exactly as written, with no CRLF appended: the one way
+// to put a bare CR or LF on the wire, for reproducing how a server handles
+// malformed input. Its string also accepts \r, \n, \t and \xNN.
+type Raw struct {
+	Pos  lexer.Position
+	Text *String `parser:"'raw' @@"`
+}
+
 // Unknown is a line that starts with a word that is not a step.
 type Unknown struct {
 	Pos  lexer.Position
@@ -117,6 +128,8 @@ type String struct {
 
 	// Parts is filled after parsing from Raw.
 	Parts []Part
+	// bytes allows the escapes of a raw step.
+	bytes bool
 }
 
 // Heredoc is the body of message """ ... """.

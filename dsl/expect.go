@@ -29,6 +29,9 @@ func (x *Expect) CodeMatches(code int) bool {
 
 // String is the expectation as written: `250|251 "queued"`.
 func (x *Expect) String() string {
+	if x.Closed {
+		return "closed"
+	}
 	codes := make([]string, len(x.Codes))
 	for i, c := range x.Codes {
 		codes[i] = c.Value
@@ -42,6 +45,15 @@ func (x *Expect) String() string {
 		}
 	}
 	return s
+}
+
+// Span is how many columns the codes (or "closed") take in the source.
+func (x *Expect) Span() int {
+	if x.Closed || len(x.Codes) == 0 {
+		return len("closed")
+	}
+	last := x.Codes[len(x.Codes)-1]
+	return last.Pos.Column + len(last.Value) - x.Codes[0].Pos.Column
 }
 
 // Span is how many columns the matcher takes in the source.

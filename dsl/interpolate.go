@@ -3,6 +3,7 @@ package dsl
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -137,7 +138,7 @@ func (s *String) decode() error {
 	}
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if litStart < 0 {
+		if litStart < 0 && !strings.HasPrefix(body[i:], "${") {
 			litStart = i
 		}
 		switch {
@@ -147,13 +148,23 @@ func (s *String) decode() error {
 				i++
 				continue
 			}
+			if s.bytes {
+				if b, n, ok := byteEscape(body[i:]); ok {
+					lit.WriteByte(b)
+					i += n - 1
+					continue
+				}
+			}
 			esc := `\`
 			if i+1 < len(body) {
 				esc += string(body[i+1])
 			}
-			e := &Error{Pos: at(i), Span: len(esc), Title: "unknown escape", Label: fmt.Sprintf("%q is not an escape; only \\\" and \\\\ are", esc)}
-			if esc == `\r` || esc == `\n` {
-				e.Notes = []string{"help: send appends CRLF itself, and a command line cannot contain a line break"}
+			e := &Error{Pos: at(i), Span: len(esc), Title: "unknown escape", Label: fmt.Sprintf("`%s` is not an escape; only \\\" and \\\\ are", esc)}
+			switch {
+			case s.bytes:
+				e.Label = fmt.Sprintf("`%s` is not an escape; raw accepts \\r \\n \\t \\xNN \\\" and \\\\", esc)
+			case esc == `\r` || esc == `\n`:
+				e.Notes = []string{"help: send appends CRLF itself, and a command line cannot contain a line break; `raw` writes exact bytes"}
 			}
 			return e
 		case strings.HasPrefix(body[i:], "$${"):
@@ -254,7 +265,7 @@ func (h *Heredoc) decode() error {
 		}
 	}
 	for i := 0; i < len(content); i++ {
-		if !started {
+		if !started && !strings.HasPrefix(content[i:], "${") {
 			litPos, started = pos(), true
 		}
 		switch {
@@ -283,4 +294,26 @@ func (h *Heredoc) decode() error {
 	}
 	flush()
 	return nil
+}
+
+// byteEscape decodes \r, \n, \t or \xNN at the start of s.
+func byteEscape(s string) (b byte, n int, ok bool) {
+	if len(s) < 2 {
+		return 0, 0, false
+	}
+	switch s[1] {
+	case 'r':
+		return '\r', 2, true
+	case 'n':
+		return '\n', 2, true
+	case 't':
+		return '\t', 2, true
+	case 'x':
+		if len(s) >= 4 {
+			if v, err := strconv.ParseUint(s[2:4], 16, 8); err == nil {
+				return byte(v), 4, true
+			}
+		}
+	}
+	return 0, 0, false
 }

@@ -19,12 +19,22 @@ func checkOrder(s *Script) ErrorList {
 	tls := false
 	owed := []*Step{} // steps whose replies are unread, oldest first
 	afterData := 0    // 0: not in DATA; 1: DATA sent; 2: DATA answered (content follows)
+	// After a raw step nobody knows how many replies are owed (the bytes
+	// may hold any number of commands), so counting stops until the next
+	// connect.
+	unknown := false
 	for _, st := range s.Steps {
+		if unknown && st.Connect == nil {
+			if st.Quit != nil {
+				connected = false
+			}
+			continue
+		}
 		needConn := func(word string) {
 			if !connected {
 				errs = append(errs, &Error{Pos: st.Pos, Span: len(word), Title: "not connected",
 					Label: fmt.Sprintf("`%s` needs a connection", word),
-					Notes: []string{"help: start with connect \"HOST:PORT\"; after quit, connect again"}})
+					Notes: []string{"help: start with connect \"HOST:PORT\"; after quit or a closed connection, connect again"}})
 			}
 		}
 		needNothingOwed := func(word string) {
@@ -38,7 +48,7 @@ func checkOrder(s *Script) ErrorList {
 		}
 		switch {
 		case st.Connect != nil:
-			connected, tls, afterData = true, st.Connect.TLS, 0
+			connected, tls, afterData, unknown = true, st.Connect.TLS, 0, false
 			owed = append(owed[:0], st)
 		case st.Send != nil:
 			needConn("send")
@@ -57,6 +67,13 @@ func checkOrder(s *Script) ErrorList {
 				}
 				owed = append(owed, st)
 			}
+		case st.Raw != nil:
+			needConn("raw")
+			unknown = true
+		case st.Expect != nil && st.Expect.Closed:
+			needConn("expect")
+			connected, tls, afterData = false, false, 0
+			owed = owed[:0]
 		case st.Expect != nil:
 			needConn("expect")
 			if len(owed) == 0 && connected {

@@ -46,6 +46,12 @@ func parseError(path string, src []byte, err error) error {
 		rest = line[pos.Column-1:]
 	}
 	switch {
+	case strings.Contains(msg, "expected (<eol>+ | <eof>)"):
+		e.Title = "unexpected text after the step"
+		e.Label = "a step is one line, and this one was already complete"
+		if strings.HasPrefix(rest, "//") {
+			e.Notes = []string{"help: comments start with #"}
+		}
 	case strings.HasPrefix(rest, `"""`):
 		e.Title = "unterminated message"
 		e.Label = `no closing """ on a line of its own`
@@ -111,6 +117,9 @@ func (s *Script) decodeStrings() error {
 			}
 		case st.Auth != nil:
 			strs = append(strs, st.Auth.User, st.Auth.Secret)
+		case st.Raw != nil:
+			st.Raw.Text.bytes = true
+			strs = append(strs, st.Raw.Text)
 		case st.Message != nil:
 			if st.Message.File != nil {
 				strs = append(strs, st.Message.File)

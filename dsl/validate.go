@@ -8,7 +8,7 @@ import (
 )
 
 // Keywords are the steps of language version 1.
-var Keywords = []string{"connect", "send", "expect", "starttls", "auth", "message", "quit"}
+var Keywords = []string{"connect", "send", "expect", "starttls", "auth", "message", "quit", "raw"}
 
 // Mechanisms are the SASL mechanisms the auth step speaks.
 var Mechanisms = []string{"plain", "login", "cram-md5"}
@@ -16,11 +16,12 @@ var Mechanisms = []string{"plain", "login", "cram-md5"}
 var usage = map[string]string{
 	"connect":  `connect "HOST:PORT" [tls]`,
 	"send":     `send "COMMAND LINE"`,
-	"expect":   `expect CODES ["substring" | /regex/]   e.g. expect 250|251 "ok"`,
+	"expect":   `expect CODES ["substring" | /regex/]   e.g. expect 250|251 "ok"; or: expect closed`,
 	"starttls": `starttls`,
 	"auth":     `auth plain|login|cram-md5 "USER" "SECRET"`,
 	"message":  "message \"\"\" (content lines, then \"\"\" alone on a line)  or  message file \"PATH\"",
 	"quit":     `quit`,
+	"raw":      `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`,
 }
 
 // Validate checks what the grammar cannot: known steps, reply codes in
@@ -110,6 +111,9 @@ func unknownStep(u *Unknown) *Error {
 }
 
 func describeToken(v string) string {
+	if strings.HasPrefix(v, `"`) {
+		return "`" + v + "`"
+	}
 	if len(v) > 0 && v[0] >= '0' && v[0] <= '9' {
 		return fmt.Sprintf("%s (strings need double quotes)", v)
 	}

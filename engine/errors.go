@@ -20,18 +20,26 @@ type AssertError struct {
 	Pos  lexer.Position
 	Span int
 	Want string // the expectation as written, e.g. "235" or `250 "queued"`
-	Got  *Reply
-	// Reason is what did not match: "code" or "text".
+	Got  *Reply // nil when no reply came
+	// Reason is what did not match: "code" or "text"; with no reply (Got
+	// nil, for expect closed) it says what was seen instead.
 	Reason string
 }
 
 func (e *AssertError) Error() string {
+	if e.Got == nil {
+		return fmt.Sprintf("%s: expectation failed: want %s, but the connection is %s", dsl.Where(e.Pos), e.Want, e.Reason)
+	}
 	return fmt.Sprintf("%s: expectation failed: want %s, server replied %s", dsl.Where(e.Pos), e.Want, e.Got.Summary())
 }
 
 // Diagnostic implements Diagnoser.
 func (e *AssertError) Diagnostic() *dsl.Error {
 	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "expectation failed"}
+	if e.Got == nil {
+		d.Label = "the connection is " + e.Reason
+		return d
+	}
 	lines := e.Got.Lines
 	if e.Reason == "text" {
 		d.Label = "reply text did not match; server replied " + lines[0]

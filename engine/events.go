@@ -43,6 +43,9 @@ type Sent struct {
 	Note   string
 	// Data marks a line of message content (inside DATA).
 	Data bool
+	// Raw marks bytes from a raw step, shown escaped (\r\n), exactly as
+	// written: no CRLF was appended.
+	Raw bool
 }
 
 // DataSummary follows the content lines of a message.

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -317,5 +318,98 @@ func TestPipeliningFlushesOnce(t *testing.T) {
 	}
 	if got := string(f.result(t)); got != "MAIL FROM:<a@b>|RCPT TO:<c@d>|DATA" {
 		t.Errorf("server read %q", got)
+	}
+}
+
+func TestRawWritesExactBytes(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		var got []byte
+		want := len("EHLO x\nMAIL FROM:<a@b>\r\n\x00.\r")
+		for len(got) < want {
+			b, err := r.ReadByte()
+			if err != nil {
+				break
+			}
+			got = append(got, b)
+		}
+		say(c, "550 5.5.2 Error: bare <LF> received\r\n")
+		c.Close()
+		return got
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nraw \"EHLO x\\nMAIL FROM:<a@b>\\r\\n\\x00.\\r\"\nexpect 550\nexpect closed\n"
+	rec, err := runFake(t, f, src, 2*time.Second, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.text())
+	}
+	if got := string(f.result(t)); got != "EHLO x\nMAIL FROM:<a@b>\r\n\x00.\r" {
+		t.Errorf("server got %q", got)
+	}
+	if !strings.Contains(rec.text(), `C: EHLO x\nMAIL FROM:<a@b>\r\n\x00.\r (tls=false`) {
+		t.Errorf("raw bytes not shown escaped:\n%s", rec.text())
+	}
+}
+
+func TestExpectClosed(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server string
+		ok     bool
+	}{
+		{"closes", "421 4.7.0 bye\r\n", true},
+		{"replies instead", "421 4.7.0 bye\r\n250 still here\r\n", false},
+		{"stays open", "421 4.7.0 bye\r\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+				say(c, "220 fake\r\n")
+				expectLine(r)
+				say(c, "500 no\r\n")
+				expectLine(r)
+				say(c, tc.server)
+				if !tc.ok {
+					time.Sleep(time.Second) // stay open
+				}
+				return nil
+			})
+			src := "connect \"${ADDR}\"\nexpect 220\nsend \"BAD\"\nexpect 500\nsend \"BAD\"\nexpect 421\nexpect closed\n"
+			_, err := runFake(t, f, src, 500*time.Millisecond, nil)
+			var ae *engine.AssertError
+			switch {
+			case tc.ok && err != nil:
+				t.Fatalf("want success, got %v", err)
+			case !tc.ok && (!errors.As(err, &ae) || ae.Want != "closed"):
+				t.Fatalf("want AssertError(closed), got %T %v", err, err)
+			}
+		})
+	}
+}
+
+func TestInterruptSaysQuit(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r) // NOOP, never answered
+		line := expectLine(r)
+		say(c, "221 bye\r\n")
+		return []byte(line)
+	})
+	rec := &recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	eng := engine.New(engine.WithTimeout(5*time.Second), engine.WithObserver(rec),
+		engine.WithVars(dsl.MapVars{"ADDR": f.addr}))
+	start := time.Now()
+	_, err := eng.Run(ctx, parse(t, "connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n"))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("interrupt took %s", d)
+	}
+	if got := string(f.result(t)); got != "QUIT" {
+		t.Errorf("server got %q after the interrupt, want QUIT", got)
+	}
+	if !strings.Contains(rec.text(), "S: 221 bye") {
+		t.Errorf("goodbye not reported:\n%s", rec.text())
 	}
 }

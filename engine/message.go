@@ -74,6 +74,20 @@ func eachLine(r io.Reader, fn func(line []byte) error) error {
 	}
 }
 
+// writeStuffed writes one content line as it goes on the wire: a leading
+// dot doubled (RFC 5321 4.5.2) and CRLF appended. It returns the bytes
+// written.
+func writeStuffed(w *bufio.Writer, line []byte) int {
+	n := len(line) + 2
+	if len(line) > 0 && line[0] == '.' {
+		w.WriteByte('.')
+		n++
+	}
+	w.Write(line)
+	w.WriteString("\r\n")
+	return n
+}
+
 func (e *contentError) Error() string { return fmt.Sprintf("line %d %s", e.Line, e.Msg) }
 
 // message sends DATA content: CRLF line endings, dot-stuffed (RFC 5321
@@ -115,16 +129,11 @@ func (ss *session) message(m *dsl.Message) error {
 	defer r.Close()
 	sum := DataSummary{TLS: ss.tls}
 	err = eachLine(r, func(line []byte) error {
-		if len(line) > 0 && line[0] == '.' {
-			ss.w.WriteByte('.')
-			sum.Bytes++
-		}
-		ss.w.Write(line)
-		ss.w.WriteString("\r\n")
+		n := writeStuffed(ss.w, line)
 		sum.Lines++
-		sum.Bytes += int64(len(line)) + 2
+		sum.Bytes += int64(n)
 		shown := Escape(line)
-		if len(line) > 0 && line[0] == '.' {
+		if n > len(line)+2 {
 			shown = "." + shown
 		}
 		ss.emit(Sent{Line: shown, TLS: ss.tls, Data: true})

@@ -176,6 +176,10 @@ func Escape(b []byte) string {
 		switch {
 		case r == '\\':
 			s.WriteString(`\\`)
+		case r == '\r':
+			s.WriteString(`\r`)
+		case r == '\n':
+			s.WriteString(`\n`)
 		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
 			for _, c := range b[:n] {
 				fmt.Fprintf(&s, `\x%02x`, c)

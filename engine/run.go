@@ -40,6 +40,9 @@ type session struct {
 	flushedAt time.Time
 	// held is a reply read by auth that the next expect checks.
 	held *Reply
+	// inData is set between a 354 reply and the next reply: the server
+	// takes every line as message content.
+	inData bool
 }
 
 // Run validates and executes a script. It returns
@@ -66,6 +69,7 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 		ss.emit(StepStarted{Step: st, Line: stepLine(s, st)})
 		if err := ss.exec(ctx, st); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
+				ss.quitOnInterrupt()
 				return ss.res, ctxErr
 			}
 			return ss.res, err
@@ -138,8 +142,35 @@ func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
 		return ss.message(st.Message)
 	case st.Quit != nil:
 		return ss.quit(st.Quit)
+	case st.Raw != nil:
+		return ss.raw(st.Raw)
 	}
 	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
+}
+
+// quitGrace bounds the polite goodbye after an interrupt.
+const quitGrace = time.Second
+
+// quitOnInterrupt says QUIT (RFC 5321 4.1.1.10) on a connection that is
+// still usable when the run is interrupted, so the server does not log an
+// aborted session; it waits briefly for the 221 and then closes anyway.
+// Mid-DATA nothing more is sent: a QUIT there would become message text.
+func (ss *session) quitOnInterrupt() {
+	if ss.conn == nil || ss.inData {
+		ss.close(false)
+		return
+	}
+	ss.conn.SetDeadline(time.Now().Add(quitGrace))
+	ss.w.Reset(ss.conn) // drop anything unsent
+	ss.w.WriteString("QUIT\r\n")
+	if ss.w.Flush() == nil {
+		ss.emit(Sent{Line: "QUIT", TLS: ss.tls, Note: "interrupted"})
+		if rep, err := readReply(ss.r); err == nil {
+			ss.red.maskAll(rep.Lines)
+			ss.emit(Received{Reply: rep, TLS: ss.tls})
+		}
+	}
+	ss.close(false)
 }
 
 // interrupt makes every blocked read or write return at once.
@@ -236,6 +267,9 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 		}
 		return nil, ss.ioError(pos, span, "reply", err)
 	}
+	// After 354 the server reads everything as message text until the
+	// final dot, and answers again only then.
+	ss.inData = rep.Code == 354
 	masked := ss.red.maskAll(rep.Lines)
 	ss.red.maskAll(rep.Text)
 	ss.res.Replies++
@@ -258,7 +292,10 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 }
 
 func (ss *session) expect(x *dsl.Expect) error {
-	span := x.Codes[len(x.Codes)-1].Pos.Column + len(x.Codes[len(x.Codes)-1].Value) - x.Codes[0].Pos.Column
+	if x.Closed {
+		return ss.expectClosed(x)
+	}
+	span := x.Span()
 	pos := x.Codes[0].Pos
 	rep, held := ss.held, ss.held
 	ss.held = nil
@@ -285,10 +322,6 @@ func (ss *session) expect(x *dsl.Expect) error {
 		}
 	}
 	ss.emit(ExpectPassed{Step: x, Held: held})
-	if rep.Code == 421 {
-		// RFC 5321 3.8: the server closes after 421; so do we.
-		ss.close(true)
-	}
 	return nil
 }
 
@@ -325,6 +358,51 @@ func (ss *session) quit(q *dsl.Quit) error {
 	}
 	ss.close(false)
 	return nil
+}
+
+// expectClosed passes when the server closes the connection (after a 421,
+// say) and fails if it sends a reply instead.
+func (ss *session) expectClosed(x *dsl.Expect) error {
+	pos := x.Pos
+	pos.Column += len("expect ")
+	span := len("closed")
+	if ss.conn == nil {
+		// Closed already, by a 421 the previous expect read.
+		ss.emit(ExpectPassed{Step: x})
+		return nil
+	}
+	if rep := ss.held; rep != nil {
+		return &AssertError{Pos: pos, Span: span, Want: "closed", Got: rep, Reason: "code"}
+	}
+	rep, err := ss.readReply(pos, span)
+	if err == nil {
+		return &AssertError{Pos: pos, Span: span, Want: "closed", Got: rep, Reason: "code"}
+	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return &AssertError{Pos: pos, Span: span, Want: "closed", Reason: "still open after " + te.After.String()}
+	}
+	var ne *NetError
+	if errors.As(err, &ne) && errors.Is(err, ErrClosed) {
+		ss.emit(ExpectPassed{Step: x})
+		return nil
+	}
+	return err
+}
+
+// raw writes bytes exactly as the script gives them, for reproducing how
+// a server treats malformed input. The transcript marks them.
+func (ss *session) raw(r *dsl.Raw) error {
+	text, err := r.Text.Expand(ss.e.vars)
+	if err != nil {
+		return err
+	}
+	if err := ss.needConn(r.Pos, "raw"); err != nil {
+		return err
+	}
+	ss.w.WriteString(text)
+	ss.emit(Sent{Line: Escape([]byte(text)), TLS: ss.tls, Raw: true})
+	return ss.flush(r.Pos, 3)
 }
 
 func describeAddr(a net.Addr) string {

@@ -21,7 +21,10 @@ const usageText = `smtprun runs scripted SMTP conversations and shows every line
 
 Usage:
   smtprun [flags] SCRIPT          run a .smtp script
+  smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
+  smtprun scenarios               list the emulated providers and failure scenarios
+  smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
   smtprun help                    show this help
 
 Flags:
@@ -32,6 +35,8 @@ Flags:
   --timeout DURATION      deadline for connecting, each reply and each handshake (default 30s)
   --no-color              plain output (also NO_COLOR=1, or when stdout is not a terminal)
   -q, --quiet             print nothing but the failure report
+  --sandbox               serve every connect in-process by an emulated provider (no network)
+  --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
 
 Exit codes:
   0  every expectation held
@@ -51,6 +56,8 @@ type options struct {
 	timeout       time.Duration
 	noColor       bool
 	quiet         bool
+	sandbox       bool
+	scenario      string
 	args          []string
 }
 
@@ -85,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.sandbox, "sandbox", false, "")
+	fs.StringVar(&o.scenario, "scenario", "", "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
@@ -100,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.args = append(o.args, rest[0])
 		args = rest[1:]
 	}
+	if o.scenario != "" && !o.sandbox {
+		return nil, fmt.Errorf("--scenario needs --sandbox")
+	}
 	if o.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}
@@ -114,6 +126,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "scenarios":
+			return runScenarios(stdout)
 		}
 	}
 	o, err := parseFlags(args, stderr)
@@ -136,21 +150,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if script == nil {
 		return code
 	}
+	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
 		engine.WithPlaintextAuth(o.plaintextAuth),
-		engine.WithVars(dsl.Chain{o.vars, dsl.EnvVars{}}),
 	}
-	if len(o.caFiles) > 0 {
+	tr := newTranscript(stdout, st, o.quiet)
+	if o.sandbox {
+		sr, err := setupSandbox(o, script, vars)
+		if err != nil {
+			return usageError(stderr, err.Error())
+		}
+		defer sr.sb.Close()
+		vars = sr.vars
+		engOpts = append(engOpts, sr.opts...)
+		for _, n := range sr.notes {
+			tr.note(n)
+		}
+	} else if len(o.caFiles) > 0 {
 		pool, err := loadCAs(o.caFiles)
 		if err != nil {
 			return usageError(stderr, err.Error())
 		}
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
-	tr := newTranscript(stdout, st, o.quiet)
-	engOpts = append(engOpts, engine.WithObserver(tr))
+	engOpts = append(engOpts, engine.WithObserver(tr), engine.WithVars(vars))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

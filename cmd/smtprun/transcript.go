@@ -41,6 +41,13 @@ func (t *transcript) line(tls bool, text string) {
 	fmt.Fprintf(t.w, "     %s %s %s\n", t.st.dim.Sprint("|"), t.st.dim.Sprint(mark), text)
 }
 
+// note prints a line of smtprun's own, such as what the sandbox supplied.
+func (t *transcript) note(text string) {
+	if !t.quiet {
+		fmt.Fprintln(t.w, t.st.note.Sprint(text))
+	}
+}
+
 // Event implements engine.Observer.
 func (t *transcript) Event(ev engine.Event) {
 	if t.quiet {
@@ -59,7 +66,12 @@ func (t *transcript) Event(ev engine.Event) {
 				return
 			}
 		}
-		text := t.st.client.Sprint("C: " + ev.Line)
+		prefix := "C: "
+		if ev.Raw {
+			// Exact bytes, escaped; no CRLF was added.
+			prefix = "C (raw): "
+		}
+		text := t.st.client.Sprint(prefix + ev.Line)
 		if ev.Note != "" {
 			text += t.st.note.Sprintf("   (%s)", ev.Note)
 		}

@@ -1,0 +1,238 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxAuthLine is RFC 4954 4's limit for an AUTH response line.
+const maxAuthLine = 12288
+
+// cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
+func (ss *session) cmdAuth(arg string) {
+	switch {
+	case ss.helo == "":
+		ss.reply("need_helo")
+		return
+	case ss.authUser != "":
+		ss.reply("auth_already")
+		return
+	case ss.requireTLS() && !ss.tls:
+		ss.reply("must_starttls")
+		return
+	}
+	offered, ok := ss.ehloReply().keywordArgs("AUTH")
+	if !ok {
+		ss.reply("auth_not_enabled")
+		return
+	}
+	fields := strings.Fields(arg)
+	if len(fields) == 0 || len(fields) > 2 {
+		ss.reply("syntax")
+		return
+	}
+	mech := strings.ToUpper(fields[0])
+	if !slices.ContainsFunc(offered, func(m string) bool { return strings.EqualFold(m, mech) }) || !slices.Contains(ss.p.Mechanisms, mech) {
+		ss.reply("auth_unsupported")
+		return
+	}
+	var initial []byte
+	hasInitial := len(fields) == 2
+	if hasInitial {
+		var ok bool
+		if initial, ok = ss.decodeResponse(fields[1]); !ok {
+			return
+		}
+	}
+	switch mech {
+	case "PLAIN":
+		ss.authPlain(initial, hasInitial)
+	case "LOGIN":
+		ss.authLogin(initial, hasInitial)
+	case "CRAM-MD5":
+		if hasInitial {
+			// RFC 2195: the server speaks first.
+			ss.reply("syntax")
+			return
+		}
+		ss.authCramMD5()
+	case "XOAUTH2":
+		ss.authXOAuth2(initial, hasInitial)
+	}
+}
+
+// response sends a 334 prompt and reads the client's answer. false means
+// the exchange is over (cancelled, bad base64, connection gone); the reply
+// has been sent.
+func (ss *session) response(prompt replyTemplate) ([]byte, bool) {
+	ss.send(prompt)
+	if ss.stop {
+		return nil, false
+	}
+	line, tooLong, err := ss.readLine(maxAuthLine)
+	if err != nil {
+		ss.readFailed(err, "during AUTH")
+		return nil, false
+	}
+	e := ss.event(LineReceived, line)
+	e.Secret = line != "*"
+	ss.sb.observe(e)
+	if tooLong {
+		ss.reply("line_too_long")
+		return nil, false
+	}
+	if line == "*" {
+		// RFC 4954 4: the client cancels with "*", the server says 501.
+		ss.reply("auth_cancelled")
+		return nil, false
+	}
+	return ss.decodeResponse(line)
+}
+
+func (ss *session) decodeResponse(s string) ([]byte, bool) {
+	if s == "=" {
+		// RFC 4954 4: "=" is an empty initial response.
+		return nil, true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		ss.reply("auth_bad_base64")
+		return nil, false
+	}
+	return b, true
+}
+
+// authPlain: RFC 4616, authzid NUL authcid NUL passwd.
+func (ss *session) authPlain(initial []byte, hasInitial bool) {
+	if !hasInitial {
+		var ok bool
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"]); !ok {
+			return
+		}
+	}
+	parts := bytes.Split(initial, []byte{0})
+	if len(parts) != 3 {
+		ss.finishAuth("", "", false)
+		return
+	}
+	user, pass := string(parts[1]), string(parts[2])
+	ss.finishAuth(user, pass, ss.sb.validLogin(ss.p, user, pass))
+}
+
+// authLogin: the de facto LOGIN mechanism (draft-murchison-sasl-login),
+// prompts "Username:" and "Password:" in base64. An initial response is
+// the user name, as Outlook sends it.
+func (ss *session) authLogin(initial []byte, hasInitial bool) {
+	user := initial
+	if !hasInitial {
+		var ok bool
+		if user, ok = ss.response(ss.p.replies["auth_prompt_user"]); !ok {
+			return
+		}
+	}
+	pass, ok := ss.response(ss.p.replies["auth_prompt_pass"])
+	if !ok {
+		return
+	}
+	ss.finishAuth(string(user), string(pass), ss.sb.validLogin(ss.p, string(user), string(pass)))
+}
+
+// authCramMD5: RFC 2195. The server sends a unique challenge; the client
+// answers "user hex(HMAC-MD5(password, challenge))".
+func (ss *session) authCramMD5() {
+	now := ss.sb.clock()
+	challenge := fmt.Sprintf("<%s.%d@%s>", ss.sb.randomString(randomClasses["digits"], 10), now.Unix(), ss.host)
+	answer, ok := ss.response(replyTemplate{code: "334", lines: []string{base64.StdEncoding.EncodeToString([]byte(challenge))}})
+	if !ok {
+		return
+	}
+	user, digest, found := strings.Cut(string(answer), " ")
+	valid := false
+	if got, err := hex.DecodeString(digest); found && err == nil {
+		for _, pass := range ss.sb.passwordsFor(ss.p, user) {
+			m := hmac.New(md5.New, []byte(pass))
+			m.Write([]byte(challenge))
+			if hmac.Equal(m.Sum(nil), got) {
+				valid = true
+			}
+		}
+	}
+	// The password itself is never seen: an app password cannot be told
+	// from a normal one, so app-password-required refuses CRAM-MD5.
+	ss.finishAuth(user, "", valid)
+}
+
+// authXOAuth2: Google's and Microsoft's XOAUTH2,
+// "user=U^Aauth=Bearer TOKEN^A^A". The sandbox has no OAuth server, so
+// the token is checked like a password.
+func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
+	if !hasInitial {
+		var ok bool
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"]); !ok {
+			return
+		}
+	}
+	var user, token string
+	for _, kv := range strings.Split(string(initial), "\x01") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "user":
+			user = v
+		case "auth":
+			if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+				token = t
+			}
+		}
+	}
+	ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
+}
+
+// finishAuth answers a complete exchange: success, the provider's
+// wrong-password reply, or a scenario's reply.
+func (ss *session) finishAuth(user, pass string, valid bool) {
+	switch {
+	case ss.scenarioIs(scAuthDisabled):
+		ss.send(ss.sc.replyFor(ss.p.Name))
+		return
+	case ss.scenarioIs(scBadCredentials):
+		ss.reply("auth_failed")
+		return
+	case ss.scenarioIs(scAppPasswordRequired):
+		// Two-step verification: the account password no longer works
+		// for SMTP; an app password (16 letters, shown in groups of four)
+		// does.
+		if pass != "" && ss.sb.knownUser(ss.p, user) && isAppPassword(pass) {
+			valid = true
+		} else {
+			ss.send(ss.sc.replyFor(ss.p.Name))
+			return
+		}
+	}
+	if !valid {
+		ss.reply("auth_failed")
+		return
+	}
+	ss.authUser = user
+	ss.reply("auth_ok")
+}
+
+// isAppPassword: 16 lower-case letters, spaces ignored ("abcd efgh ijkl
+// mnop"), the form Google and Yahoo generate.
+func isAppPassword(p string) bool {
+	p = strings.ReplaceAll(p, " ", "")
+	if len(p) != 16 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 'a' || p[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,28 @@
+// Package sandbox is smtprun's practice mail servers: in-process emulations
+// of real mail providers (Microsoft 365, Gmail, Yahoo, AOL and a generic
+// Postfix host) for people learning SMTP who cannot, or should not, touch
+// the real servers.
+//
+// A Sandbox serves whole SMTP conversations (RFC 5321) with STARTTLS
+// (RFC 3207), implicit TLS (RFC 8314), AUTH PLAIN/LOGIN/CRAM-MD5/XOAUTH2
+// (RFC 4954), PIPELINING (RFC 2920), SIZE (RFC 1870) and CHUNKING (RFC 3030),
+// and answers byte for byte like the real provider where it matters:
+// greeting, EHLO lines before and after TLS, the STARTTLS reply, AUTH
+// prompts and the error texts. TLS is real: the sandbox makes its own
+// certificate authority, issues certificates for the emulated host names,
+// and a client verifies them against RootCAs.
+//
+// Two ways in:
+//
+//   - DialContext, a drop-in dialer: a script connects to
+//     smtp.office365.com:587 and talks to the Office 365 emulation over a
+//     loopback TCP connection; the connection claims the provider's address
+//     as its remote address so the client applies its usual policies.
+//   - Serve, for real clients (swaks, Thunderbird) on a real listener.
+//
+// Providers are data: one YAML file per provider in profiles/ (embedded), so
+// adding a provider is adding a file. Scenarios (bad credentials,
+// greylisting, a full mailbox, ...) are listed in scenarios.yaml; what each
+// one does is in scenarios.go. The protocol state machine (session.go) is the
+// same for every provider.
+package sandbox

@@ -1,0 +1,66 @@
+package sandbox
+
+import "time"
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// ConnOpened: a client connected. Line describes the profile and mode.
+	ConnOpened EventKind = iota + 1
+	// LineReceived: a command line, or an AUTH response line (Secret),
+	// without its CRLF. Message content is not reported line by line: the
+	// end of DATA is one event with Line "." and Bytes the message size, a
+	// BDAT chunk one with Bytes its size.
+	LineReceived
+	// ReplySent: one line of a reply, without its CRLF.
+	ReplySent
+	// TLSStarted: the TLS handshake finished; Line names version and cipher.
+	TLSStarted
+	// MessageReceived: a message was accepted. Bytes is its size, Line its
+	// queue ID, Path the .eml file when Options.SaveDir is set.
+	MessageReceived
+	// Note: something worth telling the person watching (a scenario that
+	// does not apply to this provider, a message dropped on purpose, ...).
+	Note
+	// ConnClosed: the connection ended. Err says why when it was not a
+	// QUIT (client vanished, idle timeout, too many errors, ...).
+	ConnClosed
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case ConnOpened:
+		return "opened"
+	case LineReceived:
+		return "received"
+	case ReplySent:
+		return "sent"
+	case TLSStarted:
+		return "tls"
+	case MessageReceived:
+		return "message"
+	case Note:
+		return "note"
+	case ConnClosed:
+		return "closed"
+	}
+	return "unknown"
+}
+
+// Event is one entry of the server-side transcript, for `smtprun serve`.
+// Calls to Options.Observer are serialized: an observer needs no locking
+// of its own, but it should return quickly, since connections wait for it.
+type Event struct {
+	Time    time.Time // from Options.Clock
+	Conn    int64     // connection number, from 1, unique within a Sandbox
+	Kind    EventKind
+	Profile string // profile name
+	Host    string // the host name the connection is for
+	Remote  string // the client's address, as the server sees it
+	Line    string
+	Secret  bool // Line holds credentials (an AUTH response); mask it when showing it
+	Bytes   int64
+	Path    string
+	Err     error
+}

@@ -1,0 +1,480 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Sandbox. The zero value is a working sandbox with
+// normal provider behaviour.
+type Options struct {
+	// Scenario is a practice scenario from Scenarios(); "" means normal
+	// behaviour. A scenario that lists profiles leaves the others normal
+	// (the Observer gets a Note saying so).
+	Scenario string
+
+	// Observer, if set, receives the server side of every conversation:
+	// connections opened and closed, lines received, replies sent. Calls
+	// are serialized. Nil means silent.
+	Observer func(Event)
+
+	// SaveDir, if set, is where every accepted message is written as an
+	// .eml file: the exact content after dot-unstuffing, CRLF line endings.
+	// It is created if missing.
+	SaveDir string
+
+	// Clock, if set, replaces time.Now for everything the server says
+	// (greeting dates, tracking stamps, file names), for deterministic
+	// tests. Certificates always use the real time.
+	Clock func() time.Time
+
+	// Rand, if set, replaces crypto/rand for generated IDs (Gmail session
+	// IDs, queue IDs, ...), for deterministic tests. Keys never use it.
+	Rand io.Reader
+
+	// Credentials are accepted AUTH user names and passwords, in addition
+	// to the profile's practice pair (PracticeCredentials). A user mapped
+	// to "" is accepted with the profile's practice password: fill it with
+	// a script's SMTP_USER when the script has no password, and the learner
+	// logs in as themselves with "practice-password". Any other password is
+	// refused with the provider's real error. User names compare without
+	// regard to case, passwords exactly.
+	Credentials map[string]string
+
+	// SlowDelay is how long the "slow" scenario waits before each reply;
+	// 0 means 2 seconds.
+	SlowDelay time.Duration
+
+	// IdleTimeout drops a client that sends nothing for this long, with the
+	// provider's timeout reply; 0 means 5 minutes (Postfix's smtpd_timeout).
+	IdleTimeout time.Duration
+
+	// MaxMessageBytes bounds the memory one message may take; 0 means
+	// 64 MiB. A message over it is refused like one over the provider's
+	// SIZE limit, even where that limit is larger (Microsoft 365: 150 MiB).
+	MaxMessageBytes int64
+}
+
+const (
+	defaultSlowDelay   = 2 * time.Second
+	defaultIdleTimeout = 5 * time.Minute
+	defaultMaxMessage  = 64 << 20
+	// maxSession bounds a whole connection, so a client dripping one byte
+	// at a time cannot hold it open forever.
+	maxSession = time.Hour
+	// dialedClientIP is the client address the providers see for
+	// connections made through DialContext: a documentation address
+	// (RFC 5737), like a home connection's public IP.
+	dialedClientIP = "198.51.100.23"
+)
+
+// Sandbox serves emulated mail providers. It is safe for concurrent use.
+type Sandbox struct {
+	opts      Options
+	cat       *catalog
+	sc        *scenario
+	ca        *authority
+	clock     func() time.Time
+	accounts  map[string]string // lower-case user -> password ("" = practice password)
+	done      chan struct{}
+	closeOnce sync.Once
+
+	randMu sync.Mutex
+	rand   io.Reader
+	obsMu  sync.Mutex
+
+	mu        sync.Mutex
+	closed    bool
+	conns     map[net.Conn]struct{}
+	listeners map[net.Listener]struct{}
+	wg        sync.WaitGroup
+
+	connSeq atomic.Int64
+	msgSeq  atomic.Int64
+
+	greyMu sync.Mutex
+	grey   map[string]bool
+
+	testHook func(line string) // called with every command line; tests only
+}
+
+// New makes a sandbox with its own certificate authority, ready to serve.
+// It fails for an unknown scenario; the error lists the valid ones.
+func New(opts Options) (*Sandbox, error) {
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{
+		opts:      opts,
+		cat:       cat,
+		clock:     opts.Clock,
+		rand:      opts.Rand,
+		accounts:  map[string]string{},
+		done:      make(chan struct{}),
+		conns:     map[net.Conn]struct{}{},
+		listeners: map[net.Listener]struct{}{},
+		grey:      map[string]bool{},
+	}
+	if opts.Scenario != "" {
+		if s.sc, err = cat.findScenario(opts.Scenario); err != nil {
+			return nil, err
+		}
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.opts.SlowDelay <= 0 {
+		s.opts.SlowDelay = defaultSlowDelay
+	}
+	if s.opts.IdleTimeout <= 0 {
+		s.opts.IdleTimeout = defaultIdleTimeout
+	}
+	if s.opts.MaxMessageBytes <= 0 {
+		s.opts.MaxMessageBytes = defaultMaxMessage
+	}
+	for user, pass := range opts.Credentials {
+		s.accounts[strings.ToLower(user)] = pass
+	}
+	if opts.SaveDir != "" {
+		if err := os.MkdirAll(opts.SaveDir, 0o755); err != nil {
+			return nil, fmt.Errorf("sandbox: save directory: %w", err)
+		}
+	}
+	if s.ca, err = newAuthority(); err != nil {
+		return nil, fmt.Errorf("sandbox: making the certificate authority: %w", err)
+	}
+	return s, nil
+}
+
+// RootCAs returns a pool that trusts only the sandbox's CA.
+func (s *Sandbox) RootCAs() *x509.CertPool { return s.ca.pool.Clone() }
+
+// CACertPEM returns the CA certificate, PEM encoded, for clients outside
+// the process (swaks --tls-ca-path, Thunderbird's certificate manager).
+func (s *Sandbox) CACertPEM() []byte { return append([]byte(nil), s.ca.pem...) }
+
+// Scenario returns the scenario in use, or "".
+func (s *Sandbox) Scenario() string {
+	if s.sc == nil {
+		return ""
+	}
+	return s.sc.Name
+}
+
+// DialContext connects to the emulation of address ("host:port" as written
+// in a script). The host picks the profile (unknown names get the generic
+// Postfix profile, named after the host), the port the Mode (ModeForPort).
+//
+// The connection is a real loopback TCP connection to an in-process
+// server, so pipelined writes never deadlock and deadlines behave as on
+// the network. Its RemoteAddr is the provider's address from the profile
+// (for example 52.96.0.10:587), not 127.0.0.1: a client applies the same
+// policies as against the real host. ctx bounds the dial only, as for
+// net.Dialer.
+func (s *Sandbox) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: network, Addr: fakeAddr(address), Err: err}
+	}
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
+	host, portText, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		if port, err = net.LookupPort(network, portText); err != nil {
+			return nil, opErr(err)
+		}
+	}
+	if port <= 0 || port > 65535 {
+		return nil, opErr(fmt.Errorf("invalid port %d", port))
+	}
+	if host == "" {
+		return nil, opErr(errors.New("missing host name"))
+	}
+	if s.isClosed() {
+		return nil, opErr(net.ErrClosed)
+	}
+	p := s.cat.profileForHost(host)
+	client, server, err := loopbackPair(ctx)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	if !s.startSession(server, p, ModeForPort(port), host, dialedClientIP) {
+		client.Close()
+		server.Close()
+		return nil, opErr(net.ErrClosed)
+	}
+	return &dialedConn{Conn: client, remote: &net.TCPAddr{IP: p.ip, Port: port}}, nil
+}
+
+// Serve answers real clients on l as the named profile (see Profiles),
+// calling itself by the profile's first host name. It returns nil when l
+// or the Sandbox is closed.
+func (s *Sandbox) Serve(l net.Listener, profile string, mode Mode) error {
+	p, ok := s.cat.byName[profile]
+	if !ok {
+		var names []string
+		for _, q := range s.cat.profiles {
+			names = append(names, q.Name)
+		}
+		return fmt.Errorf("sandbox: unknown profile %q; valid profiles: %s", profile, strings.Join(names, ", "))
+	}
+	return s.serve(l, p, p.primaryHost(), mode)
+}
+
+// ServeHost is Serve with the profile chosen by host name, as DialContext
+// chooses it; the server calls itself host.
+func (s *Sandbox) ServeHost(l net.Listener, host string, mode Mode) error {
+	return s.serve(l, s.cat.profileForHost(host), host, mode)
+}
+
+func (s *Sandbox) serve(l net.Listener, p *profile, host string, mode Mode) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) || isTemporary(err) {
+				// Out of file descriptors and the like: wait, as
+				// net/http does, instead of spinning or giving up.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				if !s.sleep(backoff) {
+					return nil
+				}
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		ip := dialedClientIP
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			ip = a.IP.String()
+		}
+		if !s.startSession(c, p, mode, host, ip) {
+			c.Close()
+			return nil
+		}
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// Close stops every listener given to Serve and every connection, and
+// waits for them to finish. The sandbox cannot be used afterwards.
+func (s *Sandbox) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.done)
+		for l := range s.listeners {
+			l.Close()
+		}
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+	})
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Sandbox) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// sleep waits d, or less if the sandbox closes; it reports whether the
+// sandbox is still open.
+func (s *Sandbox) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// startSession serves c in a new goroutine; false if the sandbox is closed.
+func (s *Sandbox) startSession(c net.Conn, p *profile, mode Mode, host, clientIP string) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	ss := newSession(s, c, p, mode, host, clientIP)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+		ss.run()
+	}()
+	return true
+}
+
+func (s *Sandbox) observe(e Event) {
+	if s.opts.Observer == nil {
+		return
+	}
+	s.obsMu.Lock()
+	defer s.obsMu.Unlock()
+	// An observer that panics loses its event, not the connection.
+	defer func() { _ = recover() }()
+	s.opts.Observer(e)
+}
+
+// randomString draws n characters of alphabet from Options.Rand.
+func (s *Sandbox) randomString(alphabet string, n int) string {
+	buf := make([]byte, n)
+	s.randMu.Lock()
+	_, err := io.ReadFull(s.rand, buf)
+	s.randMu.Unlock()
+	if err != nil {
+		// A test reader that ran dry: fall back rather than fail a reply.
+		_, _ = rand.Read(buf)
+	}
+	for i, b := range buf {
+		buf[i] = alphabet[int(b)%len(alphabet)]
+	}
+	return string(buf)
+}
+
+// validLogin reports whether user/pass is an account of p: its practice
+// pair or one of Options.Credentials.
+func (s *Sandbox) validLogin(p *profile, user, pass string) bool {
+	if strings.EqualFold(user, p.Practice.User) && pass == p.Practice.Password {
+		return true
+	}
+	want, ok := s.accounts[strings.ToLower(user)]
+	if !ok {
+		return false
+	}
+	if want == "" {
+		want = p.Practice.Password
+	}
+	return pass == want
+}
+
+// knownUser reports whether user is an account of p, whatever the password.
+func (s *Sandbox) knownUser(p *profile, user string) bool {
+	_, ok := s.accounts[strings.ToLower(user)]
+	return ok || strings.EqualFold(user, p.Practice.User)
+}
+
+// passwordsFor lists the passwords user may have, for CRAM-MD5, which
+// checks a digest instead of a password.
+func (s *Sandbox) passwordsFor(p *profile, user string) []string {
+	var out []string
+	if strings.EqualFold(user, p.Practice.User) {
+		out = append(out, p.Practice.Password)
+	}
+	if want, ok := s.accounts[strings.ToLower(user)]; ok {
+		if want == "" {
+			want = p.Practice.Password
+		}
+		out = append(out, want)
+	}
+	return out
+}
+
+// greylistPass implements the greylisted scenario the way postgrey does:
+// the first attempt of a sender/recipient pair is refused, and any later
+// one (same or new connection) passes. Real greylisting also waits a few
+// minutes; the sandbox does not, so a retry works at once.
+func (s *Sandbox) greylistPass(from, rcpt string) bool {
+	key := strings.ToLower(from) + "\x00" + strings.ToLower(rcpt)
+	s.greyMu.Lock()
+	defer s.greyMu.Unlock()
+	if s.grey[key] {
+		return true
+	}
+	if len(s.grey) >= 100000 {
+		clear(s.grey)
+	}
+	s.grey[key] = true
+	return false
+}
+
+// saveMessage writes an accepted message to Options.SaveDir and returns
+// the file's path ("" when SaveDir is not set).
+func (s *Sandbox) saveMessage(profile, queueID string, data []byte) (string, error) {
+	if s.opts.SaveDir == "" {
+		return "", nil
+	}
+	seq := s.msgSeq.Add(1)
+	name := fmt.Sprintf("%s-%04d-%s-%s.eml", s.clock().UTC().Format("20060102T150405Z"), seq, profile, safeName(queueID))
+	tmp, err := os.CreateTemp(s.opts.SaveDir, ".incoming-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	final := filepath.Join(s.opts.SaveDir, name)
+	if err == nil {
+		err = os.Rename(tmp.Name(), final)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return final, nil
+}
+
+// safeName keeps a queue ID usable in a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}

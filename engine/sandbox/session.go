@@ -1,0 +1,636 @@
+package sandbox
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// session is one SMTP connection. The state machine is RFC 5321's and the
+// same for every provider; the profile supplies the words.
+type session struct {
+	sb       *Sandbox
+	p        *profile
+	sc       *scenario // nil: no scenario, or one that leaves this profile alone
+	mode     Mode
+	host     string
+	clientIP string
+	id       int64
+	remote   string
+	start    time.Time
+
+	raw  net.Conn // the TCP connection
+	conn net.Conn // raw, or the TLS connection over it
+	r    *bufio.Reader
+	w    *bufio.Writer
+
+	vars    map[string]string // per connection: host, server, session IDs, ...
+	msgVars map[string]string // per message: queue_id, message_id
+	cmdVars map[string]string // per command: cmd, arg, addr, ...
+	domains map[string]bool   // the server's own domains (relay rules)
+
+	tls      bool
+	helo     string
+	authUser string
+	inTx     bool
+	from     string
+	rcpts    []string
+	bdat     []byte // BDAT chunks so far (RFC 3030)
+	bdatSize int64
+	errors   int
+
+	stop     bool  // hang up after the current command
+	closeErr error // why the connection ended, when not by QUIT
+}
+
+// readBufferSize is the bufio size; lines longer than this are read in
+// pieces, so it bounds nothing but the copy size.
+const readBufferSize = 64 << 10
+
+func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP string) *session {
+	ss := &session{
+		sb:       sb,
+		p:        p,
+		mode:     mode,
+		host:     normalizeHost(host),
+		clientIP: clientIP,
+		id:       sb.connSeq.Add(1),
+		remote:   c.RemoteAddr().String(),
+		start:    time.Now(),
+		raw:      c,
+		conn:     c,
+		r:        bufio.NewReaderSize(c, readBufferSize),
+		w:        bufio.NewWriter(c),
+	}
+	if sb.sc != nil && sb.sc.appliesTo(p.Name) {
+		ss.sc = sb.sc
+	}
+	if ss.clientIP == dialedClientIP {
+		ss.remote = net.JoinHostPort(dialedClientIP, ss.remote[strings.LastIndexByte(ss.remote, ':')+1:])
+	}
+	ss.vars = map[string]string{
+		"host":      ss.host,
+		"domain":    parentDomain(ss.host),
+		"client_ip": clientIP,
+		"server":    ss.host,
+	}
+	for _, v := range p.Vars {
+		ss.vars[v.name] = expand(v.value, lookupIn(ss.vars), sb.randomString)
+	}
+	ss.domains = map[string]bool{}
+	for _, d := range p.Domains {
+		ss.domains[normalizeHost(expand(d, lookupIn(ss.vars), nil))] = true
+	}
+	return ss
+}
+
+func lookupIn(maps ...map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		for _, m := range maps {
+			if v, ok := m[name]; ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}
+
+// parentDomain is the host's mail domain by the usual convention:
+// mail.utep.edu -> utep.edu; a two-label name or an IP stays as it is.
+func parentDomain(host string) string {
+	if net.ParseIP(host) != nil {
+		return host
+	}
+	if labels := strings.Split(host, "."); len(labels) > 2 {
+		return strings.Join(labels[1:], ".")
+	}
+	return host
+}
+
+func (ss *session) event(kind EventKind, line string) Event {
+	return Event{
+		Time:    ss.sb.clock(),
+		Conn:    ss.id,
+		Kind:    kind,
+		Profile: ss.p.Name,
+		Host:    ss.host,
+		Remote:  ss.remote,
+		Line:    line,
+	}
+}
+
+func (ss *session) emit(kind EventKind, line string) { ss.sb.observe(ss.event(kind, line)) }
+
+func (ss *session) run() {
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug must cost one connection, never the server.
+			ss.closeErr = fmt.Errorf("sandbox: internal error: %v", r)
+		}
+		ss.close()
+		e := ss.event(ConnClosed, "")
+		e.Err = ss.closeErr
+		ss.sb.observe(e)
+	}()
+	ss.emit(ConnOpened, fmt.Sprintf("%s (profile %s, %s)", ss.host, ss.p.Name, ss.mode))
+	if sc := ss.sb.sc; sc != nil {
+		if ss.sc == nil {
+			ss.emit(Note, fmt.Sprintf("scenario %s applies to %s only; %s behaves normally", sc.Name, strings.Join(sc.Profiles, ", "), ss.p.Name))
+		} else {
+			ss.emit(Note, "scenario "+sc.Name+": "+sc.Description)
+		}
+	}
+	if ss.mode == ImplicitTLS && !ss.startTLS() {
+		return
+	}
+	ss.reply("greeting")
+	for !ss.stop {
+		line, tooLong, err := ss.readLine(ss.p.MaxLine)
+		if err != nil {
+			ss.readFailed(err, "waiting for a command")
+			return
+		}
+		if tooLong {
+			ss.emit(LineReceived, abbreviate(line))
+			ss.reply("line_too_long")
+		} else {
+			ss.handle(line)
+		}
+		if max := ss.maxErrors(); !ss.stop && max > 0 && ss.errors >= max {
+			// Postfix's smtpd_hard_error_limit: after that many errors
+			// without a delivered message, say 421 and hang up.
+			ss.reply("too_many_errors")
+			ss.hangUp(fmt.Errorf("too many errors (%d)", ss.errors))
+		}
+	}
+}
+
+// close ends the connection gracefully: TLS close_notify and a TCP FIN
+// first, then a short wait for the client's own close. Closing at once with
+// unread input in the socket makes the kernel send a reset, which can
+// destroy the last reply (a 421) before the client reads it.
+func (ss *session) close() {
+	defer ss.raw.Close()
+	if tc, ok := ss.conn.(*tls.Conn); ok {
+		tc.SetWriteDeadline(time.Now().Add(time.Second))
+		tc.CloseWrite()
+	}
+	cw, ok := ss.raw.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	ss.raw.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, ss.raw, 1<<20)
+}
+
+// lingerTime is how long a closing connection waits for the client to
+// close its side.
+const lingerTime = 500 * time.Millisecond
+
+func abbreviate(s string) string {
+	if len(s) > 72 {
+		return fmt.Sprintf("%s... (%d bytes, too long)", s[:64], len(s))
+	}
+	return s
+}
+
+func (ss *session) hangUp(err error) {
+	ss.stop = true
+	if ss.closeErr == nil {
+		ss.closeErr = err
+	}
+}
+
+// readFailed ends the session after a failed read: with the provider's
+// timeout reply for an idle client, silently for one that went away.
+func (ss *session) readFailed(err error, while string) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		ss.reply("timeout")
+		ss.hangUp(fmt.Errorf("client idle too long %s", while))
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+		ss.hangUp(fmt.Errorf("client disconnected %s, without QUIT", while))
+	default:
+		ss.hangUp(fmt.Errorf("reading %s: %w", while, err))
+	}
+}
+
+func (ss *session) setReadDeadline() {
+	d := time.Now().Add(ss.sb.opts.IdleTimeout)
+	if end := ss.start.Add(maxSession); end.Before(d) {
+		d = end
+	}
+	ss.conn.SetReadDeadline(d)
+}
+
+// readLine reads one line of at most max bytes (without its CRLF). A
+// longer line is consumed to its end but only its first max bytes are
+// kept, so memory stays bounded. A bare LF ends a command line too, as it
+// does for Postfix and Gmail: people type at servers with nc and telnet.
+func (ss *session) readLine(max int) (line string, tooLong bool, err error) {
+	var buf []byte
+	total := 0
+	for {
+		ss.setReadDeadline()
+		chunk, err := ss.r.ReadSlice('\n')
+		total += len(chunk)
+		if room := max + 2 - len(buf); room > 0 {
+			buf = append(buf, chunk[:min(len(chunk), room)]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", false, err
+		}
+		break
+	}
+	if total > max+2 {
+		return string(buf[:max]), true, nil
+	}
+	s := strings.TrimSuffix(string(buf), "\n")
+	s = strings.TrimSuffix(s, "\r")
+	return s, len(s) > max, nil
+}
+
+// reply sends one of the profile's replies.
+func (ss *session) reply(key string) {
+	r, ok := ss.p.replies[key]
+	if !ok {
+		panic("sandbox: no reply " + key)
+	}
+	ss.send(r)
+}
+
+// send writes a reply, expanding its placeholders. 4xx and 5xx replies
+// count toward the error limit.
+func (ss *session) send(r replyTemplate) {
+	if ss.closeErr != nil && ss.stop {
+		return
+	}
+	if ss.scenarioIs(scSlow) && !ss.sb.sleep(ss.sb.opts.SlowDelay) {
+		ss.hangUp(net.ErrClosed)
+		return
+	}
+	now := ss.sb.clock()
+	for _, line := range r.render(func(s string) string { return ss.expandAt(s, now, 0) }) {
+		ss.emit(ReplySent, line)
+		ss.w.WriteString(line)
+		ss.w.WriteString("\r\n")
+	}
+	ss.conn.SetWriteDeadline(time.Now().Add(ss.sb.opts.IdleTimeout))
+	if err := ss.w.Flush(); err != nil {
+		ss.hangUp(fmt.Errorf("writing a reply: %w", err))
+		return
+	}
+	if r.code[0] == '4' || r.code[0] == '5' {
+		ss.errors++
+	}
+}
+
+// expandAt fills a reply line in. Profile vars may hold placeholders of
+// their own ({isotime} in Office 365's tracking part), so they are
+// expanded again; values from the client ({addr}, {arg}) are not.
+func (ss *session) expandAt(s string, now time.Time, depth int) string {
+	return expand(s, func(name string) (string, bool) {
+		if v, ok := ss.cmdVars[name]; ok {
+			return v, true
+		}
+		if v, ok := ss.msgVars[name]; ok {
+			return v, true
+		}
+		switch name {
+		case "date":
+			return now.UTC().Format("Mon, 2 Jan 2006 15:04:05 -0700"), true
+		case "isotime":
+			return now.UTC().Format("2006-01-02T15:04:05.000Z"), true
+		case "unix":
+			return strconv.FormatInt(now.Unix(), 10), true
+		case "size":
+			return strconv.FormatInt(ss.sizeLimit(), 10), true
+		case "helo":
+			return ss.helo, true
+		}
+		if v, ok := ss.vars[name]; ok {
+			if depth < 4 {
+				v = ss.expandAt(v, now, depth+1)
+			}
+			return v, true
+		}
+		return "", false
+	}, ss.sb.randomString)
+}
+
+func (ss *session) scenarioIs(name string) bool { return ss.sc != nil && ss.sc.Name == name }
+
+func (ss *session) sizeLimit() int64 {
+	if ss.scenarioIs(scMessageTooLarge) {
+		return ss.sc.Size
+	}
+	return ss.p.Size
+}
+
+func (ss *session) maxErrors() int {
+	if ss.scenarioIs(scTooManyErrors) {
+		return ss.sc.MaxErrors
+	}
+	return ss.p.MaxErrors
+}
+
+// requireTLS: AUTH and MAIL only after STARTTLS.
+func (ss *session) requireTLS() bool {
+	return ss.scenarioIs(scMustStartTLS) || ss.mode == Submission && ss.p.RequireTLS
+}
+
+// ehloReply is what EHLO answers now: the after-TLS list once TLS is on
+// (RFC 3207 4.2: the server must not offer STARTTLS again), and no AUTH
+// before TLS where TLS is insisted on.
+func (ss *session) ehloReply() replyTemplate {
+	if ss.tls {
+		return ss.p.replies["ehlo_tls"]
+	}
+	r := ss.p.replies["ehlo"]
+	if ss.scenarioIs(scMustStartTLS) {
+		r = r.without("AUTH")
+	}
+	return r
+}
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func splitCommand(line string) (verb, arg string) {
+	line = strings.TrimLeft(line, " \t")
+	verb, arg, _ = strings.Cut(line, " ")
+	return strings.ToUpper(verb), strings.TrimSpace(arg)
+}
+
+func (ss *session) handle(line string) {
+	verb, arg := splitCommand(line)
+	// {cmd} and {arg} may be echoed in replies: no control characters.
+	ss.cmdVars = map[string]string{"cmd": printable(verb), "arg": printable(arg)}
+	if verb == "AUTH" {
+		// The initial response is a credential.
+		e := ss.event(LineReceived, line)
+		e.Secret = strings.Contains(arg, " ")
+		ss.sb.observe(e)
+	} else {
+		ss.emit(LineReceived, line)
+	}
+	if hook := ss.sb.testHook; hook != nil {
+		hook(line)
+	}
+	switch verb {
+	case "HELO", "EHLO":
+		ss.cmdHello(verb, arg)
+	case "STARTTLS":
+		ss.cmdStartTLS(arg)
+	case "AUTH":
+		ss.cmdAuth(arg)
+	case "MAIL":
+		ss.cmdMail(arg)
+	case "RCPT":
+		ss.cmdRcpt(arg)
+	case "DATA":
+		ss.cmdData(arg)
+	case "BDAT":
+		ss.cmdBdat(arg)
+	case "RSET":
+		if arg != "" {
+			ss.reply("syntax")
+			return
+		}
+		ss.resetTransaction()
+		ss.reply("rset")
+	case "NOOP":
+		ss.reply("noop")
+	case "VRFY":
+		if arg == "" {
+			ss.reply("syntax")
+			return
+		}
+		// RFC 5321 3.5.3: 252, "cannot verify, but will accept".
+		ss.reply("vrfy")
+	case "QUIT":
+		ss.reply("quit")
+		ss.stop = true
+	default:
+		ss.reply("unknown_command")
+	}
+}
+
+func (ss *session) resetTransaction() {
+	ss.inTx = false
+	ss.from = ""
+	ss.rcpts = nil
+	ss.bdat = nil
+	ss.bdatSize = 0
+}
+
+// cmdHello: HELO/EHLO name. Either one resets the transaction (RFC 5321
+// 4.1.4).
+func (ss *session) cmdHello(verb, arg string) {
+	name, _, _ := strings.Cut(arg, " ")
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		ss.reply("helo_syntax")
+		return
+	}
+	ss.resetTransaction()
+	ss.helo = name
+	if verb == "HELO" {
+		ss.reply("helo")
+		return
+	}
+	ss.send(ss.ehloReply())
+}
+
+// cmdStartTLS: RFC 3207. Only once, only where offered; afterwards the
+// client knows nothing about the server and must EHLO again.
+func (ss *session) cmdStartTLS(arg string) {
+	if arg != "" {
+		ss.reply("syntax")
+		return
+	}
+	if ss.tls {
+		ss.reply("starttls_already")
+		return
+	}
+	if _, offered := ss.ehloReply().keywordArgs("STARTTLS"); !offered {
+		ss.reply("unknown_command")
+		return
+	}
+	if ss.scenarioIs(scTLSUnavailable) {
+		ss.send(ss.sc.replyFor(ss.p.Name))
+		return
+	}
+	ss.reply("starttls")
+	if ss.stop {
+		return
+	}
+	// Anything the client pipelined after STARTTLS was sent in plaintext
+	// and must not be executed inside TLS (CVE-2011-0411): startTLS
+	// replaces the reader, dropping it.
+	if !ss.startTLS() {
+		return
+	}
+	ss.helo = ""
+	ss.authUser = ""
+	ss.resetTransaction()
+}
+
+// startTLS runs the server side of the TLS handshake.
+func (ss *session) startTLS() bool {
+	conf := ss.sb.ca.serverConfig(ss.host, ss.scenarioIs(scTLSUnavailable))
+	tc := tls.Server(ss.raw, conf)
+	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
+	if err := tc.Handshake(); err != nil {
+		ss.hangUp(fmt.Errorf("TLS handshake: %w", err))
+		return false
+	}
+	ss.raw.SetDeadline(time.Time{})
+	ss.conn = tc
+	ss.r = bufio.NewReaderSize(tc, readBufferSize)
+	ss.w = bufio.NewWriter(tc)
+	ss.tls = true
+	st := tc.ConnectionState()
+	ss.emit(TLSStarted, fmt.Sprintf("%s, %s, certificate for %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), certName(st.ServerName, ss.host)))
+	return true
+}
+
+func certName(sni, host string) string {
+	if sni != "" {
+		return sni
+	}
+	return host + " (no SNI)"
+}
+
+func (ss *session) cmdMail(arg string) {
+	switch {
+	case ss.helo == "":
+		ss.reply("need_helo")
+		return
+	case ss.requireTLS() && !ss.tls:
+		ss.reply("must_starttls")
+		return
+	case ss.mode != Relay && ss.authUser == "":
+		ss.reply("auth_required")
+		return
+	case ss.inTx:
+		ss.reply("nested_mail")
+		return
+	}
+	addr, params, ok := parsePath(arg, "FROM:", true)
+	if !ok {
+		ss.reply("mail_syntax")
+		return
+	}
+	ss.cmdVars["addr"] = addr
+	for _, param := range params {
+		key, value, _ := strings.Cut(param, "=")
+		if strings.EqualFold(key, "SIZE") {
+			// RFC 1870: refuse at once what will not fit.
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 0 {
+				ss.reply("mail_syntax")
+				return
+			}
+			if n > ss.sizeLimit() {
+				ss.reply("size_exceeded")
+				return
+			}
+		}
+	}
+	ss.inTx = true
+	ss.from = addr
+	ss.reply("mail_ok")
+}
+
+func (ss *session) cmdRcpt(arg string) {
+	if !ss.inTx {
+		ss.reply("need_mail")
+		return
+	}
+	addr, _, ok := parsePath(arg, "TO:", false)
+	if !ok {
+		ss.reply("rcpt_syntax")
+		return
+	}
+	ss.cmdVars["addr"] = addr
+	if len(ss.rcpts) >= ss.p.MaxRcpts {
+		ss.reply("too_many_recipients")
+		return
+	}
+	local := ss.isLocal(addr)
+	if !local && (ss.mode == Relay && ss.authUser == "" || ss.scenarioIs(scRelayDenied)) {
+		ss.reply("relay_denied")
+		return
+	}
+	if ss.scenarioIs(scGreylisted) && !ss.sb.greylistPass(ss.from, addr) {
+		ss.send(ss.sc.replyFor(ss.p.Name))
+		return
+	}
+	if ss.scenarioIs(scMailboxFull) {
+		ss.send(ss.sc.replyFor(ss.p.Name))
+		return
+	}
+	ss.rcpts = append(ss.rcpts, addr)
+	ss.reply("rcpt_ok")
+}
+
+// isLocal: is the address in one of the server's own domains? An address
+// without a domain is local, as Postfix appends $myorigin.
+func (ss *session) isLocal(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return true
+	}
+	return ss.domains[normalizeHost(addr[at+1:])]
+}
+
+// parsePath parses "FROM:<addr> params" or "TO:<addr> params" (RFC 5321
+// 4.1.2). A space after the colon is tolerated, as by most servers. The
+// null path <> is allowed for MAIL only.
+func parsePath(arg, prefix string, nullOK bool) (addr string, params []string, ok bool) {
+	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
+		return "", nil, false
+	}
+	rest := strings.TrimLeft(arg[len(prefix):], " ")
+	if !strings.HasPrefix(rest, "<") {
+		return "", nil, false
+	}
+	end := strings.IndexByte(rest, '>')
+	if end < 0 {
+		return "", nil, false
+	}
+	addr = rest[1:end]
+	params = strings.Fields(rest[end+1:])
+	if strings.HasPrefix(addr, "@") {
+		// A source route, "@relay:user@example.com": obsolete, ignored.
+		if i := strings.IndexByte(addr, ':'); i >= 0 {
+			addr = addr[i+1:]
+		}
+	}
+	if addr == "" {
+		return "", params, nullOK
+	}
+	if len(addr) > 254 || strings.ContainsFunc(addr, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '<' }) {
+		return "", nil, false
+	}
+	if at := strings.LastIndexByte(addr, '@'); at == 0 || at == len(addr)-1 {
+		return "", nil, false
+	}
+	return addr, params, true
+}

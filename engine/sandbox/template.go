@@ -1,0 +1,197 @@
+package sandbox
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Reply texts and generated IDs are templates with {name} placeholders.
+// {class:N} generates N random characters of a class (see randomClasses);
+// every other name is looked up: profile vars, per-message vars, and the
+// per-connection and per-command values a session provides.
+var placeholderRE = regexp.MustCompile(`\{([A-Za-z_]+)(?::([0-9]{1,3}))?\}`)
+
+// randomClasses are the alphabets for {class:N}.
+var randomClasses = map[string]string{
+	"hex":    "0123456789abcdef",
+	"HEX":    "0123456789ABCDEF",
+	"digits": "0123456789",
+	"lower":  "abcdefghijklmnopqrstuvwxyz",
+	"upper":  "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	"alnum":  "abcdefghijklmnopqrstuvwxyz0123456789",
+}
+
+// builtinNames are the values a session supplies at reply time.
+var builtinNames = map[string]string{
+	"host":       "the host name the client dialed (or the Serve host)",
+	"domain":     "the host name without its first label (mail.utep.edu -> utep.edu)",
+	"server":     "the name the server calls itself; defaults to {host}",
+	"client_ip":  "the client's IP address as the server sees it",
+	"helo":       "the name the client gave in HELO/EHLO",
+	"date":       "the time, RFC 5322 style: Mon, 27 Mar 2023 18:17:53 +0000",
+	"isotime":    "the time, ISO 8601 with milliseconds: 2023-03-27T18:17:53.123Z",
+	"unix":       "the time in seconds since 1970",
+	"size":       "the size limit in bytes",
+	"addr":       "the address of the current MAIL or RCPT command",
+	"arg":        "the argument of the current command",
+	"cmd":        "the current command verb",
+	"octets":     "the size of the current BDAT chunk",
+	"message_id": "the Message-ID of the accepted message, without <>",
+	"queue_id":   "the ID the server gives an accepted message",
+	"challenge":  "the base64 CRAM-MD5 challenge",
+}
+
+// expand replaces placeholders. lookup returns a name's value; random
+// classes are generated with gen. Names lookup does not know stay as they
+// are, so a template can be expanded in two passes (per connection, then
+// per reply).
+func expand(s string, lookup func(string) (string, bool), gen func(alphabet string, n int) string) string {
+	if !strings.Contains(s, "{") {
+		return s
+	}
+	return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := placeholderRE.FindStringSubmatch(m)
+		name, count := sub[1], sub[2]
+		if count != "" {
+			alphabet, ok := randomClasses[name]
+			if !ok || gen == nil {
+				return m
+			}
+			n, _ := strconv.Atoi(count)
+			return gen(alphabet, n)
+		}
+		if lookup != nil {
+			if v, ok := lookup(name); ok {
+				return v
+			}
+		}
+		return m
+	})
+}
+
+// checkPlaceholders reports the first placeholder in s that is neither a
+// random class nor in known.
+func checkPlaceholders(s string, known func(string) bool) error {
+	for _, sub := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		name, count := sub[1], sub[2]
+		if count != "" {
+			if _, ok := randomClasses[name]; !ok {
+				return fmt.Errorf("unknown random class {%s:%s}", name, count)
+			}
+			continue
+		}
+		if !known(name) {
+			return fmt.Errorf("unknown placeholder {%s}", name)
+		}
+	}
+	return nil
+}
+
+// replyTemplate is a reply as written in a profile: one code and one or
+// more text lines. Keeping the lines apart lets the session drop EHLO
+// lines (a scenario hiding AUTH) and re-join them correctly.
+type replyTemplate struct {
+	code  string
+	lines []string
+}
+
+// parseReply checks that every line is "NNN-text" or, for the last, "NNN
+// text" (RFC 5321 4.2.1), all with the same code.
+func parseReply(s string) (replyTemplate, error) {
+	s = strings.TrimRight(s, "\r\n")
+	if s == "" {
+		return replyTemplate{}, fmt.Errorf("empty reply")
+	}
+	raw := strings.Split(s, "\n")
+	var r replyTemplate
+	for i, line := range raw {
+		line = strings.TrimSuffix(line, "\r")
+		if len(line) < 3 || !isDigits(line[:3]) || line[0] < '2' || line[0] > '5' {
+			return replyTemplate{}, fmt.Errorf("line %q does not start with a reply code", line)
+		}
+		if r.code == "" {
+			r.code = line[:3]
+		} else if line[:3] != r.code {
+			return replyTemplate{}, fmt.Errorf("line %q: code differs from %s", line, r.code)
+		}
+		last := i == len(raw)-1
+		switch {
+		case len(line) == 3 && last:
+			r.lines = append(r.lines, "")
+		case len(line) > 3 && line[3] == '-' && !last:
+			r.lines = append(r.lines, line[4:])
+		case len(line) > 3 && line[3] == ' ' && last:
+			r.lines = append(r.lines, line[4:])
+		default:
+			return replyTemplate{}, fmt.Errorf("line %q: want %q on every line but the last and %q on the last", line, r.code+"-", r.code+" ")
+		}
+	}
+	return r, nil
+}
+
+// render joins the lines back into wire form, without the final CRLF.
+func (r replyTemplate) render(expandLine func(string) string) []string {
+	out := make([]string, len(r.lines))
+	for i, l := range r.lines {
+		sep := "-"
+		if i == len(r.lines)-1 {
+			sep = " "
+		}
+		out[i] = r.code + sep + expandLine(l)
+	}
+	return out
+}
+
+func (r replyTemplate) text() string {
+	return strings.Join(r.render(func(s string) string { return s }), "\n")
+}
+
+// without returns the reply minus the lines whose first word is one of
+// keywords (an EHLO keyword such as AUTH). The first line (the greeting
+// part of an EHLO reply) always stays.
+func (r replyTemplate) without(keywords ...string) replyTemplate {
+	out := replyTemplate{code: r.code, lines: []string{r.lines[0]}}
+	for _, l := range r.lines[1:] {
+		if !hasKeyword(l, keywords...) {
+			out.lines = append(out.lines, l)
+		}
+	}
+	return out
+}
+
+// keywordArgs returns the words after an EHLO keyword ("AUTH" -> the
+// mechanisms), and whether the keyword is there. "AUTH=PLAIN ..." is the
+// pre-RFC 4954 form and is not the AUTH keyword.
+func (r replyTemplate) keywordArgs(keyword string) ([]string, bool) {
+	for _, l := range r.lines[1:] {
+		f := strings.Fields(l)
+		if len(f) > 0 && strings.EqualFold(f[0], keyword) {
+			return f[1:], true
+		}
+	}
+	return nil, false
+}
+
+func hasKeyword(line string, keywords ...string) bool {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return false
+	}
+	for _, k := range keywords {
+		if strings.EqualFold(f[0], k) || strings.HasPrefix(strings.ToUpper(f[0]), strings.ToUpper(k)+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
