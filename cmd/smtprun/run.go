@@ -128,6 +128,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "scenarios":
 			return runScenarios(stdout)
+		case "serve":
+			stop, cancel := signalStop()
+			defer cancel()
+			return runServe(args[1:], stdout, stderr, stop)
 		}
 	}
 	o, err := parseFlags(args, stderr)

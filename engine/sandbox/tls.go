@@ -110,6 +110,18 @@ func (a *authority) leaf(name string) (*tls.Certificate, error) {
 	} else {
 		tmpl.DNSNames = []string{name}
 	}
+	// Clients of `smtprun serve` (swaks, Thunderbird, a student's socket
+	// program) dial a loopback address, not the provider's name: let them
+	// verify by the name or address they used. The CA is trusted only by
+	// those who chose to trust it (--ca-out), so this widens nothing.
+	if name != "localhost" {
+		tmpl.DNSNames = append(tmpl.DNSNames, "localhost")
+	}
+	for _, ip := range []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback} {
+		if !ip.Equal(net.ParseIP(strings.Trim(name, "[]"))) {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
 	if err != nil {
 		return nil, err
