@@ -146,3 +146,8 @@ func (e *PolicyError) Diagnostic() *dsl.Error {
 // ErrClosed is wrapped in a NetError when the server closed the connection
 // while a reply was awaited.
 var ErrClosed = errors.New("connection closed by server")
+
+// ErrNotConfirmed is wrapped (with ErrClosed) when the connection closed
+// after message content was sent and before the server's verdict on it:
+// the message may or may not have been accepted.
+var ErrNotConfirmed = errors.New("message not confirmed: the connection closed before the server replied to the final dot, so it may or may not have been accepted")

@@ -149,6 +149,7 @@ func (ss *session) message(m *dsl.Message) error {
 		return ss.contentErr(m, where, err)
 	}
 	ss.w.WriteString(".\r\n")
+	ss.awaitingVerdict = true
 	sum.Bytes += 3
 	ss.emit(Sent{Line: ".", TLS: ss.tls, Data: true, Note: "end of data"})
 	ss.emit(sum)

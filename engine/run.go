@@ -43,6 +43,9 @@ type session struct {
 	// inData is set between a 354 reply and the next reply: the server
 	// takes every line as message content.
 	inData bool
+	// awaitingVerdict is set from the end of message content until the
+	// server's reply to it.
+	awaitingVerdict bool
 }
 
 // Run validates and executes a script. It returns
@@ -270,6 +273,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
+	ss.awaitingVerdict = false
 	masked := ss.red.maskAll(rep.Lines)
 	ss.red.maskAll(rep.Text)
 	ss.res.Replies++
@@ -286,6 +290,10 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
 		ss.close(true)
+		if ss.awaitingVerdict {
+			return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed),
+				Help: "check the recipient's mailbox or the server's log before sending again, or the message may arrive twice"}
+		}
 		return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: ErrClosed}
 	}
 	return &NetError{Pos: pos, Span: span, Op: op, Err: err}
@@ -412,4 +420,3 @@ func describeAddr(a net.Addr) string {
 	return a.String()
 }
 
-var _ = fmt.Sprintf
