@@ -1,0 +1,652 @@
+package explain
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed data/*.yaml
+var dataFS embed.FS
+
+// rec is the part every data entry shares.
+type rec struct {
+	Title  string `yaml:"title"`
+	Text   string `yaml:"text"`
+	Source string `yaml:"source"`
+}
+
+func (r rec) check() error {
+	switch {
+	case strings.TrimSpace(r.Title) == "":
+		return errors.New("empty title")
+	case strings.TrimSpace(r.Text) == "":
+		return errors.New("empty text")
+	case strings.TrimSpace(r.Source) == "":
+		return errors.New("empty source")
+	}
+	return nil
+}
+
+func (r rec) entry(kind, topic, provider string) Entry {
+	return Entry{Topic: topic, Title: r.Title, Text: r.Text, Source: r.Source, Kind: kind, Provider: provider}
+}
+
+// The shape of each data file. Decoding is strict: a field that is not
+// declared here is an error.
+type (
+	commandsFile struct {
+		Commands []struct {
+			Verb string `yaml:"verb"`
+			rec  `yaml:",inline"`
+		} `yaml:"commands"`
+	}
+	mechanismsFile struct {
+		Mechanisms []struct {
+			Name string `yaml:"name"`
+			rec  `yaml:",inline"`
+		} `yaml:"mechanisms"`
+	}
+	classRec struct {
+		Digit int    `yaml:"digit"`
+		Note  string `yaml:"note"`
+		rec   `yaml:",inline"`
+	}
+	digitRec struct {
+		Digit int `yaml:"digit"`
+		rec   `yaml:",inline"`
+	}
+	repliesFile struct {
+		Classes    []classRec `yaml:"classes"`
+		Categories []digitRec `yaml:"categories"`
+		Replies    []struct {
+			Code int `yaml:"code"`
+			rec  `yaml:",inline"`
+		} `yaml:"replies"`
+	}
+	providerCodeRec struct {
+		Provider string `yaml:"provider"`
+		Code     string `yaml:"code"`
+		Pattern  string `yaml:"pattern"`
+		rec      `yaml:",inline"`
+	}
+	enhancedFile struct {
+		Classes  []classRec `yaml:"classes"`
+		Subjects []digitRec `yaml:"subjects"`
+		Details  []struct {
+			Code string `yaml:"code"`
+			rec  `yaml:",inline"`
+		} `yaml:"details"`
+		ProviderCodes []providerCodeRec `yaml:"provider_codes"`
+	}
+	keywordRec struct {
+		Keyword string `yaml:"keyword"`
+		Args    string `yaml:"args"`
+		rec     `yaml:",inline"`
+	}
+	keywordsFile struct {
+		Keywords []keywordRec `yaml:"keywords"`
+	}
+	parametersFile struct {
+		Parameters []struct {
+			Command string `yaml:"command"`
+			Name    string `yaml:"name"`
+			rec     `yaml:",inline"`
+		} `yaml:"parameters"`
+	}
+	challengesFile struct {
+		Challenges []struct {
+			Topic string `yaml:"topic"`
+			Match string `yaml:"match"`
+			rec   `yaml:",inline"`
+		} `yaml:"challenges"`
+	}
+	providersFile struct {
+		Providers []struct {
+			Name    string   `yaml:"name"`
+			Title   string   `yaml:"title"`
+			Aliases []string `yaml:"aliases"`
+			Detect  string   `yaml:"detect"`
+		} `yaml:"providers"`
+	}
+	hintsFile struct {
+		Hints []struct {
+			ID       string   `yaml:"id"`
+			Codes    []string `yaml:"codes"`
+			Enhanced []string `yaml:"enhanced"`
+			Pattern  string   `yaml:"pattern"`
+			Provider string   `yaml:"provider"`
+			Fallback bool     `yaml:"fallback"`
+			Replaces []string `yaml:"replaces"`
+			Text     string   `yaml:"text"`
+			Source   string   `yaml:"source"`
+		} `yaml:"hints"`
+	}
+)
+
+// dataFiles maps each embedded file to the value it decodes into. Every
+// file under data/ must be listed (a test checks it).
+func dataFiles() map[string]any {
+	return map[string]any{
+		"commands.yaml":   &commandsFile{},
+		"mechanisms.yaml": &mechanismsFile{},
+		"replies.yaml":    &repliesFile{},
+		"enhanced.yaml":   &enhancedFile{},
+		"keywords.yaml":   &keywordsFile{},
+		"parameters.yaml": &parametersFile{},
+		"challenges.yaml": &challengesFile{},
+		"providers.yaml":  &providersFile{},
+		"hints.yaml":      &hintsFile{},
+	}
+}
+
+// decodeStrict decodes one YAML document into out, rejecting unknown fields
+// and trailing documents.
+func decodeStrict(data []byte, out any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		return err
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("more than one YAML document")
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------
+// The loaded knowledge base.
+
+type enhCode struct {
+	class, subject, detail int
+}
+
+func (c enhCode) String() string {
+	return fmt.Sprintf("%d.%d.%d", c.class, c.subject, c.detail)
+}
+
+func (c enhCode) key() string { return fmt.Sprintf("X.%d.%d", c.subject, c.detail) }
+
+// enhPattern matches a hint's enhanced code; class -1 is any class ("X").
+type enhPattern struct {
+	class, subject, detail int
+}
+
+func (p enhPattern) match(c enhCode) bool {
+	return (p.class < 0 || p.class == c.class) && p.subject == c.subject && p.detail == c.detail
+}
+
+type classInfo struct {
+	Entry
+	note string
+}
+
+type providerCode struct {
+	rec
+	provider string
+	code     enhCode
+	re       *regexp.Regexp
+}
+
+type challenge struct {
+	Entry
+	re *regexp.Regexp
+}
+
+type provider struct {
+	name, title string
+	aliases     []string
+	detect      *regexp.Regexp
+}
+
+type hint struct {
+	Hint
+	codes    []string
+	enhanced []enhPattern
+	re       *regexp.Regexp
+	provider string
+	fallback bool
+	replaces []string
+}
+
+type keyword struct {
+	Entry
+	args string
+}
+
+type kb struct {
+	commands   map[string]Entry
+	mechs      map[string]Entry
+	replyClass map[int]classInfo
+	replyCat   map[int]Entry
+	replies    map[int]Entry
+	enhClass   map[int]classInfo
+	enhSubject map[int]Entry
+	enhDetail  map[string]Entry
+	provCodes  []providerCode
+	keywords   map[string]keyword
+	params     map[string]Entry // "MAIL SIZE"
+	paramOrder []string
+	challenges []challenge
+	providers  []provider
+	hints      []hint
+	all        []Entry
+}
+
+var loadOnce = sync.OnceValues(func() (*kb, error) { return load(dataFS) })
+
+// base returns the knowledge base. The data is embedded and checked by the
+// tests, so a load error is a bug in the data files.
+func base() *kb {
+	k, err := loadOnce()
+	if err != nil {
+		panic("explain: " + err.Error())
+	}
+	return k
+}
+
+// ciRegexp compiles a data pattern, case-insensitive.
+func ciRegexp(p string) (*regexp.Regexp, error) {
+	return regexp.Compile("(?i)" + p)
+}
+
+var (
+	reCodePattern = regexp.MustCompile(`^[1-5x][0-9x][0-9x]$`)
+	reDetailKey   = regexp.MustCompile(`^X\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)
+)
+
+// fsys is what load reads; the embedded data in production, a test
+// directory in tests.
+type fsys interface {
+	ReadFile(name string) ([]byte, error)
+}
+
+func load(fs fsys) (*kb, error) {
+	files := dataFiles()
+	for name, v := range files {
+		b, err := fs.ReadFile("data/" + name)
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeStrict(b, v); err != nil {
+			return nil, fmt.Errorf("data/%s: %w", name, err)
+		}
+	}
+	k := &kb{
+		commands:   map[string]Entry{},
+		mechs:      map[string]Entry{},
+		replyClass: map[int]classInfo{},
+		replyCat:   map[int]Entry{},
+		replies:    map[int]Entry{},
+		enhClass:   map[int]classInfo{},
+		enhSubject: map[int]Entry{},
+		enhDetail:  map[string]Entry{},
+		keywords:   map[string]keyword{},
+		params:     map[string]Entry{},
+	}
+	errs := []error{}
+	bad := func(file string, i int, what string, err error) {
+		errs = append(errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
+	}
+
+	// Providers first: other files refer to them.
+	pf := files["providers.yaml"].(*providersFile)
+	seenProv := map[string]bool{}
+	for i, p := range pf.Providers {
+		name := strings.ToLower(strings.TrimSpace(p.Name))
+		switch {
+		case name == "" || p.Title == "" || p.Detect == "":
+			bad("providers.yaml", i, p.Name, errors.New("name, title and detect are required"))
+			continue
+		case seenProv[name]:
+			bad("providers.yaml", i, p.Name, errors.New("duplicate provider"))
+			continue
+		}
+		re, err := ciRegexp(p.Detect)
+		if err != nil {
+			bad("providers.yaml", i, p.Name, err)
+			continue
+		}
+		aliases := []string{}
+		for _, a := range p.Aliases {
+			a = strings.ToLower(strings.TrimSpace(a))
+			if a == "" || seenProv[a] {
+				bad("providers.yaml", i, p.Name, fmt.Errorf("empty or duplicate alias %q", a))
+				continue
+			}
+			seenProv[a] = true
+			aliases = append(aliases, a)
+		}
+		seenProv[name] = true
+		k.providers = append(k.providers, provider{name: name, title: p.Title, aliases: aliases, detect: re})
+	}
+
+	cf := files["commands.yaml"].(*commandsFile)
+	for i, c := range cf.Commands {
+		verb := strings.ToUpper(strings.TrimSpace(c.Verb))
+		if err := c.check(); err != nil || verb == "" {
+			bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
+			continue
+		}
+		if _, dup := k.commands[verb]; dup {
+			bad("commands.yaml", i, verb, errors.New("duplicate command"))
+			continue
+		}
+		e := c.entry(KindCommand, verb, "")
+		k.commands[verb] = e
+		k.all = append(k.all, e)
+	}
+
+	mf := files["mechanisms.yaml"].(*mechanismsFile)
+	for i, m := range mf.Mechanisms {
+		name := strings.ToUpper(strings.TrimSpace(m.Name))
+		if err := m.check(); err != nil || name == "" {
+			bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
+			continue
+		}
+		if _, dup := k.mechs[name]; dup {
+			bad("mechanisms.yaml", i, name, errors.New("duplicate mechanism"))
+			continue
+		}
+		e := m.entry(KindMechanism, name, "")
+		k.mechs[name] = e
+		k.all = append(k.all, e)
+	}
+
+	rf := files["replies.yaml"].(*repliesFile)
+	for i, c := range rf.Classes {
+		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit < 1 || c.Digit > 5, "digit out of range")); err != nil {
+			bad("replies.yaml", i, "class", err)
+			continue
+		}
+		if _, dup := k.replyClass[c.Digit]; dup {
+			bad("replies.yaml", i, "class", errors.New("duplicate class"))
+			continue
+		}
+		e := c.entry(KindReplyClass, fmt.Sprintf("%dyz", c.Digit), "")
+		k.replyClass[c.Digit] = classInfo{Entry: e, note: c.Note}
+		k.all = append(k.all, e)
+	}
+	for i, c := range rf.Categories {
+		if err := errors.Join(c.check(), errIf(c.Digit < 0 || c.Digit > 9, "digit out of range")); err != nil {
+			bad("replies.yaml", i, "category", err)
+			continue
+		}
+		if _, dup := k.replyCat[c.Digit]; dup {
+			bad("replies.yaml", i, "category", errors.New("duplicate category"))
+			continue
+		}
+		e := c.entry(KindReplyCategory, fmt.Sprintf("x%dz", c.Digit), "")
+		k.replyCat[c.Digit] = e
+		k.all = append(k.all, e)
+	}
+	for i, r := range rf.Replies {
+		if err := errors.Join(r.check(), errIf(r.Code < 200 || r.Code > 599, "code out of range")); err != nil {
+			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+			continue
+		}
+		if _, dup := k.replies[r.Code]; dup {
+			bad("replies.yaml", i, strconv.Itoa(r.Code), errors.New("duplicate reply code"))
+			continue
+		}
+		e := r.entry(KindReply, strconv.Itoa(r.Code), "")
+		k.replies[r.Code] = e
+		k.all = append(k.all, e)
+	}
+	for d := 2; d <= 5; d++ {
+		if _, ok := k.replyClass[d]; !ok {
+			errs = append(errs, fmt.Errorf("data/replies.yaml: class %d missing", d))
+		}
+	}
+	for d := 0; d <= 5; d++ {
+		if _, ok := k.replyCat[d]; !ok {
+			errs = append(errs, fmt.Errorf("data/replies.yaml: category %d missing", d))
+		}
+	}
+
+	ef := files["enhanced.yaml"].(*enhancedFile)
+	for i, c := range ef.Classes {
+		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit != 2 && c.Digit != 4 && c.Digit != 5, "class must be 2, 4 or 5")); err != nil {
+			bad("enhanced.yaml", i, "class", err)
+			continue
+		}
+		if _, dup := k.enhClass[c.Digit]; dup {
+			bad("enhanced.yaml", i, "class", errors.New("duplicate class"))
+			continue
+		}
+		e := c.entry(KindEnhancedClass, fmt.Sprintf("%d.X.X", c.Digit), "")
+		k.enhClass[c.Digit] = classInfo{Entry: e, note: c.Note}
+		k.all = append(k.all, e)
+	}
+	for _, d := range []int{2, 4, 5} {
+		if _, ok := k.enhClass[d]; !ok {
+			errs = append(errs, fmt.Errorf("data/enhanced.yaml: class %d missing", d))
+		}
+	}
+	for i, s := range ef.Subjects {
+		if err := errors.Join(s.check(), errIf(s.Digit < 0 || s.Digit > 999, "subject out of range")); err != nil {
+			bad("enhanced.yaml", i, "subject", err)
+			continue
+		}
+		if _, dup := k.enhSubject[s.Digit]; dup {
+			bad("enhanced.yaml", i, "subject", errors.New("duplicate subject"))
+			continue
+		}
+		e := s.entry(KindEnhancedSubject, fmt.Sprintf("X.%d.X", s.Digit), "")
+		k.enhSubject[s.Digit] = e
+		k.all = append(k.all, e)
+	}
+	for i, d := range ef.Details {
+		code := strings.TrimSpace(d.Code)
+		m := reDetailKey.FindStringSubmatch(code)
+		if err := errors.Join(d.check(), errIf(m == nil, "code must look like X.7.8")); err != nil {
+			bad("enhanced.yaml", i, d.Code, err)
+			continue
+		}
+		subj, _ := strconv.Atoi(m[1])
+		if _, ok := k.enhSubject[subj]; !ok {
+			bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
+			continue
+		}
+		if _, dup := k.enhDetail[code]; dup {
+			bad("enhanced.yaml", i, code, errors.New("duplicate detail"))
+			continue
+		}
+		e := d.entry(KindEnhanced, code, "")
+		k.enhDetail[code] = e
+		k.all = append(k.all, e)
+	}
+	seenPC := map[string]bool{}
+	for i, p := range ef.ProviderCodes {
+		c, ok := parseEnhanced(p.Code)
+		prov := strings.ToLower(strings.TrimSpace(p.Provider))
+		if err := errors.Join(p.check(), errIf(!ok, "malformed code"), errIf(k.providerNamed(prov) == "", "unknown provider")); err != nil {
+			bad("enhanced.yaml", i, p.Provider+" "+p.Code, err)
+			continue
+		}
+		key := prov + " " + c.String()
+		if seenPC[key] {
+			bad("enhanced.yaml", i, key, errors.New("duplicate provider code"))
+			continue
+		}
+		seenPC[key] = true
+		pc := providerCode{rec: p.rec, provider: prov, code: c}
+		if p.Pattern != "" {
+			re, err := ciRegexp(p.Pattern)
+			if err != nil {
+				bad("enhanced.yaml", i, key, err)
+				continue
+			}
+			pc.re = re
+		}
+		k.provCodes = append(k.provCodes, pc)
+		k.all = append(k.all, k.providerEntry(pc))
+	}
+
+	kf := files["keywords.yaml"].(*keywordsFile)
+	for i, kw := range kf.Keywords {
+		name := strings.ToUpper(strings.Join(strings.Fields(kw.Keyword), " "))
+		validArgs := kw.Args == "" || kw.Args == argBytes || kw.Args == argMechanisms || kw.Args == argSeconds || kw.Args == argList
+		if err := errors.Join(kw.check(), errIf(name == "", "empty keyword"), errIf(!validArgs, "args must be bytes, mechanisms, seconds or list")); err != nil {
+			bad("keywords.yaml", i, kw.Keyword, err)
+			continue
+		}
+		if _, dup := k.keywords[name]; dup {
+			bad("keywords.yaml", i, name, errors.New("duplicate keyword"))
+			continue
+		}
+		e := kw.entry(KindKeyword, name, "")
+		k.keywords[name] = keyword{Entry: e, args: kw.Args}
+		k.all = append(k.all, e)
+	}
+
+	paf := files["parameters.yaml"].(*parametersFile)
+	for i, p := range paf.Parameters {
+		cmd := strings.ToUpper(strings.TrimSpace(p.Command))
+		name := strings.ToUpper(strings.TrimSpace(p.Name))
+		if err := errors.Join(p.check(), errIf(cmd != "MAIL" && cmd != "RCPT", "command must be MAIL or RCPT"), errIf(name == "" || strings.Contains(name, "="), "name must be given without =")); err != nil {
+			bad("parameters.yaml", i, p.Name, err)
+			continue
+		}
+		topic := cmd + " " + name
+		if _, dup := k.params[topic]; dup {
+			bad("parameters.yaml", i, topic, errors.New("duplicate parameter"))
+			continue
+		}
+		e := p.entry(KindParameter, topic, "")
+		k.params[topic] = e
+		k.paramOrder = append(k.paramOrder, topic)
+		k.all = append(k.all, e)
+	}
+
+	chf := files["challenges.yaml"].(*challengesFile)
+	seenCh := map[string]bool{}
+	for i, c := range chf.Challenges {
+		re, err := ciRegexp(c.Match)
+		if err = errors.Join(c.check(), err, errIf(c.Topic == "", "empty topic"), errIf(c.Match == "", "empty match"), errIf(seenCh[c.Topic], "duplicate topic")); err != nil {
+			bad("challenges.yaml", i, c.Topic, err)
+			continue
+		}
+		seenCh[c.Topic] = true
+		e := c.entry(KindChallenge, c.Topic, "")
+		k.challenges = append(k.challenges, challenge{Entry: e, re: re})
+		k.all = append(k.all, e)
+	}
+
+	hf := files["hints.yaml"].(*hintsFile)
+	seenHint := map[string]bool{}
+	for i, h := range hf.Hints {
+		var herrs []error
+		herrs = append(herrs, errIf(h.ID == "", "empty id"), errIf(seenHint[h.ID], "duplicate id"),
+			errIf(strings.TrimSpace(h.Text) == "", "empty text"), errIf(strings.TrimSpace(h.Source) == "", "empty source"),
+			errIf(len(h.Codes) == 0 && len(h.Enhanced) == 0 && h.Pattern == "", "needs codes, enhanced or pattern"))
+		x := hint{Hint: Hint{ID: h.ID, Text: h.Text, Source: h.Source}, fallback: h.Fallback, replaces: h.Replaces}
+		for _, c := range h.Codes {
+			c = strings.ToLower(strings.TrimSpace(c))
+			herrs = append(herrs, errIf(!reCodePattern.MatchString(c), "bad code pattern "+strconv.Quote(c)))
+			x.codes = append(x.codes, c)
+		}
+		for _, e := range h.Enhanced {
+			p, ok := parseEnhPattern(e)
+			herrs = append(herrs, errIf(!ok, "bad enhanced code "+strconv.Quote(e)))
+			x.enhanced = append(x.enhanced, p)
+		}
+		if h.Pattern != "" {
+			re, err := ciRegexp(h.Pattern)
+			herrs = append(herrs, err)
+			x.re = re
+		}
+		if h.Provider != "" {
+			x.provider = k.providerNamed(h.Provider)
+			herrs = append(herrs, errIf(x.provider == "", "unknown provider "+strconv.Quote(h.Provider)))
+		}
+		if err := errors.Join(herrs...); err != nil {
+			bad("hints.yaml", i, h.ID, err)
+			continue
+		}
+		seenHint[h.ID] = true
+		k.hints = append(k.hints, x)
+	}
+
+	for _, h := range k.hints {
+		for _, r := range h.replaces {
+			if !seenHint[r] || r == h.ID {
+				errs = append(errs, fmt.Errorf("data/hints.yaml: %s: replaces unknown hint %q", h.ID, r))
+			}
+		}
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func errIf(cond bool, msg string) error {
+	if cond {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// parseEnhPattern parses a hint's enhanced code: "5.7.139" or "X.3.4".
+func parseEnhPattern(s string) (enhPattern, bool) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "X."); ok {
+		c, ok := parseEnhanced("5." + rest)
+		return enhPattern{class: -1, subject: c.subject, detail: c.detail}, ok
+	}
+	c, ok := parseEnhanced(s)
+	return enhPattern{class: c.class, subject: c.subject, detail: c.detail}, ok
+}
+
+// providerNamed returns the canonical provider for a name, an alias, or a
+// host name or text that the provider's detect pattern recognizes; "" if
+// none.
+func (k *kb) providerNamed(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	for _, p := range k.providers {
+		if s == p.name {
+			return p.name
+		}
+		for _, a := range p.aliases {
+			if s == a {
+				return p.name
+			}
+		}
+	}
+	return k.detectProvider(s)
+}
+
+func (k *kb) detectProvider(text string) string {
+	if text == "" {
+		return ""
+	}
+	for _, p := range k.providers {
+		if p.detect.MatchString(text) {
+			return p.name
+		}
+	}
+	return ""
+}
+
+func (k *kb) providerTitle(name string) string {
+	for _, p := range k.providers {
+		if p.name == name {
+			return p.title
+		}
+	}
+	return name
+}

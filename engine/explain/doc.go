@@ -1,0 +1,26 @@
+// Package explain is the knowledge base behind smtprun's teaching mode and
+// `smtprun explain`: short, sourced explanations of SMTP commands, reply
+// codes (RFC 5321 4.2), enhanced status codes (RFC 3463 and the IANA
+// registry, plus provider-specific meanings), EHLO keywords, AUTH
+// mechanisms and 334 challenges, and hints for errors that people actually
+// meet (Microsoft 365, Gmail, Yahoo/AOL, Postfix, ...).
+//
+// The knowledge is data, not code: YAML files under data/, embedded with
+// go:embed and decoded strictly (an unknown field is an error). Each entry
+// names its source (an RFC and section, the IANA registry, or the provider's
+// documentation). Adding an explanation or a hint means editing a data file:
+//
+//	data/commands.yaml    commands (EHLO, MAIL, ...)
+//	data/mechanisms.yaml  SASL mechanisms (PLAIN, LOGIN, XOAUTH2, ...)
+//	data/replies.yaml     reply classes, categories and codes
+//	data/enhanced.yaml    enhanced status classes, subjects, IANA details and
+//	                      provider-specific meanings
+//	data/keywords.yaml    EHLO keywords
+//	data/parameters.yaml  MAIL FROM / RCPT TO parameters
+//	data/challenges.yaml  decoded 334 challenges
+//	data/providers.yaml   providers, their aliases and how to recognize them
+//	data/hints.yaml       known errors and what to do
+//
+// The package is pure: no network, no printing, no state that callers can
+// change. Every function reads the embedded data, which is loaded once.
+package explain
