@@ -31,6 +31,7 @@ type Step struct {
 	Message  *Message  `parser:"| @@"`
 	Quit     *Quit     `parser:"| @@"`
 	Raw      *Raw      `parser:"| @@"`
+	Note     *Note     `parser:"| @@"`
 	// Unknown catches any other word so validation can say "did you mean".
 	Unknown *Unknown `parser:"| @@"`
 }
@@ -106,6 +107,13 @@ type Quit struct {
 type Raw struct {
 	Pos  lexer.Position
 	Text *String `parser:"'raw' @@"`
+}
+
+// Note prints the script's own narration into the transcript: the
+// lesson's voice between the protocol lines. Nothing is sent.
+type Note struct {
+	Pos  lexer.Position
+	Text *String `parser:"'note' @@"`
 }
 
 // Unknown is a line that starts with a word that is not a step.

@@ -24,6 +24,9 @@ func checkOrder(s *Script) ErrorList {
 	// connect.
 	unknown := false
 	for _, st := range s.Steps {
+		if st.Note != nil {
+			continue // narration: no effect on the conversation
+		}
 		if unknown && st.Connect == nil {
 			if st.Quit != nil {
 				connected = false

@@ -117,6 +117,8 @@ func (s *Script) decodeStrings() error {
 			}
 		case st.Auth != nil:
 			strs = append(strs, st.Auth.User, st.Auth.Secret)
+		case st.Note != nil:
+			strs = append(strs, st.Note.Text)
 		case st.Raw != nil:
 			st.Raw.Text.bytes = true
 			strs = append(strs, st.Raw.Text)

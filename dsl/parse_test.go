@@ -106,6 +106,8 @@ func dump(s *Script) string {
 			fmt.Fprintf(&b, "send %s\n", parts(st.Send.Text.Parts))
 		case st.Expect != nil && st.Expect.Closed:
 			b.WriteString("expect closed\n")
+		case st.Note != nil:
+			fmt.Fprintf(&b, "note %s\n", parts(st.Note.Text.Parts))
 		case st.Raw != nil:
 			fmt.Fprintf(&b, "raw %s\n", parts(st.Raw.Text.Parts))
 		case st.Expect != nil:

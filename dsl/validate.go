@@ -8,7 +8,7 @@ import (
 )
 
 // Keywords are the steps of language version 1.
-var Keywords = []string{"connect", "send", "expect", "starttls", "auth", "message", "quit", "raw"}
+var Keywords = []string{"connect", "send", "expect", "starttls", "auth", "message", "quit", "raw", "note"}
 
 // Mechanisms are the SASL mechanisms the auth step speaks.
 var Mechanisms = []string{"plain", "login", "cram-md5"}
@@ -21,6 +21,7 @@ var usage = map[string]string{
 	"auth":     `auth plain|login|cram-md5 "USER" "SECRET"`,
 	"message":  "message \"\"\" (content lines, then \"\"\" alone on a line)  or  message file \"PATH\"",
 	"quit":     `quit`,
+	"note":     `note "TEXT"   (narration for the transcript)`,
 	"raw":      `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`,
 }
 

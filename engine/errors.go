@@ -151,3 +151,7 @@ var ErrClosed = errors.New("connection closed by server")
 // after message content was sent and before the server's verdict on it:
 // the message may or may not have been accepted.
 var ErrNotConfirmed = errors.New("message not confirmed: the connection closed before the server replied to the final dot, so it may or may not have been accepted")
+
+// ErrStopped is returned by a WithBeforeStep function, and then by Run,
+// when the user ends the run early.
+var ErrStopped = errors.New("stopped by the user")

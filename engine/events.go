@@ -81,6 +81,11 @@ type Notice struct {
 	Text string
 }
 
+// Narration is the text of a note step, the script's own words.
+type Narration struct {
+	Text string
+}
+
 // ExpectPassed reports that an expect step held.
 type ExpectPassed struct {
 	Step *dsl.Expect
@@ -101,5 +106,6 @@ func (DataSummary) isEvent()    {}
 func (Received) isEvent()       {}
 func (TLSEstablished) isEvent() {}
 func (Notice) isEvent()         {}
+func (Narration) isEvent()      {}
 func (ExpectPassed) isEvent()   {}
 func (Closed) isEvent()         {}

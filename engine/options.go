@@ -46,6 +46,13 @@ func WithObserver(o Observer) Option { return func(e *Engine) { e.observer = o }
 // directory of the script file.
 func WithBaseDir(dir string) Option { return func(e *Engine) { e.baseDir = dir } }
 
+// WithBeforeStep calls f before each step; it may block (to single-step a
+// lesson) and returns ErrStopped to end the run politely (QUIT is sent
+// where it can be) or another error to abort it.
+func WithBeforeStep(f func(ctx context.Context, st *dsl.Step) error) Option {
+	return func(e *Engine) { e.beforeStep = f }
+}
+
 // Engine runs scripts. It is safe to call Run concurrently.
 type Engine struct {
 	timeout       time.Duration
@@ -56,6 +63,7 @@ type Engine struct {
 	dialer        Dialer
 	observer      Observer
 	baseDir       string
+	beforeStep    func(context.Context, *dsl.Step) error
 }
 
 // New builds an Engine.

@@ -27,7 +27,10 @@ func (r *redactor) add(secret string) {
 	if secret == "" {
 		return
 	}
-	forms := []string{secret, hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret)))}
+	forms := []string{secret, hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret))),
+		// The whole encoding, padding included, so a secret sent alone
+		// (AUTH LOGIN) is masked without leftovers.
+		base64.StdEncoding.EncodeToString([]byte(secret)), base64.URLEncoding.EncodeToString([]byte(secret))}
 	for k := 0; k < 3; k++ {
 		padded := append(make([]byte, k), secret...)
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {

@@ -21,6 +21,10 @@ type Result struct {
 	Replies  int           // replies read
 	Messages int           // message contents sent
 	Duration time.Duration // wall time of the run
+
+	// Redact masks the run's secrets in any text, such as the script
+	// source a report quotes. It is set even when Run fails.
+	Redact func(string) string
 }
 
 // session is the state of one Run: the connection and what was learned on it.
@@ -56,9 +60,10 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	// Validation is cheap and also compiles the regexes; a script that was
 	// not validated must not reach the wire half-checked.
 	if err := dsl.Validate(s); err != nil {
-		return Result{}, err
+		return Result{Redact: func(t string) string { return t }}, err
 	}
 	ss := &session{e: e, script: s}
+	ss.res.Redact = func(text string) string { t, _ := ss.red.mask(text); return t }
 	if err := ss.collectSecrets(); err != nil {
 		return ss.res, err
 	}
@@ -68,6 +73,14 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	for _, st := range s.Steps {
 		if err := ctx.Err(); err != nil {
 			return ss.res, err
+		}
+		if e.beforeStep != nil {
+			if err := e.beforeStep(ctx, st); err != nil {
+				if errors.Is(err, ErrStopped) {
+					ss.quitOnInterrupt()
+				}
+				return ss.res, err
+			}
 		}
 		ss.emit(StepStarted{Step: st, Line: stepLine(s, st)})
 		if err := ss.exec(ctx, st); err != nil {
@@ -118,6 +131,9 @@ func (ss *session) collectSecrets() error {
 
 func (ss *session) emit(ev Event) {
 	switch ev := ev.(type) {
+	case StepStarted:
+		ev.Line, _ = ss.red.mask(ev.Line)
+		ss.e.observer.Event(ev)
 	case Sent:
 		ev.Line, _ = ss.red.mask(ev.Line)
 		ss.e.observer.Event(ev)
@@ -147,6 +163,14 @@ func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
 		return ss.quit(st.Quit)
 	case st.Raw != nil:
 		return ss.raw(st.Raw)
+	case st.Note != nil:
+		text, err := st.Note.Text.Expand(ss.e.vars)
+		if err != nil {
+			return err
+		}
+		text, _ = ss.red.mask(text)
+		ss.emit(Narration{Text: text})
+		return nil
 	}
 	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
 }

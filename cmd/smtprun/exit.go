@@ -31,7 +31,7 @@ func exitCode(err error) int {
 		return exitExpectation
 	case errors.As(err, &de), errors.As(err, &dl):
 		return exitScript
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, engine.ErrStopped):
 		return exitInterrupted
 	default:
 		return exitRuntime

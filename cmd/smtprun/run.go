@@ -24,6 +24,7 @@ Usage:
   smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
   smtprun scenarios               list the emulated providers and failure scenarios
+  smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
   smtprun help                    show this help
 
@@ -37,6 +38,8 @@ Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --explain               explain every command and reply in the transcript
+  --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
 
 Exit codes:
   0  every expectation held
@@ -44,7 +47,7 @@ Exit codes:
   2  script error (syntax, validation, unset variable, CR/LF in a command)
   3  runtime error (connect, DNS, TLS, timeout, protocol violation, connection closed)
   4  an expectation failed
-  130 interrupted
+  130 interrupted (Ctrl-C, or q at a --step prompt)
 `
 
 // options are the parsed command line.
@@ -58,6 +61,8 @@ type options struct {
 	quiet         bool
 	sandbox       bool
 	scenario      string
+	explain       bool
+	step          bool
 	args          []string
 }
 
@@ -94,6 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
+	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.BoolVar(&o.step, "step", false, "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
@@ -128,6 +135,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "scenarios":
 			return runScenarios(stdout)
+		case "explain":
+			return runExplain(args[1:], stdout, stderr)
 		case "serve":
 			stop, cancel := signalStop()
 			defer cancel()
@@ -161,6 +170,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		engine.WithPlaintextAuth(o.plaintextAuth),
 	}
 	tr := newTranscript(stdout, st, o.quiet)
+	if o.explain {
+		tr.teach = &teacher{}
+	}
+	if o.step {
+		gate, err := newStepper(stdin, stdout, st, script)
+		if err != nil {
+			return usageError(stderr, err.Error())
+		}
+		engOpts = append(engOpts, engine.WithBeforeStep(gate.before))
+	}
 	if o.sandbox {
 		sr, err := setupSandbox(o, script, vars)
 		if err != nil {
@@ -186,7 +205,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
 	if err != nil {
-		report(stderr, est, script, err)
+		// The report quotes the script; a secret written into it (which
+		// it should not be) is masked there too.
+		script.Source = []byte(res.Redact(string(script.Source)))
+		report(stderr, est, script, err, tr.host)
 	}
 	return exitCode(err)
 }

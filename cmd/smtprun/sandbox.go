@@ -24,6 +24,10 @@ type sandboxRun struct {
 	notes    []string
 }
 
+// sandboxTestHook lets tests fix the sandbox's clock and randomness, so
+// golden transcripts are stable. Nil outside tests.
+var sandboxTestHook func(*sandbox.Options)
+
 func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRun, error) {
 	scenario := o.scenario
 	if scenario == "" {
@@ -54,7 +58,11 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 			}
 		}
 	}
-	sb, err := sandbox.New(sandbox.Options{Scenario: scenario, Credentials: creds})
+	sbOpts := sandbox.Options{Scenario: scenario, Credentials: creds}
+	if sandboxTestHook != nil {
+		sandboxTestHook(&sbOpts)
+	}
+	sb, err := sandbox.New(sbOpts)
 	if err != nil {
 		return nil, err
 	}

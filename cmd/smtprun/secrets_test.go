@@ -31,7 +31,7 @@ quit
 	}
 	for mech, r := range runs {
 		for _, pass := range []string{"practice-password", "Wr0ng-Secret-Value!"} {
-			for _, mode := range [][]string{nil, {"-q"}} {
+			for _, mode := range [][]string{nil, {"-q"}, {"--explain"}} {
 				args := append([]string{"--sandbox", "--var", "SMTP_PASS=" + pass}, mode...)
 				args = append(args, r.script)
 				code, out, errOut := cli(t, args...)

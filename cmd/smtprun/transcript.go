@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -27,10 +28,20 @@ type transcript struct {
 	st        style
 	quiet     bool
 	dataLines int
+	host      string   // the host of the latest connect, for hints
+	teach     *teacher // set with --explain
 }
 
 func newTranscript(w io.Writer, st style, quiet bool) *transcript {
 	return &transcript{w: w, st: st, quiet: quiet}
+}
+
+// explain prints --explain lines under the wire line they belong to; they
+// start with # like a script comment, so they read as annotations.
+func (t *transcript) explain(tls bool, lines []string) {
+	for _, l := range lines {
+		t.line(false, t.st.note.Sprint("    # "+l))
+	}
 }
 
 func (t *transcript) line(tls bool, text string) {
@@ -56,9 +67,22 @@ func (t *transcript) Event(ev engine.Event) {
 	switch ev := ev.(type) {
 	case engine.StepStarted:
 		t.dataLines = 0
+		if ev.Step.Note != nil {
+			return // the narration itself is shown
+		}
 		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
 	case engine.Connected:
+		t.host, _, _ = strings.Cut(ev.Address, ":")
+		if h, _, err := net.SplitHostPort(ev.Address); err == nil {
+			t.host = h
+		}
 		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
+		if t.teach != nil {
+			t.teach.connected(t.host)
+			t.explain(false, []string{"TCP is open; the server speaks first, with a 220 greeting (RFC 5321 3.1)"})
+		}
+	case engine.Narration:
+		fmt.Fprintf(t.w, "     %s %s\n", t.st.dim.Sprint("|"), t.st.step.Sprint("==> "+ev.Text))
 	case engine.Sent:
 		if ev.Data {
 			t.dataLines++
@@ -76,6 +100,9 @@ func (t *transcript) Event(ev engine.Event) {
 			text += t.st.note.Sprintf("   (%s)", ev.Note)
 		}
 		t.line(ev.TLS, text)
+		if t.teach != nil {
+			t.explain(ev.TLS, t.teach.sent(ev))
+		}
 	case engine.DataSummary:
 		if hidden := ev.Lines - maxDataLines; hidden > 0 {
 			t.line(ev.TLS, t.st.note.Sprintf("(%d more lines not shown)", hidden))
@@ -89,6 +116,9 @@ func (t *transcript) Event(ev engine.Event) {
 				text += t.st.note.Sprintf("   (%s)", roundDuration(ev.Elapsed))
 			}
 			t.line(ev.TLS, text)
+		}
+		if t.teach != nil {
+			t.explain(ev.TLS, t.teach.received(ev.Reply))
 		}
 	case engine.TLSEstablished:
 		verified := fmt.Sprintf("certificate verified for %s", ev.ServerName)
@@ -134,8 +164,16 @@ func (t *transcript) finish(res engine.Result, err error) {
 		plural(res.Steps, "step"), plural(res.Replies, "reply"), plural(res.Messages, "message"), roundDuration(res.Duration))
 }
 
-// report prints a run error with the script line it belongs to.
-func report(w io.Writer, st style, s *dsl.Script, err error) {
+// report prints a run error with the script line it belongs to, and the
+// known-error hint for the server's reply, if there is one.
+func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
+	var dg engine.Diagnoser
+	if hints := hintsFor(err, host); len(hints) > 0 && errors.As(err, &dg) {
+		d := dg.Diagnostic()
+		d.Notes = append(d.Notes, hints...)
+		fmt.Fprintln(w, dsl.Render(d, s.Source, st.styler()))
+		return
+	}
 	reportErr(w, st, s.Source, err)
 }
 

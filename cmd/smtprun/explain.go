@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/engine/explain"
+)
+
+// teacher produces the --explain lines: what each command asks and what
+// each reply means, from the knowledge base in engine/explain. It follows
+// the conversation to know which command a reply answers (pipelined
+// commands are answered in order, RFC 2920).
+type teacher struct {
+	host    string   // the host connected to, for provider-specific meanings
+	waiting []string // commands sent whose replies have not arrived, oldest first
+}
+
+func (t *teacher) connected(host string) {
+	t.host = host
+	t.waiting = append(t.waiting[:0], "(greeting)")
+}
+
+// sent explains a command line and remembers it for its reply.
+func (t *teacher) sent(ev engine.Sent) []string {
+	switch {
+	case ev.Raw:
+		t.waiting = t.waiting[:0] // raw bytes: replies can no longer be matched
+		return []string{"raw bytes, exactly as written: smtprun does not know how many replies they will get"}
+	case ev.Data && ev.Line == ".":
+		t.waiting = append(t.waiting, ".")
+		return []string{"a line with a single dot ends the message (RFC 5321 4.1.1.4); the server now answers for the whole message"}
+	case ev.Data:
+		return nil
+	}
+	t.waiting = append(t.waiting, ev.Line)
+	if ev.Masked || ev.Note != "" {
+		return nil // AUTH responses: the engine's note already says what they are
+	}
+	var out []string
+	if e, ok := explain.Command(ev.Line); ok {
+		out = append(out, entryLine(e))
+	}
+	for _, p := range explain.Parameters(ev.Line) {
+		out = append(out, entryLine(p))
+	}
+	return out
+}
+
+// received explains a reply: its code, its enhanced status code, each EHLO
+// keyword, a decoded 334 challenge, and hints for known errors.
+func (t *teacher) received(rep *engine.Reply) []string {
+	answering := ""
+	if len(t.waiting) > 0 {
+		answering, t.waiting = t.waiting[0], t.waiting[1:]
+	}
+	var out []string
+	r := explain.Reply(rep.Code)
+	out = append(out, fmt.Sprintf("%d %s: %s (%s)", rep.Code, r.Title, r.Text, r.Source))
+	// A success code's generic detail (2.0.0, 2.1.0) says nothing the
+	// reply code has not said already.
+	if enh := rep.EnhancedCode(); enh != "" && !(enh[0] == '2' && strings.HasSuffix(enh, ".0")) {
+		if e, ok := explain.EnhancedFor(enh, t.host); ok {
+			out = append(out, fmt.Sprintf("%s %s: %s (%s)", enh, e.Title, e.Text, e.Source))
+		}
+	}
+	verb := strings.ToUpper(strings.Fields(answering + " x")[0])
+	switch {
+	case rep.Code == 250 && (verb == "EHLO") && len(rep.Text) > 1:
+		for _, kw := range rep.Text[1:] {
+			if e, ok := explain.Keyword(kw); ok {
+				out = append(out, fmt.Sprintf("%s: %s (%s)", strings.Fields(kw + " ")[0], e.Text, e.Source))
+			}
+		}
+	case rep.Code == 334 && len(rep.Text) > 0:
+		text := strings.TrimSpace(rep.Text[0])
+		if decoded, e, ok := explain.Challenge(text); ok {
+			out = append(out, fmt.Sprintf("%q is base64 for %q: %s (%s)", text, decoded, e.Text, e.Source))
+		}
+	}
+	if rep.Code >= 400 {
+		for _, h := range explain.HintsFor(rep.Code, rep.Text, t.host) {
+			out = append(out, "hint: "+h.Text)
+			break // the most specific one; the rest repeat it more generally
+		}
+	}
+	return out
+}
+
+func entryLine(e explain.Entry) string {
+	return fmt.Sprintf("%s (%s): %s (%s)", e.Topic, e.Title, e.Text, e.Source)
+}
+
+// hintsFor returns the known-error hint for a failed run, if the error
+// carries the server's reply.
+func hintsFor(err error, host string) []string {
+	var ae *engine.AssertError
+	if !errors.As(err, &ae) || ae.Got == nil || ae.Got.Code < 400 {
+		return nil
+	}
+	var out []string
+	for _, h := range explain.HintsFor(ae.Got.Code, ae.Got.Text, host) {
+		out = append(out, "hint: "+h.Text)
+		break
+	}
+	return out
+}
+
+// runExplain answers `smtprun explain ARG...` offline.
+func runExplain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return usageError(stderr, `explain: what should be explained? e.g. smtprun explain 535 5.7.139, smtprun explain "530 5.7.0 Must issue a STARTTLS command first", smtprun explain PIPELINING`)
+	}
+	// Each argument is explained on its own ("535 5.7.139" gives the code
+	// and the enhanced code), except a reply line typed without quotes:
+	// a code followed by words is one reply.
+	queries := args
+	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
+		queries = []string{strings.Join(args, " ")}
+	}
+	code := exitOK
+	for i, q := range queries {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		entries, hints, err := explain.Lookup(q)
+		if err != nil {
+			fmt.Fprintf(stderr, "smtprun explain: %v\n", err)
+			code = exitUsage
+			continue
+		}
+		fmt.Fprintf(stdout, "%s\n", q)
+		for _, e := range entries {
+			fmt.Fprintf(stdout, "  %s  %s\n", e.Topic, e.Title)
+			fmt.Fprintf(stdout, "      %s\n", e.Text)
+			fmt.Fprintf(stdout, "      source: %s\n", e.Source)
+		}
+		for _, h := range hints {
+			fmt.Fprintf(stdout, "  hint: %s\n", h.Text)
+			fmt.Fprintf(stdout, "      source: %s\n", h.Source)
+		}
+	}
+	return code
+}
+
+// looksLikeCode: a reply code or an enhanced status code.
+func looksLikeCode(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789.") == ""
+}
+
+func looksLikeReply(s string) bool {
+	return len(s) >= 3 && s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
+)
+
+// stepper pauses before each step of a --step run and reads the user's
+// choice as a line (cooked mode: the terminal is never put in raw mode, so
+// there is nothing to restore if smtprun is killed).
+type stepper struct {
+	src     []byte // the script, to show the step's line
+	in      *bufio.Reader
+	out     io.Writer
+	st      style
+	nonstop bool
+}
+
+func newStepper(stdin io.Reader, stdout io.Writer, st style, script *dsl.Script) (*stepper, error) {
+	f, ok := stdin.(*os.File)
+	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		return nil, errors.New("--step needs a terminal to read Enter from; standard input is not one (run it in a terminal, without a pipe or redirection)")
+	}
+	return &stepper{src: script.Source, in: bufio.NewReader(stdin), out: stdout, st: st}, nil
+}
+
+type lineResult struct {
+	line string
+	err  error
+}
+
+func (s *stepper) before(ctx context.Context, st *dsl.Step) error {
+	if s.nonstop || st.Note != nil {
+		return nil
+	}
+	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", st.Pos.Line, s.lineOf(st)))
+	got := make(chan lineResult, 1)
+	go func() {
+		l, err := s.in.ReadString('\n')
+		got <- lineResult{l, err}
+	}()
+	var r lineResult
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case r = <-got:
+	}
+	switch answer := strings.ToLower(strings.TrimSpace(r.line)); {
+	case r.err != nil && r.line == "":
+		fmt.Fprintln(s.out)
+		return engine.ErrStopped // end of input: stop politely
+	case answer == "q" || answer == "quit":
+		return engine.ErrStopped
+	case answer == "c" || answer == "continue":
+		s.nonstop = true
+	}
+	return nil
+}
+
+// lineOf is the step's source line, trimmed, for the prompt.
+func (s *stepper) lineOf(st *dsl.Step) string {
+	l, _ := dsl.SourceLine(s.src, st.Pos.Line)
+	return strings.TrimSpace(l)
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/smtprun/smtprun/engine/explain"
+	"github.com/smtprun/smtprun/engine/sandbox"
+)
+
+// zeroReader makes the sandbox's IDs the same on every run.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 7
+	}
+	return len(p), nil
+}
+
+func deterministicSandbox(t *testing.T) {
+	sandboxTestHook = func(o *sandbox.Options) {
+		o.Clock = func() time.Time { return time.Date(2026, 3, 27, 18, 17, 53, 0, time.UTC) }
+		o.Rand = zeroReader{}
+	}
+	t.Cleanup(func() { sandboxTestHook = nil })
+	t.Setenv("SMTP_USER", "")
+	t.Setenv("SMTP_PASS", "")
+	os.Unsetenv("SMTP_USER")
+	os.Unsetenv("SMTP_PASS")
+}
+
+// TestExplainTranscripts: golden transcripts of --explain runs, as a
+// learner sees them.
+func TestExplainTranscripts(t *testing.T) {
+	deterministicSandbox(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"explain-utep", []string{"--sandbox", "--explain", "../../scripts/utep.smtp"}, 0},
+		{"explain-lesson-errors", []string{"--sandbox", "--explain", "../../scripts/lessons/07-reading-an-error.smtp"}, 0},
+		{"explain-auth-disabled", []string{"--sandbox", "--explain", "--scenario", "auth-disabled", "../../scripts/utep.smtp"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := cli(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
+			}
+			golden(t, tc.name, normalize("--- stdout\n"+out+"--- stderr\n"+errOut, "\x00"))
+		})
+	}
+}
+
+func TestHintWithoutExplain(t *testing.T) {
+	deterministicSandbox(t)
+	code, _, errOut := cli(t, "--sandbox", "-q", "--scenario", "app-password-required", "../../scripts/gmail.smtp")
+	if code != exitExpectation || !strings.Contains(errOut, "hint: ") || !strings.Contains(strings.ToLower(errOut), "app password") {
+		t.Errorf("exit %d, no app-password hint:\n%s", code, errOut)
+	}
+}
+
+// TestExplainCommandKnowsEveryEntry: `smtprun explain TOPIC` answers for
+// every entry of the knowledge base.
+func TestExplainCommandKnowsEveryEntry(t *testing.T) {
+	n := 0
+	for _, e := range explain.All() {
+		switch e.Kind {
+		case explain.KindReply, explain.KindEnhanced, explain.KindKeyword, explain.KindCommand:
+		default:
+			continue
+		}
+		if e.Provider != "" {
+			continue // provider meanings are reached through a reply line
+		}
+		n++
+		topic := e.Topic
+		if strings.HasPrefix(topic, "X.") {
+			topic = "5" + topic[1:] // as a server writes it
+		}
+		code, out, errOut := cli(t, "explain", topic)
+		if code != 0 || !strings.Contains(out, e.Title) {
+			t.Errorf("explain %s: exit %d, title %q missing\n%s%s", e.Topic, code, e.Title, out, errOut)
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d entries checked", n)
+	}
+	code, _, errOut := cli(t, "explain", "999")
+	if code != exitUsage || !strings.Contains(errOut, "not an SMTP reply code") {
+		t.Errorf("explain 999: exit %d: %s", code, errOut)
+	}
+}
+
+// TestStepThroughPTY drives --step on a real pseudo-terminal: Enter runs
+// a step, q sends QUIT and stops.
+func TestStepThroughPTY(t *testing.T) {
+	deterministicSandbox(t)
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal available: %v", err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out) }()
+	prompts := 0
+	waitPrompt := func() {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for strings.Count(out.String(), "[q] quit >") <= prompts {
+			if time.Now().After(deadline) {
+				t.Fatalf("no prompt %d:\n%s", prompts+1, out)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		prompts++
+	}
+	for i := 0; i < 3; i++ { // connect, expect 220, send EHLO
+		waitPrompt()
+		io.WriteString(master, "\n")
+	}
+	waitPrompt()
+	io.WriteString(master, "q\n")
+	select {
+	case code := <-done:
+		if code != exitInterrupted {
+			t.Errorf("exit %d after q, want %d\n%s", code, exitInterrupted, out)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("q did not stop the run:\n%s", out)
+	}
+	got := out.String()
+	for _, want := range []string{"next: line 9: connect", "C: EHLO smtprun.localhost", "C: QUIT   (interrupted)", "S: 221"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "C: STARTTLS") {
+		t.Errorf("ran past q:\n%s", got)
+	}
+}
+
+func TestStepContinue(t *testing.T) {
+	deterministicSandbox(t)
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal available: %v", err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out) }()
+	r := bufio.NewReader(master)
+	_ = r
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "[q] quit >") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	io.WriteString(master, "c\n")
+	select {
+	case code := <-done:
+		if code != 0 || strings.Count(out.String(), "[q] quit >") != 1 {
+			t.Errorf("exit %d, %d prompts\n%s", code, strings.Count(out.String(), "[q] quit >"), out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("c did not run to the end:\n%s", out)
+	}
+}
+
+func TestStepRefusedWithoutTerminal(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"--sandbox", "--step", "../../scripts/utep.smtp"}, strings.NewReader("\n"), &out, &errOut)
+	if code != exitUsage || !strings.Contains(errOut.String(), "--step needs a terminal") {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
