@@ -443,4 +443,3 @@ func describeAddr(a net.Addr) string {
 	}
 	return a.String()
 }
-

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -111,7 +110,9 @@ func TestStepThroughPTY(t *testing.T) {
 	defer tty.Close()
 	out := &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out) }()
+	go func() {
+		done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out)
+	}()
 	prompts := 0
 	waitPrompt := func() {
 		t.Helper()
@@ -159,9 +160,9 @@ func TestStepContinue(t *testing.T) {
 	defer tty.Close()
 	out := &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out) }()
-	r := bufio.NewReader(master)
-	_ = r
+	go func() {
+		done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out)
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(out.String(), "[q] quit >") && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
