@@ -60,8 +60,8 @@ func TestSuggest(t *testing.T) {
 		"startls": "starttls", "STARTTLS": "starttls", "expcet": "expect", "conect": "connect",
 		"mesage": "message", "qiut": "quit", "frobnicate": "", "sned": "send",
 	} {
-		if got := suggest(word, Keywords); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
+		if got := Suggest(word, Keywords); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", word, got, want)
 		}
 	}
 }

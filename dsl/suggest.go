@@ -2,27 +2,31 @@ package dsl
 
 import "strings"
 
-// suggest returns the candidate closest to word, if it is close enough to
-// be a plausible typo ("startls" -> "starttls").
-func suggest(word string, candidates []string) string {
-	best, bestDist := "", 1<<30
+// Suggest returns the candidate closest to word, if it is close enough to
+// be a plausible typo ("startls" -> "starttls"), or "". Case is ignored;
+// the candidate is returned as given. Every "did you mean" in smtprun
+// (steps, scenarios, knowledge-base topics) comes from here.
+func Suggest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
+	best, bestDist := "", -1
 	for _, c := range candidates {
-		if lw == c {
-			return c
+		lc := strings.ToLower(c)
+		d := editDistance(lw, lc)
+		if lw != "" && (strings.HasPrefix(lc, lw) || strings.HasPrefix(lw, lc)) {
+			d = min(d, 2) // a shortened or lengthened name ("greylist")
 		}
-		if d := editDistance(lw, c); d < bestDist {
+		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
 			best, bestDist = c, d
 		}
 	}
-	limit := 2
+	limit := max(2, len(word)/3)
 	if len(word) <= 4 {
 		limit = 1
 	}
-	if bestDist <= limit {
-		return best
+	if bestDist < 0 || bestDist > limit {
+		return ""
 	}
-	return ""
+	return best
 }
 
 // editDistance is the Damerau (optimal string alignment) distance, so a

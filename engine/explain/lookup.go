@@ -3,6 +3,7 @@ package explain
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/smtprun/smtprun/dsl"
 	"regexp"
 	"strconv"
 	"strings"
@@ -245,35 +246,5 @@ func (k *kb) closest(s string) string {
 	for t := range k.mechs {
 		topics = append(topics, t)
 	}
-	best, bestD := "", -1
-	for _, t := range topics {
-		d := levenshtein(s, t)
-		if bestD < 0 || d < bestD || (d == bestD && t < best) {
-			best, bestD = t, d
-		}
-	}
-	if bestD < 0 || bestD > max(2, len(s)/3) {
-		return ""
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return dsl.Suggest(s, topics)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtprun/smtprun/dsl"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -191,49 +192,8 @@ func (c *catalog) findScenario(name string) (*scenario, error) {
 		names = append(names, sc.Name)
 	}
 	msg := fmt.Sprintf("sandbox: unknown scenario %q", name)
-	if best := closest(name, names); best != "" {
+	if best := dsl.Suggest(name, names); best != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return nil, fmt.Errorf("%s; valid scenarios: %s", msg, strings.Join(names, ", "))
-}
-
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is near enough to be a plausible typo.
-func closest(s string, candidates []string) string {
-	s = strings.ToLower(s)
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := editDistance(s, c)
-		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) {
-			d = min(d, 2)
-		}
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if bestDist < 0 || bestDist > max(2, len(s)/3) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
