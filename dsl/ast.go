@@ -90,9 +90,12 @@ type Auth struct {
 
 // Message sends the content of a DATA transaction, inline or from a file.
 type Message struct {
-	Pos    lexer.Position
-	Inline *Heredoc `parser:"'message' ( @@"`
-	File   *String  `parser:"          | 'file' @@ )"`
+	Pos lexer.Position
+	// Binary sends the content byte for byte with BDAT (RFC 3030) instead
+	// of DATA: no line-ending conversion, no dot-stuffing, no line limit.
+	Binary bool     `parser:"'message' @'binary'?"`
+	Inline *Heredoc `parser:"( @@"`
+	File   *String  `parser:"| 'file' @@ )"`
 }
 
 // Quit sends QUIT, expects 221 and closes the connection.

@@ -103,6 +103,15 @@ func checkOrder(s *Script) ErrorList {
 			needConn("auth")
 			needNothingOwed("auth")
 			owed = append(owed, st)
+		case st.Message != nil && st.Message.Binary:
+			needConn("message")
+			if afterData == 2 {
+				errs = append(errs, &Error{Pos: st.Pos, Span: len("message"), Title: "binary message after DATA",
+					Label: "message binary is sent with BDAT, which replaces DATA",
+					Notes: []string{"help: remove send \"DATA\" and its expect 354; announce the body with MAIL FROM:<...> BODY=BINARYMIME"}})
+			}
+			afterData = 0
+			owed = append(owed, st)
 		case st.Message != nil:
 			needConn("message")
 			if afterData != 2 {

@@ -129,6 +129,9 @@ func dump(s *Script) string {
 		case st.Auth != nil:
 			fmt.Fprintf(&b, "auth %s user=%s secret=%s\n", st.Auth.Mechanism, parts(st.Auth.User.Parts), parts(st.Auth.Secret.Parts))
 		case st.Message != nil:
+			if st.Message.Binary {
+				b.WriteString("binary ")
+			}
 			if st.Message.File != nil {
 				fmt.Fprintf(&b, "message file %s\n", parts(st.Message.File.Parts))
 			} else {

@@ -19,7 +19,7 @@ var usage = map[string]string{
 	"expect":   `expect CODES ["substring" | /regex/]   e.g. expect 250|251 "ok"; or: expect closed`,
 	"starttls": `starttls`,
 	"auth":     `auth plain|login|cram-md5 "USER" "SECRET"`,
-	"message":  "message \"\"\" (content lines, then \"\"\" alone on a line)  or  message file \"PATH\"",
+	"message":  "message [binary] \"\"\" (content lines, then \"\"\" alone on a line)  or  message [binary] file \"PATH\"",
 	"quit":     `quit`,
 	"note":     `note "TEXT"   (narration for the transcript)`,
 	"raw":      `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`,

@@ -53,6 +53,8 @@ type DataSummary struct {
 	Lines int
 	Bytes int64 // on the wire, with CRLFs and dot-stuffing
 	TLS   bool
+	// Binary marks content sent as is with BDAT; Lines is then zero.
+	Binary bool
 }
 
 // Received is one complete reply.

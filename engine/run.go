@@ -50,6 +50,13 @@ type session struct {
 	// awaitingVerdict is set from the end of message content until the
 	// server's reply to it.
 	awaitingVerdict bool
+	// asked lists the commands whose replies are still to come, oldest
+	// first, so a reply can be matched to its command (RFC 2920 keeps them
+	// in order); nil after raw bytes, when nobody can tell.
+	asked []string
+	// caps are the extensions the last EHLO reply announced (upper-case
+	// keyword -> parameters); TLS clears them (RFC 3207 4.2).
+	caps map[string]string
 }
 
 // Run validates and executes a script. It returns
@@ -220,6 +227,7 @@ func (ss *session) close(byServer bool) {
 	}
 	ss.held = nil
 	ss.tls = false
+	ss.asked, ss.caps = nil, nil
 }
 
 func (ss *session) setConn(c net.Conn) {
@@ -258,6 +266,7 @@ func (ss *session) send(s *dsl.Send) error {
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920).
 func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+	ss.asked = append(ss.asked, line)
 	ss.w.WriteString(line)
 	ss.w.WriteString("\r\n")
 	ss.emit(ev)
@@ -298,6 +307,13 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
 	ss.awaitingVerdict = false
+	if len(ss.asked) > 0 {
+		cmd := ss.asked[0]
+		ss.asked = ss.asked[1:]
+		if verb, _, _ := strings.Cut(cmd, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
+			ss.caps = parseCapabilities(rep)
+		}
+	}
 	masked := ss.red.maskAll(rep.Lines)
 	ss.red.maskAll(rep.Text)
 	ss.res.Replies++
@@ -433,8 +449,20 @@ func (ss *session) raw(r *dsl.Raw) error {
 		return err
 	}
 	ss.w.WriteString(text)
+	ss.asked = nil
 	ss.emit(Sent{Line: Escape([]byte(text)), TLS: ss.tls, Raw: true})
 	return ss.flush(r.Pos, 3)
+}
+
+// parseCapabilities reads an EHLO reply's extension lines (RFC 5321
+// 4.1.1.1): the first line greets, each other starts with a keyword.
+func parseCapabilities(rep *Reply) map[string]string {
+	caps := map[string]string{}
+	for _, t := range rep.Text[1:] {
+		kw, params, _ := strings.Cut(strings.TrimSpace(t), " ")
+		caps[strings.ToUpper(kw)] = params
+	}
+	return caps
 }
 
 func describeAddr(a net.Addr) string {

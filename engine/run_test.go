@@ -1,11 +1,16 @@
 package engine_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -299,5 +304,69 @@ func TestConnectRefused(t *testing.T) {
 	var ne *engine.NetError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("want NetError naming host, port and cause, got %T %v", err, err)
+	}
+}
+
+// TestBinaryMessage: BDAT carries the bytes exactly, long lines, bare LF,
+// NUL and lines that start with a dot included, to a server that announced
+// CHUNKING and BINARYMIME.
+func TestBinaryMessage(t *testing.T) {
+	g := smtptest.Start(t, false)
+	content := "Subject: binary\r\n\r\n" + strings.Repeat("z", 3000) + "\n.\r\nbare\rCR and NUL \x00 end"
+	file := t.TempDir() + "/blob.bin"
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+connect "${ADDR}"
+expect 220
+send "EHLO client.test"
+expect 250
+starttls
+send "EHLO client.test"
+expect 250 "BINARYMIME"
+auth plain "${USER}" "${PASS}"
+expect 235
+send "MAIL FROM:<${USER}> BODY=BINARYMIME"
+send "RCPT TO:<friend@example.test>"
+message binary file "${FILE}"
+expect 250
+expect 250
+expect 250
+quit
+`
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password, "FILE": file}
+	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.text())
+	}
+	msgs := g.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("server got %d messages", len(msgs))
+	}
+	if string(msgs[0].Data) != content {
+		t.Errorf("data differs:\n%q\nwant\n%q", msgs[0].Data, content)
+	}
+	if !strings.Contains(rec.text(), fmt.Sprintf("C: BDAT %d LAST", len(content))) {
+		t.Errorf("no BDAT line:\n%s", rec.text())
+	}
+}
+
+func TestBinaryMessageNeedsBINARYMIME(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r)
+		say(c, "250-fake\r\n250 CHUNKING\r\n")
+		b, _ := io.ReadAll(r)
+		return b
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO me\"\nexpect 250\nmessage binary \"\"\"\nx\n\"\"\"\nexpect 250\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	var pe *engine.PolicyError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "BINARYMIME") {
+		t.Fatalf("want PolicyError naming BINARYMIME, got %T %v", err, err)
+	}
+	if got := f.result(t); bytes.Contains(got, []byte("BDAT")) {
+		t.Errorf("BDAT was sent: %q", got)
 	}
 }

@@ -43,6 +43,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	}
 	ss.host = host
 	ss.setConn(conn)
+	ss.asked = []string{"(greeting)"}
 	ss.flushedAt = time.Now()
 	ss.emit(Connected{Address: addr, Remote: describeAddr(conn.RemoteAddr())})
 	if c.TLS {
@@ -152,6 +153,7 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 	}
 	ss.setConn(tc)
 	ss.tls = true
+	ss.caps = nil
 	cs := tc.ConnectionState()
 	ss.emit(TLSEstablished{
 		Version:     tls.VersionName(cs.Version),

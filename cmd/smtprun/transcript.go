@@ -104,6 +104,10 @@ func (t *transcript) Event(ev engine.Event) {
 			t.explain(ev.TLS, t.teach.sent(ev))
 		}
 	case engine.DataSummary:
+		if ev.Binary {
+			t.line(ev.TLS, t.st.note.Sprintf("message: %d bytes sent as they are (binary, BDAT), not shown", ev.Bytes))
+			return
+		}
 		if hidden := ev.Lines - maxDataLines; hidden > 0 {
 			t.line(ev.TLS, t.st.note.Sprintf("(%d more lines not shown)", hidden))
 		}

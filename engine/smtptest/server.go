@@ -45,6 +45,12 @@ func Start(t testing.TB, implicitTLS bool) *Server {
 	g := &Server{PKI: NewPKI(t), User: "student@example.test", Password: "correct horse battery"}
 	s := smtp.NewServer(g)
 	s.Domain = "localhost"
+	s.EnableBINARYMIME = true
+	// go-smtp lifts its line limit for a BDAT chunk only after reading the
+	// BDAT line, but its buffered reader may already have read ahead into
+	// the chunk under the limit; a generous limit keeps binary tests about
+	// the client.
+	s.MaxLineLength = 64 << 10
 	s.TLSConfig = g.PKI.ServerConfig()
 	s.AllowInsecureAuth = false
 	var l net.Listener
