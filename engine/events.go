@@ -64,6 +64,10 @@ type Received struct {
 	Elapsed time.Duration // since the last flush of commands to the server
 	// Masked marks a reply whose text was masked because it echoed a secret.
 	Masked bool
+	// Answers is the command line this reply answers, matched in order
+	// (RFC 2920): "(greeting)" after connect, "(message)" after content,
+	// "" when it cannot be known (after raw bytes).
+	Answers string
 }
 
 // TLSEstablished follows a successful handshake.

@@ -15,12 +15,12 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 )
 
-// Result summarises a run that ended without error.
+// Result summarises a run: how far it got, and how to mask its secrets.
 type Result struct {
 	Steps    int           // steps executed
 	Replies  int           // replies read
 	Messages int           // message contents sent
-	Duration time.Duration // wall time of the run
+	Duration time.Duration // wall time of a run that completed
 
 	// Redact masks the run's secrets in any text, such as the script
 	// source a report quotes. It is set even when Run fails.
@@ -59,9 +59,10 @@ type session struct {
 	caps map[string]string
 }
 
-// Run validates and executes a script. It returns
-// at the first failure with one of the typed errors in the package doc, or
-// ctx.Err() when ctx is cancelled.
+// Run validates and executes a script. It returns at the first failure
+// with one of the typed errors in the package doc, ErrStopped when a
+// WithBeforeStep function stopped it, or ctx.Err() when ctx is cancelled;
+// in the last two cases it says QUIT first where the connection allows.
 func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	start := time.Now()
 	// Validation is cheap and also compiles the regexes; a script that was
@@ -83,7 +84,7 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 		}
 		if e.beforeStep != nil {
 			if err := e.beforeStep(ctx, st); err != nil {
-				if errors.Is(err, ErrStopped) {
+				if errors.Is(err, ErrStopped) || ctx.Err() != nil {
 					ss.quitOnInterrupt()
 				}
 				return ss.res, err
@@ -266,7 +267,13 @@ func (ss *session) send(s *dsl.Send) error {
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920).
 func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
-	ss.asked = append(ss.asked, line)
+	switch {
+	case !ss.inData:
+		ss.asked = append(ss.asked, line)
+	case line == ".":
+		// Content written by hand after 354: only the final dot is answered.
+		ss.asked = append(ss.asked, "(message)")
+	}
 	ss.w.WriteString(line)
 	ss.w.WriteString("\r\n")
 	ss.emit(ev)
@@ -303,21 +310,22 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 		}
 		return nil, ss.ioError(pos, span, "reply", err)
 	}
+	answers := ""
+	if len(ss.asked) > 0 {
+		answers, ss.asked = ss.asked[0], ss.asked[1:]
+		if verb, _, _ := strings.Cut(answers, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
+			ss.caps = parseCapabilities(rep)
+		}
+	}
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
 	ss.awaitingVerdict = false
-	if len(ss.asked) > 0 {
-		cmd := ss.asked[0]
-		ss.asked = ss.asked[1:]
-		if verb, _, _ := strings.Cut(cmd, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
-			ss.caps = parseCapabilities(rep)
-		}
-	}
 	masked := ss.red.maskAll(rep.Lines)
 	ss.red.maskAll(rep.Text)
+	answers, _ = ss.red.mask(answers)
 	ss.res.Replies++
-	ss.emit(Received{Reply: rep, TLS: ss.tls, Elapsed: time.Since(ss.flushedAt), Masked: masked})
+	ss.emit(Received{Reply: rep, TLS: ss.tls, Elapsed: time.Since(ss.flushedAt), Masked: masked, Answers: answers})
 	return rep, nil
 }
 

@@ -11,34 +11,20 @@ import (
 )
 
 // teacher produces the --explain lines: what each command asks and what
-// each reply means, from the knowledge base in engine/explain. It follows
-// the conversation to know which command a reply answers (pipelined
-// commands are answered in order, RFC 2920).
+// each reply means, from the knowledge base in engine/explain.
 type teacher struct {
-	host    string   // the host connected to, for provider-specific meanings
-	waiting []string // commands sent whose replies have not arrived, oldest first
+	host string // the host connected to, for provider-specific meanings
 }
 
-func (t *teacher) connected(host string) {
-	t.host = host
-	t.waiting = append(t.waiting[:0], "(greeting)")
-}
-
-// sent explains a command line and remembers it for its reply.
+// sent explains a command line.
 func (t *teacher) sent(ev engine.Sent) []string {
 	switch {
 	case ev.Raw:
-		t.waiting = t.waiting[:0] // raw bytes: replies can no longer be matched
-		return []string{"raw bytes, exactly as written: smtprun does not know how many replies they will get"}
+		return []string{"raw bytes, exactly as written: smtprun cannot tell how many replies they will get"}
 	case ev.Data && ev.Line == ".":
-		t.waiting = append(t.waiting, ".")
 		return []string{"a line with a single dot ends the message (RFC 5321 4.1.1.4); the server now answers for the whole message"}
-	case ev.Data:
-		return nil
-	}
-	t.waiting = append(t.waiting, ev.Line)
-	if ev.Masked || ev.Note != "" {
-		return nil // AUTH responses: the engine's note already says what they are
+	case ev.Data, ev.Masked, ev.Note != "":
+		return nil // content, or AUTH responses the engine's note describes
 	}
 	var out []string
 	if e, ok := explain.Command(ev.Line); ok {
@@ -51,12 +37,9 @@ func (t *teacher) sent(ev engine.Sent) []string {
 }
 
 // received explains a reply: its code, its enhanced status code, each EHLO
-// keyword, a decoded 334 challenge, and hints for known errors.
-func (t *teacher) received(rep *engine.Reply) []string {
-	answering := ""
-	if len(t.waiting) > 0 {
-		answering, t.waiting = t.waiting[0], t.waiting[1:]
-	}
+// keyword, a decoded 334 challenge, and a hint for a known error.
+func (t *teacher) received(ev engine.Received) []string {
+	rep := ev.Reply
 	var out []string
 	r := explain.Reply(rep.Code)
 	out = append(out, fmt.Sprintf("%d %s: %s (%s)", rep.Code, r.Title, r.Text, r.Source))
@@ -67,9 +50,9 @@ func (t *teacher) received(rep *engine.Reply) []string {
 			out = append(out, fmt.Sprintf("%s %s: %s (%s)", enh, e.Title, e.Text, e.Source))
 		}
 	}
-	verb := strings.ToUpper(strings.Fields(answering + " x")[0])
+	verb, _, _ := strings.Cut(ev.Answers, " ")
 	switch {
-	case rep.Code == 250 && (verb == "EHLO") && len(rep.Text) > 1:
+	case rep.Code == 250 && strings.EqualFold(verb, "EHLO") && len(rep.Text) > 1:
 		for _, kw := range rep.Text[1:] {
 			if e, ok := explain.Keyword(kw); ok {
 				out = append(out, fmt.Sprintf("%s: %s (%s)", strings.Fields(kw + " ")[0], e.Text, e.Source))
@@ -82,9 +65,9 @@ func (t *teacher) received(rep *engine.Reply) []string {
 		}
 	}
 	if rep.Code >= 400 {
-		for _, h := range explain.HintsFor(rep.Code, rep.Text, t.host) {
-			out = append(out, "hint: "+h.Text)
-			break // the most specific one; the rest repeat it more generally
+		if hints := explain.HintsFor(rep.Code, rep.Text, t.host); len(hints) > 0 {
+			// The most specific one; the rest say it more generally.
+			out = append(out, "hint: "+hints[0].Text)
 		}
 	}
 	return out
@@ -101,12 +84,10 @@ func hintsFor(err error, host string) []string {
 	if !errors.As(err, &ae) || ae.Got == nil || ae.Got.Code < 400 {
 		return nil
 	}
-	var out []string
-	for _, h := range explain.HintsFor(ae.Got.Code, ae.Got.Text, host) {
-		out = append(out, "hint: "+h.Text)
-		break
+	if hints := explain.HintsFor(ae.Got.Code, ae.Got.Text, host); len(hints) > 0 {
+		return []string{"hint: " + hints[0].Text}
 	}
-	return out
+	return nil
 }
 
 // runExplain answers `smtprun explain ARG...` offline.

@@ -78,7 +78,7 @@ func (t *transcript) Event(ev engine.Event) {
 		}
 		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
 		if t.teach != nil {
-			t.teach.connected(t.host)
+			t.teach.host = t.host
 			t.explain(false, []string{"TCP is open; the server speaks first, with a 220 greeting (RFC 5321 3.1)"})
 		}
 	case engine.Narration:
@@ -122,7 +122,7 @@ func (t *transcript) Event(ev engine.Event) {
 			t.line(ev.TLS, text)
 		}
 		if t.teach != nil {
-			t.explain(ev.TLS, t.teach.received(ev.Reply))
+			t.explain(ev.TLS, t.teach.received(ev))
 		}
 	case engine.TLSEstablished:
 		verified := fmt.Sprintf("certificate verified for %s", ev.ServerName)
