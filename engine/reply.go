@@ -76,7 +76,10 @@ type replyError struct {
 
 func (e *replyError) Error() string { return e.msg }
 
-// readReply reads one complete reply. Lines may end in CRLF or a bare LF
+// readReply reads one complete reply. It works on a bufio.Reader rather
+// than net/textproto's Reader because textproto reads lines of any length
+// and accepts what RFC 5321 does not; here every line and every reply is
+// bounded and checked. Lines may end in CRLF or a bare LF
 // (tolerated: some servers and proxies send it); everything else that RFC
 // 5321 4.2 forbids is an error.
 func readReply(r *bufio.Reader) (*Reply, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,13 @@ func (t *teacher) sent(ev engine.Sent) []string {
 		return []string{"raw bytes, exactly as written: smtprun cannot tell how many replies they will get"}
 	case ev.Data && ev.Line == ".":
 		return []string{"a line with a single dot ends the message (RFC 5321 4.1.1.4); the server now answers for the whole message"}
+	case ev.Note == "username, base64":
+		// The user name is not secret; the password line is masked and
+		// never decoded.
+		if b, err := base64.StdEncoding.DecodeString(ev.Line); err == nil {
+			return []string{fmt.Sprintf("%q is base64 for %q, the answer to Username:", ev.Line, b)}
+		}
+		return nil
 	case ev.Data, ev.Masked, ev.Note != "":
 		return nil // content, or AUTH responses the engine's note describes
 	}
