@@ -87,7 +87,7 @@ func dialHelp(err error, port string) string {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &dnsErr):
-		return "check the host name, and that this machine can resolve names (DNS)"
+		return "check the host name, and that this machine can resolve names (DNS); --sandbox practises offline"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("nothing listens on port %s there; submission is 587 (STARTTLS) or 465 (implicit TLS), relay 25", port)
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):

@@ -98,46 +98,57 @@ func TestExplainCommandKnowsEveryEntry(t *testing.T) {
 	}
 }
 
-// TestStepThroughPTY drives --step on a real pseudo-terminal: Enter runs
-// a step, q sends QUIT and stops.
-func TestStepThroughPTY(t *testing.T) {
+// stepRun starts `smtprun --sandbox --step scripts/utep.smtp` on a real
+// pseudo-terminal and returns the terminal's master side, the output, a
+// channel with the exit code, and a function that waits for prompt n.
+func stepRun(t *testing.T) (io.Writer, *syncBuffer, chan int, func(n int)) {
+	t.Helper()
 	deterministicSandbox(t)
 	master, tty, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pseudo-terminal available: %v", err)
+		t.Fatalf("no pseudo-terminal: %v", err)
 	}
-	defer master.Close()
-	defer tty.Close()
+	t.Cleanup(func() { master.Close(); tty.Close() })
 	out := &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out)
 	}()
-	prompts := 0
-	waitPrompt := func() {
+	waitPrompt := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for strings.Count(out.String(), "[q] quit >") <= prompts {
+		for strings.Count(out.String(), "[q] quit >") < n {
 			if time.Now().After(deadline) {
-				t.Fatalf("no prompt %d:\n%s", prompts+1, out)
+				t.Fatalf("no prompt %d:\n%s", n, out)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		prompts++
 	}
-	for i := 0; i < 3; i++ { // connect, expect 220, send EHLO
-		waitPrompt()
-		io.WriteString(master, "\n")
-	}
-	waitPrompt()
-	io.WriteString(master, "q\n")
+	return master, out, done, waitPrompt
+}
+
+func exitWithin(t *testing.T, done chan int, out *syncBuffer) int {
+	t.Helper()
 	select {
 	case code := <-done:
-		if code != exitInterrupted {
-			t.Errorf("exit %d after q, want %d\n%s", code, exitInterrupted, out)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("q did not stop the run:\n%s", out)
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the run did not end:\n%s", out)
+		return -1
+	}
+}
+
+// TestStepThroughPTY: Enter runs a step, q sends QUIT and stops.
+func TestStepThroughPTY(t *testing.T) {
+	keys, out, done, waitPrompt := stepRun(t)
+	for n := 1; n <= 3; n++ { // connect, expect 220, send EHLO
+		waitPrompt(n)
+		io.WriteString(keys, "\n")
+	}
+	waitPrompt(4)
+	io.WriteString(keys, "q\n")
+	if code := exitWithin(t, done, out); code != exitInterrupted {
+		t.Errorf("exit %d after q, want %d\n%s", code, exitInterrupted, out)
 	}
 	got := out.String()
 	for _, want := range []string{"next: line 9: connect", "C: EHLO smtprun.localhost", "C: QUIT   (interrupted)", "S: 221"} {
@@ -150,31 +161,13 @@ func TestStepThroughPTY(t *testing.T) {
 	}
 }
 
+// TestStepContinue: c runs the rest without pausing again.
 func TestStepContinue(t *testing.T) {
-	deterministicSandbox(t)
-	master, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal available: %v", err)
-	}
-	defer master.Close()
-	defer tty.Close()
-	out := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "[q] quit >") && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	io.WriteString(master, "c\n")
-	select {
-	case code := <-done:
-		if code != 0 || strings.Count(out.String(), "[q] quit >") != 1 {
-			t.Errorf("exit %d, %d prompts\n%s", code, strings.Count(out.String(), "[q] quit >"), out)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("c did not run to the end:\n%s", out)
+	keys, out, done, waitPrompt := stepRun(t)
+	waitPrompt(1)
+	io.WriteString(keys, "c\n")
+	if code := exitWithin(t, done, out); code != 0 || strings.Count(out.String(), "[q] quit >") != 1 {
+		t.Errorf("exit %d, %d prompts\n%s", code, strings.Count(out.String(), "[q] quit >"), out)
 	}
 }
 
