@@ -134,6 +134,9 @@ func (t *transcript) Event(ev engine.Event) {
 			kind = "implicit TLS"
 		}
 		t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
+		if t.teach != nil && !ev.Implicit {
+			t.explain(true, []string{"why EHLO again: the extension list before TLS travelled in clear text, where an attacker could have changed it (removed STARTTLS, altered AUTH); RFC 3207 4.2 makes both sides discard it"})
+		}
 	case engine.Notice:
 		t.line(false, t.st.note.Sprint("note: "+ev.Text))
 	case engine.ExpectPassed:
