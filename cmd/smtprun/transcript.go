@@ -72,11 +72,12 @@ func (t *transcript) Event(ev engine.Event) {
 		}
 		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
 	case engine.Connected:
-		t.host, _, _ = strings.Cut(ev.Address, ":")
-		if h, _, err := net.SplitHostPort(ev.Address); err == nil {
-			t.host = h
+		t.host, _, _ = net.SplitHostPort(ev.Address)
+		if ev.Remote == ev.Address {
+			t.line(false, t.st.note.Sprintf("connected to %s", ev.Address))
+		} else {
+			t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
 		}
-		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
 		if t.teach != nil {
 			t.teach.host = t.host
 			t.explain(false, []string{"TCP is open; the server speaks first, with a 220 greeting (RFC 5321 3.1)"})
