@@ -13,6 +13,10 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 )
 
+// messageVerdict stands in the queue of awaited replies for the server's
+// reply to message content.
+const messageVerdict = "(message)"
+
 // MaxLineOctets is RFC 5321 4.5.3.1.6 / RFC 5322 2.1.1: 998 octets
 // before the CRLF. A longer line is refused rather than folded or sent,
 // because servers truncate or reject it unpredictably.
@@ -94,9 +98,6 @@ func (e *contentError) Error() string { return fmt.Sprintf("line %d %s", e.Line,
 // 4.5.2), ended by CRLF.CRLF. The content is checked whole first, so a bad
 // line is reported before a byte of it reaches the server.
 func (ss *session) message(m *dsl.Message) error {
-	if m.Binary {
-		return ss.messageBinary(m)
-	}
 	pos, span := m.Pos, len("message")
 	open, where, err := ss.messageSource(m)
 	if err != nil {
@@ -113,6 +114,9 @@ func (ss *session) message(m *dsl.Message) error {
 		return &ProtocolError{Pos: pos, Span: span,
 			Msg:    fmt.Sprintf("server sent %d bytes before the message content was sent", n),
 			Detail: Escape(b)}
+	}
+	if m.Binary {
+		return ss.sendBinary(m, open, where)
 	}
 	check := func() error {
 		r, err := open()
@@ -152,8 +156,7 @@ func (ss *session) message(m *dsl.Message) error {
 		return ss.contentErr(m, where, err)
 	}
 	ss.w.WriteString(".\r\n")
-	ss.asked = append(ss.asked, "(message)")
-	ss.awaitingVerdict = true
+	ss.asked = append(ss.asked, messageVerdict)
 	sum.Bytes += 3
 	ss.emit(Sent{Line: ".", TLS: ss.tls, Data: true, Note: "end of data"})
 	ss.emit(sum)
@@ -212,19 +215,12 @@ func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
 		Label: fmt.Sprintf("line %d of %s %s", ce.Line, file, ce.Msg)}
 }
 
-// messageBinary sends the content byte for byte as one BDAT chunk (RFC
+// sendBinary sends the content byte for byte as one BDAT chunk (RFC
 // 3030): no line-ending conversion, no dot-stuffing, no line limit. Only a
 // server that announced CHUNKING and BINARYMIME in its last EHLO reply
 // gets it, since any other would misread the bytes.
-func (ss *session) messageBinary(m *dsl.Message) error {
+func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error), where string) error {
 	pos, span := m.Pos, len("message binary")
-	open, where, err := ss.messageSource(m)
-	if err != nil {
-		return err
-	}
-	if err := ss.needConn(pos, "message"); err != nil {
-		return err
-	}
 	for _, ext := range []string{"CHUNKING", "BINARYMIME"} {
 		if _, ok := ss.caps[ext]; !ok {
 			return &PolicyError{Pos: pos, Span: span,
@@ -257,8 +253,8 @@ func (ss *session) messageBinary(m *dsl.Message) error {
 		ss.close(false)
 		return ss.contentErr(m, where, fmt.Errorf("read %d of %d bytes: %v", n, size, err))
 	}
-	// The BDAT line and its chunk get one reply, matched to the line.
-	ss.awaitingVerdict = true
+	// The BDAT line and its chunk get one reply: the verdict on the message.
+	ss.asked[len(ss.asked)-1] = messageVerdict
 	ss.emit(DataSummary{Bytes: size, TLS: ss.tls, Binary: true})
 	ss.res.Messages++
 	return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,9 +48,6 @@ type session struct {
 	// inData is set between a 354 reply and the next reply: the server
 	// takes every line as message content.
 	inData bool
-	// awaitingVerdict is set from the end of message content until the
-	// server's reply to it.
-	awaitingVerdict bool
 	// asked lists the commands whose replies are still to come, oldest
 	// first, so a reply can be matched to its command (RFC 2920 keeps them
 	// in order); nil after raw bytes, when nobody can tell.
@@ -272,7 +270,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 		ss.asked = append(ss.asked, line)
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
-		ss.asked = append(ss.asked, "(message)")
+		ss.asked = append(ss.asked, messageVerdict)
 	}
 	ss.w.WriteString(line)
 	ss.w.WriteString("\r\n")
@@ -320,7 +318,6 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
-	ss.awaitingVerdict = false
 	masked := ss.red.maskAll(rep.Lines)
 	ss.red.maskAll(rep.Text)
 	answers, _ = ss.red.mask(answers)
@@ -337,8 +334,9 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
+		unconfirmed := slices.Contains(ss.asked, messageVerdict)
 		ss.close(true)
-		if ss.awaitingVerdict {
+		if unconfirmed {
 			return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed),
 				Help: "check the recipient's mailbox or the server's log before sending again, or the message may arrive twice"}
 		}

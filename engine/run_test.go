@@ -370,3 +370,26 @@ func TestBinaryMessageNeedsBINARYMIME(t *testing.T) {
 		t.Errorf("BDAT was sent: %q", got)
 	}
 }
+
+// TestBinaryMessageRefusesEarlyReply: as with DATA, a reply that arrives
+// before the content is sent would be taken for the verdict on it.
+func TestBinaryMessageRefusesEarlyReply(t *testing.T) {
+	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+		say(c, "220 fake\r\n")
+		expectLine(r)
+		say(c, "250-fake\r\n250-CHUNKING\r\n250 BINARYMIME\r\n")
+		expectLine(r)
+		say(c, "250 ok\r\n250 early verdict\r\n")
+		b, _ := io.ReadAll(r)
+		return b
+	})
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO me\"\nexpect 250\nsend \"RCPT TO:<a@b>\"\nexpect 250\nmessage binary \"\"\"\nx\n\"\"\"\nexpect 250\n"
+	_, err := runFake(t, f, src, 2*time.Second, nil)
+	var pe *engine.ProtocolError
+	if !errors.As(err, &pe) || pe.Pos.Line != 7 {
+		t.Fatalf("want ProtocolError at the message step, got %T %v", err, err)
+	}
+	if got := f.result(t); bytes.Contains(got, []byte("BDAT")) {
+		t.Errorf("BDAT was sent: %q", got)
+	}
+}
