@@ -103,18 +103,14 @@ func checkOrder(s *Script) ErrorList {
 			needConn("auth")
 			needNothingOwed("auth")
 			owed = append(owed, st)
-		case st.Message != nil && st.Message.Binary:
+		case st.Message != nil:
 			needConn("message")
-			if afterData == 2 {
+			switch {
+			case st.Message.Binary && afterData == 2:
 				errs = append(errs, &Error{Pos: st.Pos, Span: len("message"), Title: "binary message after DATA",
 					Label: "message binary is sent with BDAT, which replaces DATA",
 					Notes: []string{"help: remove send \"DATA\" and its expect 354; announce the body with MAIL FROM:<...> BODY=BINARYMIME"}})
-			}
-			afterData = 0
-			owed = append(owed, st)
-		case st.Message != nil:
-			needConn("message")
-			if afterData != 2 {
+			case !st.Message.Binary && afterData != 2:
 				errs = append(errs, &Error{Pos: st.Pos, Span: len("message"), Title: "message outside DATA",
 					Label: "message content is sent after the server's 354 to DATA",
 					Notes: []string{"help: precede it with:  send \"DATA\"  and  expect 354"}})
