@@ -57,12 +57,7 @@ func TestStartTLSRefusedSendsNoCredentials(t *testing.T) {
 }
 
 func TestEHLORefused(t *testing.T) {
-	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
-		say(c, "220 fake\r\n")
-		expectLine(r)
-		say(c, "554 5.7.1 go away\r\n")
-		return nil
-	})
+	f := startFake(t, greetThen("554 5.7.1 go away\r\n"))
 	_, err := runFake(t, f, tlsThenAuth, 2*time.Second, dsl.MapVars{"PASS": "x"})
 	var ae *engine.AssertError
 	if !errors.As(err, &ae) || ae.Got.Code != 554 || ae.Pos.Line != 4 {
@@ -129,8 +124,8 @@ func TestClosedAfterDataIsNotConfirmed(t *testing.T) {
 			src := "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage \"\"\"\nhello\n\"\"\"\nexpect 250\n"
 			_, err := runFake(t, f, src, 2*time.Second, nil)
 			var ne *engine.NetError
-			if !errors.As(err, &ne) || !errors.Is(err, engine.ErrClosed) {
-				t.Fatalf("want NetError(closed), got %T %v", err, err)
+			if !errors.As(err, &ne) || !errors.Is(err, engine.ErrClosed) || ne.Pos.Line != 8 {
+				t.Fatalf("want NetError(closed) at the expect on line 8, got %T %v", err, err)
 			}
 			if !errors.Is(err, engine.ErrNotConfirmed) || !strings.Contains(err.Error(), "message not confirmed") {
 				t.Errorf("error does not say the message is unconfirmed: %v", err)
@@ -140,12 +135,7 @@ func TestClosedAfterDataIsNotConfirmed(t *testing.T) {
 }
 
 func Test421ToAnyCommand(t *testing.T) {
-	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
-		say(c, "220 fake\r\n")
-		expectLine(r)
-		say(c, "421 4.3.2 System not accepting network messages\r\n")
-		return nil
-	})
+	f := startFake(t, greetThen("421 4.3.2 System not accepting network messages\r\n"))
 	rec, err := runFake(t, f, tlsThenAuth, 2*time.Second, dsl.MapVars{"PASS": "x"})
 	var ae *engine.AssertError
 	if !errors.As(err, &ae) || ae.Got.Code != 421 {

@@ -82,14 +82,18 @@ func runSrc(t testing.TB, src string, opts ...engine.Option) (*recorder, engine.
 	return rec, res, err
 }
 
-const submission = `
+// tlsPrelude greets, upgrades with STARTTLS and says EHLO again; the
+// script goes on with the expect for that EHLO.
+const tlsPrelude = `
 connect "${ADDR}"
 expect 220
 send "EHLO client.test"
 expect 250 "STARTTLS"
 starttls
 send "EHLO client.test"
-expect 250 /AUTH .*PLAIN/
+`
+
+const submission = tlsPrelude + `expect 250 /AUTH .*PLAIN/
 auth ${MECH} "${USER}" "${PASS}"
 expect 235
 send "MAIL FROM:<${USER}>"
@@ -198,14 +202,7 @@ quit
 
 func TestWrongPasswordIsLeftForExpect(t *testing.T) {
 	g := smtptest.Start(t, false)
-	src := `
-connect "${ADDR}"
-expect 220
-send "EHLO client.test"
-expect 250
-starttls
-send "EHLO client.test"
-expect 250
+	src := tlsPrelude + `expect 250
 auth login "${USER}" "${PASS}"
 expect 235
 `
@@ -269,7 +266,7 @@ expect 235
 	if !errors.As(err, &pe) || !strings.Contains(pe.Help, "starttls") {
 		t.Fatalf("want PolicyError naming starttls, got %T %v", err, err)
 	}
-	if strings.Contains(rec.text(), "AUTH") && strings.Contains(rec.text(), "C: AUTH") {
+	if strings.Contains(rec.text(), "C: AUTH") {
 		t.Errorf("AUTH was sent:\n%s", rec.text())
 	}
 	assertNoLeak(t, rec.text(), g.User, g.Password)
@@ -317,14 +314,7 @@ func TestBinaryMessage(t *testing.T) {
 	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src := `
-connect "${ADDR}"
-expect 220
-send "EHLO client.test"
-expect 250
-starttls
-send "EHLO client.test"
-expect 250 "BINARYMIME"
+	src := tlsPrelude + `expect 250 "BINARYMIME"
 auth plain "${USER}" "${PASS}"
 expect 235
 send "MAIL FROM:<${USER}> BODY=BINARYMIME"
