@@ -337,13 +337,10 @@ func load(fs fsys) (*kb, error) {
 			bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
 			continue
 		}
-		if _, dup := k.commands[verb]; dup {
-			bad("commands.yaml", i, verb, errors.New("duplicate command"))
-			continue
-		}
 		e := c.entry(KindCommand, verb, "")
-		k.commands[verb] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.commands, verb, e, e, "command"); err != nil {
+			bad("commands.yaml", i, verb, err)
+		}
 	}
 
 	mf := files["mechanisms.yaml"].(*mechanismsFile)
@@ -353,13 +350,10 @@ func load(fs fsys) (*kb, error) {
 			bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
 			continue
 		}
-		if _, dup := k.mechs[name]; dup {
-			bad("mechanisms.yaml", i, name, errors.New("duplicate mechanism"))
-			continue
-		}
 		e := m.entry(KindMechanism, name, "")
-		k.mechs[name] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.mechs, name, e, e, "mechanism"); err != nil {
+			bad("mechanisms.yaml", i, name, err)
+		}
 	}
 
 	rf := files["replies.yaml"].(*repliesFile)
@@ -368,39 +362,30 @@ func load(fs fsys) (*kb, error) {
 			bad("replies.yaml", i, "class", err)
 			continue
 		}
-		if _, dup := k.replyClass[c.Digit]; dup {
-			bad("replies.yaml", i, "class", errors.New("duplicate class"))
-			continue
-		}
 		e := c.entry(KindReplyClass, fmt.Sprintf("%dyz", c.Digit), "")
-		k.replyClass[c.Digit] = classInfo{Entry: e, note: c.Note}
-		k.all = append(k.all, e)
+		if err := put(k, k.replyClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
+			bad("replies.yaml", i, "class", err)
+		}
 	}
 	for i, c := range rf.Categories {
 		if err := errors.Join(c.check(), errIf(c.Digit < 0 || c.Digit > 9, "digit out of range")); err != nil {
 			bad("replies.yaml", i, "category", err)
 			continue
 		}
-		if _, dup := k.replyCat[c.Digit]; dup {
-			bad("replies.yaml", i, "category", errors.New("duplicate category"))
-			continue
-		}
 		e := c.entry(KindReplyCategory, fmt.Sprintf("x%dz", c.Digit), "")
-		k.replyCat[c.Digit] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.replyCat, c.Digit, e, e, "category"); err != nil {
+			bad("replies.yaml", i, "category", err)
+		}
 	}
 	for i, r := range rf.Replies {
 		if err := errors.Join(r.check(), errIf(r.Code < 200 || r.Code > 599, "code out of range")); err != nil {
 			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
 			continue
 		}
-		if _, dup := k.replies[r.Code]; dup {
-			bad("replies.yaml", i, strconv.Itoa(r.Code), errors.New("duplicate reply code"))
-			continue
-		}
 		e := r.entry(KindReply, strconv.Itoa(r.Code), "")
-		k.replies[r.Code] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.replies, r.Code, e, e, "reply code"); err != nil {
+			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+		}
 	}
 	for d := 2; d <= 5; d++ {
 		if _, ok := k.replyClass[d]; !ok {
@@ -419,13 +404,10 @@ func load(fs fsys) (*kb, error) {
 			bad("enhanced.yaml", i, "class", err)
 			continue
 		}
-		if _, dup := k.enhClass[c.Digit]; dup {
-			bad("enhanced.yaml", i, "class", errors.New("duplicate class"))
-			continue
-		}
 		e := c.entry(KindEnhancedClass, fmt.Sprintf("%d.X.X", c.Digit), "")
-		k.enhClass[c.Digit] = classInfo{Entry: e, note: c.Note}
-		k.all = append(k.all, e)
+		if err := put(k, k.enhClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
+			bad("enhanced.yaml", i, "class", err)
+		}
 	}
 	for _, d := range []int{2, 4, 5} {
 		if _, ok := k.enhClass[d]; !ok {
@@ -437,13 +419,10 @@ func load(fs fsys) (*kb, error) {
 			bad("enhanced.yaml", i, "subject", err)
 			continue
 		}
-		if _, dup := k.enhSubject[s.Digit]; dup {
-			bad("enhanced.yaml", i, "subject", errors.New("duplicate subject"))
-			continue
-		}
 		e := s.entry(KindEnhancedSubject, fmt.Sprintf("X.%d.X", s.Digit), "")
-		k.enhSubject[s.Digit] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.enhSubject, s.Digit, e, e, "subject"); err != nil {
+			bad("enhanced.yaml", i, "subject", err)
+		}
 	}
 	for i, d := range ef.Details {
 		code := strings.TrimSpace(d.Code)
@@ -457,13 +436,10 @@ func load(fs fsys) (*kb, error) {
 			bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
 			continue
 		}
-		if _, dup := k.enhDetail[code]; dup {
-			bad("enhanced.yaml", i, code, errors.New("duplicate detail"))
-			continue
-		}
 		e := d.entry(KindEnhanced, code, "")
-		k.enhDetail[code] = e
-		k.all = append(k.all, e)
+		if err := put(k, k.enhDetail, code, e, e, "detail"); err != nil {
+			bad("enhanced.yaml", i, code, err)
+		}
 	}
 	seenPC := map[string]bool{}
 	for i, p := range ef.ProviderCodes {
@@ -500,13 +476,10 @@ func load(fs fsys) (*kb, error) {
 			bad("keywords.yaml", i, kw.Keyword, err)
 			continue
 		}
-		if _, dup := k.keywords[name]; dup {
-			bad("keywords.yaml", i, name, errors.New("duplicate keyword"))
-			continue
-		}
 		e := kw.entry(KindKeyword, name, "")
-		k.keywords[name] = keyword{Entry: e, args: kw.Args}
-		k.all = append(k.all, e)
+		if err := put(k, k.keywords, name, keyword{Entry: e, args: kw.Args}, e, "keyword"); err != nil {
+			bad("keywords.yaml", i, name, err)
+		}
 	}
 
 	paf := files["parameters.yaml"].(*parametersFile)
@@ -518,14 +491,12 @@ func load(fs fsys) (*kb, error) {
 			continue
 		}
 		topic := cmd + " " + name
-		if _, dup := k.params[topic]; dup {
-			bad("parameters.yaml", i, topic, errors.New("duplicate parameter"))
+		e := p.entry(KindParameter, topic, "")
+		if err := put(k, k.params, topic, e, e, "parameter"); err != nil {
+			bad("parameters.yaml", i, topic, err)
 			continue
 		}
-		e := p.entry(KindParameter, topic, "")
-		k.params[topic] = e
 		k.paramOrder = append(k.paramOrder, topic)
-		k.all = append(k.all, e)
 	}
 
 	chf := files["challenges.yaml"].(*challengesFile)
@@ -649,4 +620,15 @@ func (k *kb) providerTitle(name string) string {
 		}
 	}
 	return name
+}
+
+// put files v under key in m and its entry e in the list of all entries;
+// a key already taken is a duplicate of what.
+func put[K comparable, V any](k *kb, m map[K]V, key K, v V, e Entry, what string) error {
+	if _, dup := m[key]; dup {
+		return errors.New("duplicate " + what)
+	}
+	m[key] = v
+	k.all = append(k.all, e)
+	return nil
 }
