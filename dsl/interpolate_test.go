@@ -54,14 +54,3 @@ func TestHeredocPositions(t *testing.T) {
 		t.Fatalf("got %q, %v", got, err)
 	}
 }
-
-func TestSuggest(t *testing.T) {
-	for word, want := range map[string]string{
-		"startls": "starttls", "STARTTLS": "starttls", "expcet": "expect", "conect": "connect",
-		"mesage": "message", "qiut": "quit", "frobnicate": "", "sned": "send",
-	} {
-		if got := Suggest(word, Keywords); got != want {
-			t.Errorf("Suggest(%q) = %q, want %q", word, got, want)
-		}
-	}
-}

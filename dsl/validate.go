@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/suggest"
 )
 
 // Keywords are the steps of language version 1.
@@ -56,7 +58,7 @@ func Validate(s *Script) error {
 				e := &Error{Pos: st.Auth.Pos, Span: len(st.Auth.Mechanism), Title: "unsupported SASL mechanism",
 					Label: fmt.Sprintf("%q is not one of %s", st.Auth.Mechanism, strings.Join(Mechanisms, ", "))}
 				e.Pos.Column += len("auth ")
-				if sug := Suggest(m, Mechanisms); sug != "" {
+				if sug := suggest.Closest(m, Mechanisms); sug != "" {
 					e.Label += fmt.Sprintf("; did you mean `%s`?", sug)
 				} else if strings.Contains(m, "oauth") {
 					e.Notes = []string{"help: OAuth (XOAUTH2/OAUTHBEARER) is not supported yet; providers that disabled basic auth need it"}
@@ -98,7 +100,7 @@ func unknownStep(u *Unknown) *Error {
 	}
 	e := &Error{Pos: u.Pos, Span: len(word), Title: "unknown step", Label: fmt.Sprintf("`%s` is not a step", word)}
 	lw := strings.ToLower(word)
-	switch sug := Suggest(word, Keywords); {
+	switch sug := suggest.Closest(word, Keywords); {
 	case contains(Keywords, lw):
 		e.Label = fmt.Sprintf("steps are lower-case: did you mean `%s`?", lw)
 	case sug != "":

@@ -9,7 +9,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
-	"github.com/smtprun/smtprun/engine/smtptest"
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 // BenchmarkParse measures parsing and validating a typical script.

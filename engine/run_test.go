@@ -18,7 +18,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
-	"github.com/smtprun/smtprun/engine/smtptest"
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 // recorder collects events; runs happen on one goroutine but tests may

@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/engine"
-	"github.com/smtprun/smtprun/engine/explain"
+	"github.com/smtprun/smtprun/explain"
 )
 
 // teacher produces the --explain lines: what each command asks and what
-// each reply means, from the knowledge base in engine/explain.
+// each reply means, from the knowledge base in explain.
 type teacher struct {
 	host string // the host connected to, for provider-specific meanings
 }

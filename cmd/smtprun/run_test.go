@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smtprun/smtprun/engine/smtptest"
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -9,7 +9,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
-	"github.com/smtprun/smtprun/engine/sandbox"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // sandboxRun prepares a run against the built-in emulations: the sandbox

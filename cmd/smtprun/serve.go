@@ -12,7 +12,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/smtprun/smtprun/engine/sandbox"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,

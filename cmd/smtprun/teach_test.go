@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/smtprun/smtprun/engine/explain"
-	"github.com/smtprun/smtprun/engine/sandbox"
+	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // zeroReader makes the sandbox's IDs the same on every run.

@@ -1,12 +1,15 @@
-package dsl
+// Package suggest finds the likely intended word for a typo: every "did you
+// mean" in smtprun (steps, flags, scenarios, knowledge-base topics) comes
+// from here, so they all agree on what counts as close.
+package suggest
 
 import "strings"
 
-// Suggest returns the candidate closest to word, if it is close enough to
+// Closest returns the candidate closest to word, if it is close enough to
 // be a plausible typo ("startls" -> "starttls"), or "". Case is ignored;
 // the candidate is returned as given. Every "did you mean" in smtprun
 // (steps, scenarios, knowledge-base topics) comes from here.
-func Suggest(word string, candidates []string) string {
+func Closest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
 	best, bestDist := "", -1
 	for _, c := range candidates {

@@ -129,10 +129,10 @@ func TestGoldenTranscripts(t *testing.T) {
 			}
 			want, err := os.ReadFile(file)
 			if err != nil {
-				t.Fatalf("%v (run go test ./engine/sandbox -update)", err)
+				t.Fatalf("%v (run go test ./sandbox -update)", err)
 			}
 			if got != string(want) {
-				t.Errorf("transcript differs from %s (run go test ./engine/sandbox -update if intended)\ngot:\n%s", file, got)
+				t.Errorf("transcript differs from %s (run go test ./sandbox -update if intended)\ngot:\n%s", file, got)
 			}
 		})
 	}

@@ -3,11 +3,12 @@ package explain
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/smtprun/smtprun/dsl"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/smtprun/smtprun/internal/suggest"
 )
 
 // NotFoundError is returned by Lookup when nothing matches its argument.
@@ -246,5 +247,5 @@ func (k *kb) closest(s string) string {
 	for t := range k.mechs {
 		topics = append(topics, t)
 	}
-	return dsl.Suggest(s, topics)
+	return suggest.Closest(s, topics)
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -192,7 +192,7 @@ func (c *catalog) findScenario(name string) (*scenario, error) {
 		names = append(names, sc.Name)
 	}
 	msg := fmt.Sprintf("sandbox: unknown scenario %q", name)
-	if best := dsl.Suggest(name, names); best != "" {
+	if best := suggest.Closest(name, names); best != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return nil, fmt.Errorf("%s; valid scenarios: %s", msg, strings.Join(names, ", "))
