@@ -4,7 +4,8 @@ package engine_test
 // .ci/setup-postfix (STARTTLS submission on 587, implicit TLS on 465,
 // Cyrus SASL PLAIN/LOGIN/CRAM-MD5, local delivery to a Maildir).
 //
-// Without /etc/smtprun-test/postfix.env the tests skip. With it, Postfix
+// Without /etc/smtprun-test/postfix.env the tests skip (fail in CI, where
+// SMTPRUN_REQUIRE_INTEGRATION=1; see internal/testenv). With it, Postfix
 // must be reachable: a configured but dead server is a failure, not a skip.
 // SMTPRUN_POSTFIX_ENV names another env file.
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/testenv"
 )
 
 const defaultPostfixEnv = "/etc/smtprun-test/postfix.env"
@@ -51,7 +53,7 @@ func loadPostfixEnv(t *testing.T) *postfixEnv {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Postfix test setup not found (%s); run `sudo .ci/setup-postfix` to enable", path)
+		testenv.Missing(t, fmt.Sprintf("Postfix test setup not found (%s); run `sudo .ci/setup-postfix` to enable", path))
 	}
 	if err != nil {
 		t.Fatalf("reading Postfix test setup: %v", err)

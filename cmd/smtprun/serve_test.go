@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/testenv"
 )
 
 // syncBuffer is written by the server goroutine and read by the test.
@@ -75,7 +77,7 @@ func startServe(t *testing.T, args ...string) (sub, tls string, out *syncBuffer)
 func TestServeWithSwaks(t *testing.T) {
 	swaks, err := exec.LookPath("swaks")
 	if err != nil {
-		t.Skip("swaks is not installed; `apt-get install swaks` (or .ci/setup-postfix) enables this test")
+		testenv.Missing(t, "swaks is not installed; `apt-get install swaks` (or .ci/setup-postfix) enables this test")
 	}
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
