@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -40,96 +39,25 @@ Flags:
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
+  --version               print the version and the commit smtprun was built from
 
 Exit codes:
   0  every expectation held
-  1  usage error (bad flags, unreadable file)
+  1  usage error (bad flags, unreadable script or --ca file)
   2  script error (syntax, validation, unset variable, CR/LF in a command)
   3  runtime error (connect, DNS, TLS, timeout, protocol violation, connection closed)
   4  an expectation failed
   130 interrupted (Ctrl-C, or q at a --step prompt)
 `
 
-// options are the parsed command line.
-type options struct {
-	vars          dsl.MapVars
-	caFiles       []string
-	insecure      bool
-	plaintextAuth bool
-	timeout       time.Duration
-	noColor       bool
-	quiet         bool
-	sandbox       bool
-	scenario      string
-	explain       bool
-	step          bool
-	args          []string
-}
-
-type varFlag struct{ m dsl.MapVars }
-
-func (v varFlag) String() string { return "" }
-func (v varFlag) Set(s string) error {
-	name, val, ok := strings.Cut(s, "=")
-	if !ok || name == "" {
-		return fmt.Errorf("want NAME=VALUE, got %q", s)
-	}
-	v.m[name] = val
-	return nil
-}
-
-type listFlag struct{ l *[]string }
-
-func (f listFlag) String() string     { return "" }
-func (f listFlag) Set(s string) error { *f.l = append(*f.l, s); return nil }
-
-// parseFlags accepts flags before and after positional arguments, as users
-// type them (`smtprun x.smtp --var A=B`).
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{vars: dsl.MapVars{}}
-	fs := flag.NewFlagSet("smtprun", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Var(varFlag{o.vars}, "var", "")
-	fs.Var(listFlag{&o.caFiles}, "ca", "")
-	fs.BoolVar(&o.insecure, "insecure", false, "")
-	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
-	fs.BoolVar(&o.noColor, "no-color", false, "")
-	fs.BoolVar(&o.quiet, "quiet", false, "")
-	fs.BoolVar(&o.quiet, "q", false, "")
-	fs.BoolVar(&o.sandbox, "sandbox", false, "")
-	fs.StringVar(&o.scenario, "scenario", "", "")
-	fs.BoolVar(&o.explain, "explain", false, "")
-	fs.BoolVar(&o.step, "step", false, "")
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if rest[0] == "--" {
-			o.args = append(o.args, rest[1:]...)
-			break
-		}
-		o.args = append(o.args, rest[0])
-		args = rest[1:]
-	}
-	if o.scenario != "" && !o.sandbox {
-		return nil, fmt.Errorf("--scenario needs --sandbox")
-	}
-	if o.timeout <= 0 {
-		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
-	}
-	return o, nil
-}
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "help", "-h", "--help", "-help":
 			fmt.Fprint(stdout, usageText)
+			return exitOK
+		case "version":
+			printVersion(stdout)
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
@@ -143,13 +71,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runServe(args[1:], stdout, stderr, stop)
 		}
 	}
-	o, err := parseFlags(args, stderr)
+	o, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	}
 	if err != nil {
 		return usageError(stderr, err.Error())
+	}
+	if o.version {
+		printVersion(stdout)
+		return exitOK
 	}
 	if len(o.args) != 1 {
 		if len(o.args) == 0 {
@@ -180,6 +112,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		engOpts = append(engOpts, engine.WithBeforeStep(gate.before))
 	}
+	// An unreadable --ca is the same usage error with or without
+	// --sandbox: the flag was given, so something is wrong with the run.
+	var pool *x509.CertPool
+	if len(o.caFiles) > 0 {
+		if pool, err = loadCAs(o.caFiles); err != nil {
+			return usageError(stderr, err.Error())
+		}
+	}
 	if o.sandbox {
 		sr, err := setupSandbox(o, script, vars)
 		if err != nil {
@@ -191,11 +131,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range sr.notes {
 			tr.note(n)
 		}
-	} else if len(o.caFiles) > 0 {
-		pool, err := loadCAs(o.caFiles)
-		if err != nil {
-			return usageError(stderr, err.Error())
-		}
+	} else if pool != nil {
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
 	engOpts = append(engOpts, engine.WithObserver(tr), engine.WithVars(vars))
@@ -214,7 +150,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func usageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "smtprun: %s\nRun 'smtprun --help' for usage.\n", msg)
+	return commandUsageError(stderr, "smtprun", msg)
+}
+
+// commandUsageError reports a usage error of command ("smtprun",
+// "smtprun serve") and points at that command's own help.
+func commandUsageError(stderr io.Writer, command, msg string) int {
+	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", command, msg, command)
 	return exitUsage
 }
 
@@ -254,9 +196,17 @@ func loadCAs(files []string) (*x509.CertPool, error) {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
+	o, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
 	if err != nil {
 		return usageError(stderr, err.Error())
+	}
+	if o.version {
+		printVersion(stdout)
+		return exitOK
 	}
 	if len(o.args) == 0 {
 		return usageError(stderr, "check: no script given")

@@ -137,12 +137,7 @@ func TestCheck(t *testing.T) {
 	golden(t, "check", got)
 
 	// Every shipped script is valid.
-	scripts, _ := filepath.Glob("../../scripts/*.smtp")
-	more, _ := filepath.Glob("../../scripts/*/*.smtp")
-	scripts = append(scripts, more...)
-	if len(scripts) < 3 {
-		t.Fatalf("found only %d scripts", len(scripts))
-	}
+	scripts := shippedScripts(t)
 	code, out, errOut = cli(t, append([]string{"check"}, scripts...)...)
 	if code != 0 {
 		t.Errorf("scripts/ does not check: %s%s", out, errOut)

@@ -36,26 +36,35 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 	profile := firstProfile(script, userVars)
 	practiceUser, practicePass := sandbox.PracticeCredentials(profile)
 	practice := dsl.MapVars{}
-	creds := map[string]string{}
-	var filled []string
+	var unsetUser, unsetPass []string
 	for _, st := range script.Steps {
 		if st.Auth == nil {
 			continue
 		}
 		for _, p := range st.Auth.User.Variables() {
-			if v, ok := userVars.Lookup(p.Var); ok {
-				// Any user name logs in with the practice password.
-				creds[v] = ""
-			} else if p.Default == nil && practice[p.Var] == "" {
+			if _, ok := userVars.Lookup(p.Var); !ok && p.Default == nil && practice[p.Var] == "" {
 				practice[p.Var] = practiceUser
-				filled = append(filled, p.Var)
+				unsetUser = append(unsetUser, p.Var)
 			}
 		}
 		for _, p := range st.Auth.Secret.Variables() {
 			if _, ok := userVars.Lookup(p.Var); !ok && p.Default == nil && practice[p.Var] == "" {
 				practice[p.Var] = practicePass
-				filled = append(filled, p.Var)
+				unsetPass = append(unsetPass, p.Var)
 			}
+		}
+	}
+	vars := dsl.Chain{userVars, practice}
+	// Every user name the script logs in with, its own literal one or one
+	// from a variable, is an account with the practice password, so a
+	// learner practises as themselves.
+	creds := map[string]string{}
+	for _, st := range script.Steps {
+		if st.Auth == nil {
+			continue
+		}
+		if user, err := st.Auth.User.Expand(vars); err == nil {
+			creds[user] = ""
 		}
 	}
 	sbOpts := sandbox.Options{Scenario: scenario, Credentials: creds}
@@ -68,7 +77,7 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 	}
 	r := &sandboxRun{
 		sb:       sb,
-		vars:     dsl.Chain{userVars, practice},
+		vars:     vars,
 		scenario: scenario,
 		opts: []engine.Option{
 			engine.WithDialer(sb),
@@ -83,11 +92,27 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 		what += ", scenario " + scenario
 	}
 	r.notes = append(r.notes, what+"; TLS certificates come from an in-memory CA trusted only here")
-	if len(filled) > 0 {
-		r.notes = append(r.notes, fmt.Sprintf("sandbox: %s not set: using the practice account %s and its practice password",
-			joinAnd(filled), practiceUser))
+	if n := practiceNote(unsetUser, unsetPass, practiceUser); n != "" {
+		r.notes = append(r.notes, n)
 	}
 	return r, nil
+}
+
+// practiceNote says which unset variables the sandbox fills in and with
+// what. An unset password alone leaves the script's user name as it is:
+// the sandbox takes the practice password for any user name.
+func practiceNote(unsetUser, unsetPass []string, practiceUser string) string {
+	switch {
+	case len(unsetUser) > 0 && len(unsetPass) > 0:
+		return fmt.Sprintf("sandbox: %s unset: using the practice account %s and the sandbox's practice password",
+			joinAnd(append(unsetUser, unsetPass...)), practiceUser)
+	case len(unsetUser) > 0:
+		return fmt.Sprintf("sandbox: %s unset: using the practice account %s", joinAnd(unsetUser), practiceUser)
+	case len(unsetPass) > 0:
+		return fmt.Sprintf("sandbox: %s unset: using the sandbox's practice password, which it accepts for any user name",
+			joinAnd(unsetPass))
+	}
+	return ""
 }
 
 // firstProfile names the emulation the script's first connect reaches.

@@ -1,29 +1,66 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
+// shippedScripts lists every .smtp file under scripts/, at any depth, and
+// fails the test if there are none: a test over "every script" must not
+// pass by running nothing after the scripts move.
+func shippedScripts(t *testing.T) []string {
+	t.Helper()
+	var scripts []string
+	err := filepath.WalkDir("../../scripts", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".smtp") {
+			scripts = append(scripts, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listing scripts/: %v", err)
+	}
+	if len(scripts) == 0 {
+		t.Fatal("no .smtp file under scripts/")
+	}
+	return scripts
+}
+
+// unsetCredentials removes SMTP_USER and SMTP_PASS from the environment
+// for one test, as on a newcomer's machine.
+func unsetCredentials(t *testing.T) {
+	for _, v := range []string{"SMTP_USER", "SMTP_PASS"} {
+		t.Setenv(v, "") // restores the value after the test
+		os.Unsetenv(v)
+	}
+}
+
 // TestScriptsInSandbox runs every shipped script offline, as a newcomer's
 // first command does, with the scenario its header names.
 func TestScriptsInSandbox(t *testing.T) {
-	scripts, _ := filepath.Glob("../../scripts/*.smtp")
-	more, _ := filepath.Glob("../../scripts/*/*.smtp")
-	scripts = append(scripts, more...)
+	scripts := shippedScripts(t)
+	passed := 0
 	for _, s := range scripts {
-		t.Run(strings.TrimPrefix(s, "../../"), func(t *testing.T) {
-			t.Setenv("SMTP_USER", "")
-			t.Setenv("SMTP_PASS", "")
-			os.Unsetenv("SMTP_USER")
-			os.Unsetenv("SMTP_PASS")
+		ok := t.Run(strings.TrimPrefix(s, "../../"), func(t *testing.T) {
+			unsetCredentials(t)
 			code, out, errOut := cli(t, "--sandbox", s)
 			if code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 			}
 		})
+		if ok {
+			passed++
+		}
+	}
+	// Counted against a glob of the two levels scripts/ has, so a script
+	// the walk missed, or a subtest that never ran, shows up here.
+	top, _ := filepath.Glob("../../scripts/*.smtp")
+	nested, _ := filepath.Glob("../../scripts/*/*.smtp")
+	if want := len(top) + len(nested); len(scripts) != want || passed != want {
+		t.Errorf("%d scripts found, %d ran in the sandbox, want all %d of scripts/*.smtp and scripts/*/*.smtp", len(scripts), passed, want)
 	}
 }
 
@@ -47,12 +84,9 @@ func TestSandboxWrongPassword(t *testing.T) {
 }
 
 func TestSandboxPracticeCredentialsNotice(t *testing.T) {
-	t.Setenv("SMTP_USER", "")
-	t.Setenv("SMTP_PASS", "")
-	os.Unsetenv("SMTP_USER")
-	os.Unsetenv("SMTP_PASS")
+	unsetCredentials(t)
 	code, out, _ := cli(t, "--sandbox", "../../scripts/utep.smtp")
-	if code != 0 || !strings.Contains(out, "SMTP_USER and SMTP_PASS are not set: using the practice account") {
+	if code != 0 || !strings.Contains(out, "SMTP_USER and SMTP_PASS are unset: using the practice account") {
 		t.Errorf("exit %d, no practice notice:\n%s", code, out)
 	}
 	// A user's own name logs in with the practice password.
@@ -70,5 +104,77 @@ func TestScenarioNeedsSandbox(t *testing.T) {
 	code, _, errOut = cli(t, "--sandbox", "--scenario", "auth-disable", "../../scripts/utep.smtp")
 	if code != exitUsage || !strings.Contains(errOut, "auth-disabled") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestSandboxOwnUserUnsetPassword: a script with the learner's own user
+// name written into it and SMTP_PASS unset logs in under that name with
+// the sandbox's practice password, and the note says exactly that.
+func TestSandboxOwnUserUnsetPassword(t *testing.T) {
+	unsetCredentials(t)
+	script := writeFile(t, t.TempDir(), "me.smtp", `connect "smtp.gmail.com:587"
+expect 220
+send "EHLO me.example"
+expect 250
+starttls
+send "EHLO me.example"
+expect 250
+auth plain "me@gmail.com" "${SMTP_PASS}"
+expect 235
+send "MAIL FROM:<me@gmail.com>"
+expect 250
+quit
+`)
+	code, out, errOut := cli(t, "--sandbox", script)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"sandbox: SMTP_PASS is unset: using the sandbox's practice password, which it accepts for any user name",
+		"S: 235 2.7.0 Accepted",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "practice account") {
+		t.Errorf("the note claims a practice account, but the script's own user name is used:\n%s", out)
+	}
+}
+
+func TestPracticeNote(t *testing.T) {
+	for _, tc := range []struct {
+		user, pass []string
+		want       string
+	}{
+		{nil, nil, ""},
+		{[]string{"SMTP_USER"}, []string{"SMTP_PASS"}, "sandbox: SMTP_USER and SMTP_PASS are unset: using the practice account u@x and the sandbox's practice password"},
+		{[]string{"SMTP_USER"}, nil, "sandbox: SMTP_USER is unset: using the practice account u@x"},
+		{nil, []string{"SMTP_PASS"}, "sandbox: SMTP_PASS is unset: using the sandbox's practice password, which it accepts for any user name"},
+		{nil, []string{"A", "B"}, "sandbox: A and B are unset: using the sandbox's practice password, which it accepts for any user name"},
+	} {
+		if got := practiceNote(tc.user, tc.pass, "u@x"); got != tc.want {
+			t.Errorf("practiceNote(%q, %q) = %q, want %q", tc.user, tc.pass, got, tc.want)
+		}
+	}
+}
+
+// TestUnreadableCA: an --ca file that cannot be read is a usage error,
+// with the same message, whether or not the run is in the sandbox.
+func TestUnreadableCA(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.pem")
+	notPEM := writeFile(t, dir, "not.pem", "hello\n")
+	for _, ca := range []string{missing, notPEM} {
+		_, _, plain := cli(t, "--ca", ca, "../../scripts/utep.smtp")
+		for _, args := range [][]string{
+			{"--ca", ca, "../../scripts/utep.smtp"},
+			{"--sandbox", "--ca", ca, "../../scripts/utep.smtp"},
+		} {
+			code, out, errOut := cli(t, args...)
+			if code != exitUsage || out != "" || errOut != plain || !strings.Contains(errOut, "--ca") {
+				t.Errorf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, exitUsage, out, errOut)
+			}
+		}
 	}
 }

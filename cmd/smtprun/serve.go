@@ -9,9 +9,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -34,93 +36,122 @@ Flags:
 The server prints its own transcript; Ctrl-C stops it.
 `
 
-// runServe serves until stop is closed (Ctrl-C in main use).
-func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	profile := fs.String("profile", "postfix", "")
-	scenario := fs.String("scenario", "", "")
-	listen := fs.String("listen", "127.0.0.1:2525", "")
-	listenTLS := fs.String("listen-tls", "127.0.0.1:2465", "")
-	listenRelay := fs.String("listen-relay", "off", "")
-	caOut := fs.String("ca-out", "", "")
-	save := fs.String("save", "", "")
-	noColor := fs.Bool("no-color", false, "")
+// serveOptions are the parsed `smtprun serve` command line.
+type serveOptions struct {
+	profile, scenario              string
+	listen, listenTLS, listenRelay string
+	caOut, save                    string
+	noColor                        bool
+}
+
+// serveUsageError reports a mistake on the serve command line and points
+// at serve's own help, which is where its flags are described.
+func serveUsageError(stderr io.Writer, msg string) int {
+	return commandUsageError(stderr, "smtprun serve", msg)
+}
+
+// parseServeFlags parses and checks the serve command line.
+func parseServeFlags(args []string) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := newFlagSet("serve")
+	fs.StringVar(&o.profile, "profile", "postfix", "")
+	fs.StringVar(&o.scenario, "scenario", "", "")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "")
+	fs.StringVar(&o.listenTLS, "listen-tls", "127.0.0.1:2465", "")
+	fs.StringVar(&o.listenRelay, "listen-relay", "off", "")
+	fs.StringVar(&o.caOut, "ca-out", "", "")
+	fs.StringVar(&o.save, "save", "", "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	if err := checkFlags(fs, args); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, serveUsage)
-			return exitOK
-		}
-		return usageError(stderr, "serve: "+err.Error())
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)))
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	known := false
+	var names []string
 	for _, p := range sandbox.Profiles() {
-		known = known || p.Name == *profile
-	}
-	if !known {
-		return usageError(stderr, fmt.Sprintf("serve: unknown profile %q (see smtprun scenarios)", *profile))
-	}
-	st := newStyle(stdout, *noColor)
-	log := &serveLog{w: stdout, st: st}
-	sb, err := sandbox.New(sandbox.Options{Scenario: *scenario, SaveDir: *save, Observer: log.event})
-	if err != nil {
-		return usageError(stderr, "serve: "+err.Error())
-	}
-	defer sb.Close()
-	if *caOut != "" {
-		if err := os.WriteFile(*caOut, sb.CACertPEM(), 0o644); err != nil {
-			return usageError(stderr, "serve: --ca-out: "+err.Error())
+		if p.Name == o.profile {
+			return o, nil
 		}
+		names = append(names, p.Name)
 	}
-	type listener struct {
-		addr string
-		mode sandbox.Mode
-		what string
+	msg := fmt.Sprintf("unknown profile %q", o.profile)
+	if best := suggest.Closest(o.profile, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	var want []listener
-	for _, l := range []listener{
-		{*listen, sandbox.Submission, "submission with STARTTLS (like port 587)"},
-		{*listenTLS, sandbox.ImplicitTLS, "implicit TLS (like port 465)"},
-		{*listenRelay, sandbox.Relay, "relay rules (like port 25)"},
+	return nil, fmt.Errorf("%s; the profiles are %s", msg, strings.Join(names, ", "))
+}
+
+// serveListener is one port of the emulated provider: an address and the
+// rules (submission, implicit TLS, relay) it serves with.
+type serveListener struct {
+	addr string
+	mode sandbox.Mode
+	what string
+}
+
+// listeners are the ports the command line asks for; "off" or "" turns
+// one off.
+func (o *serveOptions) listeners() []serveListener {
+	var want []serveListener
+	for _, l := range []serveListener{
+		{o.listen, sandbox.Submission, "submission with STARTTLS (like port 587)"},
+		{o.listenTLS, sandbox.ImplicitTLS, "implicit TLS (like port 465)"},
+		{o.listenRelay, sandbox.Relay, "relay rules (like port 25)"},
 	} {
 		if l.addr != "" && l.addr != "off" {
 			want = append(want, l)
 		}
 	}
-	user, pass := sandbox.PracticeCredentials(*profile)
-	fmt.Fprintf(stdout, "smtprun serve: emulating %s", *profile)
-	if *scenario != "" {
-		fmt.Fprintf(stdout, ", scenario %s", *scenario)
+	return want
+}
+
+// runServe serves until stop is closed (Ctrl-C in main use).
+func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
+	o, err := parseServeFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, serveUsage)
+		return exitOK
+	}
+	if err != nil {
+		return serveUsageError(stderr, err.Error())
+	}
+	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor)}
+	sb, err := sandbox.New(sandbox.Options{Scenario: o.scenario, SaveDir: o.save, Observer: log.event})
+	if err != nil {
+		return serveUsageError(stderr, err.Error())
+	}
+	defer sb.Close()
+	if o.caOut != "" {
+		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
+			return serveUsageError(stderr, "--ca-out: "+err.Error())
+		}
+	}
+	fmt.Fprintf(stdout, "smtprun serve: emulating %s", o.profile)
+	if o.scenario != "" {
+		fmt.Fprintf(stdout, ", scenario %s", o.scenario)
 	}
 	fmt.Fprintln(stdout)
 	var wg sync.WaitGroup
-	errs := make(chan error, len(want))
-	for _, l := range want {
+	errs := make(chan error, 3)
+	for _, l := range o.listeners() {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return usageError(stderr, fmt.Sprintf("serve: cannot listen on %s: %v", l.addr, err))
+			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
 		}
 		fmt.Fprintf(stdout, "  listening on %s: %s\n", ln.Addr(), l.what)
 		wg.Add(1)
-		go func(ln net.Listener, mode sandbox.Mode) {
+		go func() {
 			defer wg.Done()
-			if err := sb.Serve(ln, *profile, mode); err != nil {
+			if err := sb.Serve(ln, o.profile, l.mode); err != nil {
 				errs <- err
 			}
-		}(ln, l.mode)
+		}()
 	}
-	if *caOut != "" {
-		fmt.Fprintf(stdout, "  CA certificate for clients to verify with: %s\n", *caOut)
-	}
-	if *save != "" {
-		fmt.Fprintf(stdout, "  accepted messages are saved in %s\n", *save)
-	}
-	fmt.Fprintf(stdout, "  practice account: %s / %s (any user name logs in with that password)\n", user, pass)
-	fmt.Fprintln(stdout, "  Ctrl-C stops the server.")
-	log.ready()
+	printServeHints(stdout, o)
 	code := exitOK
 	select {
 	case <-stop:
@@ -134,19 +165,26 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	return code
 }
 
+// printServeHints tells a client's user what they need to connect: the CA
+// to trust, where messages go, the account to log in with.
+func printServeHints(w io.Writer, o *serveOptions) {
+	if o.caOut != "" {
+		fmt.Fprintf(w, "  CA certificate for clients to verify with: %s\n", o.caOut)
+	}
+	if o.save != "" {
+		fmt.Fprintf(w, "  accepted messages are saved in %s\n", o.save)
+	}
+	user, pass := sandbox.PracticeCredentials(o.profile)
+	fmt.Fprintf(w, "  practice account: %s / %s (any user name logs in with that password)\n", user, pass)
+	fmt.Fprintln(w, "  Ctrl-C stops the server.")
+}
+
 // serveLog prints the server side of every conversation, prefixed with the
 // connection number so interleaved clients stay readable.
 type serveLog struct {
-	mu      sync.Mutex
-	w       io.Writer
-	st      style
-	started bool
-}
-
-func (l *serveLog) ready() {
-	l.mu.Lock()
-	l.started = true
-	l.mu.Unlock()
+	mu sync.Mutex
+	w  io.Writer
+	st style
 }
 
 func (l *serveLog) printf(format string, a ...any) {

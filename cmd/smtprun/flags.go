@@ -1,0 +1,187 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/suggest"
+)
+
+// options are the parsed command line.
+type options struct {
+	vars          dsl.MapVars
+	caFiles       []string
+	insecure      bool
+	plaintextAuth bool
+	timeout       time.Duration
+	noColor       bool
+	quiet         bool
+	sandbox       bool
+	scenario      string
+	explain       bool
+	step          bool
+	version       bool
+	args          []string
+}
+
+type varFlag struct{ m dsl.MapVars }
+
+func (v varFlag) String() string { return "" }
+func (v varFlag) Set(s string) error {
+	name, val, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	v.m[name] = val
+	return nil
+}
+
+type listFlag struct{ l *[]string }
+
+func (f listFlag) String() string     { return "" }
+func (f listFlag) Set(s string) error { *f.l = append(*f.l, s); return nil }
+
+// durationFlag parses a duration itself so that a bare number gets a
+// message that names the missing unit: the flag package says only "parse
+// error" for `--timeout 5`. The error waits in err, because the flag
+// package would wrap it in its own single-dash wording.
+type durationFlag struct {
+	name string
+	d    *time.Duration
+	err  error
+}
+
+func (f *durationFlag) String() string { return "" }
+func (f *durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err == nil:
+		*f.d = d
+	case isNumber(s):
+		f.err = fmt.Errorf("--%s %s: a duration needs a unit, as in %ss or %sms", f.name, s, s, s)
+	default:
+		f.err = fmt.Errorf("--%s %s: not a duration; write it as 30s, 500ms or 1m30s", f.name, s)
+	}
+	return nil
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+// newFlagSet makes a flag set that reports nothing itself: every usage
+// error is printed once, by usageError, with a pointer to the right help.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags accepts flags before and after positional arguments, as users
+// type them (`smtprun x.smtp --var A=B`).
+func parseFlags(args []string) (*options, error) {
+	o := &options{vars: dsl.MapVars{}, timeout: 30 * time.Second}
+	fs := newFlagSet("smtprun")
+	fs.Var(varFlag{o.vars}, "var", "")
+	fs.Var(listFlag{&o.caFiles}, "ca", "")
+	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
+	timeout := &durationFlag{name: "timeout", d: &o.timeout}
+	fs.Var(timeout, "timeout", "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.sandbox, "sandbox", false, "")
+	fs.StringVar(&o.scenario, "scenario", "", "")
+	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.BoolVar(&o.step, "step", false, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	if err := checkFlags(fs, args); err != nil {
+		return nil, err
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			o.args = append(o.args, rest[1:]...)
+			break
+		}
+		o.args = append(o.args, rest[0])
+		args = rest[1:]
+	}
+	if timeout.err != nil {
+		return nil, timeout.err
+	}
+	if o.scenario != "" && !o.sandbox {
+		return nil, fmt.Errorf("--scenario needs --sandbox")
+	}
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	return o, nil
+}
+
+// unknownFlag returns an error for the first flag in args that fs does not
+// define, suggesting the closest one that it does. It walks args as
+// flag.Parse does: "--" ends the flags, and a flag that is not boolean
+// and has no "=" takes the next argument as its value. Positional
+// arguments are stepped over, since smtprun takes flags after them too.
+func checkFlags(fs *flag.FlagSet, args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		dashes := "-"
+		if strings.HasPrefix(a, "--") {
+			dashes = "--"
+		}
+		name, _, hasValue := strings.Cut(a[len(dashes):], "=")
+		if name == "h" || name == "help" {
+			continue // flag.ErrHelp, handled by the caller
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			msg := "unknown flag " + dashes + name
+			if best := suggest.Closest(name, flagNames(fs)); best != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", flagName(best))
+			}
+			return fmt.Errorf("%s", msg)
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+			if i++; i == len(args) { // the value, which may itself start with a dash
+				return fmt.Errorf("%s needs a value", dashes+name)
+			}
+		}
+	}
+	return nil
+}
+
+func flagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return names
+}
+
+// flagName writes a flag as the help text does: --long, -q.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
