@@ -8,21 +8,22 @@ import (
 )
 
 // printVersion writes what `smtprun --version` says: the module version
-// and, when the binary was built from a git checkout (go build, go run,
-// go install from a clone), the commit it was built from.
+// and, when the go command stamped it (go build or go install in a git
+// clone), the commit the binary was built from.
 func printVersion(w io.Writer) {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		bi = nil
+		bi = nil // a binary built without module support
 	}
 	fmt.Fprint(w, versionText(bi))
 }
 
 // versionText renders build information; bi is nil in a binary built
 // without module support. The vcs.* settings are absent when the build
-// did not happen in a checkout (a source archive, -buildvcs=false, a test
-// binary), and the text then says the revision is unknown rather than
-// printing empty fields.
+// did not happen in a checkout (a source archive), or the go command did
+// not stamp it (go run, a test binary, -buildvcs=false, a linked git
+// worktree: golang/go#58218), and the text then says the revision is
+// unknown rather than printing empty fields.
 func versionText(bi *debug.BuildInfo) string {
 	if bi == nil {
 		return "smtprun (no build information)\n"
@@ -53,7 +54,7 @@ func versionText(bi *debug.BuildInfo) string {
 		}
 		b.WriteString("\n")
 	} else {
-		b.WriteString("revision unknown (not built from a git checkout)\n")
+		b.WriteString("revision unknown (the build carries no version control information)\n")
 	}
 	if bi.GoVersion != "" {
 		fmt.Fprintf(&b, "built with %s\n", bi.GoVersion)
