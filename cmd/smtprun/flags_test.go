@@ -7,7 +7,8 @@ import (
 )
 
 // TestFlagErrors: every mistake on a command line says what is wrong, how
-// to write it, and which help to read (serve has its own).
+// to write it, and which help to read (serve has its own). A mistyped
+// subcommand is suggested like a mistyped flag.
 func TestFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	script := writeFile(t, dir, "x.smtp", "connect \"h:25\"\nexpect 220\nquit\n")
@@ -24,6 +25,8 @@ func TestFlagErrors(t *testing.T) {
 		{"serve-profile", []string{"serve", "--profile", "gmial"}},
 		{"serve-argument", []string{"serve", "gmail"}},
 		{"serve-missing-value", []string{"serve", "--profile"}},
+		{"command-typo", []string{"chek", script}},
+		{"command-typo-alone", []string{"senarios"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/suggest"
 )
 
 const usageText = `smtprun runs scripted SMTP conversations and shows every line on the wire.
@@ -50,6 +51,11 @@ Exit codes:
   130 interrupted (Ctrl-C, or q at a --step prompt)
 `
 
+// commands are smtprun's subcommands, for "did you mean" when a first
+// argument that is no file is close to one.
+var commands = []string{"check", "explain", "help", "scenarios", "serve", "version"}
+
+// run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -87,8 +93,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(o.args) == 0 {
 			return usageError(stderr, "no script given")
 		}
+		if err := unknownCommand(o.args[0]); err != nil {
+			return usageError(stderr, err.Error())
+		}
 		return usageError(stderr, fmt.Sprintf("one script at a time, got %d (%s)", len(o.args), strings.Join(o.args, " ")))
 	}
+	if err := unknownCommand(o.args[0]); err != nil {
+		return usageError(stderr, err.Error())
+	}
+	return runScript(o, stdin, stdout, stderr)
+}
+
+// unknownCommand reports a first argument that is not a file but is close
+// to a subcommand's name ("chek"), which is likelier a typo than a
+// missing script.
+func unknownCommand(arg string) error {
+	if strings.HasSuffix(arg, ".smtp") {
+		return nil
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return nil
+	}
+	if best := suggest.Closest(arg, commands); best != "" {
+		return fmt.Errorf("unknown command %q (did you mean %q?)", arg, best)
+	}
+	return nil
+}
+
+// runScript runs the one script o names, with o's settings.
+func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	st := newStyle(stdout, o.noColor)
 	est := newStyle(stderr, o.noColor)
 	script, code := load(o.args[0], stderr, est)
@@ -114,11 +147,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// An unreadable --ca is the same usage error with or without
 	// --sandbox: the flag was given, so something is wrong with the run.
-	var pool *x509.CertPool
-	if len(o.caFiles) > 0 {
-		if pool, err = loadCAs(o.caFiles); err != nil {
-			return usageError(stderr, err.Error())
-		}
+	pool, err := loadCAs(o.caFiles)
+	if err != nil {
+		return usageError(stderr, err.Error())
 	}
 	if o.sandbox {
 		sr, err := setupSandbox(o, script, vars)
@@ -178,7 +209,12 @@ func load(path string, stderr io.Writer, st style) (*dsl.Script, int) {
 	return script, exitOK
 }
 
+// loadCAs returns the system's CAs and those in files, or nil for no
+// files: the engine then uses the system's.
 func loadCAs(files []string) (*x509.CertPool, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
