@@ -152,7 +152,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error())
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o, script, vars)
+		sr, err := setupSandbox(o.scenario, script, vars)
 		if err != nil {
 			return usageError(stderr, err.Error())
 		}

@@ -17,19 +17,19 @@ import (
 // connect to it and trust its CA, and the variables with practice
 // credentials filled in where the script's are unset.
 type sandboxRun struct {
-	sb       *sandbox.Sandbox
-	opts     []engine.Option
-	vars     dsl.Vars
-	scenario string
-	notes    []string
+	sb    *sandbox.Sandbox
+	opts  []engine.Option
+	vars  dsl.Vars
+	notes []string
 }
 
 // sandboxTestHook lets tests fix the sandbox's clock and randomness, so
 // golden transcripts are stable. Nil outside tests.
 var sandboxTestHook func(*sandbox.Options)
 
-func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRun, error) {
-	scenario := o.scenario
+// setupSandbox prepares the run; scenario is --scenario's, and the
+// script's header may name one instead.
+func setupSandbox(scenario string, script *dsl.Script, userVars dsl.Vars) (*sandboxRun, error) {
 	if scenario == "" {
 		scenario = script.Header["scenario"]
 	}
@@ -76,9 +76,8 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 		return nil, err
 	}
 	r := &sandboxRun{
-		sb:       sb,
-		vars:     vars,
-		scenario: scenario,
+		sb:   sb,
+		vars: vars,
 		opts: []engine.Option{
 			engine.WithDialer(sb),
 			engine.WithRootCAs(sb.RootCAs()),
