@@ -26,6 +26,7 @@ Usage:
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
+  smtprun version                 print the version (also --version)
   smtprun help                    show this help
 
 Flags:

@@ -144,11 +144,19 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestHelp: the help is the same however it is asked for, for smtprun
+// and for serve, and reads as in the golden files.
 func TestHelp(t *testing.T) {
-	for _, arg := range []string{"--help", "-h", "help"} {
-		code, out, _ := cli(t, arg)
-		if code != 0 || !strings.Contains(out, "Exit codes:") || !strings.Contains(out, "--allow-plaintext-auth") {
-			t.Errorf("%s: exit %d\n%s", arg, code, out)
+	for name, forms := range map[string][][]string{
+		"help":       {{"--help"}, {"-h"}, {"help"}, {"x.smtp", "--help"}, {"check", "--help"}},
+		"serve-help": {{"serve", "--help"}, {"serve", "-h"}},
+	} {
+		for _, args := range forms {
+			code, out, errOut := cli(t, args...)
+			if code != exitOK || errOut != "" {
+				t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+			}
+			golden(t, name, out)
 		}
 	}
 }
