@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 //go:embed profiles/*.yaml
@@ -262,14 +264,14 @@ func parseProfile(data []byte) (*profile, error) {
 		return nil, fmt.Errorf("replies: missing %s", strings.Join(missing, ", "))
 	}
 	for _, key := range []string{"ehlo", "ehlo_tls"} {
-		if p.replies[key].code != "250" {
+		if p.replies[key].code != 250 {
 			return nil, fmt.Errorf("replies.%s: want a 250 reply", key)
 		}
 	}
-	if _, ok := p.replies["ehlo"].keywordArgs("STARTTLS"); !ok {
+	if !p.replies["ehlo"].capabilities().Has(smtp.CmdSTARTTLS) {
 		return nil, fmt.Errorf("replies.ehlo: STARTTLS is not offered")
 	}
-	if _, ok := p.replies["ehlo_tls"].keywordArgs("STARTTLS"); ok {
+	if p.replies["ehlo_tls"].capabilities().Has(smtp.CmdSTARTTLS) {
 		return nil, fmt.Errorf("replies.ehlo_tls: offers STARTTLS after TLS (RFC 3207 4.2)")
 	}
 	return p, nil
