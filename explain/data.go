@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/smtprun/smtprun/internal/provider"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -109,14 +110,6 @@ type (
 			rec   `yaml:",inline"`
 		} `yaml:"challenges"`
 	}
-	providersFile struct {
-		Providers []struct {
-			Name    string   `yaml:"name"`
-			Title   string   `yaml:"title"`
-			Aliases []string `yaml:"aliases"`
-			Detect  string   `yaml:"detect"`
-		} `yaml:"providers"`
-	}
 	hintsFile struct {
 		Hints []struct {
 			ID       string   `yaml:"id"`
@@ -143,7 +136,6 @@ func dataFiles() map[string]any {
 		"keywords.yaml":   &keywordsFile{},
 		"parameters.yaml": &parametersFile{},
 		"challenges.yaml": &challengesFile{},
-		"providers.yaml":  &providersFile{},
 		"hints.yaml":      &hintsFile{},
 	}
 }
@@ -202,12 +194,6 @@ type challenge struct {
 	re *regexp.Regexp
 }
 
-type provider struct {
-	name, title string
-	aliases     []string
-	detect      *regexp.Regexp
-}
-
 type hint struct {
 	Hint
 	codes    []string
@@ -237,7 +223,6 @@ type kb struct {
 	params     map[string]Entry // "MAIL SIZE"
 	paramOrder []string
 	challenges []challenge
-	providers  []provider
 	hints      []hint
 	all        []Entry
 }
@@ -296,38 +281,6 @@ func load(fs fsys) (*kb, error) {
 	errs := []error{}
 	bad := func(file string, i int, what string, err error) {
 		errs = append(errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
-	}
-
-	// Providers first: other files refer to them.
-	pf := files["providers.yaml"].(*providersFile)
-	seenProv := map[string]bool{}
-	for i, p := range pf.Providers {
-		name := strings.ToLower(strings.TrimSpace(p.Name))
-		switch {
-		case name == "" || p.Title == "" || p.Detect == "":
-			bad("providers.yaml", i, p.Name, errors.New("name, title and detect are required"))
-			continue
-		case seenProv[name]:
-			bad("providers.yaml", i, p.Name, errors.New("duplicate provider"))
-			continue
-		}
-		re, err := ciRegexp(p.Detect)
-		if err != nil {
-			bad("providers.yaml", i, p.Name, err)
-			continue
-		}
-		aliases := []string{}
-		for _, a := range p.Aliases {
-			a = strings.ToLower(strings.TrimSpace(a))
-			if a == "" || seenProv[a] {
-				bad("providers.yaml", i, p.Name, fmt.Errorf("empty or duplicate alias %q", a))
-				continue
-			}
-			seenProv[a] = true
-			aliases = append(aliases, a)
-		}
-		seenProv[name] = true
-		k.providers = append(k.providers, provider{name: name, title: p.Title, aliases: aliases, detect: re})
 	}
 
 	cf := files["commands.yaml"].(*commandsFile)
@@ -580,44 +533,26 @@ func parseEnhPattern(s string) (enhPattern, bool) {
 	return enhPattern{class: c.class, subject: c.subject, detail: c.detail}, ok
 }
 
-// providerNamed returns the canonical provider for a name, an alias, or a
-// host name or text that the provider's detect pattern recognizes; "" if
-// none.
+// providerNamed returns the canonical provider (internal/provider's
+// catalogue) for a name, an alias, a submission host, or a host name or
+// text its detect pattern recognizes; "" if none.
 func (k *kb) providerNamed(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return ""
+	if p := provider.Find(s); p != nil {
+		return p.Name
 	}
-	for _, p := range k.providers {
-		if s == p.name {
-			return p.name
-		}
-		for _, a := range p.aliases {
-			if s == a {
-				return p.name
-			}
-		}
-	}
-	return k.detectProvider(s)
+	return ""
 }
 
 func (k *kb) detectProvider(text string) string {
-	if text == "" {
-		return ""
-	}
-	for _, p := range k.providers {
-		if p.detect.MatchString(text) {
-			return p.name
-		}
+	if p := provider.Detect(text); p != nil {
+		return p.Name
 	}
 	return ""
 }
 
 func (k *kb) providerTitle(name string) string {
-	for _, p := range k.providers {
-		if p.name == name {
-			return p.title
-		}
+	if p := provider.Named(name); p != nil {
+		return p.Title
 	}
 	return name
 }

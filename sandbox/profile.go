@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/smtprun/smtprun/internal/provider"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
 
@@ -92,7 +93,7 @@ type profile struct {
 	Description string   `yaml:"description"`
 	Generic     bool     `yaml:"generic"`
 	DefaultHost string   `yaml:"default_host"`
-	Hosts       []string `yaml:"hosts"`
+	Hosts       []string `yaml:"-"` // from internal/provider's catalogue
 	Ports       []int    `yaml:"ports"`
 	IP          string   `yaml:"ip"`
 	Size        int64    `yaml:"size"`
@@ -198,8 +199,11 @@ func parseProfile(data []byte) (*profile, error) {
 	if p.Name == "" || p.Description == "" {
 		return nil, fmt.Errorf("name and description are required")
 	}
+	// A provider's hosts are the shared catalogue's, for the brand the
+	// profile is named after; the generic profile serves every other name.
+	p.Hosts = provider.BrandHosts(p.Name)
 	if p.Generic == (len(p.Hosts) > 0) {
-		return nil, fmt.Errorf("a profile either lists hosts or is generic")
+		return nil, fmt.Errorf("a profile is either generic or named after a brand with hosts in internal/provider/providers.yaml")
 	}
 	if p.Generic && p.DefaultHost == "" {
 		return nil, fmt.Errorf("a generic profile needs default_host")
@@ -277,9 +281,7 @@ func parseProfile(data []byte) (*profile, error) {
 	return p, nil
 }
 
-func normalizeHost(h string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
-}
+func normalizeHost(h string) string { return provider.NormalizeHost(h) }
 
 // profileForHost picks the provider a host name belongs to; any other name
 // gets the generic profile.
