@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/smtp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -158,23 +159,17 @@ func decodeStrict(data []byte, out any) error {
 // ---------------------------------------------------------------------
 // The loaded knowledge base.
 
-type enhCode struct {
-	class, subject, detail int
-}
-
-func (c enhCode) String() string {
-	return fmt.Sprintf("%d.%d.%d", c.class, c.subject, c.detail)
-}
-
-func (c enhCode) key() string { return fmt.Sprintf("X.%d.%d", c.subject, c.detail) }
+// detailKey is how the IANA registry lists a code's meaning, whatever
+// its class: "X.7.8".
+func detailKey(c smtp.EnhancedCode) string { return fmt.Sprintf("X.%d.%d", c.Subject, c.Detail) }
 
 // enhPattern matches a hint's enhanced code; class -1 is any class ("X").
 type enhPattern struct {
 	class, subject, detail int
 }
 
-func (p enhPattern) match(c enhCode) bool {
-	return (p.class < 0 || p.class == c.class) && p.subject == c.subject && p.detail == c.detail
+func (p enhPattern) match(c smtp.EnhancedCode) bool {
+	return (p.class < 0 || p.class == c.Class) && p.subject == c.Subject && p.detail == c.Detail
 }
 
 type classInfo struct {
@@ -185,7 +180,7 @@ type classInfo struct {
 type providerCode struct {
 	rec
 	provider string
-	code     enhCode
+	code     smtp.EnhancedCode
 	re       *regexp.Regexp
 }
 
@@ -196,7 +191,7 @@ type challenge struct {
 
 type hint struct {
 	Hint
-	codes    []string
+	codes    []smtp.CodePattern
 	enhanced []enhPattern
 	re       *regexp.Regexp
 	provider string
@@ -243,11 +238,6 @@ func base() *kb {
 func ciRegexp(p string) (*regexp.Regexp, error) {
 	return regexp.Compile("(?i)" + p)
 }
-
-var (
-	reCodePattern = regexp.MustCompile(`^[1-5x][0-9x][0-9x]$`)
-	reDetailKey   = regexp.MustCompile(`^X\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)
-)
 
 // fsys is what load reads; the embedded data in production, a test
 // directory in tests.
@@ -379,13 +369,12 @@ func load(fs fsys) (*kb, error) {
 	}
 	for i, d := range ef.Details {
 		code := strings.TrimSpace(d.Code)
-		m := reDetailKey.FindStringSubmatch(code)
-		if err := errors.Join(d.check(), errIf(m == nil, "code must look like X.7.8")); err != nil {
+		p, ok := parseEnhPattern(code)
+		if err := errors.Join(d.check(), errIf(!ok || p.class >= 0, "code must look like X.7.8")); err != nil {
 			bad("enhanced.yaml", i, d.Code, err)
 			continue
 		}
-		subj, _ := strconv.Atoi(m[1])
-		if _, ok := k.enhSubject[subj]; !ok {
+		if _, ok := k.enhSubject[p.subject]; !ok {
 			bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
 			continue
 		}
@@ -475,9 +464,9 @@ func load(fs fsys) (*kb, error) {
 			errIf(len(h.Codes) == 0 && len(h.Enhanced) == 0 && h.Pattern == "", "needs codes, enhanced or pattern"))
 		x := hint{Hint: Hint{ID: h.ID, Text: h.Text, Source: h.Source}, fallback: h.Fallback, replaces: h.Replaces}
 		for _, c := range h.Codes {
-			c = strings.ToLower(strings.TrimSpace(c))
-			herrs = append(herrs, errIf(!reCodePattern.MatchString(c), "bad code pattern "+strconv.Quote(c)))
-			x.codes = append(x.codes, c)
+			p, err := smtp.ParseCodePattern(strings.TrimSpace(c))
+			herrs = append(herrs, err)
+			x.codes = append(x.codes, p)
 		}
 		for _, e := range h.Enhanced {
 			p, ok := parseEnhPattern(e)
@@ -527,10 +516,10 @@ func parseEnhPattern(s string) (enhPattern, bool) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, "X."); ok {
 		c, ok := parseEnhanced("5." + rest)
-		return enhPattern{class: -1, subject: c.subject, detail: c.detail}, ok
+		return enhPattern{class: -1, subject: c.Subject, detail: c.Detail}, ok
 	}
 	c, ok := parseEnhanced(s)
-	return enhPattern{class: c.class, subject: c.subject, detail: c.detail}, ok
+	return enhPattern{class: c.Class, subject: c.Subject, detail: c.Detail}, ok
 }
 
 // providerNamed returns the canonical provider (internal/provider's

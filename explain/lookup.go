@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
@@ -52,7 +53,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		if err := checkReplyCode(arg, code); err != nil {
 			return nil, nil, err
 		}
-		return []Entry{Reply(code)}, k.matchHints(code, enhCode{}, false, "", ""), nil
+		return []Entry{Reply(code)}, k.matchHints(code, smtp.EnhancedCode{}, false, "", ""), nil
 	}
 
 	// A bare enhanced code.
@@ -72,8 +73,8 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 
 	// One or more reply lines.
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	if m := reReplyLine.FindStringSubmatch(strings.TrimSpace(lines[0])); m != nil {
-		code, _ := strconv.Atoi(m[1])
+	if l, ok := replyLine(strings.TrimSpace(lines[0])); ok {
+		code := l.Code
 		if err := checkReplyCode(arg, code); err != nil {
 			return nil, nil, err
 		}

@@ -118,17 +118,26 @@ func ParseReplyLine(line []byte) (ReplyLine, error) {
 		}
 		code = code*10 + int(c-'0')
 	}
+	l := ReplyLine{Code: code}
+	if len(line) > 3 {
+		if line[3] != ' ' && line[3] != '-' {
+			return ReplyLine{}, errors.New("malformed reply line: the code must be followed by a space or a hyphen")
+		}
+		l.More, l.Text = line[3] == '-', line[4:]
+	}
 	if code < 200 || code > 599 {
-		return ReplyLine{}, fmt.Errorf("invalid reply code %d: codes are 200-599 (RFC 5321 4.2)", code)
+		return l, &CodeRangeError{Code: code}
 	}
-	if len(line) == 3 {
-		return ReplyLine{Code: code}, nil
-	}
-	switch line[3] {
-	case ' ', '-':
-		return ReplyLine{Code: code, More: line[3] == '-', Text: line[4:]}, nil
-	}
-	return ReplyLine{}, errors.New("malformed reply line: the code must be followed by a space or a hyphen")
+	return l, nil
+}
+
+// CodeRangeError is a reply line whose three digits are not a reply code:
+// the line is well formed otherwise, and ParseReplyLine returns it split,
+// so a caller that explains codes can say why this one is none.
+type CodeRangeError struct{ Code int }
+
+func (e *CodeRangeError) Error() string {
+	return fmt.Sprintf("invalid reply code %d: codes are 200-599 (RFC 5321 4.2)", e.Code)
 }
 
 // readLine reads up to LF, bounded by MaxReplyLine, and strips CRLF or LF.
