@@ -268,119 +268,155 @@ func load(fs fsys) (*kb, error) {
 		keywords:   map[string]keyword{},
 		params:     map[string]Entry{},
 	}
-	errs := []error{}
-	bad := func(file string, i int, what string, err error) {
-		errs = append(errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
+	l := &loader{k: k}
+	l.commands(files["commands.yaml"].(*commandsFile))
+	l.mechanisms(files["mechanisms.yaml"].(*mechanismsFile))
+	l.replies(files["replies.yaml"].(*repliesFile))
+	l.enhanced(files["enhanced.yaml"].(*enhancedFile))
+	l.keywords(files["keywords.yaml"].(*keywordsFile))
+	l.parameters(files["parameters.yaml"].(*parametersFile))
+	l.challenges(files["challenges.yaml"].(*challengesFile))
+	l.hints(files["hints.yaml"].(*hintsFile))
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
 	}
+	return k, nil
+}
 
-	cf := files["commands.yaml"].(*commandsFile)
+// loader files the decoded data into a kb, collecting every problem so
+// that one run reports them all.
+type loader struct {
+	k    *kb
+	errs []error
+}
+
+func (l *loader) bad(file string, i int, what string, err error) {
+	l.errs = append(l.errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
+}
+
+func (l *loader) fail(err error) { l.errs = append(l.errs, err) }
+
+// commands files the commands of commands.yaml.
+func (l *loader) commands(cf *commandsFile) {
+	k := l.k
 	for i, c := range cf.Commands {
 		verb := strings.ToUpper(strings.TrimSpace(c.Verb))
 		if err := c.check(); err != nil || verb == "" {
-			bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
+			l.bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
 			continue
 		}
 		e := c.entry(KindCommand, verb, "")
 		if err := put(k, k.commands, verb, e, e, "command"); err != nil {
-			bad("commands.yaml", i, verb, err)
+			l.bad("commands.yaml", i, verb, err)
 		}
 	}
+}
 
-	mf := files["mechanisms.yaml"].(*mechanismsFile)
+// mechanisms files the SASL mechanisms of mechanisms.yaml.
+func (l *loader) mechanisms(mf *mechanismsFile) {
+	k := l.k
 	for i, m := range mf.Mechanisms {
 		name := strings.ToUpper(strings.TrimSpace(m.Name))
 		if err := m.check(); err != nil || name == "" {
-			bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
+			l.bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
 			continue
 		}
 		e := m.entry(KindMechanism, name, "")
 		if err := put(k, k.mechs, name, e, e, "mechanism"); err != nil {
-			bad("mechanisms.yaml", i, name, err)
+			l.bad("mechanisms.yaml", i, name, err)
 		}
 	}
+}
 
-	rf := files["replies.yaml"].(*repliesFile)
+// replies files reply classes, categories and codes, and checks that
+// every class and category RFC 5321 4.2.1 defines is there.
+func (l *loader) replies(rf *repliesFile) {
+	k := l.k
 	for i, c := range rf.Classes {
 		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit < 1 || c.Digit > 5, "digit out of range")); err != nil {
-			bad("replies.yaml", i, "class", err)
+			l.bad("replies.yaml", i, "class", err)
 			continue
 		}
 		e := c.entry(KindReplyClass, fmt.Sprintf("%dyz", c.Digit), "")
 		if err := put(k, k.replyClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
-			bad("replies.yaml", i, "class", err)
+			l.bad("replies.yaml", i, "class", err)
 		}
 	}
 	for i, c := range rf.Categories {
 		if err := errors.Join(c.check(), errIf(c.Digit < 0 || c.Digit > 9, "digit out of range")); err != nil {
-			bad("replies.yaml", i, "category", err)
+			l.bad("replies.yaml", i, "category", err)
 			continue
 		}
 		e := c.entry(KindReplyCategory, fmt.Sprintf("x%dz", c.Digit), "")
 		if err := put(k, k.replyCat, c.Digit, e, e, "category"); err != nil {
-			bad("replies.yaml", i, "category", err)
+			l.bad("replies.yaml", i, "category", err)
 		}
 	}
 	for i, r := range rf.Replies {
 		if err := errors.Join(r.check(), errIf(r.Code < 200 || r.Code > 599, "code out of range")); err != nil {
-			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+			l.bad("replies.yaml", i, strconv.Itoa(r.Code), err)
 			continue
 		}
 		e := r.entry(KindReply, strconv.Itoa(r.Code), "")
 		if err := put(k, k.replies, r.Code, e, e, "reply code"); err != nil {
-			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+			l.bad("replies.yaml", i, strconv.Itoa(r.Code), err)
 		}
 	}
 	for d := 2; d <= 5; d++ {
 		if _, ok := k.replyClass[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/replies.yaml: class %d missing", d))
+			l.fail(fmt.Errorf("data/replies.yaml: class %d missing", d))
 		}
 	}
 	for d := 0; d <= 5; d++ {
 		if _, ok := k.replyCat[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/replies.yaml: category %d missing", d))
+			l.fail(fmt.Errorf("data/replies.yaml: category %d missing", d))
 		}
 	}
+}
 
-	ef := files["enhanced.yaml"].(*enhancedFile)
+// enhanced files enhanced status classes, subjects, IANA details and
+// provider meanings; details need their subject, provider codes their provider.
+func (l *loader) enhanced(ef *enhancedFile) {
+	k := l.k
 	for i, c := range ef.Classes {
 		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit != 2 && c.Digit != 4 && c.Digit != 5, "class must be 2, 4 or 5")); err != nil {
-			bad("enhanced.yaml", i, "class", err)
+			l.bad("enhanced.yaml", i, "class", err)
 			continue
 		}
 		e := c.entry(KindEnhancedClass, fmt.Sprintf("%d.X.X", c.Digit), "")
 		if err := put(k, k.enhClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
-			bad("enhanced.yaml", i, "class", err)
+			l.bad("enhanced.yaml", i, "class", err)
 		}
 	}
 	for _, d := range []int{2, 4, 5} {
 		if _, ok := k.enhClass[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/enhanced.yaml: class %d missing", d))
+			l.fail(fmt.Errorf("data/enhanced.yaml: class %d missing", d))
 		}
 	}
 	for i, s := range ef.Subjects {
 		if err := errors.Join(s.check(), errIf(s.Digit < 0 || s.Digit > 999, "subject out of range")); err != nil {
-			bad("enhanced.yaml", i, "subject", err)
+			l.bad("enhanced.yaml", i, "subject", err)
 			continue
 		}
 		e := s.entry(KindEnhancedSubject, fmt.Sprintf("X.%d.X", s.Digit), "")
 		if err := put(k, k.enhSubject, s.Digit, e, e, "subject"); err != nil {
-			bad("enhanced.yaml", i, "subject", err)
+			l.bad("enhanced.yaml", i, "subject", err)
 		}
 	}
 	for i, d := range ef.Details {
 		code := strings.TrimSpace(d.Code)
 		p, ok := parseEnhPattern(code)
 		if err := errors.Join(d.check(), errIf(!ok || p.class >= 0, "code must look like X.7.8")); err != nil {
-			bad("enhanced.yaml", i, d.Code, err)
+			l.bad("enhanced.yaml", i, d.Code, err)
 			continue
 		}
 		if _, ok := k.enhSubject[p.subject]; !ok {
-			bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
+			l.bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
 			continue
 		}
 		e := d.entry(KindEnhanced, code, "")
 		if err := put(k, k.enhDetail, code, e, e, "detail"); err != nil {
-			bad("enhanced.yaml", i, code, err)
+			l.bad("enhanced.yaml", i, code, err)
 		}
 	}
 	seenPC := map[string]bool{}
@@ -388,12 +424,12 @@ func load(fs fsys) (*kb, error) {
 		c, ok := parseEnhanced(p.Code)
 		prov := strings.ToLower(strings.TrimSpace(p.Provider))
 		if err := errors.Join(p.check(), errIf(!ok, "malformed code"), errIf(k.providerNamed(prov) == "", "unknown provider")); err != nil {
-			bad("enhanced.yaml", i, p.Provider+" "+p.Code, err)
+			l.bad("enhanced.yaml", i, p.Provider+" "+p.Code, err)
 			continue
 		}
 		key := prov + " " + c.String()
 		if seenPC[key] {
-			bad("enhanced.yaml", i, key, errors.New("duplicate provider code"))
+			l.bad("enhanced.yaml", i, key, errors.New("duplicate provider code"))
 			continue
 		}
 		seenPC[key] = true
@@ -401,7 +437,7 @@ func load(fs fsys) (*kb, error) {
 		if p.Pattern != "" {
 			re, err := ciRegexp(p.Pattern)
 			if err != nil {
-				bad("enhanced.yaml", i, key, err)
+				l.bad("enhanced.yaml", i, key, err)
 				continue
 			}
 			pc.re = re
@@ -409,44 +445,53 @@ func load(fs fsys) (*kb, error) {
 		k.provCodes = append(k.provCodes, pc)
 		k.all = append(k.all, k.providerEntry(pc))
 	}
+}
 
-	kf := files["keywords.yaml"].(*keywordsFile)
+// keywords files the EHLO keywords of keywords.yaml.
+func (l *loader) keywords(kf *keywordsFile) {
+	k := l.k
 	for i, kw := range kf.Keywords {
 		name := strings.ToUpper(strings.Join(strings.Fields(kw.Keyword), " "))
 		validArgs := kw.Args == "" || kw.Args == argBytes || kw.Args == argMechanisms || kw.Args == argSeconds || kw.Args == argList
 		if err := errors.Join(kw.check(), errIf(name == "", "empty keyword"), errIf(!validArgs, "args must be bytes, mechanisms, seconds or list")); err != nil {
-			bad("keywords.yaml", i, kw.Keyword, err)
+			l.bad("keywords.yaml", i, kw.Keyword, err)
 			continue
 		}
 		e := kw.entry(KindKeyword, name, "")
 		if err := put(k, k.keywords, name, keyword{Entry: e, args: kw.Args}, e, "keyword"); err != nil {
-			bad("keywords.yaml", i, name, err)
+			l.bad("keywords.yaml", i, name, err)
 		}
 	}
+}
 
-	paf := files["parameters.yaml"].(*parametersFile)
+// parameters files the MAIL and RCPT parameters, in file order.
+func (l *loader) parameters(paf *parametersFile) {
+	k := l.k
 	for i, p := range paf.Parameters {
 		cmd := strings.ToUpper(strings.TrimSpace(p.Command))
 		name := strings.ToUpper(strings.TrimSpace(p.Name))
 		if err := errors.Join(p.check(), errIf(cmd != "MAIL" && cmd != "RCPT", "command must be MAIL or RCPT"), errIf(name == "" || strings.Contains(name, "="), "name must be given without =")); err != nil {
-			bad("parameters.yaml", i, p.Name, err)
+			l.bad("parameters.yaml", i, p.Name, err)
 			continue
 		}
 		topic := cmd + " " + name
 		e := p.entry(KindParameter, topic, "")
 		if err := put(k, k.params, topic, e, e, "parameter"); err != nil {
-			bad("parameters.yaml", i, topic, err)
+			l.bad("parameters.yaml", i, topic, err)
 			continue
 		}
 		k.paramOrder = append(k.paramOrder, topic)
 	}
+}
 
-	chf := files["challenges.yaml"].(*challengesFile)
+// challenges files the decoded 334 challenges and their patterns.
+func (l *loader) challenges(chf *challengesFile) {
+	k := l.k
 	seenCh := map[string]bool{}
 	for i, c := range chf.Challenges {
 		re, err := ciRegexp(c.Match)
 		if err = errors.Join(c.check(), err, errIf(c.Topic == "", "empty topic"), errIf(c.Match == "", "empty match"), errIf(seenCh[c.Topic], "duplicate topic")); err != nil {
-			bad("challenges.yaml", i, c.Topic, err)
+			l.bad("challenges.yaml", i, c.Topic, err)
 			continue
 		}
 		seenCh[c.Topic] = true
@@ -454,8 +499,11 @@ func load(fs fsys) (*kb, error) {
 		k.challenges = append(k.challenges, challenge{Entry: e, re: re})
 		k.all = append(k.all, e)
 	}
+}
 
-	hf := files["hints.yaml"].(*hintsFile)
+// hints files the hints, then checks that what each replaces exists.
+func (l *loader) hints(hf *hintsFile) {
+	k := l.k
 	seenHint := map[string]bool{}
 	for i, h := range hf.Hints {
 		var herrs []error
@@ -483,7 +531,7 @@ func load(fs fsys) (*kb, error) {
 			herrs = append(herrs, errIf(x.provider == "", "unknown provider "+strconv.Quote(h.Provider)))
 		}
 		if err := errors.Join(herrs...); err != nil {
-			bad("hints.yaml", i, h.ID, err)
+			l.bad("hints.yaml", i, h.ID, err)
 			continue
 		}
 		seenHint[h.ID] = true
@@ -493,15 +541,10 @@ func load(fs fsys) (*kb, error) {
 	for _, h := range k.hints {
 		for _, r := range h.replaces {
 			if !seenHint[r] || r == h.ID {
-				errs = append(errs, fmt.Errorf("data/hints.yaml: %s: replaces unknown hint %q", h.ID, r))
+				l.fail(fmt.Errorf("data/hints.yaml: %s: replaces unknown hint %q", h.ID, r))
 			}
 		}
 	}
-
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return k, nil
 }
 
 func errIf(cond bool, msg string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -389,6 +390,51 @@ func replyText(code int, lines []string) (text string, enh smtp.EnhancedCode, ha
 	return strings.Join(clean, "\n"), enh, hasEnh
 }
 
+// score says whether the hint applies to a reply and how specifically:
+// an exact code 1, an enhanced code 2, a text pattern 4, the provider 1
+// more. Every matcher the hint has must match, and at least one must have
+// matched positively: with the code unknown (0), a hint with only codes
+// does not apply.
+func (h hint) score(code int, enh smtp.EnhancedCode, hasEnh bool, text, prov string) (int, bool) {
+	score, positive := 0, false
+	if len(h.codes) > 0 && code != 0 {
+		ok := false
+		for _, c := range h.codes {
+			if c.Matches(code) {
+				ok = true
+				if !strings.Contains(c.String(), "x") {
+					score = max(score, 1)
+				}
+			}
+		}
+		if !ok {
+			return 0, false
+		}
+		positive = true
+	}
+	if len(h.enhanced) > 0 {
+		if !hasEnh || !slices.ContainsFunc(h.enhanced, func(p enhPattern) bool { return p.match(enh) }) {
+			return 0, false
+		}
+		score += 2
+		positive = true
+	}
+	if h.re != nil {
+		if !h.re.MatchString(text) {
+			return 0, false
+		}
+		score += 4
+		positive = true
+	}
+	if !positive || h.provider != "" && prov != "" && prov != h.provider {
+		return 0, false
+	}
+	if h.provider != "" && prov == h.provider {
+		score++
+	}
+	return score, true
+}
+
 // matchHints: code 0 means unknown (any code constraint is met).
 func (k *kb) matchHints(code int, enh smtp.EnhancedCode, hasEnh bool, text, prov string) []Hint {
 	type scored struct {
@@ -397,59 +443,9 @@ func (k *kb) matchHints(code int, enh smtp.EnhancedCode, hasEnh bool, text, prov
 	}
 	var found []scored
 	for _, h := range k.hints {
-		// A hint needs at least one matcher that positively matched: with
-		// the code unknown (0), a hint with only codes does not apply.
-		score, positive := 0, false
-		if len(h.codes) > 0 && code != 0 {
-			ok := false
-			for _, c := range h.codes {
-				if c.Matches(code) {
-					ok = true
-					if !strings.Contains(c.String(), "x") {
-						score = max(score, 1)
-					}
-				}
-			}
-			if !ok {
-				continue
-			}
-			positive = true
+		if score, ok := h.score(code, enh, hasEnh, text, prov); ok {
+			found = append(found, scored{h, score})
 		}
-		if len(h.enhanced) > 0 {
-			if !hasEnh {
-				continue
-			}
-			ok := false
-			for _, p := range h.enhanced {
-				if p.match(enh) {
-					ok = true
-				}
-			}
-			if !ok {
-				continue
-			}
-			score += 2
-			positive = true
-		}
-		if h.re != nil {
-			if !h.re.MatchString(text) {
-				continue
-			}
-			score += 4
-			positive = true
-		}
-		if !positive {
-			continue
-		}
-		if h.provider != "" {
-			if prov != "" && prov != h.provider {
-				continue
-			}
-			if prov == h.provider {
-				score++
-			}
-		}
-		found = append(found, scored{h, score})
 	}
 	specific := false
 	replaced := map[string]bool{}

@@ -99,7 +99,17 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		return out, k.matchHints(0, c, true, s, prov), nil
 	}
 
-	// Words: a keyword line, a command, a mechanism, a parameter.
+	out := k.lookupWords(s, fields)
+	if len(out) == 0 {
+		return nil, nil, &NotFoundError{Arg: arg, Reason: "no explanation found; " + lookupUsage, Suggestion: k.closest(s)}
+	}
+	return out, nil, nil
+}
+
+// lookupWords explains words that are no reply and no code: an EHLO
+// keyword line, a command, a mechanism, a parameter, a 334 challenge.
+func (k *kb) lookupWords(s string, fields []string) []Entry {
+	first := strings.ToUpper(fields[0])
 	var out []Entry
 	add := func(e Entry) {
 		for _, o := range out {
@@ -149,10 +159,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 	if len(out) == 0 {
 		out = append(out, private...)
 	}
-	if len(out) == 0 {
-		return nil, nil, &NotFoundError{Arg: arg, Reason: "no explanation found; " + lookupUsage, Suggestion: k.closest(s)}
-	}
-	return out, nil, nil
+	return out
 }
 
 func checkReplyCode(arg string, code int) error {

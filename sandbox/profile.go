@@ -226,13 +226,7 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
 		}
 	}
-	known := func(name string) bool {
-		if _, ok := builtinNames[name]; ok {
-			return true
-		}
-		return slices.ContainsFunc(p.Vars, func(v struct{ name, value string }) bool { return v.name == name }) ||
-			slices.ContainsFunc(p.MessageVars, func(v struct{ name, value string }) bool { return v.name == name })
-	}
+	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {
 		if err := checkPlaceholders(v.value, known); err != nil {
 			return nil, fmt.Errorf("var %s: %w", v.name, err)
@@ -243,17 +237,27 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("domains: %w", err)
 		}
 	}
+	if err := p.parseReplies(known); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseReplies checks the profile's replies: every key of replyKeys and
+// no other, well-formed lines, known placeholders, and EHLO replies that
+// offer STARTTLS before TLS and not after.
+func (p *profile) parseReplies(known func(string) bool) error {
 	p.replies = map[string]replyTemplate{}
 	for key, text := range p.Replies {
 		if _, ok := replyKeys[key]; !ok {
-			return nil, fmt.Errorf("replies: unknown key %q", key)
+			return fmt.Errorf("replies: unknown key %q", key)
 		}
 		r, err := parseReply(text)
 		if err != nil {
-			return nil, fmt.Errorf("replies.%s: %w", key, err)
+			return fmt.Errorf("replies.%s: %w", key, err)
 		}
 		if err := checkPlaceholders(text, known); err != nil {
-			return nil, fmt.Errorf("replies.%s: %w", key, err)
+			return fmt.Errorf("replies.%s: %w", key, err)
 		}
 		p.replies[key] = r
 	}
@@ -265,20 +269,20 @@ func parseProfile(data []byte) (*profile, error) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("replies: missing %s", strings.Join(missing, ", "))
+		return fmt.Errorf("replies: missing %s", strings.Join(missing, ", "))
 	}
 	for _, key := range []string{"ehlo", "ehlo_tls"} {
 		if p.replies[key].code != 250 {
-			return nil, fmt.Errorf("replies.%s: want a 250 reply", key)
+			return fmt.Errorf("replies.%s: want a 250 reply", key)
 		}
 	}
 	if !p.replies["ehlo"].capabilities().Has(smtp.CmdSTARTTLS) {
-		return nil, fmt.Errorf("replies.ehlo: STARTTLS is not offered")
+		return fmt.Errorf("replies.ehlo: STARTTLS is not offered")
 	}
 	if p.replies["ehlo_tls"].capabilities().Has(smtp.CmdSTARTTLS) {
-		return nil, fmt.Errorf("replies.ehlo_tls: offers STARTTLS after TLS (RFC 3207 4.2)")
+		return fmt.Errorf("replies.ehlo_tls: offers STARTTLS after TLS (RFC 3207 4.2)")
 	}
-	return p, nil
+	return nil
 }
 
 func normalizeHost(h string) string { return provider.NormalizeHost(h) }
