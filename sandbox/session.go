@@ -394,7 +394,7 @@ func (ss *session) handle(line string) {
 	verb, arg := smtp.SplitCommand(line)
 	// {cmd} and {arg} may be echoed in replies: no control characters.
 	ss.cmdVars = map[string]string{"cmd": printable(verb), "arg": printable(arg)}
-	if verb == "AUTH" {
+	if verb == smtp.CmdAUTH {
 		// The initial response is a credential.
 		e := ss.event(LineReceived, line)
 		e.Secret = strings.Contains(arg, " ")
@@ -406,37 +406,37 @@ func (ss *session) handle(line string) {
 		hook(line)
 	}
 	switch verb {
-	case "HELO", "EHLO":
+	case smtp.CmdHELO, smtp.CmdEHLO:
 		ss.cmdHello(verb, arg)
-	case "STARTTLS":
+	case smtp.CmdSTARTTLS:
 		ss.cmdStartTLS(arg)
-	case "AUTH":
+	case smtp.CmdAUTH:
 		ss.cmdAuth(arg)
-	case "MAIL":
+	case smtp.CmdMAIL:
 		ss.cmdMail(arg)
-	case "RCPT":
+	case smtp.CmdRCPT:
 		ss.cmdRcpt(arg)
-	case "DATA":
+	case smtp.CmdDATA:
 		ss.cmdData(arg)
-	case "BDAT":
+	case smtp.CmdBDAT:
 		ss.cmdBdat(arg)
-	case "RSET":
+	case smtp.CmdRSET:
 		if arg != "" {
 			ss.reply("syntax")
 			return
 		}
 		ss.resetTransaction()
 		ss.reply("rset")
-	case "NOOP":
+	case smtp.CmdNOOP:
 		ss.reply("noop")
-	case "VRFY":
+	case smtp.CmdVRFY:
 		if arg == "" {
 			ss.reply("syntax")
 			return
 		}
 		// RFC 5321 3.5.3: 252, "cannot verify, but will accept".
 		ss.reply("vrfy")
-	case "QUIT":
+	case smtp.CmdQUIT:
 		ss.reply("quit")
 		ss.stop = true
 	default:
@@ -462,7 +462,7 @@ func (ss *session) cmdHello(verb, arg string) {
 	}
 	ss.resetTransaction()
 	ss.helo = name
-	if verb == "HELO" {
+	if verb == smtp.CmdHELO {
 		ss.reply("helo")
 		return
 	}
