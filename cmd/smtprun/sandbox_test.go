@@ -78,3 +78,26 @@ func TestScenarioNeedsSandbox(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+// A script with its own user name and the password left to the sandbox
+// logs in: the practice password works for any user, on every provider.
+func TestSandboxOwnUserPracticePassword(t *testing.T) {
+	t.Setenv("SMTP_PASS", "")
+	os.Unsetenv("SMTP_PASS")
+	for _, host := range []string{"smtp.gmail.com", "smtp.office365.com", "smtp.mail.yahoo.com", "smtp.aol.com", "mail.example.edu"} {
+		script := writeFile(t, t.TempDir(), "me.smtp", `connect "`+host+`:587"
+expect 220
+send "EHLO laptop.example"
+expect 250
+starttls
+send "EHLO laptop.example"
+expect 250
+auth login "me@example.org" "${SMTP_PASS}"
+expect 235
+quit
+`)
+		if code, out, errOut := cli(t, "--sandbox", script); code != 0 {
+			t.Errorf("%s: exit %d\n%s\n%s", host, code, out, errOut)
+		}
+	}
+}
