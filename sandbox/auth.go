@@ -190,7 +190,7 @@ func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 // finishAuth answers a complete exchange: success, the provider's
 // wrong-password reply, or a scenario's reply.
 func (ss *session) finishAuth(user, pass string, valid bool) {
-	if hook := ss.do().auth; hook != nil {
+	if hook := ss.hooks().auth; hook != nil {
 		var answered bool
 		if valid, answered = hook(ss, user, pass, valid); answered {
 			return

@@ -55,7 +55,7 @@ func (ss *session) finishMessage(data []byte, size int64, tooBig bool) {
 		ss.reply("message_too_big")
 		return
 	}
-	if hook := ss.do().message; hook != nil && hook(ss, size) {
+	if hook := ss.hooks().message; hook != nil && hook(ss, size) {
 		return
 	}
 	ss.msgVars = map[string]string{"message_id": messageID(data)}

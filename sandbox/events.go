@@ -59,8 +59,8 @@ type Event struct {
 	Profile string // profile name
 	Host    string // the host name the connection is for
 	Remote  string // the client's address, as the server sees it
-	Line    string
-	Secret  bool // Line holds credentials (an AUTH response); mask it when showing it
+	Line    string // what happened, for every kind but ReplySent
+	Secret  bool   // Line holds credentials (an AUTH response); mask it when showing it
 	// For ReplySent: the reply code, the lines as sent, and the reason the
 	// session chose the reply: a key of the profile's replies ("auth_failed",
 	// see the profiles' README), a scenario's name for the scenario's own
@@ -68,7 +68,8 @@ type Event struct {
 	Code   int
 	Lines  []string
 	Reason string
-	Bytes  int64
-	Path   string
-	Err    error
+
+	Bytes int64
+	Path  string
+	Err   error
 }

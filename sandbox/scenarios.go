@@ -142,7 +142,7 @@ type scenario struct {
 	Size        int64             `yaml:"size"`
 	MaxErrors   int               `yaml:"max_errors"`
 
-	do      *behaviour
+	hooks   *behaviour
 	reply   replyTemplate
 	replies map[string]replyTemplate
 }
@@ -157,7 +157,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 	seen := map[string]bool{}
 	for _, sc := range list {
 		b, ok := behaviours[sc.Name]
-		sc.do = b
+		sc.hooks = b
 		if !ok {
 			return nil, fmt.Errorf("scenario %q has no behaviour in scenarios.go", sc.Name)
 		}

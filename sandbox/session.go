@@ -278,7 +278,7 @@ func (ss *session) send(r replyTemplate, reason string) {
 	if ss.closeErr != nil && ss.stop {
 		return
 	}
-	if hook := ss.do().beforeReply; hook != nil && !hook(ss) {
+	if hook := ss.hooks().beforeReply; hook != nil && !hook(ss) {
 		ss.hangUp(net.ErrClosed)
 		return
 	}
@@ -334,13 +334,13 @@ func (ss *session) expandAt(s string, now time.Time, depth int) string {
 	}, ss.sb.randomString)
 }
 
-// do is what the session's scenario changes (scenarios.go); without one,
-// nothing.
-func (ss *session) do() *behaviour {
+// hooks are what the session's scenario changes (scenarios.go); without
+// one, nothing.
+func (ss *session) hooks() *behaviour {
 	if ss.sc == nil {
 		return noBehaviour
 	}
-	return ss.sc.do
+	return ss.sc.hooks
 }
 
 // scenarioReply sends the scenario's own reply, as this provider words it.
@@ -349,14 +349,14 @@ func (ss *session) scenarioReply() {
 }
 
 func (ss *session) sizeLimit() int64 {
-	if hook := ss.do().sizeLimit; hook != nil {
+	if hook := ss.hooks().sizeLimit; hook != nil {
 		return hook(ss.sc)
 	}
 	return ss.p.Size
 }
 
 func (ss *session) maxErrors() int {
-	if hook := ss.do().maxErrors; hook != nil {
+	if hook := ss.hooks().maxErrors; hook != nil {
 		return hook(ss.sc)
 	}
 	return ss.p.MaxErrors
@@ -364,7 +364,7 @@ func (ss *session) maxErrors() int {
 
 // requireTLS: AUTH and MAIL only after STARTTLS.
 func (ss *session) requireTLS() bool {
-	return ss.do().requireTLS || ss.mode == Submission && ss.p.RequireTLS
+	return ss.hooks().requireTLS || ss.mode == Submission && ss.p.RequireTLS
 }
 
 // ehloReply is what EHLO answers now: the after-TLS list once TLS is on
@@ -375,7 +375,7 @@ func (ss *session) ehloReply() replyTemplate {
 		return ss.p.replies["ehlo_tls"]
 	}
 	r := ss.p.replies["ehlo"]
-	if ss.do().requireTLS {
+	if ss.hooks().requireTLS {
 		r = r.without(smtp.CmdAUTH)
 	}
 	return r
@@ -488,7 +488,7 @@ func (ss *session) cmdStartTLS(arg string) {
 		ss.reply("unknown_command")
 		return
 	}
-	if hook := ss.do().startTLS; hook != nil && hook(ss) {
+	if hook := ss.hooks().startTLS; hook != nil && hook(ss) {
 		return
 	}
 	ss.reply("starttls")
@@ -508,7 +508,7 @@ func (ss *session) cmdStartTLS(arg string) {
 
 // startTLS runs the server side of the TLS handshake.
 func (ss *session) startTLS() bool {
-	conf := ss.sb.ca.serverConfig(ss.host, ss.do().handshakeFails)
+	conf := ss.sb.ca.serverConfig(ss.host, ss.hooks().handshakeFails)
 	tc := tls.Server(ss.raw, conf)
 	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
 	if err := tc.Handshake(); err != nil {
@@ -593,7 +593,7 @@ func (ss *session) cmdRcpt(arg string) {
 		ss.reply("relay_denied")
 		return
 	}
-	if hook := ss.do().rcpt; hook != nil && hook(ss, addr, local) {
+	if hook := ss.hooks().rcpt; hook != nil && hook(ss, addr, local) {
 		return
 	}
 	ss.rcpts = append(ss.rcpts, addr)
