@@ -72,7 +72,7 @@ func parseEnhanced(s string) (smtp.EnhancedCode, bool) {
 func replyLine(s string) (smtp.ReplyLine, bool) {
 	l, err := smtp.ParseReplyLine([]byte(s))
 	var rangeErr *smtp.CodeRangeError
-	return l, err == nil || errors.As(err, &rangeErr)
+	return l, err == nil || errors.As(err, &rangeErr) && rangeErr.WellFormed
 }
 
 // Command explains a command line as the client sends it: "EHLO laptop",

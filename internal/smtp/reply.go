@@ -119,22 +119,28 @@ func ParseReplyLine(line []byte) (ReplyLine, error) {
 		code = code*10 + int(c-'0')
 	}
 	l := ReplyLine{Code: code}
-	if len(line) > 3 {
-		if line[3] != ' ' && line[3] != '-' {
-			return ReplyLine{}, errors.New("malformed reply line: the code must be followed by a space or a hyphen")
-		}
+	sepOK := len(line) == 3 || line[3] == ' ' || line[3] == '-'
+	if sepOK && len(line) > 3 {
 		l.More, l.Text = line[3] == '-', line[4:]
 	}
+	// The code's range is checked first: "999x" is a bad code before it is
+	// a bad separator, as the engine has always reported it.
 	if code < 200 || code > 599 {
-		return l, &CodeRangeError{Code: code}
+		return l, &CodeRangeError{Code: code, WellFormed: sepOK}
+	}
+	if !sepOK {
+		return ReplyLine{}, errors.New("malformed reply line: the code must be followed by a space or a hyphen")
 	}
 	return l, nil
 }
 
-// CodeRangeError is a reply line whose three digits are not a reply code:
-// the line is well formed otherwise, and ParseReplyLine returns it split,
+// CodeRangeError is a reply line whose three digits are not a reply code.
+// ParseReplyLine still returns the line split when its separator is right,
 // so a caller that explains codes can say why this one is none.
-type CodeRangeError struct{ Code int }
+type CodeRangeError struct {
+	Code       int
+	WellFormed bool // the rest of the line is right: the line is split
+}
 
 func (e *CodeRangeError) Error() string {
 	return fmt.Sprintf("invalid reply code %d: codes are 200-599 (RFC 5321 4.2)", e.Code)

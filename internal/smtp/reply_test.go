@@ -68,3 +68,16 @@ func TestParseReplyLine(t *testing.T) {
 		t.Errorf("%+v %v", l, err)
 	}
 }
+
+// A code out of range is reported as such, and the line is still split
+// when its separator is right, for callers that explain codes.
+func TestParseReplyLineRange(t *testing.T) {
+	l, err := ParseReplyLine([]byte("999 text"))
+	var re *CodeRangeError
+	if !errors.As(err, &re) || re.Code != 999 || !re.WellFormed || string(l.Text) != "text" {
+		t.Errorf("%+v %v", l, err)
+	}
+	if _, err := ParseReplyLine([]byte("999_text")); !errors.As(err, &re) || re.WellFormed {
+		t.Errorf("999_text: %v, want the range error first", err)
+	}
+}
