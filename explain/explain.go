@@ -283,13 +283,12 @@ func Keyword(kw string) (Entry, bool) {
 		}
 		return e, true
 	}
-	name := strings.ToUpper(fields[0])
-	args := fields[1:]
-	if i := strings.IndexByte(name, '='); i >= 0 {
-		if v := fields[0][i+1:]; v != "" {
-			args = append([]string{v}, args...)
-		}
-		name = name[:i+1]
+	// One EHLO line, read as the protocol core reads capabilities
+	// ("AUTH=LOGIN PLAIN" is the keyword "AUTH=" with two parameters).
+	var name string
+	var args []string
+	for kw, params := range smtp.ParseCapabilities([]string{"", s}) {
+		name, args = kw, params
 	}
 	r, ok := k.keywords[name]
 	if !ok {
