@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Result summarises a run: how far it got, and how to mask its secrets.
@@ -54,7 +55,7 @@ type session struct {
 	asked []string
 	// caps are the extensions the last EHLO reply announced (upper-case
 	// keyword -> parameters); TLS clears them (RFC 3207 4.2).
-	caps map[string]string
+	caps smtp.Capabilities
 }
 
 // Run validates and executes a script. It returns at the first failure
@@ -198,7 +199,7 @@ func (ss *session) quitOnInterrupt() {
 	ss.w.WriteString("QUIT\r\n")
 	if ss.w.Flush() == nil {
 		ss.emit(Sent{Line: "QUIT", TLS: ss.tls, Note: "interrupted"})
-		if rep, err := readReply(ss.r); err == nil {
+		if rep, err := smtp.ReadReply(ss.r); err == nil {
 			ss.red.maskAll(rep.Lines)
 			ss.emit(Received{Reply: rep, TLS: ss.tls})
 		}
@@ -299,12 +300,12 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 		return nil, err
 	}
 	ss.conn.SetReadDeadline(time.Now().Add(ss.e.timeout))
-	rep, err := readReply(ss.r)
+	rep, err := smtp.ReadReply(ss.r)
 	if err != nil {
-		var re *replyError
+		var re *smtp.ReplyError
 		if errors.As(err, &re) {
-			detail, _ := ss.red.mask(re.detail)
-			return nil, &ProtocolError{Pos: pos, Span: span, Msg: re.msg, Detail: detail}
+			detail, _ := ss.red.mask(re.Detail)
+			return nil, &ProtocolError{Pos: pos, Span: span, Msg: re.Msg, Detail: detail}
 		}
 		return nil, ss.ioError(pos, span, "reply", err)
 	}
@@ -312,7 +313,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	if len(ss.asked) > 0 {
 		answers, ss.asked = ss.asked[0], ss.asked[1:]
 		if verb, _, _ := strings.Cut(answers, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
-			ss.caps = parseCapabilities(rep)
+			ss.caps = smtp.ParseCapabilities(rep.Text)
 		}
 	}
 	// After 354 the server reads everything as message text until the
@@ -458,17 +459,6 @@ func (ss *session) raw(r *dsl.Raw) error {
 	ss.asked = nil
 	ss.emit(Sent{Line: Escape([]byte(text)), TLS: ss.tls, Raw: true})
 	return ss.flush(r.Pos, 3)
-}
-
-// parseCapabilities reads an EHLO reply's extension lines (RFC 5321
-// 4.1.1.1): the first line greets, each other starts with a keyword.
-func parseCapabilities(rep *Reply) map[string]string {
-	caps := map[string]string{}
-	for _, t := range rep.Text[1:] {
-		kw, params, _ := strings.Cut(strings.TrimSpace(t), " ")
-		caps[strings.ToUpper(kw)] = params
-	}
-	return caps
 }
 
 func describeAddr(a net.Addr) string {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/smtp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -109,14 +111,6 @@ type (
 			rec   `yaml:",inline"`
 		} `yaml:"challenges"`
 	}
-	providersFile struct {
-		Providers []struct {
-			Name    string   `yaml:"name"`
-			Title   string   `yaml:"title"`
-			Aliases []string `yaml:"aliases"`
-			Detect  string   `yaml:"detect"`
-		} `yaml:"providers"`
-	}
 	hintsFile struct {
 		Hints []struct {
 			ID       string   `yaml:"id"`
@@ -143,7 +137,6 @@ func dataFiles() map[string]any {
 		"keywords.yaml":   &keywordsFile{},
 		"parameters.yaml": &parametersFile{},
 		"challenges.yaml": &challengesFile{},
-		"providers.yaml":  &providersFile{},
 		"hints.yaml":      &hintsFile{},
 	}
 }
@@ -166,23 +159,17 @@ func decodeStrict(data []byte, out any) error {
 // ---------------------------------------------------------------------
 // The loaded knowledge base.
 
-type enhCode struct {
-	class, subject, detail int
-}
-
-func (c enhCode) String() string {
-	return fmt.Sprintf("%d.%d.%d", c.class, c.subject, c.detail)
-}
-
-func (c enhCode) key() string { return fmt.Sprintf("X.%d.%d", c.subject, c.detail) }
+// detailKey is how the IANA registry lists a code's meaning, whatever
+// its class: "X.7.8".
+func detailKey(c smtp.EnhancedCode) string { return fmt.Sprintf("X.%d.%d", c.Subject, c.Detail) }
 
 // enhPattern matches a hint's enhanced code; class -1 is any class ("X").
 type enhPattern struct {
 	class, subject, detail int
 }
 
-func (p enhPattern) match(c enhCode) bool {
-	return (p.class < 0 || p.class == c.class) && p.subject == c.subject && p.detail == c.detail
+func (p enhPattern) match(c smtp.EnhancedCode) bool {
+	return (p.class < 0 || p.class == c.Class) && p.subject == c.Subject && p.detail == c.Detail
 }
 
 type classInfo struct {
@@ -193,7 +180,7 @@ type classInfo struct {
 type providerCode struct {
 	rec
 	provider string
-	code     enhCode
+	code     smtp.EnhancedCode
 	re       *regexp.Regexp
 }
 
@@ -202,15 +189,9 @@ type challenge struct {
 	re *regexp.Regexp
 }
 
-type provider struct {
-	name, title string
-	aliases     []string
-	detect      *regexp.Regexp
-}
-
 type hint struct {
 	Hint
-	codes    []string
+	codes    []smtp.CodePattern
 	enhanced []enhPattern
 	re       *regexp.Regexp
 	provider string
@@ -237,7 +218,6 @@ type kb struct {
 	params     map[string]Entry // "MAIL SIZE"
 	paramOrder []string
 	challenges []challenge
-	providers  []provider
 	hints      []hint
 	all        []Entry
 }
@@ -258,11 +238,6 @@ func base() *kb {
 func ciRegexp(p string) (*regexp.Regexp, error) {
 	return regexp.Compile("(?i)" + p)
 }
-
-var (
-	reCodePattern = regexp.MustCompile(`^[1-5x][0-9x][0-9x]$`)
-	reDetailKey   = regexp.MustCompile(`^X\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)
-)
 
 // fsys is what load reads; the embedded data in production, a test
 // directory in tests.
@@ -293,152 +268,155 @@ func load(fs fsys) (*kb, error) {
 		keywords:   map[string]keyword{},
 		params:     map[string]Entry{},
 	}
-	errs := []error{}
-	bad := func(file string, i int, what string, err error) {
-		errs = append(errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
+	l := &loader{k: k}
+	l.commands(files["commands.yaml"].(*commandsFile))
+	l.mechanisms(files["mechanisms.yaml"].(*mechanismsFile))
+	l.replies(files["replies.yaml"].(*repliesFile))
+	l.enhanced(files["enhanced.yaml"].(*enhancedFile))
+	l.keywords(files["keywords.yaml"].(*keywordsFile))
+	l.parameters(files["parameters.yaml"].(*parametersFile))
+	l.challenges(files["challenges.yaml"].(*challengesFile))
+	l.hints(files["hints.yaml"].(*hintsFile))
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
 	}
+	return k, nil
+}
 
-	// Providers first: other files refer to them.
-	pf := files["providers.yaml"].(*providersFile)
-	seenProv := map[string]bool{}
-	for i, p := range pf.Providers {
-		name := strings.ToLower(strings.TrimSpace(p.Name))
-		switch {
-		case name == "" || p.Title == "" || p.Detect == "":
-			bad("providers.yaml", i, p.Name, errors.New("name, title and detect are required"))
-			continue
-		case seenProv[name]:
-			bad("providers.yaml", i, p.Name, errors.New("duplicate provider"))
-			continue
-		}
-		re, err := ciRegexp(p.Detect)
-		if err != nil {
-			bad("providers.yaml", i, p.Name, err)
-			continue
-		}
-		aliases := []string{}
-		for _, a := range p.Aliases {
-			a = strings.ToLower(strings.TrimSpace(a))
-			if a == "" || seenProv[a] {
-				bad("providers.yaml", i, p.Name, fmt.Errorf("empty or duplicate alias %q", a))
-				continue
-			}
-			seenProv[a] = true
-			aliases = append(aliases, a)
-		}
-		seenProv[name] = true
-		k.providers = append(k.providers, provider{name: name, title: p.Title, aliases: aliases, detect: re})
-	}
+// loader files the decoded data into a kb, collecting every problem so
+// that one run reports them all.
+type loader struct {
+	k    *kb
+	errs []error
+}
 
-	cf := files["commands.yaml"].(*commandsFile)
+func (l *loader) bad(file string, i int, what string, err error) {
+	l.errs = append(l.errs, fmt.Errorf("data/%s: entry %d (%s): %w", file, i+1, what, err))
+}
+
+func (l *loader) fail(err error) { l.errs = append(l.errs, err) }
+
+// commands files the commands of commands.yaml.
+func (l *loader) commands(cf *commandsFile) {
+	k := l.k
 	for i, c := range cf.Commands {
 		verb := strings.ToUpper(strings.TrimSpace(c.Verb))
 		if err := c.check(); err != nil || verb == "" {
-			bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
+			l.bad("commands.yaml", i, c.Verb, errors.Join(err, errIf(verb == "", "empty verb")))
 			continue
 		}
 		e := c.entry(KindCommand, verb, "")
 		if err := put(k, k.commands, verb, e, e, "command"); err != nil {
-			bad("commands.yaml", i, verb, err)
+			l.bad("commands.yaml", i, verb, err)
 		}
 	}
+}
 
-	mf := files["mechanisms.yaml"].(*mechanismsFile)
+// mechanisms files the SASL mechanisms of mechanisms.yaml.
+func (l *loader) mechanisms(mf *mechanismsFile) {
+	k := l.k
 	for i, m := range mf.Mechanisms {
 		name := strings.ToUpper(strings.TrimSpace(m.Name))
 		if err := m.check(); err != nil || name == "" {
-			bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
+			l.bad("mechanisms.yaml", i, m.Name, errors.Join(err, errIf(name == "", "empty name")))
 			continue
 		}
 		e := m.entry(KindMechanism, name, "")
 		if err := put(k, k.mechs, name, e, e, "mechanism"); err != nil {
-			bad("mechanisms.yaml", i, name, err)
+			l.bad("mechanisms.yaml", i, name, err)
 		}
 	}
+}
 
-	rf := files["replies.yaml"].(*repliesFile)
+// replies files reply classes, categories and codes, and checks that
+// every class and category RFC 5321 4.2.1 defines is there.
+func (l *loader) replies(rf *repliesFile) {
+	k := l.k
 	for i, c := range rf.Classes {
 		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit < 1 || c.Digit > 5, "digit out of range")); err != nil {
-			bad("replies.yaml", i, "class", err)
+			l.bad("replies.yaml", i, "class", err)
 			continue
 		}
 		e := c.entry(KindReplyClass, fmt.Sprintf("%dyz", c.Digit), "")
 		if err := put(k, k.replyClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
-			bad("replies.yaml", i, "class", err)
+			l.bad("replies.yaml", i, "class", err)
 		}
 	}
 	for i, c := range rf.Categories {
 		if err := errors.Join(c.check(), errIf(c.Digit < 0 || c.Digit > 9, "digit out of range")); err != nil {
-			bad("replies.yaml", i, "category", err)
+			l.bad("replies.yaml", i, "category", err)
 			continue
 		}
 		e := c.entry(KindReplyCategory, fmt.Sprintf("x%dz", c.Digit), "")
 		if err := put(k, k.replyCat, c.Digit, e, e, "category"); err != nil {
-			bad("replies.yaml", i, "category", err)
+			l.bad("replies.yaml", i, "category", err)
 		}
 	}
 	for i, r := range rf.Replies {
 		if err := errors.Join(r.check(), errIf(r.Code < 200 || r.Code > 599, "code out of range")); err != nil {
-			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+			l.bad("replies.yaml", i, strconv.Itoa(r.Code), err)
 			continue
 		}
 		e := r.entry(KindReply, strconv.Itoa(r.Code), "")
 		if err := put(k, k.replies, r.Code, e, e, "reply code"); err != nil {
-			bad("replies.yaml", i, strconv.Itoa(r.Code), err)
+			l.bad("replies.yaml", i, strconv.Itoa(r.Code), err)
 		}
 	}
 	for d := 2; d <= 5; d++ {
 		if _, ok := k.replyClass[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/replies.yaml: class %d missing", d))
+			l.fail(fmt.Errorf("data/replies.yaml: class %d missing", d))
 		}
 	}
 	for d := 0; d <= 5; d++ {
 		if _, ok := k.replyCat[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/replies.yaml: category %d missing", d))
+			l.fail(fmt.Errorf("data/replies.yaml: category %d missing", d))
 		}
 	}
+}
 
-	ef := files["enhanced.yaml"].(*enhancedFile)
+// enhanced files enhanced status classes, subjects, IANA details and
+// provider meanings; details need their subject, provider codes their provider.
+func (l *loader) enhanced(ef *enhancedFile) {
+	k := l.k
 	for i, c := range ef.Classes {
 		if err := errors.Join(c.check(), errIf(c.Note == "", "empty note"), errIf(c.Digit != 2 && c.Digit != 4 && c.Digit != 5, "class must be 2, 4 or 5")); err != nil {
-			bad("enhanced.yaml", i, "class", err)
+			l.bad("enhanced.yaml", i, "class", err)
 			continue
 		}
 		e := c.entry(KindEnhancedClass, fmt.Sprintf("%d.X.X", c.Digit), "")
 		if err := put(k, k.enhClass, c.Digit, classInfo{Entry: e, note: c.Note}, e, "class"); err != nil {
-			bad("enhanced.yaml", i, "class", err)
+			l.bad("enhanced.yaml", i, "class", err)
 		}
 	}
 	for _, d := range []int{2, 4, 5} {
 		if _, ok := k.enhClass[d]; !ok {
-			errs = append(errs, fmt.Errorf("data/enhanced.yaml: class %d missing", d))
+			l.fail(fmt.Errorf("data/enhanced.yaml: class %d missing", d))
 		}
 	}
 	for i, s := range ef.Subjects {
 		if err := errors.Join(s.check(), errIf(s.Digit < 0 || s.Digit > 999, "subject out of range")); err != nil {
-			bad("enhanced.yaml", i, "subject", err)
+			l.bad("enhanced.yaml", i, "subject", err)
 			continue
 		}
 		e := s.entry(KindEnhancedSubject, fmt.Sprintf("X.%d.X", s.Digit), "")
 		if err := put(k, k.enhSubject, s.Digit, e, e, "subject"); err != nil {
-			bad("enhanced.yaml", i, "subject", err)
+			l.bad("enhanced.yaml", i, "subject", err)
 		}
 	}
 	for i, d := range ef.Details {
 		code := strings.TrimSpace(d.Code)
-		m := reDetailKey.FindStringSubmatch(code)
-		if err := errors.Join(d.check(), errIf(m == nil, "code must look like X.7.8")); err != nil {
-			bad("enhanced.yaml", i, d.Code, err)
+		p, ok := parseEnhPattern(code)
+		if err := errors.Join(d.check(), errIf(!ok || p.class >= 0, "code must look like X.7.8")); err != nil {
+			l.bad("enhanced.yaml", i, d.Code, err)
 			continue
 		}
-		subj, _ := strconv.Atoi(m[1])
-		if _, ok := k.enhSubject[subj]; !ok {
-			bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
+		if _, ok := k.enhSubject[p.subject]; !ok {
+			l.bad("enhanced.yaml", i, code, errors.New("subject not defined under subjects"))
 			continue
 		}
 		e := d.entry(KindEnhanced, code, "")
 		if err := put(k, k.enhDetail, code, e, e, "detail"); err != nil {
-			bad("enhanced.yaml", i, code, err)
+			l.bad("enhanced.yaml", i, code, err)
 		}
 	}
 	seenPC := map[string]bool{}
@@ -446,12 +424,12 @@ func load(fs fsys) (*kb, error) {
 		c, ok := parseEnhanced(p.Code)
 		prov := strings.ToLower(strings.TrimSpace(p.Provider))
 		if err := errors.Join(p.check(), errIf(!ok, "malformed code"), errIf(k.providerNamed(prov) == "", "unknown provider")); err != nil {
-			bad("enhanced.yaml", i, p.Provider+" "+p.Code, err)
+			l.bad("enhanced.yaml", i, p.Provider+" "+p.Code, err)
 			continue
 		}
 		key := prov + " " + c.String()
 		if seenPC[key] {
-			bad("enhanced.yaml", i, key, errors.New("duplicate provider code"))
+			l.bad("enhanced.yaml", i, key, errors.New("duplicate provider code"))
 			continue
 		}
 		seenPC[key] = true
@@ -459,7 +437,7 @@ func load(fs fsys) (*kb, error) {
 		if p.Pattern != "" {
 			re, err := ciRegexp(p.Pattern)
 			if err != nil {
-				bad("enhanced.yaml", i, key, err)
+				l.bad("enhanced.yaml", i, key, err)
 				continue
 			}
 			pc.re = re
@@ -467,44 +445,53 @@ func load(fs fsys) (*kb, error) {
 		k.provCodes = append(k.provCodes, pc)
 		k.all = append(k.all, k.providerEntry(pc))
 	}
+}
 
-	kf := files["keywords.yaml"].(*keywordsFile)
+// keywords files the EHLO keywords of keywords.yaml.
+func (l *loader) keywords(kf *keywordsFile) {
+	k := l.k
 	for i, kw := range kf.Keywords {
 		name := strings.ToUpper(strings.Join(strings.Fields(kw.Keyword), " "))
 		validArgs := kw.Args == "" || kw.Args == argBytes || kw.Args == argMechanisms || kw.Args == argSeconds || kw.Args == argList
 		if err := errors.Join(kw.check(), errIf(name == "", "empty keyword"), errIf(!validArgs, "args must be bytes, mechanisms, seconds or list")); err != nil {
-			bad("keywords.yaml", i, kw.Keyword, err)
+			l.bad("keywords.yaml", i, kw.Keyword, err)
 			continue
 		}
 		e := kw.entry(KindKeyword, name, "")
 		if err := put(k, k.keywords, name, keyword{Entry: e, args: kw.Args}, e, "keyword"); err != nil {
-			bad("keywords.yaml", i, name, err)
+			l.bad("keywords.yaml", i, name, err)
 		}
 	}
+}
 
-	paf := files["parameters.yaml"].(*parametersFile)
+// parameters files the MAIL and RCPT parameters, in file order.
+func (l *loader) parameters(paf *parametersFile) {
+	k := l.k
 	for i, p := range paf.Parameters {
 		cmd := strings.ToUpper(strings.TrimSpace(p.Command))
 		name := strings.ToUpper(strings.TrimSpace(p.Name))
 		if err := errors.Join(p.check(), errIf(cmd != "MAIL" && cmd != "RCPT", "command must be MAIL or RCPT"), errIf(name == "" || strings.Contains(name, "="), "name must be given without =")); err != nil {
-			bad("parameters.yaml", i, p.Name, err)
+			l.bad("parameters.yaml", i, p.Name, err)
 			continue
 		}
 		topic := cmd + " " + name
 		e := p.entry(KindParameter, topic, "")
 		if err := put(k, k.params, topic, e, e, "parameter"); err != nil {
-			bad("parameters.yaml", i, topic, err)
+			l.bad("parameters.yaml", i, topic, err)
 			continue
 		}
 		k.paramOrder = append(k.paramOrder, topic)
 	}
+}
 
-	chf := files["challenges.yaml"].(*challengesFile)
+// challenges files the decoded 334 challenges and their patterns.
+func (l *loader) challenges(chf *challengesFile) {
+	k := l.k
 	seenCh := map[string]bool{}
 	for i, c := range chf.Challenges {
 		re, err := ciRegexp(c.Match)
 		if err = errors.Join(c.check(), err, errIf(c.Topic == "", "empty topic"), errIf(c.Match == "", "empty match"), errIf(seenCh[c.Topic], "duplicate topic")); err != nil {
-			bad("challenges.yaml", i, c.Topic, err)
+			l.bad("challenges.yaml", i, c.Topic, err)
 			continue
 		}
 		seenCh[c.Topic] = true
@@ -512,8 +499,11 @@ func load(fs fsys) (*kb, error) {
 		k.challenges = append(k.challenges, challenge{Entry: e, re: re})
 		k.all = append(k.all, e)
 	}
+}
 
-	hf := files["hints.yaml"].(*hintsFile)
+// hints files the hints, then checks that what each replaces exists.
+func (l *loader) hints(hf *hintsFile) {
+	k := l.k
 	seenHint := map[string]bool{}
 	for i, h := range hf.Hints {
 		var herrs []error
@@ -522,9 +512,9 @@ func load(fs fsys) (*kb, error) {
 			errIf(len(h.Codes) == 0 && len(h.Enhanced) == 0 && h.Pattern == "", "needs codes, enhanced or pattern"))
 		x := hint{Hint: Hint{ID: h.ID, Text: h.Text, Source: h.Source}, fallback: h.Fallback, replaces: h.Replaces}
 		for _, c := range h.Codes {
-			c = strings.ToLower(strings.TrimSpace(c))
-			herrs = append(herrs, errIf(!reCodePattern.MatchString(c), "bad code pattern "+strconv.Quote(c)))
-			x.codes = append(x.codes, c)
+			p, err := smtp.ParseCodePattern(strings.TrimSpace(c))
+			herrs = append(herrs, err)
+			x.codes = append(x.codes, p)
 		}
 		for _, e := range h.Enhanced {
 			p, ok := parseEnhPattern(e)
@@ -541,7 +531,7 @@ func load(fs fsys) (*kb, error) {
 			herrs = append(herrs, errIf(x.provider == "", "unknown provider "+strconv.Quote(h.Provider)))
 		}
 		if err := errors.Join(herrs...); err != nil {
-			bad("hints.yaml", i, h.ID, err)
+			l.bad("hints.yaml", i, h.ID, err)
 			continue
 		}
 		seenHint[h.ID] = true
@@ -551,15 +541,10 @@ func load(fs fsys) (*kb, error) {
 	for _, h := range k.hints {
 		for _, r := range h.replaces {
 			if !seenHint[r] || r == h.ID {
-				errs = append(errs, fmt.Errorf("data/hints.yaml: %s: replaces unknown hint %q", h.ID, r))
+				l.fail(fmt.Errorf("data/hints.yaml: %s: replaces unknown hint %q", h.ID, r))
 			}
 		}
 	}
-
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return k, nil
 }
 
 func errIf(cond bool, msg string) error {
@@ -574,50 +559,32 @@ func parseEnhPattern(s string) (enhPattern, bool) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, "X."); ok {
 		c, ok := parseEnhanced("5." + rest)
-		return enhPattern{class: -1, subject: c.subject, detail: c.detail}, ok
+		return enhPattern{class: -1, subject: c.Subject, detail: c.Detail}, ok
 	}
 	c, ok := parseEnhanced(s)
-	return enhPattern{class: c.class, subject: c.subject, detail: c.detail}, ok
+	return enhPattern{class: c.Class, subject: c.Subject, detail: c.Detail}, ok
 }
 
-// providerNamed returns the canonical provider for a name, an alias, or a
-// host name or text that the provider's detect pattern recognizes; "" if
-// none.
+// providerNamed returns the canonical provider (internal/provider's
+// catalogue) for a name, an alias, a submission host, or a host name or
+// text its detect pattern recognizes; "" if none.
 func (k *kb) providerNamed(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return ""
+	if p := provider.Find(s); p != nil {
+		return p.Name
 	}
-	for _, p := range k.providers {
-		if s == p.name {
-			return p.name
-		}
-		for _, a := range p.aliases {
-			if s == a {
-				return p.name
-			}
-		}
-	}
-	return k.detectProvider(s)
+	return ""
 }
 
 func (k *kb) detectProvider(text string) string {
-	if text == "" {
-		return ""
-	}
-	for _, p := range k.providers {
-		if p.detect.MatchString(text) {
-			return p.name
-		}
+	if p := provider.Detect(text); p != nil {
+		return p.Name
 	}
 	return ""
 }
 
 func (k *kb) providerTitle(name string) string {
-	for _, p := range k.providers {
-		if p.name == name {
-			return p.title
-		}
+	if p := provider.Named(name); p != nil {
+		return p.Title
 	}
 	return name
 }

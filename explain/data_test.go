@@ -95,7 +95,7 @@ func TestLoadRejectsBadData(t *testing.T) {
 		{"enhanced.yaml", "  - provider: google", "  - provider: nobody", "unknown provider"},
 		{"keywords.yaml", "    args: seconds", "    args: minutes", "args must be"},
 		{"hints.yaml", "pattern: '#AUTH005'", "pattern: '#AUTH(005'", "missing closing )"},
-		{"hints.yaml", `codes: ["538"]`, `codes: ["5385"]`, "bad code pattern"},
+		{"hints.yaml", `codes: ["538"]`, `codes: ["5385"]`, "a reply code has three digits"},
 		{"hints.yaml", "  - id: closing", "  - id: bare-lf", "duplicate id"},
 		{"hints.yaml", "replaces: [auth-required]", "replaces: [no-such-hint]", "replaces unknown hint"},
 		{"challenges.yaml", `match: '^$'`, `match: ''`, "empty match"},

@@ -5,8 +5,8 @@
 // mechanisms and 334 challenges, and hints for errors that people actually
 // meet (Microsoft 365, Gmail, Yahoo/AOL, Postfix, ...).
 //
-// The knowledge is data, not code: YAML files under data/, embedded with
-// go:embed and decoded strictly (an unknown field is an error). Each entry
+// The knowledge is data, not code: YAML files under data/, embedded
+// (//go:embed) and decoded strictly (an unknown field is an error). Each entry
 // names its source (an RFC and section, the IANA registry, or the provider's
 // documentation). Adding an explanation or a hint means editing a data file:
 //
@@ -18,8 +18,11 @@
 //	data/keywords.yaml    EHLO keywords
 //	data/parameters.yaml  MAIL FROM / RCPT TO parameters
 //	data/challenges.yaml  decoded 334 challenges
-//	data/providers.yaml   providers, their aliases and how to recognize them
 //	data/hints.yaml       known errors and what to do
+//
+// The providers that enhanced.yaml and hints.yaml name (microsoft, google,
+// yahoo, with their aliases and how to recognize them) are the catalogue
+// in internal/provider, which the sandbox shares.
 //
 // The package is pure: no network, no printing, no state that callers can
 // change. Every function reads the embedded data, which is loaded once.

@@ -2,11 +2,15 @@ package explain
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Entry is one explanation.
@@ -50,25 +54,25 @@ const (
 )
 
 var (
-	reReplyLine = regexp.MustCompile(`^([0-9]{3})(?:([ -])(.*))?$`)
-	reEnhStart  = regexp.MustCompile(`^([0-9]+\.[0-9]+\.[0-9]+)(?:\s|$|[.,;:])`)
-	reEnhanced  = regexp.MustCompile(`^([245])\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)
-	reEnhLike   = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
-	reKeyword   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
+	// reEnhLike is what a person means as an enhanced code, well formed
+	// or not, so a malformed one gets RFC 3463's rule instead of "not found".
+	reEnhLike = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+	reKeyword = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
 )
 
-// parseEnhanced parses an enhanced status code as RFC 3463 2 defines it:
-// class 2, 4 or 5, then subject and detail of one to three digits without
-// leading zeros.
-func parseEnhanced(s string) (enhCode, bool) {
-	m := reEnhanced.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return enhCode{}, false
-	}
-	c, _ := strconv.Atoi(m[1])
-	sub, _ := strconv.Atoi(m[2])
-	det, _ := strconv.Atoi(m[3])
-	return enhCode{class: c, subject: sub, detail: det}, true
+// parseEnhanced is the protocol core's strict reading (RFC 3463 2).
+func parseEnhanced(s string) (smtp.EnhancedCode, bool) {
+	c, err := smtp.ParseEnhancedCode(strings.TrimSpace(s))
+	return c, err == nil
+}
+
+// replyLine splits "535-5.7.8 text" (or a bare "535") as the protocol core
+// reads a reply line. A code outside 200-599 still splits, so Lookup can
+// say why it is no code.
+func replyLine(s string) (smtp.ReplyLine, bool) {
+	l, err := smtp.ParseReplyLine([]byte(s))
+	var rangeErr *smtp.CodeRangeError
+	return l, err == nil || errors.As(err, &rangeErr) && rangeErr.WellFormed
 }
 
 // Command explains a command line as the client sends it: "EHLO laptop",
@@ -190,22 +194,22 @@ func Enhanced(code string) (Entry, bool) {
 	return base().enhanced(c), true
 }
 
-func (k *kb) enhanced(c enhCode) Entry {
-	cls := k.enhClass[c.class]
+func (k *kb) enhanced(c smtp.EnhancedCode) Entry {
+	cls := k.enhClass[c.Class]
 	e := Entry{Topic: c.String(), Kind: KindEnhanced}
-	if d, ok := k.enhDetail[c.key()]; ok {
+	if d, ok := k.enhDetail[detailKey(c)]; ok {
 		e.Title, e.Source = d.Title, d.Source
 		e.Text = d.Text + " " + cls.note
 		return e
 	}
 	e.Source = "RFC 3463 2"
-	if s, ok := k.enhSubject[c.subject]; ok {
+	if s, ok := k.enhSubject[c.Subject]; ok {
 		e.Title = s.Title
-		e.Text = fmt.Sprintf(textUnlistedDetail, s.Text, c.key(), cls.note)
+		e.Text = fmt.Sprintf(textUnlistedDetail, s.Text, detailKey(c), cls.note)
 		return e
 	}
 	e.Title = cls.Title
-	e.Text = fmt.Sprintf(textUnknownSubject, cls.Text, c.subject)
+	e.Text = fmt.Sprintf(textUnknownSubject, cls.Text, c.Subject)
 	return e
 }
 
@@ -233,17 +237,17 @@ func EnhancedFor(code, provider string) (Entry, bool) {
 func (k *kb) providerEntry(pc providerCode) Entry {
 	e := pc.entry(KindEnhanced, pc.code.String(), pc.provider)
 	e.Title = k.providerTitle(pc.provider) + ": " + pc.Title
-	if d, ok := k.enhDetail[pc.code.key()]; ok {
-		e.Text += fmt.Sprintf(textIANAMeaning, pc.code.key(), d.Title)
+	if d, ok := k.enhDetail[detailKey(pc.code)]; ok {
+		e.Text += fmt.Sprintf(textIANAMeaning, detailKey(pc.code), d.Title)
 	} else {
-		e.Text += fmt.Sprintf(textNotIANA, pc.code.key())
+		e.Text += fmt.Sprintf(textNotIANA, detailKey(pc.code))
 	}
 	return e
 }
 
 // providerEntries returns the provider-specific meanings of c that apply to
 // a reply: those of provider p, and those whose pattern matches text.
-func (k *kb) providerEntries(c enhCode, p, text string) []Entry {
+func (k *kb) providerEntries(c smtp.EnhancedCode, p, text string) []Entry {
 	var out []Entry
 	for _, pc := range k.provCodes {
 		if pc.code != c {
@@ -265,8 +269,8 @@ func (k *kb) providerEntries(c enhCode, p, text string) []Entry {
 func Keyword(kw string) (Entry, bool) {
 	k := base()
 	s := strings.TrimSpace(kw)
-	if m := reReplyLine.FindStringSubmatch(s); m != nil && m[2] != "" {
-		s = strings.TrimSpace(m[3])
+	if l, ok := replyLine(s); ok && len(s) > 3 {
+		s = strings.TrimSpace(string(l.Text))
 	}
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
@@ -279,13 +283,12 @@ func Keyword(kw string) (Entry, bool) {
 		}
 		return e, true
 	}
-	name := strings.ToUpper(fields[0])
-	args := fields[1:]
-	if i := strings.IndexByte(name, '='); i >= 0 {
-		if v := fields[0][i+1:]; v != "" {
-			args = append([]string{v}, args...)
-		}
-		name = name[:i+1]
+	// One EHLO line, read as the protocol core reads capabilities
+	// ("AUTH=LOGIN PLAIN" is the keyword "AUTH=" with two parameters).
+	var name string
+	var args []string
+	for kw, params := range smtp.ParseCapabilities([]string{"", s}) {
+		name, args = kw, params
 	}
 	r, ok := k.keywords[name]
 	if !ok {
@@ -368,86 +371,80 @@ func HintsFor(code int, lines []string, provider string) []Hint {
 }
 
 // replyText strips the reply code from lines and finds the enhanced code.
-func replyText(code int, lines []string) (text string, enh enhCode, hasEnh bool) {
+func replyText(code int, lines []string) (text string, enh smtp.EnhancedCode, hasEnh bool) {
 	clean := make([]string, 0, len(lines))
 	for _, l := range lines {
 		l = strings.TrimRight(l, "\r\n")
-		if m := reReplyLine.FindStringSubmatch(l); m != nil && m[2] != "" && (code == 0 || m[1] == strconv.Itoa(code)) {
-			l = m[3]
+		if rl, ok := replyLine(l); ok && len(l) > 3 && (code == 0 || rl.Code == code) {
+			l = string(rl.Text)
 		}
 		clean = append(clean, l)
 	}
 	for _, l := range clean {
-		if m := reEnhStart.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-			enh, hasEnh = parseEnhanced(m[1])
+		if c, ok := smtp.LeadingEnhancedCode(l); ok {
+			enh, hasEnh = c, true
 			break
 		}
 	}
 	return strings.Join(clean, "\n"), enh, hasEnh
 }
 
+// score says whether the hint applies to a reply and how specifically:
+// an exact code 1, an enhanced code 2, a text pattern 4, the provider 1
+// more. Every matcher the hint has must match, and at least one must have
+// matched positively: with the code unknown (0), a hint with only codes
+// does not apply.
+func (h hint) score(code int, enh smtp.EnhancedCode, hasEnh bool, text, prov string) (int, bool) {
+	score, positive := 0, false
+	if len(h.codes) > 0 && code != 0 {
+		ok := false
+		for _, c := range h.codes {
+			if c.Matches(code) {
+				ok = true
+				if !strings.Contains(c.String(), "x") {
+					score = max(score, 1)
+				}
+			}
+		}
+		if !ok {
+			return 0, false
+		}
+		positive = true
+	}
+	if len(h.enhanced) > 0 {
+		if !hasEnh || !slices.ContainsFunc(h.enhanced, func(p enhPattern) bool { return p.match(enh) }) {
+			return 0, false
+		}
+		score += 2
+		positive = true
+	}
+	if h.re != nil {
+		if !h.re.MatchString(text) {
+			return 0, false
+		}
+		score += 4
+		positive = true
+	}
+	if !positive || h.provider != "" && prov != "" && prov != h.provider {
+		return 0, false
+	}
+	if h.provider != "" && prov == h.provider {
+		score++
+	}
+	return score, true
+}
+
 // matchHints: code 0 means unknown (any code constraint is met).
-func (k *kb) matchHints(code int, enh enhCode, hasEnh bool, text, prov string) []Hint {
+func (k *kb) matchHints(code int, enh smtp.EnhancedCode, hasEnh bool, text, prov string) []Hint {
 	type scored struct {
 		h     hint
 		score int
 	}
 	var found []scored
-	cs := strconv.Itoa(code)
 	for _, h := range k.hints {
-		// A hint needs at least one matcher that positively matched: with
-		// the code unknown (0), a hint with only codes does not apply.
-		score, positive := 0, false
-		if len(h.codes) > 0 && code != 0 {
-			ok := false
-			for _, c := range h.codes {
-				if codeMatch(c, cs) {
-					ok = true
-					if !strings.Contains(c, "x") {
-						score = max(score, 1)
-					}
-				}
-			}
-			if !ok {
-				continue
-			}
-			positive = true
+		if score, ok := h.score(code, enh, hasEnh, text, prov); ok {
+			found = append(found, scored{h, score})
 		}
-		if len(h.enhanced) > 0 {
-			if !hasEnh {
-				continue
-			}
-			ok := false
-			for _, p := range h.enhanced {
-				if p.match(enh) {
-					ok = true
-				}
-			}
-			if !ok {
-				continue
-			}
-			score += 2
-			positive = true
-		}
-		if h.re != nil {
-			if !h.re.MatchString(text) {
-				continue
-			}
-			score += 4
-			positive = true
-		}
-		if !positive {
-			continue
-		}
-		if h.provider != "" {
-			if prov != "" && prov != h.provider {
-				continue
-			}
-			if prov == h.provider {
-				score++
-			}
-		}
-		found = append(found, scored{h, score})
 	}
 	specific := false
 	replaced := map[string]bool{}
@@ -472,18 +469,6 @@ func (k *kb) matchHints(code int, enh enhCode, hasEnh bool, text, prov string) [
 	return out
 }
 
-func codeMatch(pattern, code string) bool {
-	if len(pattern) != len(code) {
-		return false
-	}
-	for i := range pattern {
-		if pattern[i] != 'x' && pattern[i] != code[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Challenge decodes a 334 challenge (the base64 text after "334 ", which
 // may be included) and explains it: "VXNlcm5hbWU6" is "Username:" (AUTH
 // LOGIN), "<...@host>" a CRAM-MD5 challenge. false when the text is not
@@ -491,8 +476,8 @@ func codeMatch(pattern, code string) bool {
 func Challenge(b64 string) (string, Entry, bool) {
 	k := base()
 	s := strings.TrimSpace(b64)
-	if m := reReplyLine.FindStringSubmatch(s); m != nil && m[1] == "334" {
-		s = strings.TrimSpace(m[3])
+	if l, ok := replyLine(s); ok && l.Code == 334 {
+		s = strings.TrimSpace(string(l.Text))
 	}
 	dec, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {

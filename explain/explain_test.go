@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 func TestReplyEveryCode(t *testing.T) {
@@ -439,6 +441,16 @@ func TestProviderOf(t *testing.T) {
 	for in, want := range cases {
 		if got := ProviderOf(in); got != want {
 			t.Errorf("ProviderOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The knowledge base explains every command verb of the protocol core, the
+// list the sandbox answers and the engine sends.
+func TestEveryCoreCommandExplained(t *testing.T) {
+	for _, verb := range smtp.Commands() {
+		if e, ok := Command(verb); !ok || e.Topic != verb {
+			t.Errorf("no entry for %s", verb)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
@@ -52,7 +53,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		if err := checkReplyCode(arg, code); err != nil {
 			return nil, nil, err
 		}
-		return []Entry{Reply(code)}, k.matchHints(code, enhCode{}, false, "", ""), nil
+		return []Entry{Reply(code)}, k.matchHints(code, smtp.EnhancedCode{}, false, "", ""), nil
 	}
 
 	// A bare enhanced code.
@@ -72,8 +73,8 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 
 	// One or more reply lines.
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	if m := reReplyLine.FindStringSubmatch(strings.TrimSpace(lines[0])); m != nil {
-		code, _ := strconv.Atoi(m[1])
+	if l, ok := replyLine(strings.TrimSpace(lines[0])); ok {
+		code := l.Code
 		if err := checkReplyCode(arg, code); err != nil {
 			return nil, nil, err
 		}
@@ -98,7 +99,17 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		return out, k.matchHints(0, c, true, s, prov), nil
 	}
 
-	// Words: a keyword line, a command, a mechanism, a parameter.
+	out := k.lookupWords(s, fields)
+	if len(out) == 0 {
+		return nil, nil, &NotFoundError{Arg: arg, Reason: "no explanation found; " + lookupUsage, Suggestion: k.closest(s)}
+	}
+	return out, nil, nil
+}
+
+// lookupWords explains words that are no reply and no code: an EHLO
+// keyword line, a command, a mechanism, a parameter, a 334 challenge.
+func (k *kb) lookupWords(s string, fields []string) []Entry {
+	first := strings.ToUpper(fields[0])
 	var out []Entry
 	add := func(e Entry) {
 		for _, o := range out {
@@ -148,10 +159,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 	if len(out) == 0 {
 		out = append(out, private...)
 	}
-	if len(out) == 0 {
-		return nil, nil, &NotFoundError{Arg: arg, Reason: "no explanation found; " + lookupUsage, Suggestion: k.closest(s)}
-	}
-	return out, nil, nil
+	return out
 }
 
 func checkReplyCode(arg string, code int) error {

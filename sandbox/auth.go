@@ -2,17 +2,20 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/md5"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // maxAuthLine is RFC 4954 4's limit for an AUTH response line.
 const maxAuthLine = 12288
+
+// reasonCRAMChallenge is the Event.Reason of the CRAM-MD5 challenge, the
+// one reply no profile words: it is generated.
+const reasonCRAMChallenge = "auth_challenge_cram_md5"
 
 // cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
 func (ss *session) cmdAuth(arg string) {
@@ -27,8 +30,8 @@ func (ss *session) cmdAuth(arg string) {
 		ss.reply("must_starttls")
 		return
 	}
-	offered, ok := ss.ehloReply().keywordArgs("AUTH")
-	if !ok {
+	caps := ss.ehloReply().capabilities()
+	if !caps.Has(smtp.CmdAUTH) {
 		ss.reply("auth_not_enabled")
 		return
 	}
@@ -38,7 +41,7 @@ func (ss *session) cmdAuth(arg string) {
 		return
 	}
 	mech := strings.ToUpper(fields[0])
-	if !slices.ContainsFunc(offered, func(m string) bool { return strings.EqualFold(m, mech) }) || !slices.Contains(ss.p.Mechanisms, mech) {
+	if !slices.ContainsFunc(caps.Params(smtp.CmdAUTH), func(m string) bool { return strings.EqualFold(m, mech) }) || !slices.Contains(ss.p.Mechanisms, mech) {
 		ss.reply("auth_unsupported")
 		return
 	}
@@ -70,8 +73,8 @@ func (ss *session) cmdAuth(arg string) {
 // response sends a 334 prompt and reads the client's answer. false means
 // the exchange is over (cancelled, bad base64, connection gone); the reply
 // has been sent.
-func (ss *session) response(prompt replyTemplate) ([]byte, bool) {
-	ss.send(prompt)
+func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) {
+	ss.send(prompt, reason)
 	if ss.stop {
 		return nil, false
 	}
@@ -112,7 +115,7 @@ func (ss *session) decodeResponse(s string) ([]byte, bool) {
 func (ss *session) authPlain(initial []byte, hasInitial bool) {
 	if !hasInitial {
 		var ok bool
-		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"]); !ok {
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"], "auth_prompt_plain"); !ok {
 			return
 		}
 	}
@@ -132,11 +135,11 @@ func (ss *session) authLogin(initial []byte, hasInitial bool) {
 	user := initial
 	if !hasInitial {
 		var ok bool
-		if user, ok = ss.response(ss.p.replies["auth_prompt_user"]); !ok {
+		if user, ok = ss.response(ss.p.replies["auth_prompt_user"], "auth_prompt_user"); !ok {
 			return
 		}
 	}
-	pass, ok := ss.response(ss.p.replies["auth_prompt_pass"])
+	pass, ok := ss.response(ss.p.replies["auth_prompt_pass"], "auth_prompt_pass")
 	if !ok {
 		return
 	}
@@ -148,21 +151,12 @@ func (ss *session) authLogin(initial []byte, hasInitial bool) {
 func (ss *session) authCramMD5() {
 	now := ss.sb.clock()
 	challenge := fmt.Sprintf("<%s.%d@%s>", ss.sb.randomString(randomClasses["digits"], 10), now.Unix(), ss.host)
-	answer, ok := ss.response(replyTemplate{code: "334", lines: []string{base64.StdEncoding.EncodeToString([]byte(challenge))}})
+	answer, ok := ss.response(replyTemplate{code: 334, lines: []string{base64.StdEncoding.EncodeToString([]byte(challenge))}}, reasonCRAMChallenge)
 	if !ok {
 		return
 	}
 	user, digest, found := strings.Cut(string(answer), " ")
-	valid := false
-	if got, err := hex.DecodeString(digest); found && err == nil {
-		for _, pass := range ss.sb.passwordsFor(ss.p, user) {
-			m := hmac.New(md5.New, []byte(pass))
-			m.Write([]byte(challenge))
-			if hmac.Equal(m.Sum(nil), got) {
-				valid = true
-			}
-		}
-	}
+	valid := found && user != "" && smtp.CRAMMD5Verify(digest, []byte(ss.sb.passwordFor(ss.p, user)), []byte(challenge))
 	// The password itself is never seen: an app password cannot be told
 	// from a normal one, so app-password-required refuses CRAM-MD5.
 	ss.finishAuth(user, "", valid)
@@ -174,7 +168,7 @@ func (ss *session) authCramMD5() {
 func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 	if !hasInitial {
 		var ok bool
-		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"]); !ok {
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"], "auth_prompt_plain"); !ok {
 			return
 		}
 	}
@@ -196,21 +190,9 @@ func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 // finishAuth answers a complete exchange: success, the provider's
 // wrong-password reply, or a scenario's reply.
 func (ss *session) finishAuth(user, pass string, valid bool) {
-	switch {
-	case ss.scenarioIs(scAuthDisabled):
-		ss.send(ss.sc.replyFor(ss.p.Name))
-		return
-	case ss.scenarioIs(scBadCredentials):
-		ss.reply("auth_failed")
-		return
-	case ss.scenarioIs(scAppPasswordRequired):
-		// Two-step verification: the account password no longer works
-		// for SMTP; an app password (16 letters, shown in groups of four)
-		// does.
-		if pass != "" && ss.sb.knownUser(ss.p, user) && isAppPassword(pass) {
-			valid = true
-		} else {
-			ss.send(ss.sc.replyFor(ss.p.Name))
+	if hook := ss.hooks().auth; hook != nil {
+		var answered bool
+		if valid, answered = hook(ss, user, pass, valid); answered {
 			return
 		}
 	}

@@ -19,8 +19,8 @@ func TestCatalogLoads(t *testing.T) {
 	if got, want := strings.Join(names, ","), "aol,gmail,office365,postfix,yahoo"; got != want {
 		t.Errorf("profiles = %s, want %s", got, want)
 	}
-	if len(Scenarios()) != len(scenarioNeeds) {
-		t.Errorf("Scenarios() has %d entries, want %d", len(Scenarios()), len(scenarioNeeds))
+	if len(Scenarios()) != len(behaviours) {
+		t.Errorf("Scenarios() has %d entries, want %d", len(Scenarios()), len(behaviours))
 	}
 	for _, sc := range Scenarios() {
 		if sc.Description == "" || strings.Contains(sc.Description, "\n") {

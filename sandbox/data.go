@@ -55,9 +55,7 @@ func (ss *session) finishMessage(data []byte, size int64, tooBig bool) {
 		ss.reply("message_too_big")
 		return
 	}
-	if ss.scenarioIs(scDropAfterData) {
-		ss.emit(Note, fmt.Sprintf("scenario %s: message of %d bytes dropped, closing without a reply", scDropAfterData, size))
-		ss.hangUp(errors.New("dropped after DATA (scenario)"))
+	if hook := ss.hooks().message; hook != nil && hook(ss, size) {
 		return
 	}
 	ss.msgVars = map[string]string{"message_id": messageID(data)}

@@ -13,7 +13,8 @@ const (
 	// end of DATA is one event with Line "." and Bytes the message size, a
 	// BDAT chunk one with Bytes its size.
 	LineReceived
-	// ReplySent: one line of a reply, without its CRLF.
+	// ReplySent: one whole reply: Code, Lines (as sent, without CRLF) and
+	// Reason, why the session chose it.
 	ReplySent
 	// TLSStarted: the TLS handshake finished; Line names version and cipher.
 	TLSStarted
@@ -58,9 +59,17 @@ type Event struct {
 	Profile string // profile name
 	Host    string // the host name the connection is for
 	Remote  string // the client's address, as the server sees it
-	Line    string
-	Secret  bool // Line holds credentials (an AUTH response); mask it when showing it
-	Bytes   int64
-	Path    string
-	Err     error
+	Line    string // what happened, for every kind but ReplySent
+	Secret  bool   // Line holds credentials (an AUTH response); mask it when showing it
+	// For ReplySent: the reply code, the lines as sent, and the reason the
+	// session chose the reply: a key of the profile's replies ("auth_failed",
+	// see the profiles' README), a scenario's name for the scenario's own
+	// reply ("greylisted"), or "auth_challenge_cram_md5".
+	Code   int
+	Lines  []string
+	Reason string
+
+	Bytes int64
+	Path  string
+	Err   error
 }

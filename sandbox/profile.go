@@ -12,6 +12,9 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 //go:embed profiles/*.yaml
@@ -90,7 +93,7 @@ type profile struct {
 	Description string   `yaml:"description"`
 	Generic     bool     `yaml:"generic"`
 	DefaultHost string   `yaml:"default_host"`
-	Hosts       []string `yaml:"hosts"`
+	Hosts       []string `yaml:"-"` // from internal/provider's catalogue
 	Ports       []int    `yaml:"ports"`
 	IP          string   `yaml:"ip"`
 	Size        int64    `yaml:"size"`
@@ -196,8 +199,11 @@ func parseProfile(data []byte) (*profile, error) {
 	if p.Name == "" || p.Description == "" {
 		return nil, fmt.Errorf("name and description are required")
 	}
+	// A provider's hosts are the shared catalogue's, for the brand the
+	// profile is named after; the generic profile serves every other name.
+	p.Hosts = provider.BrandHosts(p.Name)
 	if p.Generic == (len(p.Hosts) > 0) {
-		return nil, fmt.Errorf("a profile either lists hosts or is generic")
+		return nil, fmt.Errorf("a profile is either generic or named after a brand with hosts in internal/provider/providers.yaml")
 	}
 	if p.Generic && p.DefaultHost == "" {
 		return nil, fmt.Errorf("a generic profile needs default_host")
@@ -220,13 +226,7 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
 		}
 	}
-	known := func(name string) bool {
-		if _, ok := builtinNames[name]; ok {
-			return true
-		}
-		return slices.ContainsFunc(p.Vars, func(v struct{ name, value string }) bool { return v.name == name }) ||
-			slices.ContainsFunc(p.MessageVars, func(v struct{ name, value string }) bool { return v.name == name })
-	}
+	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {
 		if err := checkPlaceholders(v.value, known); err != nil {
 			return nil, fmt.Errorf("var %s: %w", v.name, err)
@@ -237,17 +237,27 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("domains: %w", err)
 		}
 	}
+	if err := p.parseReplies(known); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseReplies checks the profile's replies: every key of replyKeys and
+// no other, well-formed lines, known placeholders, and EHLO replies that
+// offer STARTTLS before TLS and not after.
+func (p *profile) parseReplies(known func(string) bool) error {
 	p.replies = map[string]replyTemplate{}
 	for key, text := range p.Replies {
 		if _, ok := replyKeys[key]; !ok {
-			return nil, fmt.Errorf("replies: unknown key %q", key)
+			return fmt.Errorf("replies: unknown key %q", key)
 		}
 		r, err := parseReply(text)
 		if err != nil {
-			return nil, fmt.Errorf("replies.%s: %w", key, err)
+			return fmt.Errorf("replies.%s: %w", key, err)
 		}
 		if err := checkPlaceholders(text, known); err != nil {
-			return nil, fmt.Errorf("replies.%s: %w", key, err)
+			return fmt.Errorf("replies.%s: %w", key, err)
 		}
 		p.replies[key] = r
 	}
@@ -259,25 +269,23 @@ func parseProfile(data []byte) (*profile, error) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("replies: missing %s", strings.Join(missing, ", "))
+		return fmt.Errorf("replies: missing %s", strings.Join(missing, ", "))
 	}
 	for _, key := range []string{"ehlo", "ehlo_tls"} {
-		if p.replies[key].code != "250" {
-			return nil, fmt.Errorf("replies.%s: want a 250 reply", key)
+		if p.replies[key].code != 250 {
+			return fmt.Errorf("replies.%s: want a 250 reply", key)
 		}
 	}
-	if _, ok := p.replies["ehlo"].keywordArgs("STARTTLS"); !ok {
-		return nil, fmt.Errorf("replies.ehlo: STARTTLS is not offered")
+	if !p.replies["ehlo"].capabilities().Has(smtp.CmdSTARTTLS) {
+		return fmt.Errorf("replies.ehlo: STARTTLS is not offered")
 	}
-	if _, ok := p.replies["ehlo_tls"].keywordArgs("STARTTLS"); ok {
-		return nil, fmt.Errorf("replies.ehlo_tls: offers STARTTLS after TLS (RFC 3207 4.2)")
+	if p.replies["ehlo_tls"].capabilities().Has(smtp.CmdSTARTTLS) {
+		return fmt.Errorf("replies.ehlo_tls: offers STARTTLS after TLS (RFC 3207 4.2)")
 	}
-	return p, nil
+	return nil
 }
 
-func normalizeHost(h string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
-}
+func normalizeHost(h string) string { return provider.NormalizeHost(h) }
 
 // profileForHost picks the provider a host name belongs to; any other name
 // gets the generic profile.

@@ -44,13 +44,12 @@ type Options struct {
 	// IDs, queue IDs, ...), for deterministic tests. Keys never use it.
 	Rand io.Reader
 
-	// Credentials are accepted AUTH user names and passwords, in addition
-	// to the profile's practice pair (PracticeCredentials). A user mapped
-	// to "" is accepted with the profile's practice password: fill it with
-	// a script's SMTP_USER when the script has no password, and the learner
-	// logs in as themselves with "practice-password". Any other password is
-	// refused with the provider's real error. User names compare without
-	// regard to case, passwords exactly.
+	// Credentials give users passwords of their own. Without an entry (or
+	// with ""), any user name logs in with the profile's practice password
+	// (PracticeCredentials), so a learner's script with their own address
+	// runs unchanged; a user mapped to a password logs in with that one
+	// only. Any other password is refused with the provider's real error.
+	// User names compare without regard to case, passwords exactly.
 	Credentials map[string]string
 
 	// SlowDelay is how long the "slow" scenario waits before each reply;
@@ -87,7 +86,7 @@ type Sandbox struct {
 	sc        *scenario
 	ca        *authority
 	clock     func() time.Time
-	accounts  map[string]string // lower-case user -> password ("" = practice password)
+	accounts  map[string]string // lower-case user -> their own password
 	done      chan struct{}
 	closeOnce sync.Once
 
@@ -386,42 +385,22 @@ func (s *Sandbox) randomString(alphabet string, n int) string {
 	return string(buf)
 }
 
-// validLogin reports whether user/pass is an account of p: its practice
-// pair or one of Options.Credentials.
+// validLogin reports whether user/pass logs in to p. The practice
+// password works for any user name, so a learner's script with their own
+// address runs unchanged in the sandbox; a user given a password of their
+// own in Options.Credentials needs that one instead.
 func (s *Sandbox) validLogin(p *profile, user, pass string) bool {
-	if strings.EqualFold(user, p.Practice.User) && pass == p.Practice.Password {
-		return true
-	}
-	want, ok := s.accounts[strings.ToLower(user)]
-	if !ok {
-		return false
-	}
-	if want == "" {
-		want = p.Practice.Password
-	}
-	return pass == want
+	return user != "" && pass == s.passwordFor(p, user)
 }
 
-// knownUser reports whether user is an account of p, whatever the password.
-func (s *Sandbox) knownUser(p *profile, user string) bool {
-	_, ok := s.accounts[strings.ToLower(user)]
-	return ok || strings.EqualFold(user, p.Practice.User)
-}
-
-// passwordsFor lists the passwords user may have, for CRAM-MD5, which
-// checks a digest instead of a password.
-func (s *Sandbox) passwordsFor(p *profile, user string) []string {
-	var out []string
-	if strings.EqualFold(user, p.Practice.User) {
-		out = append(out, p.Practice.Password)
+// passwordFor is the password user logs in with: their own from
+// Options.Credentials, or the profile's practice password. CRAM-MD5 needs
+// it to check a digest.
+func (s *Sandbox) passwordFor(p *profile, user string) string {
+	if want := s.accounts[strings.ToLower(user)]; want != "" {
+		return want
 	}
-	if want, ok := s.accounts[strings.ToLower(user)]; ok {
-		if want == "" {
-			want = p.Practice.Password
-		}
-		out = append(out, want)
-	}
-	return out
+	return p.Practice.Password
 }
 
 // greylistPass implements the greylisted scenario the way postgrey does:

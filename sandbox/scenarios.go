@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,39 +15,122 @@ import (
 //go:embed scenarios.yaml
 var scenarioFile []byte
 
-// The scenario names the session knows how to play. A name in
+// behaviour is what a scenario changes in a session, hook by hook. A nil
+// hook (or a false flag) leaves that point of the session as the profile
+// has it; the session calls the hooks of its scenario and nothing else
+// decides by scenario name, so this table is the whole of what scenarios
+// do.
+type behaviour struct {
+	// What the scenario needs from scenarios.yaml.
+	needsReply, needsSize, needsMaxErrors bool
+
+	// beforeReply runs before every reply; false ends the session (the
+	// sandbox is closing).
+	beforeReply func(ss *session) bool
+	// sizeLimit and maxErrors replace the profile's limits.
+	sizeLimit func(sc *scenario) int64
+	maxErrors func(sc *scenario) int
+	// requireTLS: AUTH and MAIL only after STARTTLS on every port, and
+	// EHLO before TLS does not offer AUTH.
+	requireTLS bool
+	// startTLS answers a STARTTLS the profile would accept; true if it did.
+	startTLS func(ss *session) bool
+	// handshakeFails makes every TLS handshake fail (port 465).
+	handshakeFails bool
+	// rcpt answers a RCPT the profile would accept; true if it did.
+	rcpt func(ss *session, addr string, local bool) bool
+	// auth decides a complete AUTH exchange: valid is the profile's
+	// verdict; answered says the hook has replied itself.
+	auth func(ss *session, user, pass string, valid bool) (ok, answered bool)
+	// message answers the end of a message the profile would accept; true
+	// if it did.
+	message func(ss *session, size int64) bool
+}
+
+// behaviours are the scenarios the session knows how to play. A name in
 // scenarios.yaml that is not here (or the other way round) is an error
 // when the catalog loads.
-const (
-	scAuthDisabled        = "auth-disabled"
-	scAppPasswordRequired = "app-password-required"
-	scBadCredentials      = "bad-credentials"
-	scMustStartTLS        = "must-starttls"
-	scRelayDenied         = "relay-denied"
-	scGreylisted          = "greylisted"
-	scMailboxFull         = "mailbox-full"
-	scMessageTooLarge     = "message-too-large"
-	scTLSUnavailable      = "tls-unavailable"
-	scTooManyErrors       = "too-many-errors"
-	scDropAfterData       = "drop-after-data"
-	scSlow                = "slow"
-)
-
-// scenarioNeeds says which data a behaviour needs from the file.
-var scenarioNeeds = map[string]struct{ reply, size, maxErrors bool }{
-	scAuthDisabled:        {reply: true},
-	scAppPasswordRequired: {reply: true},
-	scBadCredentials:      {},
-	scMustStartTLS:        {},
-	scRelayDenied:         {},
-	scGreylisted:          {reply: true},
-	scMailboxFull:         {reply: true},
-	scMessageTooLarge:     {size: true},
-	scTLSUnavailable:      {reply: true},
-	scTooManyErrors:       {maxErrors: true},
-	scDropAfterData:       {},
-	scSlow:                {},
+var behaviours = map[string]*behaviour{
+	"auth-disabled": {
+		needsReply: true,
+		auth: func(ss *session, _, _ string, _ bool) (bool, bool) {
+			ss.scenarioReply()
+			return false, true
+		},
+	},
+	"app-password-required": {
+		needsReply: true,
+		// Two-step verification: the account password no longer works for
+		// SMTP; an app password (16 letters, shown in groups of four) does,
+		// for any user name, like the practice password. CRAM-MD5 never
+		// shows the password, so it cannot pass.
+		auth: func(ss *session, user, pass string, _ bool) (bool, bool) {
+			if user != "" && isAppPassword(pass) {
+				return true, false
+			}
+			ss.scenarioReply()
+			return false, true
+		},
+	},
+	"bad-credentials": {
+		auth: func(*session, string, string, bool) (bool, bool) { return false, false },
+	},
+	"must-starttls": {requireTLS: true},
+	"relay-denied": {
+		rcpt: func(ss *session, _ string, local bool) bool {
+			if !local {
+				ss.reply("relay_denied")
+			}
+			return !local
+		},
+	},
+	"greylisted": {
+		needsReply: true,
+		rcpt: func(ss *session, addr string, _ bool) bool {
+			if ss.sb.greylistPass(ss.from, addr) {
+				return false
+			}
+			ss.scenarioReply()
+			return true
+		},
+	},
+	"mailbox-full": {
+		needsReply: true,
+		rcpt: func(ss *session, _ string, _ bool) bool {
+			ss.scenarioReply()
+			return true
+		},
+	},
+	"message-too-large": {
+		needsSize: true,
+		sizeLimit: func(sc *scenario) int64 { return sc.Size },
+	},
+	"tls-unavailable": {
+		needsReply: true,
+		startTLS: func(ss *session) bool {
+			ss.scenarioReply()
+			return true
+		},
+		handshakeFails: true,
+	},
+	"too-many-errors": {
+		needsMaxErrors: true,
+		maxErrors:      func(sc *scenario) int { return sc.MaxErrors },
+	},
+	"drop-after-data": {
+		message: func(ss *session, size int64) bool {
+			ss.emit(Note, fmt.Sprintf("scenario %s: message of %d bytes dropped, closing without a reply", ss.sc.Name, size))
+			ss.hangUp(errors.New("dropped after DATA (scenario)"))
+			return true
+		},
+	},
+	"slow": {
+		beforeReply: func(ss *session) bool { return ss.sb.sleep(ss.sb.opts.SlowDelay) },
+	},
 }
+
+// noBehaviour is the session's hooks without a scenario.
+var noBehaviour = &behaviour{}
 
 // scenario is one entry of scenarios.yaml.
 type scenario struct {
@@ -58,6 +142,7 @@ type scenario struct {
 	Size        int64             `yaml:"size"`
 	MaxErrors   int               `yaml:"max_errors"`
 
+	hooks   *behaviour
 	reply   replyTemplate
 	replies map[string]replyTemplate
 }
@@ -71,7 +156,8 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 	}
 	seen := map[string]bool{}
 	for _, sc := range list {
-		needs, ok := scenarioNeeds[sc.Name]
+		b, ok := behaviours[sc.Name]
+		sc.hooks = b
 		if !ok {
 			return nil, fmt.Errorf("scenario %q has no behaviour in scenarios.go", sc.Name)
 		}
@@ -87,10 +173,10 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 				return nil, fmt.Errorf("scenario %q: unknown profile %q", sc.Name, p)
 			}
 		}
-		if needs.reply != (sc.Reply != "") {
-			return nil, fmt.Errorf("scenario %q: reply is %s", sc.Name, map[bool]string{true: "required", false: "not used"}[needs.reply])
+		if b.needsReply != (sc.Reply != "") {
+			return nil, fmt.Errorf("scenario %q: reply is %s", sc.Name, map[bool]string{true: "required", false: "not used"}[b.needsReply])
 		}
-		if needs.size != (sc.Size > 0) || needs.maxErrors != (sc.MaxErrors > 0) {
+		if b.needsSize != (sc.Size > 0) || b.needsMaxErrors != (sc.MaxErrors > 0) {
 			return nil, fmt.Errorf("scenario %q: size/max_errors given where not used, or missing", sc.Name)
 		}
 		if sc.Reply != "" {
@@ -126,7 +212,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			}
 		}
 	}
-	for name := range scenarioNeeds {
+	for name := range behaviours {
 		if !seen[name] {
 			return nil, fmt.Errorf("scenario %q is implemented but not listed", name)
 		}

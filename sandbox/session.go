@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // session is one SMTP connection. The state machine is RFC 5321's and the
@@ -266,22 +268,26 @@ func (ss *session) reply(key string) {
 	if !ok {
 		panic("sandbox: no reply " + key)
 	}
-	ss.send(r)
+	ss.send(r, key)
 }
 
-// send writes a reply, expanding its placeholders. 4xx and 5xx replies
-// count toward the error limit.
-func (ss *session) send(r replyTemplate) {
+// send writes a reply, expanding its placeholders, and reports it with
+// the reason it was chosen (see Event.Reason). 4xx and 5xx replies count
+// toward the error limit.
+func (ss *session) send(r replyTemplate, reason string) {
 	if ss.closeErr != nil && ss.stop {
 		return
 	}
-	if ss.scenarioIs(scSlow) && !ss.sb.sleep(ss.sb.opts.SlowDelay) {
+	if hook := ss.hooks().beforeReply; hook != nil && !hook(ss) {
 		ss.hangUp(net.ErrClosed)
 		return
 	}
 	now := ss.sb.clock()
-	for _, line := range r.render(func(s string) string { return ss.expandAt(s, now, 0) }) {
-		ss.emit(ReplySent, line)
+	lines := r.render(func(s string) string { return ss.expandAt(s, now, 0) })
+	e := ss.event(ReplySent, "")
+	e.Code, e.Lines, e.Reason = r.code, lines, reason
+	ss.sb.observe(e)
+	for _, line := range lines {
 		ss.w.WriteString(line)
 		ss.w.WriteString("\r\n")
 	}
@@ -290,7 +296,7 @@ func (ss *session) send(r replyTemplate) {
 		ss.hangUp(fmt.Errorf("writing a reply: %w", err))
 		return
 	}
-	if r.code[0] == '4' || r.code[0] == '5' {
+	if r.code >= 400 {
 		ss.errors++
 	}
 }
@@ -328,25 +334,37 @@ func (ss *session) expandAt(s string, now time.Time, depth int) string {
 	}, ss.sb.randomString)
 }
 
-func (ss *session) scenarioIs(name string) bool { return ss.sc != nil && ss.sc.Name == name }
+// hooks are what the session's scenario changes (scenarios.go); without
+// one, nothing.
+func (ss *session) hooks() *behaviour {
+	if ss.sc == nil {
+		return noBehaviour
+	}
+	return ss.sc.hooks
+}
+
+// scenarioReply sends the scenario's own reply, as this provider words it.
+func (ss *session) scenarioReply() {
+	ss.send(ss.sc.replyFor(ss.p.Name), ss.sc.Name)
+}
 
 func (ss *session) sizeLimit() int64 {
-	if ss.scenarioIs(scMessageTooLarge) {
-		return ss.sc.Size
+	if hook := ss.hooks().sizeLimit; hook != nil {
+		return hook(ss.sc)
 	}
 	return ss.p.Size
 }
 
 func (ss *session) maxErrors() int {
-	if ss.scenarioIs(scTooManyErrors) {
-		return ss.sc.MaxErrors
+	if hook := ss.hooks().maxErrors; hook != nil {
+		return hook(ss.sc)
 	}
 	return ss.p.MaxErrors
 }
 
 // requireTLS: AUTH and MAIL only after STARTTLS.
 func (ss *session) requireTLS() bool {
-	return ss.scenarioIs(scMustStartTLS) || ss.mode == Submission && ss.p.RequireTLS
+	return ss.hooks().requireTLS || ss.mode == Submission && ss.p.RequireTLS
 }
 
 // ehloReply is what EHLO answers now: the after-TLS list once TLS is on
@@ -357,8 +375,8 @@ func (ss *session) ehloReply() replyTemplate {
 		return ss.p.replies["ehlo_tls"]
 	}
 	r := ss.p.replies["ehlo"]
-	if ss.scenarioIs(scMustStartTLS) {
-		r = r.without("AUTH")
+	if ss.hooks().requireTLS {
+		r = r.without(smtp.CmdAUTH)
 	}
 	return r
 }
@@ -372,17 +390,11 @@ func printable(s string) string {
 	}, s)
 }
 
-func splitCommand(line string) (verb, arg string) {
-	line = strings.TrimLeft(line, " \t")
-	verb, arg, _ = strings.Cut(line, " ")
-	return strings.ToUpper(verb), strings.TrimSpace(arg)
-}
-
 func (ss *session) handle(line string) {
-	verb, arg := splitCommand(line)
+	verb, arg := smtp.SplitCommand(line)
 	// {cmd} and {arg} may be echoed in replies: no control characters.
 	ss.cmdVars = map[string]string{"cmd": printable(verb), "arg": printable(arg)}
-	if verb == "AUTH" {
+	if verb == smtp.CmdAUTH {
 		// The initial response is a credential.
 		e := ss.event(LineReceived, line)
 		e.Secret = strings.Contains(arg, " ")
@@ -394,37 +406,37 @@ func (ss *session) handle(line string) {
 		hook(line)
 	}
 	switch verb {
-	case "HELO", "EHLO":
+	case smtp.CmdHELO, smtp.CmdEHLO:
 		ss.cmdHello(verb, arg)
-	case "STARTTLS":
+	case smtp.CmdSTARTTLS:
 		ss.cmdStartTLS(arg)
-	case "AUTH":
+	case smtp.CmdAUTH:
 		ss.cmdAuth(arg)
-	case "MAIL":
+	case smtp.CmdMAIL:
 		ss.cmdMail(arg)
-	case "RCPT":
+	case smtp.CmdRCPT:
 		ss.cmdRcpt(arg)
-	case "DATA":
+	case smtp.CmdDATA:
 		ss.cmdData(arg)
-	case "BDAT":
+	case smtp.CmdBDAT:
 		ss.cmdBdat(arg)
-	case "RSET":
+	case smtp.CmdRSET:
 		if arg != "" {
 			ss.reply("syntax")
 			return
 		}
 		ss.resetTransaction()
 		ss.reply("rset")
-	case "NOOP":
+	case smtp.CmdNOOP:
 		ss.reply("noop")
-	case "VRFY":
+	case smtp.CmdVRFY:
 		if arg == "" {
 			ss.reply("syntax")
 			return
 		}
 		// RFC 5321 3.5.3: 252, "cannot verify, but will accept".
 		ss.reply("vrfy")
-	case "QUIT":
+	case smtp.CmdQUIT:
 		ss.reply("quit")
 		ss.stop = true
 	default:
@@ -450,11 +462,15 @@ func (ss *session) cmdHello(verb, arg string) {
 	}
 	ss.resetTransaction()
 	ss.helo = name
-	if verb == "HELO" {
+	if verb == smtp.CmdHELO {
 		ss.reply("helo")
 		return
 	}
-	ss.send(ss.ehloReply())
+	key := "ehlo"
+	if ss.tls {
+		key = "ehlo_tls"
+	}
+	ss.send(ss.ehloReply(), key)
 }
 
 // cmdStartTLS: RFC 3207. Only once, only where offered; afterwards the
@@ -468,12 +484,11 @@ func (ss *session) cmdStartTLS(arg string) {
 		ss.reply("starttls_already")
 		return
 	}
-	if _, offered := ss.ehloReply().keywordArgs("STARTTLS"); !offered {
+	if !ss.ehloReply().capabilities().Has(smtp.CmdSTARTTLS) {
 		ss.reply("unknown_command")
 		return
 	}
-	if ss.scenarioIs(scTLSUnavailable) {
-		ss.send(ss.sc.replyFor(ss.p.Name))
+	if hook := ss.hooks().startTLS; hook != nil && hook(ss) {
 		return
 	}
 	ss.reply("starttls")
@@ -493,7 +508,7 @@ func (ss *session) cmdStartTLS(arg string) {
 
 // startTLS runs the server side of the TLS handshake.
 func (ss *session) startTLS() bool {
-	conf := ss.sb.ca.serverConfig(ss.host, ss.scenarioIs(scTLSUnavailable))
+	conf := ss.sb.ca.serverConfig(ss.host, ss.hooks().handshakeFails)
 	tc := tls.Server(ss.raw, conf)
 	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
 	if err := tc.Handshake(); err != nil {
@@ -574,16 +589,11 @@ func (ss *session) cmdRcpt(arg string) {
 		return
 	}
 	local := ss.isLocal(addr)
-	if !local && (ss.mode == Relay && ss.authUser == "" || ss.scenarioIs(scRelayDenied)) {
+	if !local && ss.mode == Relay && ss.authUser == "" {
 		ss.reply("relay_denied")
 		return
 	}
-	if ss.scenarioIs(scGreylisted) && !ss.sb.greylistPass(ss.from, addr) {
-		ss.send(ss.sc.replyFor(ss.p.Name))
-		return
-	}
-	if ss.scenarioIs(scMailboxFull) {
-		ss.send(ss.sc.replyFor(ss.p.Name))
+	if hook := ss.hooks().rcpt; hook != nil && hook(ss, addr, local) {
 		return
 	}
 	ss.rcpts = append(ss.rcpts, addr)

@@ -3,8 +3,11 @@ package sandbox
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Reply texts and generated IDs are templates with {name} placeholders.
@@ -93,12 +96,14 @@ func checkPlaceholders(s string, known func(string) bool) error {
 // more text lines. Keeping the lines apart lets the session drop EHLO
 // lines (a scenario hiding AUTH) and re-join them correctly.
 type replyTemplate struct {
-	code  string
+	code  int
 	lines []string
 }
 
 // parseReply checks that every line is "NNN-text" or, for the last, "NNN
-// text" (RFC 5321 4.2.1), all with the same code.
+// text" (RFC 5321 4.2.1), all with the same code: the protocol core's
+// reading of a reply line, so the sandbox never writes a reply the engine
+// would refuse.
 func parseReply(s string) (replyTemplate, error) {
 	s = strings.TrimRight(s, "\r\n")
 	if s == "" {
@@ -108,25 +113,19 @@ func parseReply(s string) (replyTemplate, error) {
 	var r replyTemplate
 	for i, line := range raw {
 		line = strings.TrimSuffix(line, "\r")
-		if len(line) < 3 || !isDigits(line[:3]) || line[0] < '2' || line[0] > '5' {
-			return replyTemplate{}, fmt.Errorf("line %q does not start with a reply code", line)
+		l, err := smtp.ParseReplyLine([]byte(line))
+		if err != nil {
+			return replyTemplate{}, fmt.Errorf("line %q: %w", line, err)
 		}
-		if r.code == "" {
-			r.code = line[:3]
-		} else if line[:3] != r.code {
-			return replyTemplate{}, fmt.Errorf("line %q: code differs from %s", line, r.code)
+		if i == 0 {
+			r.code = l.Code
+		} else if l.Code != r.code {
+			return replyTemplate{}, fmt.Errorf("line %q: code differs from %d", line, r.code)
 		}
-		last := i == len(raw)-1
-		switch {
-		case len(line) == 3 && last:
-			r.lines = append(r.lines, "")
-		case len(line) > 3 && line[3] == '-' && !last:
-			r.lines = append(r.lines, line[4:])
-		case len(line) > 3 && line[3] == ' ' && last:
-			r.lines = append(r.lines, line[4:])
-		default:
-			return replyTemplate{}, fmt.Errorf("line %q: want %q on every line but the last and %q on the last", line, r.code+"-", r.code+" ")
+		if last := i == len(raw)-1; l.More == last {
+			return replyTemplate{}, fmt.Errorf("line %q: want \"%d-\" on every line but the last and \"%d \" on the last", line, r.code, r.code)
 		}
+		r.lines = append(r.lines, string(l.Text))
 	}
 	return r, nil
 }
@@ -139,59 +138,26 @@ func (r replyTemplate) render(expandLine func(string) string) []string {
 		if i == len(r.lines)-1 {
 			sep = " "
 		}
-		out[i] = r.code + sep + expandLine(l)
+		out[i] = strconv.Itoa(r.code) + sep + expandLine(l)
 	}
 	return out
 }
 
-func (r replyTemplate) text() string {
-	return strings.Join(r.render(func(s string) string { return s }), "\n")
-}
-
 // without returns the reply minus the lines whose first word is one of
-// keywords (an EHLO keyword such as AUTH). The first line (the greeting
-// part of an EHLO reply) always stays.
+// keywords (an EHLO keyword such as AUTH, or its old form AUTH=). The
+// first line (the greeting part of an EHLO reply) always stays.
 func (r replyTemplate) without(keywords ...string) replyTemplate {
 	out := replyTemplate{code: r.code, lines: []string{r.lines[0]}}
 	for _, l := range r.lines[1:] {
-		if !hasKeyword(l, keywords...) {
+		caps := smtp.ParseCapabilities([]string{"", l})
+		if !slices.ContainsFunc(keywords, func(k string) bool { return caps.Has(k) || caps.Has(k+"=") }) {
 			out.lines = append(out.lines, l)
 		}
 	}
 	return out
 }
 
-// keywordArgs returns the words after an EHLO keyword ("AUTH" -> the
-// mechanisms), and whether the keyword is there. "AUTH=PLAIN ..." is the
-// pre-RFC 4954 form and is not the AUTH keyword.
-func (r replyTemplate) keywordArgs(keyword string) ([]string, bool) {
-	for _, l := range r.lines[1:] {
-		f := strings.Fields(l)
-		if len(f) > 0 && strings.EqualFold(f[0], keyword) {
-			return f[1:], true
-		}
-	}
-	return nil, false
-}
-
-func hasKeyword(line string, keywords ...string) bool {
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		return false
-	}
-	for _, k := range keywords {
-		if strings.EqualFold(f[0], k) || strings.HasPrefix(strings.ToUpper(f[0]), strings.ToUpper(k)+"=") {
-			return true
-		}
-	}
-	return false
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
+// capabilities reads the reply as an EHLO reply.
+func (r replyTemplate) capabilities() smtp.Capabilities {
+	return smtp.ParseCapabilities(r.lines)
 }

@@ -1,19 +1,15 @@
 package sandbox
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/pki"
 )
 
 // authority is the sandbox's own certificate authority. Certificates are
@@ -22,8 +18,7 @@ import (
 // against the system roots. Keys live in memory only and die with the
 // Sandbox.
 type authority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
+	ca   *pki.CA
 	pem  []byte
 	pool *x509.CertPool
 
@@ -38,46 +33,11 @@ const maxLeaves = 256
 // Certificate validity uses the real clock, not Options.Clock: the client
 // checks it against its own real clock.
 func newAuthority() (*authority, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pki.NewCA("smtprun sandbox CA", "smtprun practice servers (not a real CA)", 10*365*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "smtprun sandbox CA", Organization: []string{"smtprun practice servers (not a real CA)"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &authority{
-		cert:   cert,
-		key:    key,
-		pem:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pool:   pool,
-		leaves: map[string]*tls.Certificate{},
-	}, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return big.NewInt(time.Now().UnixNano())
-	}
-	return n
+	return &authority{ca: ca, pem: ca.PEM(), pool: ca.Pool(), leaves: map[string]*tls.Certificate{}}, nil
 }
 
 // leaf returns a server certificate for name (a host name or an IP
@@ -92,45 +52,23 @@ func (a *authority) leaf(name string) (*tls.Certificate, error) {
 	if c, ok := a.leaves[name]; ok {
 		return c, nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(90 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if ip := net.ParseIP(strings.Trim(name, "[]")); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	} else {
-		tmpl.DNSNames = []string{name}
-	}
+	names := []string{name}
 	// Clients of `smtprun serve` (swaks, Thunderbird, a student's socket
 	// program) dial a loopback address, not the provider's name: let them
 	// verify by the name or address they used. The CA is trusted only by
 	// those who chose to trust it (--ca-out), so this widens nothing.
 	if name != "localhost" {
-		tmpl.DNSNames = append(tmpl.DNSNames, "localhost")
+		names = append(names, "localhost")
 	}
 	for _, ip := range []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback} {
 		if !ip.Equal(net.ParseIP(strings.Trim(name, "[]"))) {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			names = append(names, ip.String())
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
+	c, err := a.ca.Issue(pki.Leaf{Names: names})
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	c := &tls.Certificate{Certificate: [][]byte{der, a.cert.Raw}, PrivateKey: key, Leaf: leaf}
 	if len(a.leaves) >= maxLeaves {
 		clear(a.leaves)
 	}

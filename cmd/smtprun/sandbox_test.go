@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // shippedScripts lists every .smtp file under scripts/, at any depth, and
@@ -41,6 +44,9 @@ func unsetCredentials(t *testing.T) {
 // TestScriptsInSandbox runs every shipped script offline, as a newcomer's
 // first command does, with the scenario its header names.
 func TestScriptsInSandbox(t *testing.T) {
+	// The slow scenario is run for its replies, not its 2 s delays.
+	sandboxTestHook = func(o *sandbox.Options) { o.SlowDelay = 10 * time.Millisecond }
+	t.Cleanup(func() { sandboxTestHook = nil })
 	scripts := shippedScripts(t)
 	passed := 0
 	for _, s := range scripts {
@@ -175,6 +181,29 @@ func TestUnreadableCA(t *testing.T) {
 			if code != exitUsage || out != "" || errOut != plain || !strings.Contains(errOut, "--ca") {
 				t.Errorf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, exitUsage, out, errOut)
 			}
+		}
+	}
+}
+
+// A script with its own user name and the password left to the sandbox
+// logs in: the practice password works for any user, on every provider.
+func TestSandboxOwnUserPracticePassword(t *testing.T) {
+	t.Setenv("SMTP_PASS", "")
+	os.Unsetenv("SMTP_PASS")
+	for _, host := range []string{"smtp.gmail.com", "smtp.office365.com", "smtp.mail.yahoo.com", "smtp.aol.com", "mail.example.edu"} {
+		script := writeFile(t, t.TempDir(), "me.smtp", `connect "`+host+`:587"
+expect 220
+send "EHLO laptop.example"
+expect 250
+starttls
+send "EHLO laptop.example"
+expect 250
+auth login "me@example.org" "${SMTP_PASS}"
+expect 235
+quit
+`)
+		if code, out, errOut := cli(t, "--sandbox", script); code != 0 {
+			t.Errorf("%s: exit %d\n%s\n%s", host, code, out, errOut)
 		}
 	}
 }

@@ -206,9 +206,12 @@ func (l *serveLog) event(e sandbox.Event) {
 		}
 		text = l.st.client.Sprint(line)
 	case sandbox.ReplySent:
-		code := 0
-		fmt.Sscanf(e.Line, "%d", &code)
-		text = l.st.reply(code).Sprint("S: " + e.Line)
+		for i, line := range e.Lines {
+			if i > 0 {
+				text += "\n" + tag + " "
+			}
+			text += l.st.reply(e.Code).Sprint("S: " + line)
+		}
 	case sandbox.TLSStarted:
 		text = l.st.note.Sprint("TLS: " + e.Line)
 	case sandbox.MessageReceived:

@@ -1,21 +1,12 @@
-// Package smtptest provides what tests of smtprun need to talk to a real
-// SMTP server: emersion/go-smtp's server on 127.0.0.1:0 with STARTTLS and
-// AUTH PLAIN, LOGIN and CRAM-MD5, and a throwaway CA so TLS is verified for
-// real. It is for tests only.
 package smtptest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"testing"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/pki"
 )
 
 // PKI is a throwaway CA and a server certificate for localhost and
@@ -23,49 +14,36 @@ import (
 type PKI struct {
 	Pool   *x509.CertPool
 	CAPEM  []byte // the CA certificate, for a --ca file
-	server tls.Certificate
+	ca     *pki.CA
+	server *tls.Certificate
 }
 
 // NewPKI makes the CA and a certificate for localhost, 127.0.0.1 and ::1.
 func NewPKI(t testing.TB) *PKI {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "smtprun test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ca, err := pki.NewCA("smtprun test CA", "", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	server, err := ca.Issue(pki.Leaf{Names: []string{"localhost", "127.0.0.1", "::1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return &PKI{Pool: pool, CAPEM: caPEM, server: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	return &PKI{Pool: ca.Pool(), CAPEM: ca.PEM(), ca: ca, server: server}
 }
 
 // ServerConfig is a TLS configuration presenting the server certificate.
 func (p *PKI) ServerConfig() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{p.server}}
+	return &tls.Config{Certificates: []tls.Certificate{*p.server}}
+}
+
+// Issue signs another server certificate with the same CA: a wrong name
+// or an expired one, for tests of what a client says about them.
+func (p *PKI) Issue(t testing.TB, l pki.Leaf) tls.Certificate {
+	t.Helper()
+	c, err := p.ca.Issue(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *c
 }

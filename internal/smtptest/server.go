@@ -1,10 +1,7 @@
 package smtptest
 
 import (
-	"crypto/hmac"
-	"crypto/md5"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	protocol "github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Server is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 with
@@ -182,9 +180,7 @@ func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
 		return []byte(c.challenge), false, nil
 	}
 	user, digest, _ := strings.Cut(string(resp), " ")
-	mac := hmac.New(md5.New, []byte(c.g.Password))
-	mac.Write([]byte(c.challenge))
-	if user != c.g.User || !hmac.Equal([]byte(digest), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+	if user != c.g.User || !protocol.CRAMMD5Verify(digest, []byte(c.g.Password), []byte(c.challenge)) {
 		return nil, true, errBadCredentials
 	}
 	c.ok(user)

@@ -1,0 +1,199 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on what a server may send. RFC 5321 4.5.3.1.5 caps a reply line at
+// 512 octets, but real servers exceed it (Office 365 sends lines over 1 KB),
+// so the limits are generous yet bounded: a flooding server ends in a
+// ReplyError, not in unbounded memory.
+const (
+	MaxReplyLine  = 16 << 10
+	MaxReplyLines = 1000
+	MaxReplyBytes = 256 << 10
+)
+
+// Reply is one complete SMTP reply (RFC 5321 4.2), possibly multi-line.
+type Reply struct {
+	Code int
+	// Lines are the reply lines as received, without CRLF, with bytes that
+	// are not printable UTF-8 escaped (\x00) so they are safe to display.
+	Lines []string
+	// Text is the text of each line after the code and separator.
+	Text []string
+}
+
+// Summary is the first line, with a count of the others.
+func (r *Reply) Summary() string {
+	if r == nil || len(r.Lines) == 0 {
+		return "(nothing)"
+	}
+	if len(r.Lines) == 1 {
+		return r.Lines[0]
+	}
+	return fmt.Sprintf("%s (+%d more lines)", r.Lines[0], len(r.Lines)-1)
+}
+
+// String is every line, joined with newlines.
+func (r *Reply) String() string { return strings.Join(r.Lines, "\n") }
+
+// ReplyError describes a malformed reply: Msg says what is wrong, Detail
+// shows the offending line (escaped) or a summary of the reply so far.
+type ReplyError struct {
+	Msg    string
+	Detail string
+}
+
+func (e *ReplyError) Error() string { return e.Msg }
+
+// ReadReply reads one complete reply. It works on a bufio.Reader rather
+// than net/textproto's Reader because textproto reads lines of any length
+// and accepts what RFC 5321 does not; here every line and every reply is
+// bounded and checked. Lines may end in CRLF or a bare LF (tolerated: some
+// servers and proxies send it); everything else that RFC 5321 4.2 forbids
+// is a *ReplyError. A connection that ends before the first byte of a
+// reply gives io.EOF, unwrapped.
+func ReadReply(r *bufio.Reader) (*Reply, error) {
+	reply := &Reply{}
+	total := 0
+	for {
+		raw, err := readLine(r)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(reply.Lines) > 0 {
+				return nil, &ReplyError{Msg: "connection closed in the middle of a multi-line reply", Detail: reply.Summary()}
+			}
+			return nil, err
+		}
+		total += len(raw)
+		if total > MaxReplyBytes || len(reply.Lines) >= MaxReplyLines {
+			return nil, &ReplyError{Msg: fmt.Sprintf("reply too long: more than %d lines or %d bytes", MaxReplyLines, MaxReplyBytes),
+				Detail: reply.Summary()}
+		}
+		shown := Escape(raw)
+		line, perr := ParseReplyLine(raw)
+		if perr != nil {
+			return nil, &ReplyError{Msg: perr.Error(), Detail: shown}
+		}
+		if len(reply.Lines) == 0 {
+			reply.Code = line.Code
+		} else if line.Code != reply.Code {
+			return nil, &ReplyError{
+				Msg:    fmt.Sprintf("reply code changed from %d to %d inside a multi-line reply", reply.Code, line.Code),
+				Detail: shown}
+		}
+		reply.Lines = append(reply.Lines, shown)
+		reply.Text = append(reply.Text, Escape(line.Text))
+		if !line.More {
+			return reply, nil
+		}
+	}
+}
+
+// ReplyLine is one line of a reply, split: "250-SIZE 100" is Code 250,
+// More true (a hyphen: more lines follow), Text "SIZE 100".
+type ReplyLine struct {
+	Code int
+	More bool
+	Text []byte
+}
+
+// ParseReplyLine checks one line, without its line ending, as RFC 5321
+// 4.2 writes it: three digits in 200-599, then "-", " " or the end of the
+// line. (4.2 allows codes 2xx-5xx only; 1xx is unused in SMTP.)
+func ParseReplyLine(line []byte) (ReplyLine, error) {
+	if len(line) < 3 {
+		return ReplyLine{}, errors.New("malformed reply line: expected a three-digit code")
+	}
+	code := 0
+	for _, c := range line[:3] {
+		if c < '0' || c > '9' {
+			return ReplyLine{}, errors.New("malformed reply line: expected a three-digit code")
+		}
+		code = code*10 + int(c-'0')
+	}
+	l := ReplyLine{Code: code}
+	sepOK := len(line) == 3 || line[3] == ' ' || line[3] == '-'
+	if sepOK && len(line) > 3 {
+		l.More, l.Text = line[3] == '-', line[4:]
+	}
+	// The code's range is checked first: "999x" is a bad code before it is
+	// a bad separator, as the engine has always reported it.
+	if code < 200 || code > 599 {
+		return l, &CodeRangeError{Code: code, WellFormed: sepOK}
+	}
+	if !sepOK {
+		return ReplyLine{}, errors.New("malformed reply line: the code must be followed by a space or a hyphen")
+	}
+	return l, nil
+}
+
+// CodeRangeError is a reply line whose three digits are not a reply code.
+// ParseReplyLine still returns the line split when its separator is right,
+// so a caller that explains codes can say why this one is none.
+type CodeRangeError struct {
+	Code       int
+	WellFormed bool // the rest of the line is right: the line is split
+}
+
+func (e *CodeRangeError) Error() string {
+	return fmt.Sprintf("invalid reply code %d: codes are 200-599 (RFC 5321 4.2)", e.Code)
+}
+
+// readLine reads up to LF, bounded by MaxReplyLine, and strips CRLF or LF.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(line)+len(frag) > MaxReplyLine {
+			return nil, &ReplyError{Msg: fmt.Sprintf("reply line longer than %d bytes", MaxReplyLine),
+				Detail: Escape(append(line, frag[:min(len(frag), 80)]...)) + "..."}
+		}
+		line = append(line, frag...)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			return nil, &ReplyError{Msg: "connection closed in the middle of a reply line", Detail: Escape(line)}
+		}
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, nil
+}
+
+// Escape makes server bytes safe to print: valid printable UTF-8 passes,
+// everything else becomes \xNN (and a backslash becomes \\), so a NUL or an
+// escape sequence from a hostile server cannot reach the terminal.
+func Escape(b []byte) string {
+	var s strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == '\\':
+			s.WriteString(`\\`)
+		case r == '\r':
+			s.WriteString(`\r`)
+		case r == '\n':
+			s.WriteString(`\n`)
+		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
+			for _, c := range b[:n] {
+				fmt.Fprintf(&s, `\x%02x`, c)
+			}
+		default:
+			s.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return s.String()
+}
