@@ -42,10 +42,6 @@ func WithDialer(d Dialer) Option { return func(e *Engine) { e.dialer = d } }
 // WithObserver receives every event of a run.
 func WithObserver(o Observer) Option { return func(e *Engine) { e.observer = o } }
 
-// WithBaseDir is where `message file` paths are resolved; by default the
-// directory of the script file.
-func WithBaseDir(dir string) Option { return func(e *Engine) { e.baseDir = dir } }
-
 // WithBeforeStep calls f before each step; it may block (to single-step a
 // lesson) and returns ErrStopped to end the run politely (QUIT is sent
 // where it can be) or another error to abort it.
@@ -62,7 +58,6 @@ type Engine struct {
 	vars          dsl.Vars
 	dialer        Dialer
 	observer      Observer
-	baseDir       string
 	beforeStep    func(context.Context, *dsl.Step) error
 }
 

@@ -145,6 +145,7 @@ func dataFiles() map[string]any {
 		"challenges.yaml": &challengesFile{},
 		"providers.yaml":  &providersFile{},
 		"hints.yaml":      &hintsFile{},
+		"help.yaml":       &helpFile{}, // read by help.go
 	}
 }
 
