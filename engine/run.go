@@ -127,15 +127,16 @@ func (ss *session) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		started := StepStarted{Step: i, Pos: st.Pos, Kind: stepKind(st), Source: stepLine(s, st)}
 		if e.beforeStep != nil {
-			if err := ss.pause(ctx, st); err != nil {
+			if err := ss.pause(ctx, started); err != nil {
 				if errors.Is(err, ErrStopped) || ctx.Err() != nil {
 					ss.quitOnInterrupt()
 				}
 				return err
 			}
 		}
-		ss.emit(StepStarted{Step: i, Pos: st.Pos, Kind: stepKind(st), Source: stepLine(s, st)})
+		ss.emit(started)
 		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos.Line, Kind: stepKind(st), Start: time.Now()})
 		err := ss.exec(ctx, st)
 		out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"time"
-
-	"github.com/smtprun/smtprun/dsl"
 )
 
 // arrivals sits between the connection and the reply parser's buffer and
@@ -49,9 +47,10 @@ func (a *arrivals) at(off int64) time.Time {
 // pause runs the WithBeforeStep function. While it blocks (a --step prompt
 // waiting for Enter), replies still owed keep arriving: they are read into
 // the buffer as they come, so their times are not inflated by the pause.
-func (ss *session) pause(ctx context.Context, st *dsl.Step) error {
+// The step is shown masked, as everything leaving the engine is.
+func (ss *session) pause(ctx context.Context, next StepStarted) error {
 	stop := ss.watchArrivals()
-	err := ss.e.beforeStep(ctx, st)
+	err := ss.e.beforeStep(ctx, next.redact(&ss.red).(StepStarted))
 	stop()
 	return err
 }
