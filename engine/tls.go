@@ -125,11 +125,11 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 	// Anything already buffered arrived before the handshake, in plaintext,
 	// yet would be read as if it came over TLS: the STARTTLS response
 	// injection of CVE-2011-0411. Refuse rather than use it.
+	// Bytes that come later, in another segment, meet the handshake
+	// instead; see handshake.
 	if n := ss.r.Buffered(); n > 0 {
 		b, _ := ss.r.Peek(min(n, 80))
-		return &ProtocolError{Pos: pos, Span: span,
-			Msg:    fmt.Sprintf("server sent %d bytes after its 220 reply to STARTTLS, before the TLS handshake (response injection)", n),
-			Detail: Escape(b)}
+		return injectionError(pos, span, fmt.Sprintf("server sent %d bytes after its 220 reply to STARTTLS, before the TLS handshake (response injection)", n), b)
 	}
 	return ss.handshake(ctx, pos, span, false)
 }
@@ -145,6 +145,12 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		}
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			return &TimeoutError{Pos: pos, Span: span, Op: "TLS handshake", After: ss.e.timeout}
+		}
+		var rhe tls.RecordHeaderError
+		if !implicit && errors.As(err, &rhe) && looksLikeReply(rhe.RecordHeader[:]) {
+			// Plaintext where the server's first TLS record belongs: an
+			// injected reply that came in a later segment than the 220.
+			return injectionError(pos, span, "server sent a plaintext reply after its 220 to STARTTLS, where the TLS handshake should start (response injection)", rhe.RecordHeader[:])
 		}
 		return &NetError{Pos: pos, Span: span, Op: "TLS handshake", Err: err}
 	}
@@ -165,4 +171,22 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		ss.emit(Notice{Step: ss.step, Code: NoticeCapabilitiesForgotten})
 	}
 	return nil
+}
+
+func injectionError(pos lexer.Position, span int, msg string, b []byte) error {
+	return &ProtocolError{Pos: pos, Span: span, Msg: msg, Detail: Escape(b)}
+}
+
+// looksLikeReply: the start of an SMTP reply line, three digits and a
+// separator, where a TLS record header (type 0x14-0x18) was due.
+func looksLikeReply(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	for _, c := range b[:3] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return b[3] == ' ' || b[3] == '-'
 }
