@@ -151,6 +151,26 @@ func (e *PolicyError) Diagnostic() *dsl.Error {
 	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "refused", Label: e.Msg}
 }
 
+// InputError is a script error found only at run time, once variables are
+// expanded: an address without a port, a line break in a command. It is a
+// *dsl.Error to errors.As (exit code 2), and Code names it so the command
+// can give help.
+type InputError struct {
+	Diag *dsl.Error
+	Code InputCode
+}
+
+// InputCode names an InputError.
+type InputCode string
+
+const (
+	InputAddressWithoutPort InputCode = "address-without-port"
+	InputLineBreak          InputCode = "line-break-in-command"
+)
+
+func (e *InputError) Error() string { return e.Diag.Error() }
+func (e *InputError) Unwrap() error { return e.Diag }
+
 // ErrClosed is wrapped in a NetError when the server closed the connection
 // while a reply was awaited.
 var ErrClosed = errors.New("connection closed by server")
@@ -185,10 +205,13 @@ func (r *redactor) maskErr(err error) error {
 		te *TimeoutError
 		de *dsl.Error
 		dl dsl.ErrorList
+		ie *InputError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ie):
+		return &InputError{Diag: r.maskErr(ie.Diag).(*dsl.Error), Code: ie.Code}
 	case errors.As(err, &dl):
 		c := make(dsl.ErrorList, len(dl))
 		for i, e := range dl {

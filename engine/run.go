@@ -295,9 +295,8 @@ func (ss *session) send(s *dsl.Send) error {
 		return err
 	}
 	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
-		return &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
-			Label: "after interpolation the text contains CR or LF; nothing was sent",
-			Notes: []string{"help: send appends CRLF itself; check the variables used in this line"}}
+		return &InputError{Code: InputLineBreak, Diag: &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
+			Label: "after interpolation the text contains CR or LF; nothing was sent"}}
 	}
 	if err := ss.needConn(s.Pos, "send"); err != nil {
 		return err

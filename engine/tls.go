@@ -24,9 +24,8 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	pos, span := c.Address.Pos, len(c.Address.Raw)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || port == "" {
-		return &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
-			Label: fmt.Sprintf("%q is not HOST:PORT", addr),
-			Notes: []string{"help: name the port too, e.g. \"smtp.gmail.com:587\" (587 submission, 465 implicit TLS, 25 relay)"}}
+		return &InputError{Code: InputAddressWithoutPort, Diag: &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
+			Label: fmt.Sprintf("%q is not HOST:PORT", addr)}}
 	}
 	dctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()

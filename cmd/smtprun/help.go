@@ -26,6 +26,7 @@ func helpFor(err error) string {
 
 func helpCode(err error) (code string, args []string) {
 	var (
+		ie      *engine.InputError
 		po      *engine.PolicyError
 		te      *engine.TimeoutError
 		ne      *engine.NetError
@@ -36,6 +37,8 @@ func helpCode(err error) (code string, args []string) {
 		recErr  tls.RecordHeaderError
 	)
 	switch {
+	case errors.As(err, &ie):
+		return string(ie.Code), nil
 	case errors.As(err, &po):
 		return string(po.Rule), nil
 	case errors.As(err, &te):

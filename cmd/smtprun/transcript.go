@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -219,8 +220,18 @@ func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
 		dl dsl.ErrorList
 		dg engine.Diagnoser
 	)
-	if !errors.As(err, &de) && !errors.As(err, &dl) && errors.As(err, &dg) {
-		d := dg.Diagnostic()
+	var d *dsl.Error
+	switch {
+	case errors.As(err, &dl):
+	case errors.As(err, &de):
+		// A script error found at run time may have help too.
+		c := *de
+		c.Notes = slices.Clone(de.Notes)
+		d = &c
+	case errors.As(err, &dg):
+		d = dg.Diagnostic()
+	}
+	if d != nil {
 		if h := helpFor(err); h != "" {
 			d.Notes = append(d.Notes, "help: "+h)
 		}
