@@ -13,7 +13,6 @@ import (
 // only for a terminal, and never with NO_COLOR, TERM=dumb or --no-color.
 // Each *color.Color is switched explicitly so no global state is shared.
 type style struct {
-	on                                  bool
 	step, client, server2, server4      *color.Color
 	server5, note, errTitle, caret, dim *color.Color
 }
@@ -33,7 +32,6 @@ func newStyle(w io.Writer, noColor bool) style {
 		return c
 	}
 	return style{
-		on:       on,
 		step:     mk(color.Bold),
 		client:   mk(color.FgCyan),
 		server2:  mk(color.FgGreen),

@@ -41,7 +41,7 @@ func newTranscript(w io.Writer, st style, quiet bool) *transcript {
 
 // explain prints --explain lines under the wire line they belong to; they
 // start with # like a script comment, so they read as annotations.
-func (t *transcript) explain(tls bool, lines []string) {
+func (t *transcript) explain(lines []string) {
 	for _, l := range lines {
 		t.line(false, t.st.note.Sprint("    # "+l))
 	}
@@ -115,7 +115,7 @@ func (t *transcript) connected(ev engine.Connected) {
 	}
 	if t.teach != nil {
 		t.teach.host = t.host
-		t.explain(false, helpLines("explain-connected"))
+		t.explain(helpLines("explain-connected"))
 	}
 }
 
@@ -149,7 +149,7 @@ func (t *transcript) sent(ev engine.Sent) {
 	}
 	t.line(ev.TLS, text)
 	if t.teach != nil {
-		t.explain(ev.TLS, t.teach.sent(ev))
+		t.explain(t.teach.sent(ev))
 	}
 }
 
@@ -174,7 +174,7 @@ func (t *transcript) received(ev engine.Received) {
 		t.line(ev.TLS, text)
 	}
 	if t.teach != nil {
-		t.explain(ev.TLS, t.teach.received(ev))
+		t.explain(t.teach.received(ev))
 	}
 }
 
@@ -189,7 +189,7 @@ func (t *transcript) tlsEstablished(ev engine.TLSEstablished) {
 	}
 	t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
 	if t.teach != nil && !ev.Implicit {
-		t.explain(true, helpLines("explain-ehlo-again"))
+		t.explain(helpLines("explain-ehlo-again"))
 	}
 }
 
