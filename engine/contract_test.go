@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/sasl"
 )
 
@@ -20,6 +21,18 @@ func TestMechanismsMatchTheRegistry(t *testing.T) {
 	for _, m := range dsl.Mechanisms {
 		if _, ok := sasl.Lookup(m); !ok {
 			t.Errorf("%q has no client", m)
+		}
+	}
+}
+
+func TestRoleNames(t *testing.T) {
+	seen := map[string]bool{}
+	for r := engine.RoleCommand; r <= engine.RoleQuitOnInterrupt; r++ {
+		b, _ := r.MarshalText()
+		if name := string(b); name == "unknown" || seen[name] {
+			t.Errorf("role %d has name %q", r, name)
+		} else {
+			seen[name] = true
 		}
 	}
 }

@@ -73,6 +73,9 @@ func (r Role) String() string {
 	return "unknown"
 }
 
+// MarshalText makes a JSON report show the name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // Secret reports whether a line with this role carries a credential; its
 // text is then always a mask.
 func (r Role) Secret() bool {

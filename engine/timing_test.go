@@ -5,11 +5,13 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 // TestReplyTimes: a reply is timed from the command it answers, by when
@@ -107,5 +109,27 @@ func TestFailedStepOutcome(t *testing.T) {
 	last := res.Outcomes[3]
 	if last.OK || last.Kind != "expect" || len(last.Replies) != 1 || last.Replies[0].Reply.Code != 550 {
 		t.Errorf("failed step: %+v", last)
+	}
+}
+
+// TestPausesOverTLS: reading ahead during pauses, over plaintext and over
+// TLS, leaves the conversation intact (a pause before every step of a
+// whole submission, as --step makes).
+func TestPausesOverTLS(t *testing.T) {
+	g := smtptest.Start(t, false)
+	src := strings.ReplaceAll(submission, "${MECH}", "login")
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
+	pauses := 0
+	pause := func(context.Context, engine.StepStarted) error {
+		pauses++
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	}
+	rec, res, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars), engine.WithBeforeStep(pause))
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, rec.text())
+	}
+	if len(g.Messages()) != 1 || pauses != res.Steps {
+		t.Errorf("%d messages, %d pauses for %d steps", len(g.Messages()), pauses, res.Steps)
 	}
 }

@@ -18,9 +18,15 @@ func newCRAMMD5(user, secret string) Client { return &cramMD5{user, secret} }
 func (c *cramMD5) Start() (string, []byte, error) { return "CRAM-MD5", nil, nil }
 
 func (c *cramMD5) Next(challenge []byte) ([]byte, error) {
-	mac := hmac.New(md5.New, []byte(c.secret))
+	return []byte(CRAMMD5Response(c.user, c.secret, challenge)), nil
+}
+
+// CRAMMD5Response is the answer to a CRAM-MD5 challenge, before base64:
+// what the client sends, and what a server checks against.
+func CRAMMD5Response(user, secret string, challenge []byte) string {
+	mac := hmac.New(md5.New, []byte(secret))
 	mac.Write(challenge)
-	return []byte(c.user + " " + hex.EncodeToString(mac.Sum(nil))), nil
+	return user + " " + hex.EncodeToString(mac.Sum(nil))
 }
 
 func (c *cramMD5) Role() Role { return Digest }
