@@ -137,7 +137,7 @@ func (ss *session) run(ctx context.Context) error {
 			}
 		}
 		ss.emit(started)
-		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos.Line, Kind: stepKind(st), Start: time.Now()})
+		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos.Line, Kind: started.Kind, Start: time.Now()})
 		err := ss.exec(ctx, st)
 		out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
 		out.Duration, out.OK = time.Since(out.Start), err == nil
