@@ -3,9 +3,21 @@
 // with STARTTLS (RFC 3207), runs SASL exchanges and sends message data.
 //
 // It is a library: it prints nothing and never exits. Everything that
-// happens is reported to an Observer as Events, which cmd/smtprun renders
-// as the transcript, and Run returns a typed error (*AssertError,
-// *ProtocolError, *TimeoutError, *NetError, *dsl.Error) that the command
-// maps to an exit code. An Engine holds no global state, so several scripts
-// can run at once in one process.
+// happens is reported to an Observer as Events, which carry facts (the
+// role of a line, a notice code, the step index, times), never sentences:
+// cmd/smtprun words them, with the knowledge base in explain. Run returns
+// a Result with each step's outcome and times, and a typed error
+// (*AssertError, *ProtocolError, *TimeoutError, *NetError, *PolicyError,
+// *InputError, *dsl.Error) that the command maps to an exit code and to
+// help; causes such as x509.HostnameError stay wrapped for errors.As.
+//
+// SASL mechanisms come from internal/sasl's registry; the engine drives
+// the 334 exchange the same way for each and masks the responses the
+// mechanism marks as secret. Secrets are masked at two exits: every event
+// passes session.emit, which calls the event's redact method (an event
+// type without one does not compile), and every error and Result passes
+// the end of Run.
+//
+// An Engine holds no global state, so several scripts can run at once in
+// one process.
 package engine

@@ -94,18 +94,20 @@ func (e *TimeoutError) Error() string {
 // Diagnostic implements Diagnoser.
 func (e *TimeoutError) Diagnostic() *dsl.Error {
 	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "timeout",
-		Label: fmt.Sprintf("no %s within %s", e.Op, e.After),
-		Notes: []string{"help: a slow server may need a longer --timeout"}}
+		Label: fmt.Sprintf("no %s within %s", e.Op, e.After)}
 }
 
 // NetError: connecting, the TLS handshake, or the connection itself failed
-// (exit code 3).
+// (exit code 3). Err is the cause as the network or crypto/tls gave it
+// (*net.DNSError, x509.HostnameError, ...) or one of the Err* values of
+// this package, for errors.Is and errors.As.
 type NetError struct {
 	Pos  lexer.Position
 	Span int
 	Op   string // "connect to smtp.gmail.com:587", "TLS handshake", "read", ...
 	Err  error
-	Help string
+	// Address is the HOST:PORT dialled, for a failed connect.
+	Address string
 }
 
 func (e *NetError) Error() string {
@@ -116,11 +118,7 @@ func (e *NetError) Unwrap() error { return e.Err }
 
 // Diagnostic implements Diagnoser.
 func (e *NetError) Diagnostic() *dsl.Error {
-	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: e.Op + " failed", Label: e.Err.Error()}
-	if e.Help != "" {
-		d.Notes = []string{"help: " + e.Help}
-	}
-	return d
+	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: e.Op + " failed", Label: e.Err.Error()}
 }
 
 // PolicyError: the engine refused to do something unsafe that the script
@@ -128,20 +126,50 @@ func (e *NetError) Diagnostic() *dsl.Error {
 type PolicyError struct {
 	Pos  lexer.Position
 	Span int
+	Rule Rule
 	Msg  string
-	Help string
 }
+
+// Rule names the safety rule behind a PolicyError.
+type Rule string
+
+const (
+	// RulePlaintextAuth: no credentials over an unencrypted connection to
+	// a peer that is not loopback (WithPlaintextAuth lifts it).
+	RulePlaintextAuth Rule = "plaintext-auth"
+	// RuleOneTLS: one TLS negotiation per connection (RFC 3207).
+	RuleOneTLS Rule = "already-tls"
+	// RuleBinaryNeedsExtensions: binary content needs CHUNKING and
+	// BINARYMIME announced (RFC 3030).
+	RuleBinaryNeedsExtensions Rule = "binary-needs-extensions"
+)
 
 func (e *PolicyError) Error() string { return fmt.Sprintf("%s: refused: %s", dsl.Where(e.Pos), e.Msg) }
 
 // Diagnostic implements Diagnoser.
 func (e *PolicyError) Diagnostic() *dsl.Error {
-	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "refused", Label: e.Msg}
-	if e.Help != "" {
-		d.Notes = []string{"help: " + e.Help}
-	}
-	return d
+	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "refused", Label: e.Msg}
 }
+
+// InputError is a script error found only at run time, once variables are
+// expanded: an address without a port, a line break in a command. It is a
+// *dsl.Error to errors.As (exit code 2), and Code names it so the command
+// can give help.
+type InputError struct {
+	Diag *dsl.Error
+	Code InputCode
+}
+
+// InputCode names an InputError.
+type InputCode string
+
+const (
+	InputAddressWithoutPort InputCode = "address-without-port"
+	InputLineBreak          InputCode = "line-break-in-command"
+)
+
+func (e *InputError) Error() string { return e.Diag.Error() }
+func (e *InputError) Unwrap() error { return e.Diag }
 
 // ErrClosed is wrapped in a NetError when the server closed the connection
 // while a reply was awaited.
@@ -152,6 +180,89 @@ var ErrClosed = errors.New("connection closed by server")
 // the message may or may not have been accepted.
 var ErrNotConfirmed = errors.New("message not confirmed: the connection closed before the server replied to the final dot, so it may or may not have been accepted")
 
+// ErrNotConnected is wrapped in a NetError when a step needs a connection
+// and there is none.
+var ErrNotConnected = errors.New("not connected")
+
+// ErrSTARTTLSRefused is wrapped in a NetError when the server answers
+// STARTTLS with anything but 220; nothing more was sent.
+var ErrSTARTTLSRefused = errors.New("STARTTLS refused")
+
 // ErrStopped is returned by a WithBeforeStep function, and then by Run,
 // when the user ends the run early.
 var ErrStopped = errors.New("stopped by the user")
+
+// maskErr is the one point where an error leaves Run: the text of every
+// error the engine built is masked here, and any other error whose text
+// holds a secret is wrapped so its message is masked while errors.Is and
+// errors.As still see the original.
+func (r *redactor) maskErr(err error) error {
+	var (
+		ae *AssertError
+		pe *ProtocolError
+		ne *NetError
+		po *PolicyError
+		te *TimeoutError
+		de *dsl.Error
+		dl dsl.ErrorList
+		ie *InputError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return &InputError{Diag: r.maskErr(ie.Diag).(*dsl.Error), Code: ie.Code}
+	case errors.As(err, &dl):
+		c := make(dsl.ErrorList, len(dl))
+		for i, e := range dl {
+			c[i] = r.maskErr(e).(*dsl.Error)
+		}
+		return c
+	case errors.As(err, &ae):
+		c := *ae
+		c.Got, _ = r.maskReply(ae.Got)
+		c.Want, c.Reason = r.maskString(ae.Want), r.maskString(ae.Reason)
+		return &c
+	case errors.As(err, &pe):
+		c := *pe
+		c.Msg, c.Detail = r.maskString(pe.Msg), r.maskString(pe.Detail)
+		return &c
+	case errors.As(err, &ne):
+		c := *ne
+		c.Op = r.maskString(ne.Op)
+		if msg := ne.Err.Error(); r.maskString(msg) != msg {
+			c.Err = &maskedError{msg: r.maskString(msg), err: ne.Err}
+		}
+		return &c
+	case errors.As(err, &po):
+		c := *po
+		c.Msg = r.maskString(po.Msg)
+		return &c
+	case errors.As(err, &te):
+		c := *te
+		c.Op = r.maskString(te.Op)
+		return &c
+	case errors.As(err, &de):
+		c := *de
+		c.Label, c.Title = r.maskString(de.Label), r.maskString(de.Title)
+		c.Notes = make([]string, len(de.Notes))
+		for i, n := range de.Notes {
+			c.Notes[i] = r.maskString(n)
+		}
+		return &c
+	}
+	if msg := err.Error(); r.maskString(msg) != msg {
+		return &maskedError{msg: r.maskString(msg), err: err}
+	}
+	return err
+}
+
+// maskedError shows a masked message for an error whose own text held a
+// secret.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }

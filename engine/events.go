@@ -3,7 +3,7 @@ package engine
 import (
 	"time"
 
-	"github.com/smtprun/smtprun/dsl"
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Observer receives the events of a run, in order, from the goroutine that
@@ -18,38 +18,87 @@ type ObserverFunc func(Event)
 // Event implements Observer.
 func (f ObserverFunc) Event(e Event) { f(e) }
 
-// Event is one of the types below.
-type Event interface{ isEvent() }
+// Event is one of the types below. Events carry facts (roles, codes,
+// times), not sentences: the words belong to whoever renders them.
+//
+// Every event leaves the engine through one exit (session.emit) that
+// calls redact, so an event type that carries text cannot be added
+// without saying how it is masked: without the method it does not compile.
+type Event interface {
+	redact(r *redactor) Event
+}
 
 // StepStarted is reported before each step runs.
 type StepStarted struct {
-	Step *dsl.Step
-	Line string // the script line, for display
+	Step   int            // index in the script's steps, from 0
+	Pos    lexer.Position // where the step starts
+	Kind   string         // "connect", "send", "expect", ... "note"
+	Source string         // the script line, trimmed, for display
 }
 
 // Connected is reported once the TCP connection is open.
 type Connected struct {
+	Step    int
 	Address string // as written in the script, after interpolation
 	Remote  string // the peer's address
+	At      time.Time
+	Took    time.Duration // to open the connection
+}
+
+// Role is what a line written to the server is.
+type Role int
+
+const (
+	RoleCommand         Role = iota // a command the script wrote
+	RoleRaw                         // bytes of a raw step, shown escaped, no CRLF appended
+	RoleContent                     // a line of message content, inside DATA
+	RoleEndOfData                   // the lone dot that ends message content
+	RoleAuth                        // the AUTH command (with no initial response, or a non-secret one)
+	RoleUsername                    // a SASL response carrying a user name
+	RolePassword                    // a SASL response carrying a password
+	RoleCredentials                 // a SASL response packing user and password (PLAIN)
+	RoleDigest                      // a SASL response carrying a keyed digest (CRAM-MD5)
+	RoleCancel                      // "*", cancelling a SASL exchange (RFC 4954 4)
+	RoleQuitOnInterrupt             // QUIT said because the run was interrupted
+)
+
+var roleNames = [...]string{"command", "raw", "content", "end of data", "auth", "username", "password",
+	"credentials", "digest", "cancel", "quit on interrupt"}
+
+// String is a stable name for reports, not prose.
+func (r Role) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a JSON report show the name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// Secret reports whether a line with this role carries a credential; its
+// text is then always a mask.
+func (r Role) Secret() bool {
+	return r == RolePassword || r == RoleCredentials || r == RoleDigest
 }
 
 // Sent is one line written to the server, without its CRLF.
 type Sent struct {
+	Step int
 	Line string
 	TLS  bool
-	// Masked is set when Line is a placeholder for a credential-bearing
-	// line; Note then says what was sent ("password, base64").
-	Masked bool
-	Note   string
-	// Data marks a line of message content (inside DATA).
-	Data bool
-	// Raw marks bytes from a raw step, shown escaped (\r\n), exactly as
-	// written: no CRLF was appended.
-	Raw bool
+	Role Role
+	// Mechanism is the SASL mechanism of an AUTH exchange ("PLAIN"), for
+	// the lines of that exchange.
+	Mechanism string
+	// At is when the line was handed to the connection; pipelined lines go
+	// out together at the next read (see Received.Asked).
+	At time.Time
 }
 
 // DataSummary follows the content lines of a message.
 type DataSummary struct {
+	Step  int
 	Lines int
 	Bytes int64 // on the wire, with CRLFs and dot-stuffing
 	TLS   bool
@@ -59,19 +108,41 @@ type DataSummary struct {
 
 // Received is one complete reply.
 type Received struct {
-	Reply   *Reply
-	TLS     bool
-	Elapsed time.Duration // since the last flush of commands to the server
+	Step  int
+	Reply *Reply
+	TLS   bool
 	// Masked marks a reply whose text was masked because it echoed a secret.
 	Masked bool
 	// Answers is the command line this reply answers, matched in order
 	// (RFC 2920): "(greeting)" after connect, "(message)" after content,
 	// "" when it cannot be known (after raw bytes).
 	Answers string
+	ReplyTiming
+}
+
+// ReplyTiming says when a reply came, measured from the command it
+// answers, so neither pipelining nor a pause between steps inflates it.
+type ReplyTiming struct {
+	// Asked is when the command this reply answers went out on the wire
+	// (for the greeting, when the connection opened); zero after raw bytes.
+	Asked time.Time
+	// First and Last are when the reply's first and last bytes were read
+	// from the connection.
+	First, Last time.Time
+}
+
+// Elapsed is the time from the command to the whole reply, or zero when
+// the command is unknown.
+func (t ReplyTiming) Elapsed() time.Duration {
+	if t.Asked.IsZero() || t.Last.Before(t.Asked) {
+		return 0
+	}
+	return t.Last.Sub(t.Asked)
 }
 
 // TLSEstablished follows a successful handshake.
 type TLSEstablished struct {
+	Step        int
 	Version     string // "TLS 1.3"
 	CipherSuite string
 	ServerName  string
@@ -79,22 +150,32 @@ type TLSEstablished struct {
 	Verified bool
 	// Implicit is true for `connect ... tls`, false after STARTTLS.
 	Implicit bool
+	Took     time.Duration // the handshake
 }
 
-// Notice is something the user should know that is not on the wire, such
-// as "the server's capabilities from before TLS are forgotten".
+// Notice is something the user should know that is not on the wire. Code
+// names it; the words are the renderer's.
 type Notice struct {
-	Text string
+	Step int
+	Code NoticeCode
 }
+
+// NoticeCode names a Notice.
+type NoticeCode string
+
+// NoticeCapabilitiesForgotten: after STARTTLS, what EHLO said before is
+// discarded and EHLO must be sent again (RFC 3207 4.2).
+const NoticeCapabilitiesForgotten NoticeCode = "starttls-forgets-capabilities"
 
 // Narration is the text of a note step, the script's own words.
 type Narration struct {
+	Step int
 	Text string
 }
 
 // ExpectPassed reports that an expect step held.
 type ExpectPassed struct {
-	Step *dsl.Expect
+	Step int
 	// Held is set when the reply was read by the auth step before it, and
 	// so was reported there.
 	Held *Reply
@@ -102,16 +183,46 @@ type ExpectPassed struct {
 
 // Closed is reported when the connection ends.
 type Closed struct {
+	Step     int
 	ByServer bool
 }
 
-func (StepStarted) isEvent()    {}
-func (Connected) isEvent()      {}
-func (Sent) isEvent()           {}
-func (DataSummary) isEvent()    {}
-func (Received) isEvent()       {}
-func (TLSEstablished) isEvent() {}
-func (Notice) isEvent()         {}
-func (Narration) isEvent()      {}
-func (ExpectPassed) isEvent()   {}
-func (Closed) isEvent()         {}
+// Every text field is masked, even those that hold names the engine chose
+// (a kind, a cipher suite): the rule stays simple to check, and a test
+// fills each string field of each event with a secret.
+
+func (ev StepStarted) redact(r *redactor) Event {
+	ev.Kind, ev.Source = r.maskString(ev.Kind), r.maskString(ev.Source)
+	return ev
+}
+func (ev Connected) redact(r *redactor) Event {
+	ev.Address, ev.Remote = r.maskString(ev.Address), r.maskString(ev.Remote)
+	return ev
+}
+func (ev Sent) redact(r *redactor) Event {
+	ev.Line, ev.Mechanism = r.maskString(ev.Line), r.maskString(ev.Mechanism)
+	if ev.Role.Secret() {
+		// Whatever the redactor knows, a credential line shows nothing of
+		// its response.
+		ev.Line = maskResponse(ev.Line)
+	}
+	return ev
+}
+func (ev DataSummary) redact(*redactor) Event { return ev } // numbers only
+func (ev Received) redact(r *redactor) Event {
+	ev.Reply, ev.Masked = r.maskReply(ev.Reply)
+	ev.Answers = r.maskString(ev.Answers)
+	return ev
+}
+func (ev TLSEstablished) redact(r *redactor) Event {
+	ev.Version, ev.CipherSuite = r.maskString(ev.Version), r.maskString(ev.CipherSuite)
+	ev.ServerName = r.maskString(ev.ServerName)
+	return ev
+}
+func (ev Notice) redact(r *redactor) Event {
+	ev.Code = NoticeCode(r.maskString(string(ev.Code)))
+	return ev
+}
+func (ev Narration) redact(r *redactor) Event    { ev.Text = r.maskString(ev.Text); return ev }
+func (ev ExpectPassed) redact(r *redactor) Event { ev.Held, _ = r.maskReply(ev.Held); return ev }
+func (ev Closed) redact(*redactor) Event         { return ev } // a flag only

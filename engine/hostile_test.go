@@ -92,12 +92,13 @@ func TestDrippingReplyHitsTheDeadline(t *testing.T) {
 }
 
 func TestFewerPipelinedRepliesThanCommands(t *testing.T) {
+	open := untilCleanup(t)
 	f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
 		say(c, "220 fake\r\n")
 		expectLine(r)
 		expectLine(r)
 		say(c, "250 one\r\n") // the second reply never comes
-		time.Sleep(time.Second)
+		<-open
 		return nil
 	})
 	src := "connect \"${ADDR}\"\nexpect 220\nsend \"MAIL FROM:<a@b>\"\nsend \"RCPT TO:<c@d>\"\nexpect 250\nexpect 250\n"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
@@ -134,7 +135,7 @@ func (ss *session) message(m *dsl.Message) error {
 		return ss.contentErr(m, where, err)
 	}
 	defer r.Close()
-	sum := DataSummary{TLS: ss.tls}
+	sum := DataSummary{Step: ss.step, TLS: ss.tls}
 	err = eachLine(r, func(line []byte) error {
 		n := writeStuffed(ss.w, line)
 		sum.Lines++
@@ -143,7 +144,7 @@ func (ss *session) message(m *dsl.Message) error {
 		if n > len(line)+2 {
 			shown = "." + shown
 		}
-		ss.emit(Sent{Line: shown, TLS: ss.tls, Data: true})
+		ss.emit(Sent{Step: ss.step, Line: shown, TLS: ss.tls, Role: RoleContent, At: time.Now()})
 		if ss.w.Buffered() >= ss.w.Size()/2 {
 			return ss.flush(pos, span)
 		}
@@ -156,9 +157,9 @@ func (ss *session) message(m *dsl.Message) error {
 		return ss.contentErr(m, where, err)
 	}
 	ss.w.WriteString(".\r\n")
-	ss.asked = append(ss.asked, messageVerdict)
+	ss.asked = append(ss.asked, pending{line: messageVerdict})
 	sum.Bytes += 3
-	ss.emit(Sent{Line: ".", TLS: ss.tls, Data: true, Note: "end of data"})
+	ss.emit(Sent{Step: ss.step, Line: ".", TLS: ss.tls, Role: RoleEndOfData, At: time.Now()})
 	ss.emit(sum)
 	ss.res.Messages++
 	return nil
@@ -179,11 +180,8 @@ func (ss *session) messageSource(m *dsl.Message) (func() (io.ReadCloser, error),
 		return nil, "", err
 	}
 	if !filepath.IsAbs(p) {
-		base := ss.e.baseDir
-		if base == "" {
-			base = filepath.Dir(ss.script.File)
-		}
-		p = filepath.Join(base, p)
+		// Relative to the script, wherever smtprun was started.
+		p = filepath.Join(filepath.Dir(ss.script.File), p)
 	}
 	if _, err := os.Stat(p); err != nil {
 		return nil, "", &dsl.Error{Pos: m.File.Pos, Span: len(m.File.Raw), Title: "cannot read message file",
@@ -223,9 +221,8 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 	pos, span := m.Pos, len("message binary")
 	for _, ext := range []string{"CHUNKING", "BINARYMIME"} {
 		if _, ok := ss.caps[ext]; !ok {
-			return &PolicyError{Pos: pos, Span: span,
-				Msg:  fmt.Sprintf("the server did not announce %s in its last EHLO reply", ext),
-				Help: "binary content needs CHUNKING and BINARYMIME (RFC 3030); send EHLO (again after starttls) and check its reply, or use message without binary"}
+			return &PolicyError{Pos: pos, Span: span, Rule: RuleBinaryNeedsExtensions,
+				Msg: fmt.Sprintf("the server did not announce %s in its last EHLO reply", ext)}
 		}
 	}
 	r, err := open()
@@ -245,7 +242,7 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 		rs.Seek(0, io.SeekStart)
 	}
 	cmd := fmt.Sprintf("BDAT %d LAST", size)
-	if err := ss.writeLine(pos, cmd, Sent{Line: cmd, TLS: ss.tls}); err != nil {
+	if err := ss.writeLine(pos, cmd, Sent{}); err != nil {
 		return err
 	}
 	n, err := io.CopyN(ss.w, r, size)
@@ -254,8 +251,8 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 		return ss.contentErr(m, where, fmt.Errorf("read %d of %d bytes: %v", n, size, err))
 	}
 	// The BDAT line and its chunk get one reply: the verdict on the message.
-	ss.asked[len(ss.asked)-1] = messageVerdict
-	ss.emit(DataSummary{Bytes: size, TLS: ss.tls, Binary: true})
+	ss.asked[len(ss.asked)-1].line = messageVerdict
+	ss.emit(DataSummary{Step: ss.step, Bytes: size, TLS: ss.tls, Binary: true})
 	ss.res.Messages++
 	return nil
 }

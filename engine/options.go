@@ -42,14 +42,11 @@ func WithDialer(d Dialer) Option { return func(e *Engine) { e.dialer = d } }
 // WithObserver receives every event of a run.
 func WithObserver(o Observer) Option { return func(e *Engine) { e.observer = o } }
 
-// WithBaseDir is where `message file` paths are resolved; by default the
-// directory of the script file.
-func WithBaseDir(dir string) Option { return func(e *Engine) { e.baseDir = dir } }
-
-// WithBeforeStep calls f before each step; it may block (to single-step a
-// lesson) and returns ErrStopped to end the run politely (QUIT is sent
-// where it can be) or another error to abort it.
-func WithBeforeStep(f func(ctx context.Context, st *dsl.Step) error) Option {
+// WithBeforeStep calls f before each step with the StepStarted event that
+// follows (its Source masked like every event); f may block (to
+// single-step a lesson) and returns ErrStopped to end the run politely
+// (QUIT is sent where it can be) or another error to abort it.
+func WithBeforeStep(f func(ctx context.Context, next StepStarted) error) Option {
 	return func(e *Engine) { e.beforeStep = f }
 }
 
@@ -62,8 +59,7 @@ type Engine struct {
 	vars          dsl.Vars
 	dialer        Dialer
 	observer      Observer
-	baseDir       string
-	beforeStep    func(context.Context, *dsl.Step) error
+	beforeStep    func(context.Context, StepStarted) error
 }
 
 // New builds an Engine.

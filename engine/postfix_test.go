@@ -187,8 +187,8 @@ func (r *run) transcript() string {
 			fmt.Fprintf(&b, "** connected to %s (%s)\n", e.Address, e.Remote)
 		case engine.Sent:
 			fmt.Fprintf(&b, "C: %s", e.Line)
-			if e.Note != "" {
-				fmt.Fprintf(&b, "   [%s]", e.Note)
+			if e.Role != engine.RoleCommand {
+				fmt.Fprintf(&b, "   [%s]", e.Role)
 			}
 			b.WriteString("\n")
 		case engine.Received:
@@ -198,7 +198,7 @@ func (r *run) transcript() string {
 		case engine.TLSEstablished:
 			fmt.Fprintf(&b, "** %s %s server=%s verified=%v implicit=%v\n", e.Version, e.CipherSuite, e.ServerName, e.Verified, e.Implicit)
 		case engine.Notice:
-			fmt.Fprintf(&b, "** %s\n", e.Text)
+			fmt.Fprintf(&b, "** %s\n", e.Code)
 		case engine.Closed:
 			fmt.Fprintf(&b, "** closed (by server: %v)\n", e.ByServer)
 		}
@@ -246,10 +246,10 @@ func assertNoSecret(t *testing.T, r *run, env *postfixEnv) {
 		var texts []string
 		switch e := ev.(type) {
 		case engine.Sent:
-			texts = []string{e.Line, e.Note}
+			texts = []string{e.Line}
 		case engine.Received:
 			texts = e.Reply.Lines
-		case engine.Notice:
+		case engine.Narration:
 			texts = []string{e.Text}
 		}
 		for _, s := range texts {

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,7 +45,7 @@ func (r *redactor) add(secret string) {
 		}
 	}
 	for _, f := range forms {
-		if len(f) >= minForm || f == secret {
+		if (len(f) >= minForm || f == secret) && !slices.Contains(r.forms, f) {
 			r.forms = append(r.forms, f)
 		}
 	}
@@ -61,6 +62,35 @@ func (r *redactor) mask(s string) (string, bool) {
 		}
 	}
 	return s, masked
+}
+
+func (r *redactor) maskString(s string) string {
+	m, _ := r.mask(s)
+	return m
+}
+
+// maskReply returns a masked copy of a reply, and whether anything was
+// masked. The original stays as read: the engine matches expectations
+// against it, and it is shared with errors and results masked on their
+// own way out.
+func (r *redactor) maskReply(rep *Reply) (*Reply, bool) {
+	if rep == nil {
+		return nil, false
+	}
+	c := *rep
+	c.Lines, c.Text = slices.Clone(rep.Lines), slices.Clone(rep.Text)
+	masked := r.maskAll(c.Lines)
+	r.maskAll(c.Text)
+	return &c, masked
+}
+
+// maskResponse masks the SASL response in a line that carries one: all of
+// it, or what follows the mechanism in "AUTH MECH response".
+func maskResponse(line string) string {
+	if f := strings.Fields(line); len(f) == 3 && strings.EqualFold(f[0], "AUTH") {
+		return f[0] + " " + f[1] + " " + Mask
+	}
+	return Mask
 }
 
 func (r *redactor) maskAll(lines []string) bool {

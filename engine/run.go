@@ -17,16 +17,45 @@ import (
 	"github.com/smtprun/smtprun/internal/smtp"
 )
 
-// Result summarises a run: how far it got, and how to mask its secrets.
+// Result summarises a run: how far it got, each step's outcome with its
+// times, and how to mask its secrets.
 type Result struct {
 	Steps    int           // steps executed
 	Replies  int           // replies read
 	Messages int           // message contents sent
 	Duration time.Duration // wall time of a run that completed
 
+	// Outcomes has one entry per step that started, in order; the last
+	// is the failed one when Run returns an error from a step.
+	Outcomes []StepOutcome
+
 	// Redact masks the run's secrets in any text, such as the script
 	// source a report quotes. It is set even when Run fails.
 	Redact func(string) string
+}
+
+// StepOutcome is what one step did and how long it took.
+type StepOutcome struct {
+	Index    int    // in the script's steps, from 0
+	Line     int    // in the script
+	Kind     string // "connect", "send", "expect", ...
+	OK       bool
+	Start    time.Time
+	Duration time.Duration
+	// Replies are the replies the step read, masked, with their times.
+	Replies []TimedReply
+}
+
+// TimedReply is a reply and when it came.
+type TimedReply struct {
+	Reply *Reply
+	ReplyTiming
+}
+
+// pending is a command whose reply is still to come.
+type pending struct {
+	line string    // the command, or "(greeting)" / "(message)"
+	sent time.Time // when it went out on the wire; zero while buffered
 }
 
 // session is the state of one Run: the connection and what was learned on it.
@@ -35,15 +64,19 @@ type session struct {
 	script *dsl.Script
 	red    redactor
 	res    Result
+	step   int // index of the step running, for events
 
-	mu   sync.Mutex // guards conn against the interrupt goroutine
-	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
+	mu      sync.Mutex // guards conn against the interrupt goroutine
+	conn    net.Conn
+	arrived *arrivals
+	r       *bufio.Reader
+	w       *bufio.Writer
 
-	host      string // for TLS verification
-	tls       bool
-	flushedAt time.Time
+	host string // for TLS verification
+	tls  bool
+	// lastFlush is when commands last went out: the reference for a reply
+	// to raw bytes, whose command nobody can tell.
+	lastFlush time.Time
 	// held is a reply read by auth that the next expect checks.
 	held *Reply
 	// inData is set between a 354 reply and the next reply: the server
@@ -52,7 +85,7 @@ type session struct {
 	// asked lists the commands whose replies are still to come, oldest
 	// first, so a reply can be matched to its command (RFC 2920 keeps them
 	// in order); nil after raw bytes, when nobody can tell.
-	asked []string
+	asked []pending
 	// caps are the extensions the last EHLO reply announced (upper-case
 	// keyword -> parameters); TLS clears them (RFC 3207 4.2).
 	caps smtp.Capabilities
@@ -62,51 +95,70 @@ type session struct {
 // with one of the typed errors in the package doc, ErrStopped when a
 // WithBeforeStep function stopped it, or ctx.Err() when ctx is cancelled;
 // in the last two cases it says QUIT first where the connection allows.
+// Secrets are masked in the Result and the error.
 func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
-	start := time.Now()
 	// Validation is cheap and also compiles the regexes; a script that was
 	// not validated must not reach the wire half-checked.
 	if err := dsl.Validate(s); err != nil {
 		return Result{Redact: func(t string) string { return t }}, err
 	}
 	ss := &session{e: e, script: s}
-	ss.res.Redact = func(text string) string { t, _ := ss.red.mask(text); return t }
+	ss.res.Redact = ss.red.maskString
+	err := ss.run(ctx)
+	// The one way out: whatever the run returns is masked here.
+	for i := range ss.res.Outcomes {
+		for j, r := range ss.res.Outcomes[i].Replies {
+			ss.res.Outcomes[i].Replies[j].Reply, _ = ss.red.maskReply(r.Reply)
+		}
+	}
+	return ss.res, ss.red.maskErr(err)
+}
+
+func (ss *session) run(ctx context.Context) error {
+	start := time.Now()
+	s, e := ss.script, ss.e
 	if err := ss.collectSecrets(); err != nil {
-		return ss.res, err
+		return err
 	}
 	stop := context.AfterFunc(ctx, ss.interrupt)
 	defer stop()
 	defer ss.close(false)
-	for _, st := range s.Steps {
+	for i, st := range s.Steps {
+		ss.step = i
 		if err := ctx.Err(); err != nil {
-			return ss.res, err
+			return err
 		}
+		started := StepStarted{Step: i, Pos: st.Pos, Kind: stepKind(st), Source: stepLine(s, st)}
 		if e.beforeStep != nil {
-			if err := e.beforeStep(ctx, st); err != nil {
+			if err := ss.pause(ctx, started); err != nil {
 				if errors.Is(err, ErrStopped) || ctx.Err() != nil {
 					ss.quitOnInterrupt()
 				}
-				return ss.res, err
+				return err
 			}
 		}
-		ss.emit(StepStarted{Step: st, Line: stepLine(s, st)})
-		if err := ss.exec(ctx, st); err != nil {
+		ss.emit(started)
+		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos.Line, Kind: started.Kind, Start: time.Now()})
+		err := ss.exec(ctx, st)
+		out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
+		out.Duration, out.OK = time.Since(out.Start), err == nil
+		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				ss.quitOnInterrupt()
-				return ss.res, ctxErr
+				return ctxErr
 			}
-			return ss.res, err
+			return err
 		}
 		ss.res.Steps++
 	}
 	if ss.conn != nil && ss.w.Buffered() > 0 {
 		// Commands at the end of a script with no expect still go out.
 		if err := ss.flush(s.Steps[len(s.Steps)-1].Pos, 0); err != nil {
-			return ss.res, err
+			return err
 		}
 	}
 	ss.res.Duration = time.Since(start)
-	return ss.res, nil
+	return nil
 }
 
 func stepLine(s *dsl.Script, st *dsl.Step) string {
@@ -119,15 +171,16 @@ func stepLine(s *dsl.Script, st *dsl.Step) string {
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
 	for _, st := range ss.script.Steps {
-		if st.Auth == nil {
+		a := authOf(st)
+		if a == nil {
 			continue
 		}
-		v, err := st.Auth.Secret.Expand(ss.e.vars)
+		v, err := a.Secret.Expand(ss.e.vars)
 		if err != nil {
 			return err
 		}
 		ss.red.add(v)
-		for _, p := range st.Auth.Secret.Variables() {
+		for _, p := range a.Secret.Variables() {
 			if val, ok := ss.e.vars.Lookup(p.Var); ok {
 				ss.red.add(val)
 			}
@@ -136,20 +189,9 @@ func (ss *session) collectSecrets() error {
 	return nil
 }
 
+// emit is the one exit for events: each is masked on its way out.
 func (ss *session) emit(ev Event) {
-	switch ev := ev.(type) {
-	case StepStarted:
-		ev.Line, _ = ss.red.mask(ev.Line)
-		ss.e.observer.Event(ev)
-	case Sent:
-		ev.Line, _ = ss.red.mask(ev.Line)
-		ss.e.observer.Event(ev)
-	case Notice:
-		ev.Text, _ = ss.red.mask(ev.Text)
-		ss.e.observer.Event(ev)
-	default:
-		ss.e.observer.Event(ev)
-	}
+	ss.e.observer.Event(ev.redact(&ss.red))
 }
 
 func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
@@ -175,8 +217,7 @@ func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
 		if err != nil {
 			return err
 		}
-		text, _ = ss.red.mask(text)
-		ss.emit(Narration{Text: text})
+		ss.emit(Narration{Step: ss.step, Text: text})
 		return nil
 	}
 	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
@@ -198,10 +239,12 @@ func (ss *session) quitOnInterrupt() {
 	ss.w.Reset(ss.conn) // drop anything unsent
 	ss.w.WriteString("QUIT\r\n")
 	if ss.w.Flush() == nil {
-		ss.emit(Sent{Line: "QUIT", TLS: ss.tls, Note: "interrupted"})
-		if rep, err := smtp.ReadReply(ss.r); err == nil {
-			ss.red.maskAll(rep.Lines)
-			ss.emit(Received{Reply: rep, TLS: ss.tls})
+		sent := time.Now()
+		ss.emit(Sent{Step: ss.step, Line: "QUIT", TLS: ss.tls, Role: RoleQuitOnInterrupt, At: sent})
+		ss.asked = []pending{{line: "QUIT", sent: sent}}
+		ss.lastFlush = sent
+		if rep, answers, timing, err := ss.readTimed(); err == nil {
+			ss.emit(Received{Step: ss.step, Reply: rep, TLS: ss.tls, Answers: answers, ReplyTiming: timing})
 		}
 	}
 	ss.close(false)
@@ -223,7 +266,7 @@ func (ss *session) close(byServer bool) {
 	ss.mu.Unlock()
 	if c != nil {
 		c.Close()
-		ss.emit(Closed{ByServer: byServer})
+		ss.emit(Closed{Step: ss.step, ByServer: byServer})
 	}
 	ss.held = nil
 	ss.tls = false
@@ -234,7 +277,8 @@ func (ss *session) setConn(c net.Conn) {
 	ss.mu.Lock()
 	ss.conn = c
 	ss.mu.Unlock()
-	ss.r = bufio.NewReaderSize(c, 4096)
+	ss.arrived = &arrivals{r: c}
+	ss.r = bufio.NewReaderSize(ss.arrived, 4096)
 	ss.w = bufio.NewWriterSize(c, 32<<10)
 }
 
@@ -243,8 +287,7 @@ func (ss *session) needConn(pos lexer.Position, what string) error {
 	if ss.conn != nil {
 		return nil
 	}
-	return &NetError{Pos: pos, Span: len(what), Op: what, Err: errors.New("not connected"),
-		Help: "add a `connect` step first; after `quit` or a closed connection, connect again"}
+	return &NetError{Pos: pos, Span: len(what), Op: what, Err: ErrNotConnected}
 }
 
 func (ss *session) send(s *dsl.Send) error {
@@ -253,28 +296,29 @@ func (ss *session) send(s *dsl.Send) error {
 		return err
 	}
 	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
-		return &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
-			Label: "after interpolation the text contains CR or LF; nothing was sent",
-			Notes: []string{"help: send appends CRLF itself; check the variables used in this line"}}
+		return &InputError{Code: InputLineBreak, Diag: &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
+			Label: "after interpolation the text contains CR or LF; nothing was sent"}}
 	}
 	if err := ss.needConn(s.Pos, "send"); err != nil {
 		return err
 	}
-	return ss.writeLine(s.Pos, line, Sent{Line: line, TLS: ss.tls})
+	return ss.writeLine(s.Pos, line, Sent{})
 }
 
 // writeLine buffers one command line; it goes out at the next flush, which
-// is what lets a script pipeline several commands (RFC 2920).
+// is what lets a script pipeline several commands (RFC 2920). ev says what
+// the line is (its role); writeLine fills in the rest.
 func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	switch {
 	case !ss.inData:
-		ss.asked = append(ss.asked, line)
+		ss.asked = append(ss.asked, pending{line: line})
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
-		ss.asked = append(ss.asked, messageVerdict)
+		ss.asked = append(ss.asked, pending{line: messageVerdict})
 	}
 	ss.w.WriteString(line)
 	ss.w.WriteString("\r\n")
+	ev.Step, ev.Line, ev.TLS, ev.At = ss.step, line, ss.tls, time.Now()
 	ss.emit(ev)
 	if ss.w.Buffered() >= ss.w.Size()/2 {
 		return ss.flush(pos, 4)
@@ -290,8 +334,20 @@ func (ss *session) flush(pos lexer.Position, span int) error {
 	if err := ss.w.Flush(); err != nil {
 		return ss.ioError(pos, span, "write", err)
 	}
-	ss.flushedAt = time.Now()
+	ss.markSent()
 	return nil
+}
+
+// markSent notes that everything buffered is now on the wire: the time
+// each reply is measured from.
+func (ss *session) markSent() {
+	now := time.Now()
+	ss.lastFlush = now
+	for i := range ss.asked {
+		if ss.asked[i].sent.IsZero() {
+			ss.asked[i].sent = now
+		}
+	}
 }
 
 // readReply flushes pending commands and reads one reply within the timeout.
@@ -300,32 +356,46 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 		return nil, err
 	}
 	ss.conn.SetReadDeadline(time.Now().Add(ss.e.timeout))
-	rep, err := smtp.ReadReply(ss.r)
+	rep, answers, timing, err := ss.readTimed()
 	if err != nil {
 		var re *smtp.ReplyError
 		if errors.As(err, &re) {
-			detail, _ := ss.red.mask(re.Detail)
-			return nil, &ProtocolError{Pos: pos, Span: span, Msg: re.Msg, Detail: detail}
+			return nil, &ProtocolError{Pos: pos, Span: span, Msg: re.Msg, Detail: re.Detail}
 		}
 		return nil, ss.ioError(pos, span, "reply", err)
 	}
-	answers := ""
-	if len(ss.asked) > 0 {
-		answers, ss.asked = ss.asked[0], ss.asked[1:]
-		if verb, _, _ := strings.Cut(answers, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
-			ss.caps = smtp.ParseCapabilities(rep.Text)
-		}
+	if verb, _, _ := strings.Cut(answers, " "); strings.EqualFold(verb, "EHLO") && rep.Code == 250 {
+		ss.caps = smtp.ParseCapabilities(rep.Text)
 	}
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
-	masked := ss.red.maskAll(rep.Lines)
-	ss.red.maskAll(rep.Text)
-	answers, _ = ss.red.mask(answers)
 	ss.res.Replies++
-	ss.emit(Received{Reply: rep, TLS: ss.tls, Elapsed: time.Since(ss.flushedAt), Masked: masked, Answers: answers})
+	out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
+	out.Replies = append(out.Replies, TimedReply{Reply: rep, ReplyTiming: timing})
+	ss.emit(Received{Step: ss.step, Reply: rep, TLS: ss.tls, Answers: answers, ReplyTiming: timing})
 	return rep, nil
 }
+
+// readTimed reads one reply and says which command it answers ("" when
+// nobody can tell) and when it came: when its first and last bytes were
+// read off the connection, and when that command went out. The command
+// leaves the queue of awaited replies.
+func (ss *session) readTimed() (rep *Reply, answers string, t ReplyTiming, err error) {
+	start := ss.consumed()
+	if rep, err = smtp.ReadReply(ss.r); err != nil {
+		return nil, "", t, err
+	}
+	t.First, t.Last = ss.arrived.at(start), ss.arrived.at(ss.consumed()-1)
+	t.Asked = ss.lastFlush
+	if len(ss.asked) > 0 {
+		answers, t.Asked, ss.asked = ss.asked[0].line, ss.asked[0].sent, ss.asked[1:]
+	}
+	return rep, answers, t, nil
+}
+
+// consumed is the offset of the next byte the reply parser will read.
+func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffered()) }
 
 // ioError names what failed: a timeout, the server closing, or another
 // network error.
@@ -335,11 +405,10 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
-		unconfirmed := slices.Contains(ss.asked, messageVerdict)
+		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })
 		ss.close(true)
 		if unconfirmed {
-			return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed),
-				Help: "check the recipient's mailbox or the server's log before sending again, or the message may arrive twice"}
+			return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}
 		}
 		return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: ErrClosed}
 	}
@@ -376,7 +445,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 			return &AssertError{Pos: m.Pos, Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
 		}
 	}
-	ss.emit(ExpectPassed{Step: x, Held: held})
+	ss.emit(ExpectPassed{Step: ss.step, Held: held})
 	return nil
 }
 
@@ -401,7 +470,7 @@ func (ss *session) quit(q *dsl.Quit) error {
 	if err := ss.needConn(q.Pos, "quit"); err != nil {
 		return err
 	}
-	if err := ss.writeLine(q.Pos, "QUIT", Sent{Line: "QUIT", TLS: ss.tls}); err != nil {
+	if err := ss.writeLine(q.Pos, "QUIT", Sent{}); err != nil {
 		return err
 	}
 	rep, err := ss.readReply(q.Pos, 4)
@@ -423,7 +492,7 @@ func (ss *session) expectClosed(x *dsl.Expect) error {
 	span := len("closed")
 	if ss.conn == nil {
 		// Closed already, by a 421 the previous expect read.
-		ss.emit(ExpectPassed{Step: x})
+		ss.emit(ExpectPassed{Step: ss.step})
 		return nil
 	}
 	if rep := ss.held; rep != nil {
@@ -439,7 +508,7 @@ func (ss *session) expectClosed(x *dsl.Expect) error {
 	}
 	var ne *NetError
 	if errors.As(err, &ne) && errors.Is(err, ErrClosed) {
-		ss.emit(ExpectPassed{Step: x})
+		ss.emit(ExpectPassed{Step: ss.step})
 		return nil
 	}
 	return err
@@ -457,7 +526,7 @@ func (ss *session) raw(r *dsl.Raw) error {
 	}
 	ss.w.WriteString(text)
 	ss.asked = nil
-	ss.emit(Sent{Line: Escape([]byte(text)), TLS: ss.tls, Raw: true})
+	ss.emit(Sent{Step: ss.step, Line: Escape([]byte(text)), TLS: ss.tls, Role: RoleRaw, At: time.Now()})
 	return ss.flush(r.Pos, 3)
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -25,12 +24,12 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	pos, span := c.Address.Pos, len(c.Address.Raw)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || port == "" {
-		return &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
-			Label: fmt.Sprintf("%q is not HOST:PORT", addr),
-			Notes: []string{"help: name the port too, e.g. \"smtp.gmail.com:587\" (587 submission, 465 implicit TLS, 25 relay)"}}
+		return &InputError{Code: InputAddressWithoutPort, Diag: &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
+			Label: fmt.Sprintf("%q is not HOST:PORT", addr)}}
 	}
 	dctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()
+	dialStart := time.Now()
 	conn, err := ss.e.dialer.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -39,13 +38,14 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			return &TimeoutError{Pos: pos, Span: span, Op: "connection to " + addr, After: ss.e.timeout}
 		}
-		return &NetError{Pos: pos, Span: span, Op: "connect to " + addr, Err: cleanDialError(err), Help: dialHelp(err, port)}
+		return &NetError{Pos: pos, Span: span, Op: "connect to " + addr, Err: cleanDialError(err), Address: addr}
 	}
+	connected := time.Now()
 	ss.host = host
 	ss.setConn(conn)
-	ss.asked = []string{"(greeting)"}
-	ss.flushedAt = time.Now()
-	ss.emit(Connected{Address: addr, Remote: describeAddr(conn.RemoteAddr())})
+	ss.asked = []pending{{line: "(greeting)", sent: connected}}
+	ss.lastFlush = connected
+	ss.emit(Connected{Step: ss.step, Address: addr, Remote: describeAddr(conn.RemoteAddr()), At: connected, Took: connected.Sub(dialStart)})
 	if c.TLS {
 		return ss.handshake(ctx, pos, span, true)
 	}
@@ -72,7 +72,7 @@ func cleanDialError(err error) error {
 	if errors.As(err, &oe) && oe.Err != nil {
 		var dnsErr *net.DNSError
 		if errors.As(oe.Err, &dnsErr) {
-			return fmt.Errorf("cannot resolve host %q: %s", dnsErr.Name, dnsErr.Err)
+			return &shortError{msg: fmt.Sprintf("cannot resolve host %q: %s", dnsErr.Name, dnsErr.Err), err: dnsErr}
 		}
 		var se *os.SyscallError
 		if errors.As(oe.Err, &se) {
@@ -83,18 +83,15 @@ func cleanDialError(err error) error {
 	return err
 }
 
-func dialHelp(err error, port string) string {
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &dnsErr):
-		return "check the host name, and that this machine can resolve names (DNS); --sandbox practises offline"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Sprintf("nothing listens on port %s there; submission is 587 (STARTTLS) or 465 (implicit TLS), relay 25", port)
-	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
-		return "the network cannot reach that host (offline? firewall? try --sandbox to practise offline)"
-	}
-	return ""
+// shortError says less than the error it wraps, which errors.As still
+// finds.
+type shortError struct {
+	msg string
+	err error
 }
+
+func (e *shortError) Error() string { return e.msg }
+func (e *shortError) Unwrap() error { return e.err }
 
 func (ss *session) tlsConfig() *tls.Config {
 	return &tls.Config{
@@ -111,10 +108,9 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 		return err
 	}
 	if ss.tls {
-		return &PolicyError{Pos: pos, Span: span, Msg: "the connection is already encrypted",
-			Help: "remove this starttls: RFC 3207 allows one TLS negotiation per connection"}
+		return &PolicyError{Pos: pos, Span: span, Rule: RuleOneTLS, Msg: "the connection is already encrypted"}
 	}
-	if err := ss.writeLine(pos, "STARTTLS", Sent{Line: "STARTTLS"}); err != nil {
+	if err := ss.writeLine(pos, "STARTTLS", Sent{}); err != nil {
 		return err
 	}
 	rep, err := ss.readReply(pos, span)
@@ -123,22 +119,22 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 	}
 	if rep.Code != 220 {
 		return &NetError{Pos: pos, Span: span, Op: "STARTTLS",
-			Err:  fmt.Errorf("server replied %s instead of 220", rep.Summary()),
-			Help: "the server will not encrypt this connection; nothing more (and no credentials) was sent"}
+			Err: fmt.Errorf("%w: server replied %s instead of 220", ErrSTARTTLSRefused, rep.Summary())}
 	}
 	// Anything already buffered arrived before the handshake, in plaintext,
 	// yet would be read as if it came over TLS: the STARTTLS response
 	// injection of CVE-2011-0411. Refuse rather than use it.
+	// Bytes that come later, in another segment, meet the handshake
+	// instead; see handshake.
 	if n := ss.r.Buffered(); n > 0 {
 		b, _ := ss.r.Peek(min(n, 80))
-		return &ProtocolError{Pos: pos, Span: span,
-			Msg:    fmt.Sprintf("server sent %d bytes after its 220 reply to STARTTLS, before the TLS handshake (response injection)", n),
-			Detail: Escape(b)}
+		return injectionError(pos, span, fmt.Sprintf("server sent %d bytes after its 220 reply to STARTTLS, before the TLS handshake (response injection)", n), b)
 	}
 	return ss.handshake(ctx, pos, span, false)
 }
 
 func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, implicit bool) error {
+	start := time.Now()
 	tc := tls.Client(ss.conn, ss.tlsConfig())
 	hctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()
@@ -149,13 +145,21 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			return &TimeoutError{Pos: pos, Span: span, Op: "TLS handshake", After: ss.e.timeout}
 		}
-		return &NetError{Pos: pos, Span: span, Op: "TLS handshake", Err: err, Help: tlsHelp(err)}
+		var rhe tls.RecordHeaderError
+		if !implicit && errors.As(err, &rhe) && looksLikeReply(rhe.RecordHeader[:]) {
+			// Plaintext where the server's first TLS record belongs: an
+			// injected reply that came in a later segment than the 220.
+			return injectionError(pos, span, "server sent a plaintext reply after its 220 to STARTTLS, where the TLS handshake should start (response injection)", rhe.RecordHeader[:])
+		}
+		return &NetError{Pos: pos, Span: span, Op: "TLS handshake", Err: err}
 	}
 	ss.setConn(tc)
 	ss.tls = true
 	ss.caps = nil
 	cs := tc.ConnectionState()
 	ss.emit(TLSEstablished{
+		Step:        ss.step,
+		Took:        time.Since(start),
 		Version:     tls.VersionName(cs.Version),
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		ServerName:  ss.host,
@@ -163,22 +167,25 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		Implicit:    implicit,
 	})
 	if !implicit {
-		ss.emit(Notice{Text: "everything learned before TLS is forgotten: send EHLO again (RFC 3207 4.2)"})
+		ss.emit(Notice{Step: ss.step, Code: NoticeCapabilitiesForgotten})
 	}
 	return nil
 }
 
-func tlsHelp(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "unknown authority"):
-		return "the certificate is not signed by a trusted CA; pass the CA with --ca FILE (or --insecure to skip verification, for testing only)"
-	case strings.Contains(msg, "not valid for"), strings.Contains(msg, "doesn't contain any IP SANs"):
-		return "the certificate names another host; connect with the name the certificate is for"
-	case strings.Contains(msg, "expired"):
-		return "the server's certificate has expired (or this machine's clock is wrong)"
-	case strings.Contains(msg, "first record does not look like a TLS handshake"):
-		return "the server does not speak TLS here; use `connect` without tls and `starttls`, or port 465 for implicit TLS"
+func injectionError(pos lexer.Position, span int, msg string, b []byte) error {
+	return &ProtocolError{Pos: pos, Span: span, Msg: msg, Detail: Escape(b)}
+}
+
+// looksLikeReply: the start of an SMTP reply line, three digits and a
+// separator, where a TLS record header (type 0x14-0x18) was due.
+func looksLikeReply(b []byte) bool {
+	if len(b) < 4 {
+		return false
 	}
-	return ""
+	for _, c := range b[:3] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return b[3] == ' ' || b[3] == '-'
 }

@@ -138,6 +138,7 @@ func dataFiles() map[string]any {
 		"parameters.yaml": &parametersFile{},
 		"challenges.yaml": &challengesFile{},
 		"hints.yaml":      &hintsFile{},
+		"help.yaml":       &helpFile{}, // read by help.go
 	}
 }
 

@@ -185,3 +185,16 @@ func TestRequiredContent(t *testing.T) {
 		"ENHANCEDSTATUSCODES", "STARTTLS", "AUTH", "AUTH=", "REQUIRETLS", "VRFY", "ETRN", "DELIVERBY", "MT-PRIORITY",
 		"RRVS", "XCLIENT", "XFORWARD", "8 BITMIME")
 }
+
+func TestHelp(t *testing.T) {
+	if _, err := loadHelp(dataFS); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := Help("connection-refused", "port", "2525")
+	if !ok || !strings.Contains(got, "port 2525 there") {
+		t.Errorf("Help(connection-refused) = %q, %v", got, ok)
+	}
+	if _, ok := Help("no-such-code"); ok {
+		t.Error("an unknown code has help")
+	}
+}

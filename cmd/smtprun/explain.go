@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/smtprun/smtprun/engine"
@@ -19,20 +20,21 @@ type teacher struct {
 
 // sent explains a command line.
 func (t *teacher) sent(ev engine.Sent) []string {
-	switch {
-	case ev.Raw:
-		return []string{"raw bytes, exactly as written: smtprun cannot tell how many replies they will get"}
-	case ev.Data && ev.Line == ".":
-		return []string{"a line with a single dot ends the message (RFC 5321 4.1.1.4); the server now answers for the whole message"}
-	case ev.Note == "username, base64":
+	switch ev.Role {
+	case engine.RoleRaw:
+		return helpLines("explain-raw")
+	case engine.RoleEndOfData:
+		return helpLines("explain-end-of-data")
+	case engine.RoleUsername:
 		// The user name is not secret; the password line is masked and
 		// never decoded.
 		if b, err := base64.StdEncoding.DecodeString(ev.Line); err == nil {
-			return []string{fmt.Sprintf("%q is base64 for %q, the answer to Username:", ev.Line, b)}
+			return helpLines("explain-username", "encoded", strconv.Quote(ev.Line), "decoded", strconv.Quote(string(b)))
 		}
 		return nil
-	case ev.Data, ev.Masked, ev.Note != "":
-		return nil // content, or AUTH responses the engine's note describes
+	case engine.RoleCommand, engine.RoleAuth:
+	default:
+		return nil // content, or AUTH responses the role note describes
 	}
 	var out []string
 	if e, ok := explain.Command(ev.Line); ok {

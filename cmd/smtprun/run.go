@@ -140,7 +140,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		tr.teach = &teacher{}
 	}
 	if o.step {
-		gate, err := newStepper(stdin, stdout, st, script)
+		gate, err := newStepper(stdin, stdout, st)
 		if err != nil {
 			return usageError(stderr, err.Error())
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/mattn/go-isatty"
-	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 )
 
@@ -18,19 +17,18 @@ import (
 // choice as a line (cooked mode: the terminal is never put in raw mode, so
 // there is nothing to restore if smtprun is killed).
 type stepper struct {
-	src     []byte // the script, to show the step's line
 	in      *bufio.Reader
 	out     io.Writer
 	st      style
 	nonstop bool
 }
 
-func newStepper(stdin io.Reader, stdout io.Writer, st style, script *dsl.Script) (*stepper, error) {
+func newStepper(stdin io.Reader, stdout io.Writer, st style) (*stepper, error) {
 	f, ok := stdin.(*os.File)
 	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
 		return nil, errors.New("--step needs a terminal to read Enter from; standard input is not one (run it in a terminal, without a pipe or redirection)")
 	}
-	return &stepper{src: script.Source, in: bufio.NewReader(stdin), out: stdout, st: st}, nil
+	return &stepper{in: bufio.NewReader(stdin), out: stdout, st: st}, nil
 }
 
 type lineResult struct {
@@ -38,11 +36,13 @@ type lineResult struct {
 	err  error
 }
 
-func (s *stepper) before(ctx context.Context, st *dsl.Step) error {
-	if s.nonstop || st.Note != nil {
+// before shows the next step as the engine reports it: with its secrets
+// masked, as in the transcript, never the raw script line.
+func (s *stepper) before(ctx context.Context, next engine.StepStarted) error {
+	if s.nonstop || next.Kind == "note" {
 		return nil
 	}
-	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", st.Pos.Line, s.lineOf(st)))
+	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", next.Pos.Line, next.Source))
 	got := make(chan lineResult, 1)
 	go func() {
 		l, err := s.in.ReadString('\n')
@@ -64,10 +64,4 @@ func (s *stepper) before(ctx context.Context, st *dsl.Step) error {
 		s.nonstop = true
 	}
 	return nil
-}
-
-// lineOf is the step's source line, trimmed, for the prompt.
-func (s *stepper) lineOf(st *dsl.Step) string {
-	l, _ := dsl.SourceLine(s.src, st.Pos.Line)
-	return strings.TrimSpace(l)
 }

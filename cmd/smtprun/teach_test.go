@@ -98,10 +98,10 @@ func TestExplainCommandKnowsEveryEntry(t *testing.T) {
 	}
 }
 
-// stepRun starts `smtprun --sandbox --step scripts/utep.smtp` on a real
+// stepRun starts `smtprun --sandbox --step SCRIPT` on a real
 // pseudo-terminal and returns the terminal's master side, the output, a
 // channel with the exit code, and a function that waits for prompt n.
-func stepRun(t *testing.T) (io.Writer, *syncBuffer, chan int, func(n int)) {
+func stepRun(t *testing.T, script string) (io.Writer, *syncBuffer, chan int, func(n int)) {
 	t.Helper()
 	deterministicSandbox(t)
 	master, tty, err := pty.Open()
@@ -112,7 +112,7 @@ func stepRun(t *testing.T) (io.Writer, *syncBuffer, chan int, func(n int)) {
 	out := &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"--sandbox", "--no-color", "--step", "../../scripts/utep.smtp"}, tty, out, out)
+		done <- run([]string{"--sandbox", "--no-color", "--step", script}, tty, out, out)
 	}()
 	waitPrompt := func(n int) {
 		t.Helper()
@@ -140,7 +140,7 @@ func exitWithin(t *testing.T, done chan int, out *syncBuffer) int {
 
 // TestStepThroughPTY: Enter runs a step, q sends QUIT and stops.
 func TestStepThroughPTY(t *testing.T) {
-	keys, out, done, waitPrompt := stepRun(t)
+	keys, out, done, waitPrompt := stepRun(t, "../../scripts/utep.smtp")
 	for n := 1; n <= 3; n++ { // connect, expect 220, send EHLO
 		waitPrompt(n)
 		io.WriteString(keys, "\n")
@@ -163,11 +163,37 @@ func TestStepThroughPTY(t *testing.T) {
 
 // TestStepContinue: c runs the rest without pausing again.
 func TestStepContinue(t *testing.T) {
-	keys, out, done, waitPrompt := stepRun(t)
+	keys, out, done, waitPrompt := stepRun(t, "../../scripts/utep.smtp")
 	waitPrompt(1)
 	io.WriteString(keys, "c\n")
 	if code := exitWithin(t, done, out); code != 0 || strings.Count(out.String(), "[q] quit >") != 1 {
 		t.Errorf("exit %d, %d prompts\n%s", code, strings.Count(out.String(), "[q] quit >"), out)
+	}
+}
+
+// TestStepPromptMasksSecrets: the prompt shows the next step as the
+// transcript does, with a password written into the script masked.
+func TestStepPromptMasksSecrets(t *testing.T) {
+	const secret = "literal-practice-password"
+	script := writeFile(t, t.TempDir(), "literal.smtp", `connect "smtp.gmail.com:587"
+expect 220
+auth login "student@example.test" "`+secret+`"
+expect 235
+`)
+	keys, out, done, waitPrompt := stepRun(t, script)
+	for n := 1; n <= 2; n++ { // connect, expect 220
+		waitPrompt(n)
+		io.WriteString(keys, "\n")
+	}
+	waitPrompt(3)
+	io.WriteString(keys, "q\n")
+	exitWithin(t, done, out)
+	got := out.String()
+	if !strings.Contains(got, `next: line 3: auth login "student@example.test" "********"`) {
+		t.Errorf("the prompt does not show the auth step masked:\n%s", got)
+	}
+	if strings.Contains(got, secret) {
+		t.Errorf("the password was printed:\n%s", got)
 	}
 }
 

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/explain"
 )
 
 // maxDataLines is how many lines of message content the transcript shows;
@@ -38,7 +41,7 @@ func newTranscript(w io.Writer, st style, quiet bool) *transcript {
 
 // explain prints --explain lines under the wire line they belong to; they
 // start with # like a script comment, so they read as annotations.
-func (t *transcript) explain(tls bool, lines []string) {
+func (t *transcript) explain(lines []string) {
 	for _, l := range lines {
 		t.line(false, t.st.note.Sprint("    # "+l))
 	}
@@ -66,80 +69,22 @@ func (t *transcript) Event(ev engine.Event) {
 	}
 	switch ev := ev.(type) {
 	case engine.StepStarted:
-		t.dataLines = 0
-		if ev.Step.Note != nil {
-			return // the narration itself is shown
-		}
-		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
+		t.stepStarted(ev)
 	case engine.Connected:
-		t.host, _, _ = net.SplitHostPort(ev.Address)
-		if ev.Remote == ev.Address {
-			t.line(false, t.st.note.Sprintf("connected to %s", ev.Address))
-		} else {
-			t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
-		}
-		if t.teach != nil {
-			t.teach.host = t.host
-			t.explain(false, []string{"TCP is open; the server speaks first, with a 220 greeting (RFC 5321 3.1)"})
-		}
+		t.connected(ev)
 	case engine.Narration:
 		fmt.Fprintf(t.w, "     %s %s\n", t.st.dim.Sprint("|"), t.st.step.Sprint("==> "+ev.Text))
 	case engine.Sent:
-		if ev.Data {
-			t.dataLines++
-			if t.dataLines > maxDataLines && ev.Line != "." {
-				return
-			}
-		}
-		prefix := "C: "
-		if ev.Raw {
-			// Exact bytes, escaped; no CRLF was added.
-			prefix = "C (raw): "
-		}
-		text := t.st.client.Sprint(prefix + ev.Line)
-		if ev.Note != "" {
-			text += t.st.note.Sprintf("   (%s)", ev.Note)
-		}
-		t.line(ev.TLS, text)
-		if t.teach != nil {
-			t.explain(ev.TLS, t.teach.sent(ev))
-		}
+		t.sent(ev)
 	case engine.DataSummary:
-		if ev.Binary {
-			t.line(ev.TLS, t.st.note.Sprintf("message: %d bytes sent as they are (binary, BDAT), not shown", ev.Bytes))
-			return
-		}
-		if hidden := ev.Lines - maxDataLines; hidden > 0 {
-			t.line(ev.TLS, t.st.note.Sprintf("(%d more lines not shown)", hidden))
-		}
-		t.line(ev.TLS, t.st.note.Sprintf("message: %d lines, %d bytes on the wire", ev.Lines, ev.Bytes))
+		t.dataSummary(ev)
 	case engine.Received:
-		c := t.st.reply(ev.Reply.Code)
-		for i, l := range ev.Reply.Lines {
-			text := c.Sprint("S: " + l)
-			if i == len(ev.Reply.Lines)-1 {
-				text += t.st.note.Sprintf("   (%s)", roundDuration(ev.Elapsed))
-			}
-			t.line(ev.TLS, text)
-		}
-		if t.teach != nil {
-			t.explain(ev.TLS, t.teach.received(ev))
-		}
+		t.received(ev)
 	case engine.TLSEstablished:
-		verified := fmt.Sprintf("certificate verified for %s", ev.ServerName)
-		if !ev.Verified {
-			verified = "certificate NOT verified (--insecure)"
-		}
-		kind := "STARTTLS"
-		if ev.Implicit {
-			kind = "implicit TLS"
-		}
-		t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
-		if t.teach != nil && !ev.Implicit {
-			t.explain(true, []string{"why EHLO again: the extension list before TLS travelled in clear text, where an attacker could have changed it (removed STARTTLS, altered AUTH); RFC 3207 4.2 makes both sides discard it"})
-		}
+		t.tlsEstablished(ev)
 	case engine.Notice:
-		t.line(false, t.st.note.Sprint("note: "+ev.Text))
+		text, _ := explain.Help(string(ev.Code))
+		t.line(false, t.st.note.Sprint("note: "+text))
 	case engine.ExpectPassed:
 		if ev.Held != nil {
 			t.line(false, t.st.note.Sprintf("checks the reply read by auth: %s", ev.Held.Summary()))
@@ -150,6 +95,101 @@ func (t *transcript) Event(ev engine.Event) {
 			who = "closed by the server"
 		}
 		t.line(false, t.st.note.Sprint("connection "+who))
+	}
+}
+
+func (t *transcript) stepStarted(ev engine.StepStarted) {
+	t.dataLines = 0
+	if ev.Kind == "note" {
+		return // the narration itself is shown
+	}
+	fmt.Fprintf(t.w, "%4d %s %s\n", ev.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Source))
+}
+
+func (t *transcript) connected(ev engine.Connected) {
+	t.host, _, _ = net.SplitHostPort(ev.Address)
+	if ev.Remote == ev.Address {
+		t.line(false, t.st.note.Sprintf("connected to %s", ev.Address))
+	} else {
+		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
+	}
+	if t.teach != nil {
+		t.teach.host = t.host
+		t.explain(helpLines("explain-connected"))
+	}
+}
+
+// roleNotes are the words the transcript puts after a line whose role is
+// not plain: what an AUTH response carries, what a line does.
+var roleNotes = map[engine.Role]string{
+	engine.RoleUsername:        "username, base64",
+	engine.RolePassword:        "password, base64, masked",
+	engine.RoleCredentials:     "base64 of NUL user NUL password, masked",
+	engine.RoleDigest:          "base64 of user and HMAC-MD5 digest, masked",
+	engine.RoleCancel:          "cancels the exchange",
+	engine.RoleQuitOnInterrupt: "interrupted",
+	engine.RoleEndOfData:       "end of data",
+}
+
+func (t *transcript) sent(ev engine.Sent) {
+	if ev.Role == engine.RoleContent || ev.Role == engine.RoleEndOfData {
+		t.dataLines++
+		if t.dataLines > maxDataLines && ev.Role != engine.RoleEndOfData {
+			return
+		}
+	}
+	prefix := "C: "
+	if ev.Role == engine.RoleRaw {
+		// Exact bytes, escaped; no CRLF was added.
+		prefix = "C (raw): "
+	}
+	text := t.st.client.Sprint(prefix + ev.Line)
+	if note := roleNotes[ev.Role]; note != "" {
+		text += t.st.note.Sprintf("   (%s)", note)
+	}
+	t.line(ev.TLS, text)
+	if t.teach != nil {
+		t.explain(t.teach.sent(ev))
+	}
+}
+
+func (t *transcript) dataSummary(ev engine.DataSummary) {
+	if ev.Binary {
+		t.line(ev.TLS, t.st.note.Sprintf("message: %d bytes sent as they are (binary, BDAT), not shown", ev.Bytes))
+		return
+	}
+	if hidden := ev.Lines - maxDataLines; hidden > 0 {
+		t.line(ev.TLS, t.st.note.Sprintf("(%d more lines not shown)", hidden))
+	}
+	t.line(ev.TLS, t.st.note.Sprintf("message: %d lines, %d bytes on the wire", ev.Lines, ev.Bytes))
+}
+
+func (t *transcript) received(ev engine.Received) {
+	c := t.st.reply(ev.Reply.Code)
+	for i, l := range ev.Reply.Lines {
+		text := c.Sprint("S: " + l)
+		if i == len(ev.Reply.Lines)-1 {
+			text += t.st.note.Sprintf("   (%s)", roundDuration(ev.Elapsed()))
+		}
+		t.line(ev.TLS, text)
+	}
+	if t.teach != nil {
+		t.explain(t.teach.received(ev))
+	}
+}
+
+func (t *transcript) tlsEstablished(ev engine.TLSEstablished) {
+	verified := fmt.Sprintf("certificate verified for %s", ev.ServerName)
+	if !ev.Verified {
+		verified = "certificate NOT verified (--insecure)"
+	}
+	kind := "STARTTLS"
+	if ev.Implicit {
+		kind = "implicit TLS"
+	}
+	t.line(true, t.st.note.Sprintf("%s: %s established (%s), %s", kind, ev.Version, ev.CipherSuite, verified))
+	if t.teach != nil && !ev.Implicit {
+		t.explain(helpLines("explain-ehlo-again"))
 	}
 }
 
@@ -172,13 +212,30 @@ func (t *transcript) finish(res engine.Result, err error) {
 		plural(res.Steps, "step"), plural(res.Replies, "reply"), plural(res.Messages, "message"), roundDuration(res.Duration))
 }
 
-// report prints a run error with the script line it belongs to, and the
-// known-error hint for the server's reply, if there is one.
+// report prints a run error with the script line it belongs to, the help
+// for its kind, and the known-error hint for the server's reply, if any.
 func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
-	var dg engine.Diagnoser
-	if hints := hintsFor(err, host); len(hints) > 0 && errors.As(err, &dg) {
-		d := dg.Diagnostic()
-		d.Notes = append(d.Notes, hints...)
+	var (
+		de *dsl.Error
+		dl dsl.ErrorList
+		dg engine.Diagnoser
+	)
+	var d *dsl.Error
+	switch {
+	case errors.As(err, &dl):
+	case errors.As(err, &de):
+		// A script error found at run time may have help too.
+		c := *de
+		c.Notes = slices.Clone(de.Notes)
+		d = &c
+	case errors.As(err, &dg):
+		d = dg.Diagnostic()
+	}
+	if d != nil {
+		if h := helpFor(err); h != "" {
+			d.Notes = append(d.Notes, "help: "+h)
+		}
+		d.Notes = append(d.Notes, hintsFor(err, host)...)
 		fmt.Fprintln(w, dsl.Render(d, s.Source, st.styler()))
 		return
 	}
@@ -202,7 +259,7 @@ func reportErr(w io.Writer, st style, src []byte, err error) {
 		fmt.Fprintln(w, dsl.Render(dg.Diagnostic(), src, st.styler()))
 	default:
 		msg := err.Error()
-		if strings.Contains(msg, "context canceled") {
+		if errors.Is(err, context.Canceled) {
 			msg = "interrupted"
 		}
 		fmt.Fprintf(w, "%s\n", st.errTitle.Sprint("error: "+msg))
