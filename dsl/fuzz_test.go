@@ -19,7 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("f.smtp", src)
 		if err == nil {
-			err = Validate(s)
+			_, err = Check(s)
 		}
 		if err == nil {
 			return
@@ -63,10 +63,10 @@ func FuzzExpand(f *testing.F) {
 			}
 			return
 		}
-		if s.Steps[0].Send == nil {
+		if _, ok := s.Steps[0].(*Send); !ok {
 			return
 		}
-		_, err = s.Steps[0].Send.Text.Expand(vars)
+		_, err = s.Steps[0].(*Send).Text.Expand(vars)
 		var e *Error
 		if err != nil && (!errors.As(err, &e) || e.Pos.Line != 1 || e.Pos.Column < 6 || e.Pos.Column > len(src)) {
 			t.Fatalf("bad error position for %q: %v", src, err)

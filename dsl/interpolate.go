@@ -117,12 +117,12 @@ func unsetError(p Part) *Error {
 func (s *String) decode() error {
 	raw := s.Raw
 	if len(raw) < 2 || !strings.HasSuffix(raw, `"`) || strings.HasSuffix(raw, `\"`) && !evenBackslashesBefore(raw, len(raw)-1) {
-		return &Error{Pos: s.Pos, Span: len(raw), Title: "unterminated string", Label: `add the closing "`}
+		return &Error{Pos: s.pos, Span: s.Span(), Title: "unterminated string", Label: `add the closing "`}
 	}
 	body := raw[1 : len(raw)-1]
 	// Column of body[0].
 	at := func(i int) lexer.Position {
-		p := s.Pos
+		p := s.pos
 		p.Offset += 1 + i
 		p.Column += 1 + i
 		return p
@@ -148,7 +148,7 @@ func (s *String) decode() error {
 				i++
 				continue
 			}
-			if s.bytes {
+			if s.Bytes {
 				if b, n, ok := byteEscape(body[i:]); ok {
 					lit.WriteByte(b)
 					i += n - 1
@@ -161,7 +161,7 @@ func (s *String) decode() error {
 			}
 			e := &Error{Pos: at(i), Span: len(esc), Title: "unknown escape", Label: fmt.Sprintf("`%s` is not an escape; only \\\" and \\\\ are", esc)}
 			switch {
-			case s.bytes:
+			case s.Bytes:
 				e.Label = fmt.Sprintf("`%s` is not an escape; raw accepts \\r \\n \\t \\xNN \\\" and \\\\", esc)
 			case esc == `\r` || esc == `\n`:
 				e.Notes = []string{"help: send appends CRLF itself, and a command line cannot contain a line break; `raw` writes exact bytes"}
@@ -241,18 +241,21 @@ func (h *Heredoc) decode() error {
 	nl := strings.IndexByte(raw, '\n')
 	closing := strings.LastIndex(raw, `"""`)
 	if nl < 0 || closing <= nl || !strings.HasSuffix(raw, `"""`) {
-		return &Error{Pos: h.Pos, Span: 3, Title: "unterminated message", Label: `no closing """ on a line of its own`}
+		return &Error{Pos: h.pos, Span: 3, Title: "unterminated message", Label: `no closing """ on a line of its own`}
 	}
-	if rest := strings.TrimSpace(raw[3:nl]); rest != "" && !strings.HasPrefix(rest, "#") {
-		p := h.Pos
+	rest := strings.TrimSpace(raw[3:nl])
+	if strings.HasPrefix(rest, "#") {
+		h.Comment = rest
+	} else if rest != "" {
+		p := h.pos
 		p.Column += 3 + strings.Index(raw[3:nl], rest)
 		return &Error{Pos: p, Span: len(rest), Title: "text after opening \"\"\"", Label: "the message starts on the next line"}
 	}
 	lastLineStart := strings.LastIndexByte(raw[:closing], '\n') + 1
 	content := raw[nl+1 : lastLineStart]
-	line, col := h.Pos.Line+1, 1
+	line, col := h.pos.Line+1, 1
 	pos := func() lexer.Position {
-		return lexer.Position{Filename: h.Pos.Filename, Line: line, Column: col}
+		return lexer.Position{Filename: h.pos.Filename, Line: line, Column: col}
 	}
 	var lit strings.Builder
 	var litPos lexer.Position

@@ -9,23 +9,15 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-var parser = participle.MustBuild[Script](
-	participle.Lexer(scriptLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
-)
-
 // Parse reads a script. path is used in positions and should be the path
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
-// *Error values; Parse does not validate, see Validate.
+// *Error values; Parse does not check the script, see Check.
 func Parse(path string, src []byte) (*Script, error) {
-	s, err := parser.ParseBytes(path, src)
+	g, err := parser.ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}
-	s.File = path
-	s.Source = src
-	s.Header = readHeader(src)
+	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -106,28 +98,28 @@ func readHeader(src []byte) map[string]string {
 func (s *Script) decodeStrings() error {
 	for _, st := range s.Steps {
 		var strs []*String
-		switch {
-		case st.Connect != nil:
-			strs = append(strs, st.Connect.Address)
-		case st.Send != nil:
-			strs = append(strs, st.Send.Text)
-		case st.Expect != nil:
-			if st.Expect.Match != nil && st.Expect.Match.Substring != nil {
-				strs = append(strs, st.Expect.Match.Substring)
+		switch st := st.(type) {
+		case *Connect:
+			strs = append(strs, st.Address)
+		case *Send:
+			strs = append(strs, st.Text)
+		case *Expect:
+			if st.Match != nil && st.Match.Substring != nil {
+				strs = append(strs, st.Match.Substring)
 			}
-		case st.Auth != nil:
-			strs = append(strs, st.Auth.User, st.Auth.Secret)
-		case st.Note != nil:
-			strs = append(strs, st.Note.Text)
-		case st.Raw != nil:
-			st.Raw.Text.bytes = true
-			strs = append(strs, st.Raw.Text)
-		case st.Message != nil:
-			if st.Message.File != nil {
-				strs = append(strs, st.Message.File)
-			} else if err := st.Message.Inline.decode(); err != nil {
+		case *Auth:
+			strs = append(strs, st.User, st.Secret)
+		case *Note:
+			strs = append(strs, st.Text)
+		case *Raw:
+			strs = append(strs, st.Text)
+		case *Message:
+			if st.File != nil {
+				strs = append(strs, st.File)
+			} else if err := st.Inline.decode(); err != nil {
 				return err
 			}
+		case *StartTLS, *Quit, *Unknown:
 		}
 		for _, str := range strs {
 			if err := str.decode(); err != nil {

@@ -20,7 +20,7 @@ const maxChallenges = 4
 // auth runs AUTH (RFC 4954). The first reply that is not 334 is held for
 // the next expect, so a script states what it expects of the outcome.
 func (ss *session) auth(a *dsl.Auth) error {
-	pos, span := a.Pos, len("auth")
+	pos, span := a.Pos(), a.Kw.Span()
 	if err := ss.needConn(pos, "auth"); err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (ss *session) auth(a *dsl.Auth) error {
 			Msg:  fmt.Sprintf("will not send credentials unencrypted to %s", ss.host),
 			Help: "add `starttls` (then EHLO again) before `auth`, or connect to port 465 with `connect \"HOST:465\" tls`; --allow-plaintext-auth overrides this"}
 	}
-	mech := strings.ToLower(a.Mechanism)
+	mech := strings.ToLower(a.Mechanism.Text)
 	var responder func(challenge []byte, round int) (resp string, ev Sent)
 	var first Sent
 	switch mech {
@@ -77,7 +77,7 @@ func (ss *session) auth(a *dsl.Auth) error {
 			return resp, Sent{Line: Mask, TLS: ss.tls, Masked: true, Note: "base64 of user and HMAC-MD5 digest, masked"}
 		}
 	default:
-		return &dsl.Error{Pos: pos, Span: len(a.Mechanism), Title: "unsupported mechanism", Label: a.Mechanism}
+		return &dsl.Error{Pos: a.Mechanism.Pos(), Span: a.Mechanism.Span(), Title: "unsupported mechanism", Label: a.Mechanism.Text}
 	}
 	if first.Line != "" {
 		if err := ss.writeLine(pos, first.Line, first); err != nil {

@@ -23,7 +23,7 @@ type Event interface{ isEvent() }
 
 // StepStarted is reported before each step runs.
 type StepStarted struct {
-	Step *dsl.Step
+	Step dsl.Step
 	Line string // the script line, for display
 }
 

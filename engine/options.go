@@ -49,7 +49,7 @@ func WithBaseDir(dir string) Option { return func(e *Engine) { e.baseDir = dir }
 // WithBeforeStep calls f before each step; it may block (to single-step a
 // lesson) and returns ErrStopped to end the run politely (QUIT is sent
 // where it can be) or another error to abort it.
-func WithBeforeStep(f func(ctx context.Context, st *dsl.Step) error) Option {
+func WithBeforeStep(f func(ctx context.Context, st dsl.Step) error) Option {
 	return func(e *Engine) { e.beforeStep = f }
 }
 
@@ -63,7 +63,7 @@ type Engine struct {
 	dialer        Dialer
 	observer      Observer
 	baseDir       string
-	beforeStep    func(context.Context, *dsl.Step) error
+	beforeStep    func(context.Context, dsl.Step) error
 }
 
 // New builds an Engine.

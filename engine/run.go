@@ -30,10 +30,10 @@ type Result struct {
 
 // session is the state of one Run: the connection and what was learned on it.
 type session struct {
-	e      *Engine
-	script *dsl.Script
-	red    redactor
-	res    Result
+	e    *Engine
+	prog *dsl.Program
+	red  redactor
+	res  Result
 
 	mu   sync.Mutex // guards conn against the interrupt goroutine
 	conn net.Conn
@@ -57,18 +57,15 @@ type session struct {
 	caps map[string]string
 }
 
-// Run validates and executes a script. It returns at the first failure
-// with one of the typed errors in the package doc, ErrStopped when a
-// WithBeforeStep function stopped it, or ctx.Err() when ctx is cancelled;
-// in the last two cases it says QUIT first where the connection allows.
-func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
+// Run executes a checked program (see dsl.Check). It returns at the first
+// failure with one of the typed errors in the package doc, ErrStopped when
+// a WithBeforeStep function stopped it, or ctx.Err() when ctx is
+// cancelled; in the last two cases it says QUIT first where the
+// connection allows. Programs are immutable, so one may be run by many
+// goroutines at once.
+func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	start := time.Now()
-	// Validation is cheap and also compiles the regexes; a script that was
-	// not validated must not reach the wire half-checked.
-	if err := dsl.Validate(s); err != nil {
-		return Result{Redact: func(t string) string { return t }}, err
-	}
-	ss := &session{e: e, script: s}
+	ss := &session{e: e, prog: p}
 	ss.res.Redact = func(text string) string { t, _ := ss.red.mask(text); return t }
 	if err := ss.collectSecrets(); err != nil {
 		return ss.res, err
@@ -76,7 +73,7 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	stop := context.AfterFunc(ctx, ss.interrupt)
 	defer stop()
 	defer ss.close(false)
-	for _, st := range s.Steps {
+	for _, st := range p.Steps() {
 		if err := ctx.Err(); err != nil {
 			return ss.res, err
 		}
@@ -88,7 +85,7 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 				return ss.res, err
 			}
 		}
-		ss.emit(StepStarted{Step: st, Line: stepLine(s, st)})
+		ss.emit(StepStarted{Step: st, Line: stepLine(p, st)})
 		if err := ss.exec(ctx, st); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				ss.quitOnInterrupt()
@@ -100,7 +97,7 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	}
 	if ss.conn != nil && ss.w.Buffered() > 0 {
 		// Commands at the end of a script with no expect still go out.
-		if err := ss.flush(s.Steps[len(s.Steps)-1].Pos, 0); err != nil {
+		if err := ss.flush(p.Step(p.Len()-1).Pos(), 0); err != nil {
 			return ss.res, err
 		}
 	}
@@ -108,8 +105,8 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 	return ss.res, nil
 }
 
-func stepLine(s *dsl.Script, st *dsl.Step) string {
-	line, _ := dsl.SourceLine(s.Source, st.Pos.Line)
+func stepLine(p *dsl.Program, st dsl.Step) string {
+	line, _ := dsl.SourceLine(p.Source(), st.Pos().Line)
 	return strings.TrimSpace(line)
 }
 
@@ -117,16 +114,17 @@ func stepLine(s *dsl.Script, st *dsl.Step) string {
 // secret is masked even where it appears before its auth step (a
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
-	for _, st := range ss.script.Steps {
-		if st.Auth == nil {
+	for _, st := range ss.prog.Steps() {
+		a, ok := st.(*dsl.Auth)
+		if !ok {
 			continue
 		}
-		v, err := st.Auth.Secret.Expand(ss.e.vars)
+		v, err := a.Secret.Expand(ss.e.vars)
 		if err != nil {
 			return err
 		}
 		ss.red.add(v)
-		for _, p := range st.Auth.Secret.Variables() {
+		for _, p := range a.Secret.Variables() {
 			if val, ok := ss.e.vars.Lookup(p.Var); ok {
 				ss.red.add(val)
 			}
@@ -151,26 +149,26 @@ func (ss *session) emit(ev Event) {
 	}
 }
 
-func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
-	switch {
-	case st.Connect != nil:
-		return ss.connect(ctx, st.Connect)
-	case st.Send != nil:
-		return ss.send(st.Send)
-	case st.Expect != nil:
-		return ss.expect(st.Expect)
-	case st.StartTLS != nil:
-		return ss.startTLS(ctx, st.StartTLS)
-	case st.Auth != nil:
-		return ss.auth(st.Auth)
-	case st.Message != nil:
-		return ss.message(st.Message)
-	case st.Quit != nil:
-		return ss.quit(st.Quit)
-	case st.Raw != nil:
-		return ss.raw(st.Raw)
-	case st.Note != nil:
-		text, err := st.Note.Text.Expand(ss.e.vars)
+func (ss *session) exec(ctx context.Context, st dsl.Step) error {
+	switch st := st.(type) {
+	case *dsl.Connect:
+		return ss.connect(ctx, st)
+	case *dsl.Send:
+		return ss.send(st)
+	case *dsl.Expect:
+		return ss.expect(st)
+	case *dsl.StartTLS:
+		return ss.startTLS(ctx, st)
+	case *dsl.Auth:
+		return ss.auth(st)
+	case *dsl.Message:
+		return ss.message(st)
+	case *dsl.Quit:
+		return ss.quit(st)
+	case *dsl.Raw:
+		return ss.raw(st)
+	case *dsl.Note:
+		text, err := st.Text.Expand(ss.e.vars)
 		if err != nil {
 			return err
 		}
@@ -178,7 +176,7 @@ func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
 		ss.emit(Narration{Text: text})
 		return nil
 	}
-	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
+	return &dsl.Error{Pos: st.Pos(), Title: "unknown step", Label: "run `smtprun check` for details"}
 }
 
 // quitGrace bounds the polite goodbye after an interrupt.
@@ -252,14 +250,14 @@ func (ss *session) send(s *dsl.Send) error {
 		return err
 	}
 	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
-		return &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
+		return &dsl.Error{Pos: s.Text.Pos(), Span: s.Text.Span(), Title: "line break in a command",
 			Label: "after interpolation the text contains CR or LF; nothing was sent",
 			Notes: []string{"help: send appends CRLF itself; check the variables used in this line"}}
 	}
-	if err := ss.needConn(s.Pos, "send"); err != nil {
+	if err := ss.needConn(s.Pos(), "send"); err != nil {
 		return err
 	}
-	return ss.writeLine(s.Pos, line, Sent{Line: line, TLS: ss.tls})
+	return ss.writeLine(s.Pos(), line, Sent{Line: line, TLS: ss.tls})
 }
 
 // writeLine buffers one command line; it goes out at the next flush, which
@@ -346,15 +344,14 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 }
 
 func (ss *session) expect(x *dsl.Expect) error {
-	if x.Closed {
+	if x.Closed != nil {
 		return ss.expectClosed(x)
 	}
-	span := x.Span()
-	pos := x.Codes[0].Pos
+	pos, span := x.CodesSpan()
 	rep, held := ss.held, ss.held
 	ss.held = nil
 	if rep == nil {
-		if err := ss.needConn(x.Pos, "expect"); err != nil {
+		if err := ss.needConn(x.Pos(), "expect"); err != nil {
 			return err
 		}
 		var err error
@@ -372,7 +369,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 		}
 		if !ok {
 			m := x.Match
-			return &AssertError{Pos: m.Pos, Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
+			return &AssertError{Pos: m.Pos(), Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
 		}
 	}
 	ss.emit(ExpectPassed{Step: x, Held: held})
@@ -380,8 +377,8 @@ func (ss *session) expect(x *dsl.Expect) error {
 }
 
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
-	if m.Re != nil {
-		return m.Re.MatchString(strings.Join(rep.Text, "\n")), nil
+	if re := m.Regexp(); re != nil {
+		return re.MatchString(strings.Join(rep.Text, "\n")), nil
 	}
 	want, err := m.Substring.Expand(ss.e.vars)
 	if err != nil {
@@ -397,18 +394,19 @@ func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
 }
 
 func (ss *session) quit(q *dsl.Quit) error {
-	if err := ss.needConn(q.Pos, "quit"); err != nil {
+	pos, span := q.Pos(), q.Kw.Span()
+	if err := ss.needConn(pos, "quit"); err != nil {
 		return err
 	}
-	if err := ss.writeLine(q.Pos, "QUIT", Sent{Line: "QUIT", TLS: ss.tls}); err != nil {
+	if err := ss.writeLine(pos, "QUIT", Sent{Line: "QUIT", TLS: ss.tls}); err != nil {
 		return err
 	}
-	rep, err := ss.readReply(q.Pos, 4)
+	rep, err := ss.readReply(pos, span)
 	if err != nil {
 		return err
 	}
 	if rep.Code != 221 {
-		return &AssertError{Pos: q.Pos, Span: 4, Want: "221", Got: rep, Reason: "code"}
+		return &AssertError{Pos: pos, Span: span, Want: "221", Got: rep, Reason: "code"}
 	}
 	ss.close(false)
 	return nil
@@ -417,9 +415,7 @@ func (ss *session) quit(q *dsl.Quit) error {
 // expectClosed passes when the server closes the connection (after a 421,
 // say) and fails if it sends a reply instead.
 func (ss *session) expectClosed(x *dsl.Expect) error {
-	pos := x.Pos
-	pos.Column += len("expect ")
-	span := len("closed")
+	pos, span := x.Closed.Pos(), x.Closed.Span()
 	if ss.conn == nil {
 		// Closed already, by a 421 the previous expect read.
 		ss.emit(ExpectPassed{Step: x})
@@ -451,13 +447,13 @@ func (ss *session) raw(r *dsl.Raw) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.needConn(r.Pos, "raw"); err != nil {
+	if err := ss.needConn(r.Pos(), "raw"); err != nil {
 		return err
 	}
 	ss.w.WriteString(text)
 	ss.asked = nil
 	ss.emit(Sent{Line: Escape([]byte(text)), TLS: ss.tls, Raw: true})
-	return ss.flush(r.Pos, 3)
+	return ss.flush(r.Pos(), r.Kw.Span())
 }
 
 // parseCapabilities reads an EHLO reply's extension lines (RFC 5321

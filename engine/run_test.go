@@ -52,7 +52,7 @@ func (r *recorder) text() string {
 		case engine.Notice:
 			fmt.Fprintf(&b, "note: %s\n", e.Text)
 		case engine.StepStarted:
-			fmt.Fprintf(&b, "step %d: %s\n", e.Step.Pos.Line, e.Line)
+			fmt.Fprintf(&b, "step %d: %s\n", e.Step.Pos().Line, e.Line)
 		default:
 			fmt.Fprintf(&b, "%T %+v\n", e, e)
 		}
@@ -60,16 +60,17 @@ func (r *recorder) text() string {
 	return b.String()
 }
 
-func parse(t testing.TB, src string) *dsl.Script {
+func parse(t testing.TB, src string) *dsl.Program {
 	t.Helper()
 	s, err := dsl.Parse("test.smtp", []byte(src))
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	if err := dsl.Validate(s); err != nil {
-		t.Fatalf("validate: %v", err)
+	p, err := dsl.Check(s)
+	if err != nil {
+		t.Fatalf("check: %v", err)
 	}
-	return s
+	return p
 }
 
 func runSrc(t testing.TB, src string, opts ...engine.Option) (*recorder, engine.Result, error) {

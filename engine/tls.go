@@ -22,7 +22,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	if err != nil {
 		return err
 	}
-	pos, span := c.Address.Pos, len(c.Address.Raw)
+	pos, span := c.Address.Pos(), c.Address.Span()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || port == "" {
 		return &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
@@ -46,7 +46,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	ss.asked = []string{"(greeting)"}
 	ss.flushedAt = time.Now()
 	ss.emit(Connected{Address: addr, Remote: describeAddr(conn.RemoteAddr())})
-	if c.TLS {
+	if c.TLS != nil {
 		return ss.handshake(ctx, pos, span, true)
 	}
 	return nil
@@ -106,7 +106,7 @@ func (ss *session) tlsConfig() *tls.Config {
 }
 
 func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
-	pos, span := st.Pos, len("starttls")
+	pos, span := st.Pos(), st.Kw.Span()
 	if err := ss.needConn(pos, "starttls"); err != nil {
 		return err
 	}

@@ -207,8 +207,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
-		script.Source = []byte(res.Redact(string(script.Source)))
-		report(stderr, est, script, err, tr.host)
+		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
 	}
 	return exitCode(err)
 }
@@ -218,22 +217,23 @@ func usageError(stderr io.Writer, msg string) int {
 	return exitUsage
 }
 
-// load reads, parses and validates a script, reporting any problem.
-func load(path string, stderr io.Writer, st style) (*dsl.Script, int) {
+// load reads, parses and checks a script, reporting any problem.
+func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
 		return nil, exitUsage
 	}
 	script, err := dsl.Parse(path, src)
+	var prog *dsl.Program
 	if err == nil {
-		err = dsl.Validate(script)
+		prog, err = dsl.Check(script)
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)
 		return nil, exitScript
 	}
-	return script, exitOK
+	return prog, exitOK
 }
 
 func loadCAs(files []string) (*x509.CertPool, error) {
@@ -270,7 +270,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, len(script.Steps))
+			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
 		}
 	}
 	return worst

@@ -28,21 +28,22 @@ type sandboxRun struct {
 // golden transcripts are stable. Nil outside tests.
 var sandboxTestHook func(*sandbox.Options)
 
-func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRun, error) {
+func setupSandbox(o *options, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
 	scenario := o.scenario
 	if scenario == "" {
-		scenario = script.Header["scenario"]
+		scenario = script.Header("scenario")
 	}
 	profile := firstProfile(script, userVars)
 	practiceUser, practicePass := sandbox.PracticeCredentials(profile)
 	practice := dsl.MapVars{}
 	creds := map[string]string{}
 	var filled []string
-	for _, st := range script.Steps {
-		if st.Auth == nil {
+	for _, st := range script.Steps() {
+		a, ok := st.(*dsl.Auth)
+		if !ok {
 			continue
 		}
-		for _, p := range st.Auth.User.Variables() {
+		for _, p := range a.User.Variables() {
 			if v, ok := userVars.Lookup(p.Var); ok {
 				// Any user name logs in with the practice password.
 				creds[v] = ""
@@ -51,7 +52,7 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 				filled = append(filled, p.Var)
 			}
 		}
-		for _, p := range st.Auth.Secret.Variables() {
+		for _, p := range a.Secret.Variables() {
 			if _, ok := userVars.Lookup(p.Var); !ok && p.Default == nil && practice[p.Var] == "" {
 				practice[p.Var] = practicePass
 				filled = append(filled, p.Var)
@@ -91,12 +92,13 @@ func setupSandbox(o *options, script *dsl.Script, userVars dsl.Vars) (*sandboxRu
 }
 
 // firstProfile names the emulation the script's first connect reaches.
-func firstProfile(script *dsl.Script, vars dsl.Vars) string {
-	for _, st := range script.Steps {
-		if st.Connect == nil {
+func firstProfile(script *dsl.Program, vars dsl.Vars) string {
+	for _, st := range script.Steps() {
+		c, ok := st.(*dsl.Connect)
+		if !ok {
 			continue
 		}
-		addr, err := st.Connect.Address.Expand(vars)
+		addr, err := c.Address.Expand(vars)
 		if err != nil {
 			return ""
 		}

@@ -25,12 +25,12 @@ type stepper struct {
 	nonstop bool
 }
 
-func newStepper(stdin io.Reader, stdout io.Writer, st style, script *dsl.Script) (*stepper, error) {
+func newStepper(stdin io.Reader, stdout io.Writer, st style, script *dsl.Program) (*stepper, error) {
 	f, ok := stdin.(*os.File)
 	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
 		return nil, errors.New("--step needs a terminal to read Enter from; standard input is not one (run it in a terminal, without a pipe or redirection)")
 	}
-	return &stepper{src: script.Source, in: bufio.NewReader(stdin), out: stdout, st: st}, nil
+	return &stepper{src: script.Source(), in: bufio.NewReader(stdin), out: stdout, st: st}, nil
 }
 
 type lineResult struct {
@@ -38,11 +38,11 @@ type lineResult struct {
 	err  error
 }
 
-func (s *stepper) before(ctx context.Context, st *dsl.Step) error {
-	if s.nonstop || st.Note != nil {
+func (s *stepper) before(ctx context.Context, st dsl.Step) error {
+	if _, note := st.(*dsl.Note); s.nonstop || note {
 		return nil
 	}
-	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", st.Pos.Line, s.lineOf(st)))
+	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", st.Pos().Line, s.lineOf(st)))
 	got := make(chan lineResult, 1)
 	go func() {
 		l, err := s.in.ReadString('\n')
@@ -67,7 +67,7 @@ func (s *stepper) before(ctx context.Context, st *dsl.Step) error {
 }
 
 // lineOf is the step's source line, trimmed, for the prompt.
-func (s *stepper) lineOf(st *dsl.Step) string {
-	l, _ := dsl.SourceLine(s.src, st.Pos.Line)
+func (s *stepper) lineOf(st dsl.Step) string {
+	l, _ := dsl.SourceLine(s.src, st.Pos().Line)
 	return strings.TrimSpace(l)
 }

@@ -67,10 +67,10 @@ func (t *transcript) Event(ev engine.Event) {
 	switch ev := ev.(type) {
 	case engine.StepStarted:
 		t.dataLines = 0
-		if ev.Step.Note != nil {
+		if _, note := ev.Step.(*dsl.Note); note {
 			return // the narration itself is shown
 		}
-		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
+		fmt.Fprintf(t.w, "%4d %s %s\n", ev.Step.Pos().Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Line))
 	case engine.Connected:
 		t.host, _, _ = net.SplitHostPort(ev.Address)
 		if ev.Remote == ev.Address {
@@ -174,15 +174,15 @@ func (t *transcript) finish(res engine.Result, err error) {
 
 // report prints a run error with the script line it belongs to, and the
 // known-error hint for the server's reply, if there is one.
-func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
+func report(w io.Writer, st style, src []byte, err error, host string) {
 	var dg engine.Diagnoser
 	if hints := hintsFor(err, host); len(hints) > 0 && errors.As(err, &dg) {
 		d := dg.Diagnostic()
 		d.Notes = append(d.Notes, hints...)
-		fmt.Fprintln(w, dsl.Render(d, s.Source, st.styler()))
+		fmt.Fprintln(w, dsl.Render(d, src, st.styler()))
 		return
 	}
-	reportErr(w, st, s.Source, err)
+	reportErr(w, st, src, err)
 }
 
 func reportErr(w io.Writer, st style, src []byte, err error) {
