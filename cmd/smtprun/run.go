@@ -23,6 +23,7 @@ Usage:
   smtprun [flags] SCRIPT          run a .smtp script
   smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
+  smtprun fmt [-w] [-l] FILE...   print scripts in canonical form (see fmt --help)
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
@@ -133,6 +134,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "fmt":
+			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
 			return runScenarios(stdout)
 		case "explain":
@@ -271,6 +274,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
+			variablesNote(stderr, st, path, script, dsl.Chain{o.vars, dsl.EnvVars{}})
 		}
 	}
 	return worst
