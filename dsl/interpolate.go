@@ -13,6 +13,7 @@ import (
 // reference to a variable.
 type Part struct {
 	Pos     lexer.Position
+	End     lexer.Position // just past the part in the source
 	Lit     string
 	Var     string
 	Default *string
@@ -106,7 +107,7 @@ func expand(parts []Part, v Vars) (string, error) {
 func unsetError(p Part) *Error {
 	return &Error{
 		Pos:   p.Pos,
-		Span:  len(p.Var) + 3,
+		Span:  span{p.Pos, p.End}.Span(),
 		Title: "variable is not set",
 		Label: fmt.Sprintf("${%s} has no value", p.Var),
 		Notes: []string{fmt.Sprintf("help: pass --var %s=VALUE, export %s, or give a default: ${%s:-VALUE}", p.Var, p.Var, p.Var)},
@@ -129,9 +130,9 @@ func (s *String) decode() error {
 	}
 	var lit strings.Builder
 	var litStart = -1
-	flush := func() {
+	flush := func(end int) {
 		if litStart >= 0 {
-			s.Parts = append(s.Parts, Part{Pos: at(litStart), Lit: lit.String()})
+			s.Parts = append(s.Parts, Part{Pos: at(litStart), End: at(end), Lit: lit.String()})
 			lit.Reset()
 			litStart = -1
 		}
@@ -171,7 +172,7 @@ func (s *String) decode() error {
 			lit.WriteString("${")
 			i += 2
 		case strings.HasPrefix(body[i:], "${"):
-			flush()
+			flush(i)
 			p, n, err := parseRef(body[i:], at(i))
 			if err != nil {
 				return err
@@ -182,7 +183,7 @@ func (s *String) decode() error {
 			lit.WriteByte(c)
 		}
 	}
-	flush()
+	flush(len(body))
 	return nil
 }
 
@@ -207,7 +208,7 @@ func parseRef(text string, pos lexer.Position) (Part, int, error) {
 		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "invalid variable name",
 			Label: fmt.Sprintf("%q: names are letters, digits and _, not starting with a digit", name)}
 	}
-	p := Part{Pos: pos, Var: name}
+	p := Part{Pos: pos, End: advance(pos, text[:end+1]), Var: name}
 	if strings.Contains(def, "${") {
 		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "nested variable",
 			Label: "a default is plain text; it cannot contain ${...}"}
@@ -262,7 +263,7 @@ func (h *Heredoc) decode() error {
 	started := false
 	flush := func() {
 		if started {
-			h.Parts = append(h.Parts, Part{Pos: litPos, Lit: lit.String()})
+			h.Parts = append(h.Parts, Part{Pos: litPos, End: pos(), Lit: lit.String()})
 			lit.Reset()
 			started = false
 		}
