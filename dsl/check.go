@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 func Check(s *Script) (*Program, error) {
 	var errs ErrorList
 	add := func(e *Error) { errs = append(errs, e) }
-	p := &Program{file: s.File, source: s.Source, header: s.Header}
+	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header)}
 	for _, st := range s.Steps {
 		switch st := st.(type) {
 		case *Unknown:
@@ -98,8 +99,10 @@ func unknownStep(u *Unknown) *Error {
 			first := u.Rest[0]
 			e.Pos, e.Span = first.Pos(), first.Span()
 			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(first.Text), use)
-			if v := variableAt(u.Rest); v != nil && (word == "auth" || word == "expect") {
-				return variableNotAllowed(word, v)
+			for i := range u.Rest {
+				if v := variableAt(u.Rest[i:]); v != nil {
+					return variableNotAllowed(word, i == 0, v)
+				}
 			}
 		}
 		return e
@@ -138,15 +141,21 @@ func variableAt(rest []Word) *Word {
 	return nil
 }
 
-// variableNotAllowed explains why `auth ${MECH}` and `expect ${CODE}` are
-// refused: the check must know the mechanism and the codes before the
-// run, to verify them and to count the replies the script reads.
-func variableNotAllowed(word string, v *Word) *Error {
+// variableNotAllowed explains a ${NAME} outside a string. `auth ${MECH}`
+// and `expect ${CODE}` are refused because the check must know the
+// mechanism and the codes before the run, to verify them and to count the
+// replies the script reads; elsewhere the quotes are missing.
+func variableNotAllowed(word string, first bool, v *Word) *Error {
 	e := &Error{Pos: v.Pos(), Span: v.Span(), Title: "variable not allowed here"}
-	if word == "auth" {
+	switch {
+	case !first || word != "auth" && word != "expect":
+		e.Title = "variable outside a string"
+		e.Label = "variables are interpolated in double-quoted strings only"
+		e.Notes = []string{fmt.Sprintf("help: write \"%s\"", v.Text)}
+	case word == "auth":
 		e.Label = "the mechanism cannot be a variable"
 		e.Notes = []string{"help: write it literally, one of: " + strings.Join(mechanisms, ", ") + "; only the user and the secret can be variables"}
-	} else {
+	default:
 		e.Label = "reply codes cannot be variables"
 		e.Notes = []string{"help: write the code literally, e.g. expect 250, or a family: expect 2xx"}
 	}
