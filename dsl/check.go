@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/internal/smtp"
-
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
@@ -33,25 +32,9 @@ func Check(s *Script) (*Program, error) {
 				}
 			}
 		case *Expect:
-			cp := *st
-			cp.Codes = make([]*Code, len(st.Codes))
-			for i, c := range st.Codes {
-				cc := *c
-				pat, err := smtp.ParseCodePattern(c.Text)
-				if err != nil {
-					add(&Error{Pos: c.Pos(), Span: c.Span(), Title: "invalid reply code", Label: err.Error()})
-				}
-				cc.pattern = pat
-				cp.Codes[i] = &cc
-			}
-			if st.Match != nil {
-				m := *st.Match
-				if e := compileMatcher(&m); e != nil {
-					add(e)
-				}
-				cp.Match = &m
-			}
-			p.steps = append(p.steps, &cp)
+			x, xerrs := checkExpect(st)
+			errs = append(errs, xerrs...)
+			p.steps = append(p.steps, x)
 			continue
 		case *Auth:
 			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
@@ -76,6 +59,32 @@ func Check(s *Script) (*Program, error) {
 	}
 	p.vars = collectVariables(s)
 	return p, nil
+}
+
+// checkExpect returns the Program's copy of an expect, with its code
+// patterns parsed and its regex compiled: the Script's node is not
+// written, so checking a script twice, or from two goroutines, is safe.
+func checkExpect(x *Expect) (*Expect, []*Error) {
+	var errs []*Error
+	cp := *x
+	cp.Codes = make([]*Code, len(x.Codes))
+	for i, c := range x.Codes {
+		cc := *c
+		pat, err := smtp.ParseCodePattern(c.Text)
+		if err != nil {
+			errs = append(errs, &Error{Pos: c.Pos(), Span: c.Span(), Title: "invalid reply code", Label: err.Error()})
+		}
+		cc.pattern = pat
+		cp.Codes[i] = &cc
+	}
+	if x.Match != nil {
+		m := *x.Match
+		if e := compileMatcher(&m); e != nil {
+			errs = append(errs, e)
+		}
+		cp.Match = &m
+	}
+	return &cp, errs
 }
 
 func unknownMechanism(w Word) *Error {
