@@ -56,7 +56,10 @@ type conversation struct {
 	// until the next connect.
 	lost       bool
 	lastExpect int
-	info       *orderInfo
+	// refusedBy is the expect that read DATA's reply without accepting
+	// 354 (it checks a refusal), or nil: no content can follow it.
+	refusedBy *Expect
+	info      *orderInfo
 }
 
 func checkOrder(s *Script) (*orderInfo, ErrorList) {
@@ -143,6 +146,7 @@ func (c *conversation) send(i int, st *Send) {
 	if c.phase == inContent {
 		verb = "message" // the final dot
 	}
+	c.refusedBy = nil
 	c.owed = append(c.owed, owing{i, verb})
 	if verb == "DATA" {
 		c.phase = dataAsked
@@ -177,7 +181,7 @@ func (c *conversation) expect(i int, x *Expect) {
 		if canAnswer(x, "354") {
 			c.phase = inContent
 		} else {
-			c.phase = noData // DATA refused: no content follows
+			c.phase, c.refusedBy = noData, x // DATA refused: no content follows
 		}
 	}
 }
@@ -201,12 +205,16 @@ func (c *conversation) message(i int, m *Message) {
 		if len(c.owed) > 0 {
 			c.owed = c.owed[1:]
 		}
+	case m.Binary == nil && c.refusedBy != nil:
+		c.errs = append(c.errs, &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "message after a refused DATA",
+			Label: fmt.Sprintf("the expect on line %d does not accept 354, so the server takes no content", c.refusedBy.Pos().Line),
+			Notes: []string{"help: expect 354 after send \"DATA\" to send a message; expect 4xx|5xx there only to check a refusal, and send no message then"}})
 	case m.Binary == nil && c.phase != inContent:
 		c.errs = append(c.errs, &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "message outside DATA",
 			Label: "message content is sent after the server's 354 to DATA",
 			Notes: []string{"help: precede it with:  send \"DATA\"  and  expect 354"}})
 	}
-	c.phase = noData
+	c.phase, c.refusedBy = noData, nil
 	c.owed = append(c.owed, owing{i, "message"})
 }
 

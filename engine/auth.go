@@ -21,7 +21,7 @@ const maxChallenges = 4
 // the next expect, so a script states what it expects of the outcome.
 func (ss *session) auth(a *dsl.Auth) error {
 	pos, span := a.Pos(), a.Kw.Span()
-	if err := ss.needConn(pos, "auth"); err != nil {
+	if err := ss.needConn(a.Kw); err != nil {
 		return err
 	}
 	user, err := a.User.Expand(ss.e.vars)

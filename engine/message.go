@@ -102,7 +102,7 @@ func (ss *session) message(m *dsl.Message) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.needConn(pos, "message"); err != nil {
+	if err := ss.needConn(m.Kw); err != nil {
 		return err
 	}
 	// A reply that arrived before the content was sent can only be a

@@ -236,11 +236,11 @@ func (ss *session) setConn(c net.Conn) {
 }
 
 // needConn reports a step that needs a connection when there is none.
-func (ss *session) needConn(pos lexer.Position, what string) error {
+func (ss *session) needConn(kw dsl.Word) error {
 	if ss.conn != nil {
 		return nil
 	}
-	return &NetError{Pos: pos, Span: len(what), Op: what, Err: errors.New("not connected"),
+	return &NetError{Pos: kw.Pos(), Span: kw.Span(), Op: kw.Text, Err: errors.New("not connected"),
 		Help: "add a `connect` step first; after `quit` or a closed connection, connect again"}
 }
 
@@ -254,7 +254,7 @@ func (ss *session) send(s *dsl.Send) error {
 			Label: "after interpolation the text contains CR or LF; nothing was sent",
 			Notes: []string{"help: send appends CRLF itself; check the variables used in this line"}}
 	}
-	if err := ss.needConn(s.Pos(), "send"); err != nil {
+	if err := ss.needConn(s.Kw); err != nil {
 		return err
 	}
 	return ss.writeLine(s.Pos(), line, Sent{Line: line, TLS: ss.tls})
@@ -351,7 +351,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 	rep, held := ss.held, ss.held
 	ss.held = nil
 	if rep == nil {
-		if err := ss.needConn(x.Pos(), "expect"); err != nil {
+		if err := ss.needConn(x.Kw); err != nil {
 			return err
 		}
 		var err error
@@ -395,7 +395,7 @@ func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
 
 func (ss *session) quit(q *dsl.Quit) error {
 	pos, span := q.Pos(), q.Kw.Span()
-	if err := ss.needConn(pos, "quit"); err != nil {
+	if err := ss.needConn(q.Kw); err != nil {
 		return err
 	}
 	if err := ss.writeLine(pos, "QUIT", Sent{Line: "QUIT", TLS: ss.tls}); err != nil {
@@ -447,7 +447,7 @@ func (ss *session) raw(r *dsl.Raw) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.needConn(r.Pos(), "raw"); err != nil {
+	if err := ss.needConn(r.Kw); err != nil {
 		return err
 	}
 	ss.w.WriteString(text)

@@ -107,7 +107,7 @@ func (ss *session) tlsConfig() *tls.Config {
 
 func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 	pos, span := st.Pos(), st.Kw.Span()
-	if err := ss.needConn(pos, "starttls"); err != nil {
+	if err := ss.needConn(st.Kw); err != nil {
 		return err
 	}
 	if ss.tls {
