@@ -15,10 +15,12 @@ import (
 // printer: parse -> Format -> parse gives the same steps (positions
 // aside), and formatting that again changes nothing.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.smtp")
-	scripts, _ := filepath.Glob("../scripts/*/*.smtp")
-	top, _ := filepath.Glob("../scripts/*.smtp")
-	for _, p := range append(append(files, scripts...), top...) {
+	var files []string
+	for _, pattern := range []string{"testdata/*.smtp", "testdata/format/*.smtp", "../scripts/*.smtp", "../scripts/*/*.smtp"} {
+		more, _ := filepath.Glob(pattern)
+		files = append(files, more...)
+	}
+	for _, p := range files {
 		b, _ := os.ReadFile(p)
 		f.Add(b)
 	}
@@ -64,6 +66,12 @@ func roundTrip(t *testing.T, s *Script) {
 	if a, b := shape(s), shape(s2); a != b {
 		t.Fatalf("format changed the script\n--- source\n%q\n--- formatted\n%q\n--- before\n%s--- after\n%s", s.Source, out.String(), a, b)
 	}
+	if a, b := commentTexts(s), commentTexts(s2); a != b {
+		t.Fatalf("format lost or changed comments\n--- source\n%q\n--- formatted\n%q", s.Source, out.String())
+	}
+	if _, err := Check(s2); err != nil {
+		t.Fatalf("the formatted script does not check: %v\n--- formatted\n%q", err, out.String())
+	}
 	var again bytes.Buffer
 	if err := Format(&again, s2); err != nil {
 		t.Fatalf("format: %v", err)
@@ -71,6 +79,14 @@ func roundTrip(t *testing.T, s *Script) {
 	if again.String() != out.String() {
 		t.Fatalf("format is not idempotent\n--- once\n%q\n--- twice\n%q", out.String(), again.String())
 	}
+}
+
+func commentTexts(s *Script) string {
+	var out []string
+	for _, c := range comments(s) {
+		out = append(out, c.text)
+	}
+	return strings.Join(out, "\n")
 }
 
 // shape is a script's steps without positions: what Format must keep.
@@ -117,7 +133,7 @@ func shape(s *Script) string {
 			if st.File != nil {
 				fmt.Fprintf(&b, "file %s\n", str(st.File))
 			} else {
-				fmt.Fprintf(&b, "inline %s\n", str(&String{Parts: st.Inline.Parts}))
+				fmt.Fprintf(&b, "inline %q %s\n", st.Inline.Comment, str(&String{Parts: st.Inline.Parts}))
 			}
 		case *Quit:
 			b.WriteString("quit\n")
