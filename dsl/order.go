@@ -94,7 +94,7 @@ func (c *conversation) step(i int, st Step) {
 	case *Note:
 		// narration: no effect on the conversation
 	case *Connect:
-		c.connected, c.tls, c.phase, c.lost = true, st.TLS != nil, noData, false
+		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
 		c.owed = append(c.owed[:0], owing{i, "greeting"})
 	case *Send:
 		c.needConn(st)
