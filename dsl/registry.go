@@ -1,5 +1,7 @@
 package dsl
 
+import "strings"
+
 // StepKind describes one step of the language: the registry below is the
 // single list that the keyword list, the usage texts in errors, the
 // suggestions and the help all read. Adding a step means adding an entry
@@ -18,7 +20,7 @@ var stepKinds = []StepKind{
 	{"send", `send "COMMAND LINE"`, "write one command line; CRLF is appended", `send "NOOP"`},
 	{"expect", `expect CODES ["substring" | /regex/]   e.g. expect 250|251 "ok"; or: expect closed`, "read one reply and check its code and text", `expect 250 "ok"`},
 	{"starttls", `starttls`, "upgrade the connection to TLS (RFC 3207)", `starttls`},
-	{"auth", `auth plain|login|cram-md5 "USER" "SECRET"`, "authenticate with a SASL mechanism (RFC 4954)", `auth plain "u" "p"`},
+	{"auth", "auth " + strings.Join(mechanisms, "|") + ` "USER" "SECRET"`, "authenticate with a SASL mechanism (RFC 4954)", `auth plain "u" "p"`},
 	{"message", "message [binary] \"\"\" (content lines, then \"\"\" alone on a line)  or  message [binary] file \"PATH\"", "send a message's content after DATA's 354, or with BDAT", `message file "m.eml"`},
 	{"quit", `quit`, "send QUIT, expect 221 and close", `quit`},
 	{"raw", `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`, "write exact bytes", `raw "NOOP\r\n"`},
