@@ -176,6 +176,8 @@ type Unknown struct {
 	span
 	Word Word
 	Rest []Word // the tokens up to the end of the line
+
+	line string // the source line, to find where a step's arguments fail
 }
 
 // String is a double-quoted string with ${NAME} interpolation.

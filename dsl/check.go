@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alecthomas/participle/v2"
 	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
@@ -104,10 +106,9 @@ func unknownStep(u *Unknown) *Error {
 	if use, ok := usageOf(word); ok {
 		// A keyword whose arguments did not parse.
 		e := &Error{Pos: u.Word.Pos(), Span: u.Word.Span(), Title: "invalid " + word + " step", Label: "usage: " + use}
-		if len(u.Rest) > 0 {
-			first := u.Rest[0]
-			e.Pos, e.Span = first.Pos(), first.Span()
-			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(first.Text), use)
+		if bad, ok := failingToken(u); ok {
+			e.Pos, e.Span = bad.Pos(), bad.Span()
+			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(bad.Text), use)
 			for i := range u.Rest {
 				if v := variableAt(u.Rest[i:]); v != nil {
 					return variableNotAllowed(word, i == 0, v)
@@ -130,6 +131,29 @@ func unknownStep(u *Unknown) *Error {
 	}
 	e.Notes = append(e.Notes, "steps are: "+strings.Join(keywords, ", "))
 	return e
+}
+
+// failingToken finds where a step's arguments stop matching its grammar,
+// by parsing the line again with that step's rule alone: `auth plain`
+// fails at the end of the line, not at "plain". The end of the line is a
+// Word with no text.
+func failingToken(u *Unknown) (Word, bool) {
+	parse, ok := stepRules[u.Word.Text]
+	if !ok || len(u.Rest) == 0 {
+		return Word{}, false
+	}
+	var perr participle.Error
+	if err := parse(u.line); !errors.As(err, &perr) {
+		return u.Rest[0], true
+	}
+	col := perr.Position().Column
+	for _, w := range u.Rest {
+		if w.Pos().Column >= col {
+			return w, true
+		}
+	}
+	end := u.End()
+	return Word{span: span{end, end}}, true
 }
 
 // variableAt returns the span of a ${NAME} written where the step wants a

@@ -141,11 +141,35 @@ type gToken struct {
 	Value string `parser:"@~EOL"`
 }
 
-var parser = participle.MustBuild[gScript](
+var parser = participle.MustBuild[gScript](grammarOptions...)
+
+var grammarOptions = []participle.Option{
 	participle.Lexer(scriptLexer),
 	participle.Elide("Comment", "Whitespace"),
 	participle.UseLookahead(2),
-)
+}
+
+// stepRules parse one line with one step's rule alone, to find where its
+// arguments go wrong once the script's grammar has fallen back to Unknown.
+var stepRules = map[string]func(line string) error{
+	"connect":  rule[gConnect](),
+	"send":     rule[gText](),
+	"expect":   rule[gExpect](),
+	"starttls": rule[gStartTLS](),
+	"auth":     rule[gAuth](),
+	"message":  rule[gMessage](),
+	"quit":     rule[gQuit](),
+	"raw":      rule[gRaw](),
+	"note":     rule[gNote](),
+}
+
+func rule[T any]() func(string) error {
+	p := participle.MustBuild[T](grammarOptions...)
+	return func(line string) error {
+		_, err := p.ParseString("", line)
+		return err
+	}
+}
 
 // advance returns the position just past text written from p: a token's
 // end is found by walking its own bytes, never by adding up the lengths

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,6 +19,11 @@ func Parse(path string, src []byte) (*Script, error) {
 		return nil, parseError(path, src, err)
 	}
 	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
+	for _, st := range s.Steps {
+		if u, ok := st.(*Unknown); ok {
+			u.line, _ = SourceLine(src, u.pos.Line)
+		}
+	}
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -50,6 +56,15 @@ func parseError(path string, src []byte, err error) error {
 	case strings.HasPrefix(rest, `"`):
 		e.Title = "unterminated string"
 		e.Label = `add the closing "`
+	default:
+		// A step's rule failed part-way (`auth plain "u"`): say so in the
+		// words of the step's usage, not in the grammar's type names.
+		word, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if use, ok := usageOf(word); ok {
+			tok, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+			e.Title = "invalid " + word + " step"
+			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(tok), use)
+		}
 	}
 	return e
 }
