@@ -66,6 +66,13 @@ func Format(w io.Writer, s *Script) error {
 	return err
 }
 
+// FormatProgram writes a checked program back as canonical script text,
+// comments included: what the recording and coaching features will use to
+// write scripts.
+func FormatProgram(w io.Writer, p *Program) error {
+	return Format(w, &Script{Steps: p.steps, File: p.file, Source: p.source})
+}
+
 type comment struct {
 	line, col int
 	text      string

@@ -75,6 +75,26 @@ func TestScriptsAreCanonical(t *testing.T) {
 	}
 }
 
+// TestFormatProgram: a checked program prints as its script does.
+func TestFormatProgram(t *testing.T) {
+	src := "# scenario: greylist\nconnect   \"h:25\"\nexpect 2XX  /ok/ # greeting\nquit\n"
+	s, err := Parse("p.smtp", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Check(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := FormatProgram(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if want := "# scenario: greylist\nconnect \"h:25\"\nexpect 2xx /ok/ # greeting\nquit\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
 // TestFormatCRLF: a script written with CRLF line ends formats to LF and
 // means the same.
 func TestFormatCRLF(t *testing.T) {
