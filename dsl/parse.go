@@ -53,9 +53,18 @@ func parseError(path string, src []byte, err error) error {
 	case strings.HasPrefix(rest, `"""`):
 		e.Title = "unterminated message"
 		e.Label = `no closing """ on a line of its own`
-	case strings.HasPrefix(rest, `"`):
+	case strings.HasPrefix(rest, `"`) && !quoted.MatchString(rest):
 		e.Title = "unterminated string"
 		e.Label = `add the closing "`
+	case strings.TrimSpace(line) == strings.TrimSpace(rest):
+		// The line starts with something that is no word, like a string.
+		e.Title = "unknown step"
+		e.Label = "a line starts with a step"
+		e.Notes = []string{"steps are: " + strings.Join(Keywords(), ", ")}
+		if lit := quoted.FindString(rest); lit != "" {
+			e.Span = len(lit)
+			e.Notes = append([]string{"help: to send a command line, write: send " + lit}, e.Notes...)
+		}
 	default:
 		// A step's rule failed part-way (`auth plain "u"`): say so in the
 		// words of the step's usage, not in the grammar's type names.
@@ -85,6 +94,9 @@ func tokenWidth(src []byte, pos lexer.Position) int {
 	}
 	return len(rest)
 }
+
+// quoted matches a complete string literal at the start of a text.
+var quoted = regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`)
 
 var headerLine = regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`)
 
