@@ -82,7 +82,7 @@ func Render(e *Error, src []byte, st Styler) string {
 		if col < 1 {
 			col = 1
 		}
-		span := e.Span
+		span := min(e.Span, len(line)-(col-1))
 		if span < 1 {
 			span = 1
 		}

@@ -13,6 +13,7 @@ import (
 // reference to a variable.
 type Part struct {
 	Pos     lexer.Position
+	End     lexer.Position // just past the part in the source
 	Lit     string
 	Var     string
 	Default *string
@@ -106,7 +107,7 @@ func expand(parts []Part, v Vars) (string, error) {
 func unsetError(p Part) *Error {
 	return &Error{
 		Pos:   p.Pos,
-		Span:  len(p.Var) + 3,
+		Span:  span{p.Pos, p.End}.Span(),
 		Title: "variable is not set",
 		Label: fmt.Sprintf("${%s} has no value", p.Var),
 		Notes: []string{fmt.Sprintf("help: pass --var %s=VALUE, export %s, or give a default: ${%s:-VALUE}", p.Var, p.Var, p.Var)},
@@ -117,21 +118,21 @@ func unsetError(p Part) *Error {
 func (s *String) decode() error {
 	raw := s.Raw
 	if len(raw) < 2 || !strings.HasSuffix(raw, `"`) || strings.HasSuffix(raw, `\"`) && !evenBackslashesBefore(raw, len(raw)-1) {
-		return &Error{Pos: s.Pos, Span: len(raw), Title: "unterminated string", Label: `add the closing "`}
+		return &Error{Pos: s.pos, Span: s.Span(), Title: "unterminated string", Label: `add the closing "`}
 	}
 	body := raw[1 : len(raw)-1]
 	// Column of body[0].
 	at := func(i int) lexer.Position {
-		p := s.Pos
+		p := s.pos
 		p.Offset += 1 + i
 		p.Column += 1 + i
 		return p
 	}
 	var lit strings.Builder
 	var litStart = -1
-	flush := func() {
+	flush := func(end int) {
 		if litStart >= 0 {
-			s.Parts = append(s.Parts, Part{Pos: at(litStart), Lit: lit.String()})
+			s.Parts = append(s.Parts, Part{Pos: at(litStart), End: at(end), Lit: lit.String()})
 			lit.Reset()
 			litStart = -1
 		}
@@ -148,7 +149,7 @@ func (s *String) decode() error {
 				i++
 				continue
 			}
-			if s.bytes {
+			if s.Bytes {
 				if b, n, ok := byteEscape(body[i:]); ok {
 					lit.WriteByte(b)
 					i += n - 1
@@ -161,7 +162,7 @@ func (s *String) decode() error {
 			}
 			e := &Error{Pos: at(i), Span: len(esc), Title: "unknown escape", Label: fmt.Sprintf("`%s` is not an escape; only \\\" and \\\\ are", esc)}
 			switch {
-			case s.bytes:
+			case s.Bytes:
 				e.Label = fmt.Sprintf("`%s` is not an escape; raw accepts \\r \\n \\t \\xNN \\\" and \\\\", esc)
 			case esc == `\r` || esc == `\n`:
 				e.Notes = []string{"help: send appends CRLF itself, and a command line cannot contain a line break; `raw` writes exact bytes"}
@@ -171,7 +172,7 @@ func (s *String) decode() error {
 			lit.WriteString("${")
 			i += 2
 		case strings.HasPrefix(body[i:], "${"):
-			flush()
+			flush(i)
 			p, n, err := parseRef(body[i:], at(i))
 			if err != nil {
 				return err
@@ -182,7 +183,7 @@ func (s *String) decode() error {
 			lit.WriteByte(c)
 		}
 	}
-	flush()
+	flush(len(body))
 	return nil
 }
 
@@ -207,7 +208,7 @@ func parseRef(text string, pos lexer.Position) (Part, int, error) {
 		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "invalid variable name",
 			Label: fmt.Sprintf("%q: names are letters, digits and _, not starting with a digit", name)}
 	}
-	p := Part{Pos: pos, Var: name}
+	p := Part{Pos: pos, End: advance(pos, text[:end+1]), Var: name}
 	if strings.Contains(def, "${") {
 		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "nested variable",
 			Label: "a default is plain text; it cannot contain ${...}"}
@@ -241,25 +242,28 @@ func (h *Heredoc) decode() error {
 	nl := strings.IndexByte(raw, '\n')
 	closing := strings.LastIndex(raw, `"""`)
 	if nl < 0 || closing <= nl || !strings.HasSuffix(raw, `"""`) {
-		return &Error{Pos: h.Pos, Span: 3, Title: "unterminated message", Label: `no closing """ on a line of its own`}
+		return &Error{Pos: h.pos, Span: 3, Title: "unterminated message", Label: `no closing """ on a line of its own`}
 	}
-	if rest := strings.TrimSpace(raw[3:nl]); rest != "" && !strings.HasPrefix(rest, "#") {
-		p := h.Pos
+	rest := strings.TrimSpace(raw[3:nl])
+	if strings.HasPrefix(rest, "#") {
+		h.Comment = rest
+	} else if rest != "" {
+		p := h.pos
 		p.Column += 3 + strings.Index(raw[3:nl], rest)
 		return &Error{Pos: p, Span: len(rest), Title: "text after opening \"\"\"", Label: "the message starts on the next line"}
 	}
 	lastLineStart := strings.LastIndexByte(raw[:closing], '\n') + 1
 	content := raw[nl+1 : lastLineStart]
-	line, col := h.Pos.Line+1, 1
+	line, col := h.pos.Line+1, 1
 	pos := func() lexer.Position {
-		return lexer.Position{Filename: h.Pos.Filename, Line: line, Column: col}
+		return lexer.Position{Filename: h.pos.Filename, Line: line, Column: col}
 	}
 	var lit strings.Builder
 	var litPos lexer.Position
 	started := false
 	flush := func() {
 		if started {
-			h.Parts = append(h.Parts, Part{Pos: litPos, Lit: lit.String()})
+			h.Parts = append(h.Parts, Part{Pos: litPos, End: pos(), Lit: lit.String()})
 			lit.Reset()
 			started = false
 		}

@@ -24,7 +24,7 @@ func TestExpand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.src, err)
 		}
-		got, err := s.Steps[0].Send.Text.Expand(vars)
+		got, err := s.Steps[0].(*Send).Text.Expand(vars)
 		if tc.unset != "" {
 			var e *Error
 			if !errors.As(err, &e) || e.Pos.Column != 8 || e.Label != "${"+tc.unset+"} has no value" {
@@ -44,12 +44,12 @@ func TestHeredocPositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Steps[0].Message.Inline.Expand(MapVars{})
+	_, err = s.Steps[0].(*Message).Inline.Expand(MapVars{})
 	var e *Error
 	if !errors.As(err, &e) || e.Pos.Line != 2 || e.Pos.Column != 10 {
 		t.Fatalf("want unset S at 2:10, got %v", err)
 	}
-	got, err := s.Steps[0].Message.Inline.Expand(MapVars{"S": "hi"})
+	got, err := s.Steps[0].(*Message).Inline.Expand(MapVars{"S": "hi"})
 	if err != nil || got != "Subject: hi\n  body x\n" {
 		t.Fatalf("got %q, %v", got, err)
 	}

@@ -4,130 +4,372 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
-// checkOrder follows the conversation statically, counting the replies the
-// server owes: connect owes a greeting, send and message one reply each,
-// auth the reply after its exchange, and expect reads one. There are no
-// branches in the language, so the count is exact, and forgetting an expect
-// (or adding one too many) is caught before anything is sent. Lines written
-// with send after DATA's 354 are message content and owe nothing until the
-// lone "." that ends them.
-func checkOrder(s *Script) ErrorList {
-	var errs ErrorList
-	connected := false
-	tls := false
-	owed := []*Step{} // steps whose replies are unread, oldest first
-	afterData := 0    // 0: not in DATA; 1: DATA sent; 2: DATA answered (content follows)
-	// After a raw step nobody knows how many replies are owed (the bytes
-	// may hold any number of commands), so counting stops until the next
-	// connect.
-	unknown := false
-	for _, st := range s.Steps {
-		if st.Note != nil {
-			continue // narration: no effect on the conversation
-		}
-		if unknown && st.Connect == nil {
-			if st.Quit != nil {
-				connected = false
-			}
-			continue
-		}
-		needConn := func(word string) {
-			if !connected {
-				errs = append(errs, &Error{Pos: st.Pos, Span: len(word), Title: "not connected",
-					Label: fmt.Sprintf("`%s` needs a connection", word),
-					Notes: []string{"help: start with connect \"HOST:PORT\"; after quit or a closed connection, connect again"}})
-			}
-		}
-		needNothingOwed := func(word string) {
-			if len(owed) > 0 {
-				first := owed[0]
-				errs = append(errs, &Error{Pos: st.Pos, Span: len(word), Title: "unread reply",
-					Label: fmt.Sprintf("the reply to line %d (%s) has not been read", first.Pos.Line, describeStep(s, first)),
-					Notes: []string{fmt.Sprintf("help: add `expect` before `%s`; %s reads its own replies", word, word)}})
-				owed = owed[:0]
-			}
-		}
-		switch {
-		case st.Connect != nil:
-			connected, tls, afterData, unknown = true, st.Connect.TLS, 0, false
-			owed = append(owed[:0], st)
-		case st.Send != nil:
-			needConn("send")
-			text, static := st.Send.Text.Static()
-			switch {
-			case afterData == 2 && static && text != ".":
-				// message content written by hand: no reply
-			case afterData == 2:
-				afterData = 0
-				owed = append(owed, st)
-			default:
-				if static && strings.EqualFold(strings.TrimSpace(text), "DATA") {
-					afterData = 1
-				} else {
-					afterData = 0
-				}
-				owed = append(owed, st)
-			}
-		case st.Raw != nil:
-			needConn("raw")
-			unknown = true
-		case st.Expect != nil && st.Expect.Closed:
-			needConn("expect")
-			connected, tls, afterData = false, false, 0
-			owed = owed[:0]
-		case st.Expect != nil:
-			needConn("expect")
-			if len(owed) == 0 && connected {
-				errs = append(errs, &Error{Pos: st.Pos, Span: len("expect"), Title: "nothing to expect",
-					Label: "every reply the server owes has already been read",
-					Notes: []string{"help: each connect, send, message and auth is answered by exactly one reply; remove this expect or add the command it checks"}})
-				continue
-			}
-			if len(owed) > 0 {
-				if afterData == 1 && owed[len(owed)-1].Send != nil && len(owed) == 1 {
-					afterData = 2
-				}
-				owed = owed[1:]
-			}
-		case st.StartTLS != nil:
-			needConn("starttls")
-			needNothingOwed("starttls")
-			if tls {
-				errs = append(errs, &Error{Pos: st.Pos, Span: len("starttls"), Title: "already encrypted",
-					Label: "the connection already uses TLS", Notes: []string{"help: RFC 3207 allows one TLS negotiation per connection; remove this line, or connect without `tls`"}})
-			}
-			tls = true
-		case st.Auth != nil:
-			needConn("auth")
-			needNothingOwed("auth")
-			owed = append(owed, st)
-		case st.Message != nil:
-			needConn("message")
-			switch {
-			case st.Message.Binary && afterData == 2:
-				errs = append(errs, &Error{Pos: st.Pos, Span: len("message"), Title: "binary message after DATA",
-					Label: "message binary is sent with BDAT, which replaces DATA",
-					Notes: []string{"help: remove send \"DATA\" and its expect 354; announce the body with MAIL FROM:<...> BODY=BINARYMIME"}})
-			case !st.Message.Binary && afterData != 2:
-				errs = append(errs, &Error{Pos: st.Pos, Span: len("message"), Title: "message outside DATA",
-					Label: "message content is sent after the server's 354 to DATA",
-					Notes: []string{"help: precede it with:  send \"DATA\"  and  expect 354"}})
-			}
-			afterData = 0
-			owed = append(owed, st)
-		case st.Quit != nil:
-			needConn("quit")
-			needNothingOwed("quit")
-			connected, tls, afterData = false, false, 0
-		}
-	}
-	return errs
+// The order check follows the conversation statically, counting the
+// replies the server owes: connect owes a greeting, send and message one
+// reply each, auth the reply after its exchange, and expect reads one.
+// There are no branches in the language, so the count is exact, and
+// forgetting an expect (or adding one too many) is caught before anything
+// is sent. Lines written with send after DATA's 354 are message content
+// and owe nothing until the lone "." that ends them.
+//
+// Counting alone says that an expect is missing, not where. Replies come
+// back in order (RFC 2920 3), so each expect reads the oldest unread one;
+// when an expect's codes cannot answer that command (221 answers QUIT
+// only, 354 DATA only) but can answer a later one, the expect belongs to
+// the later command and the earlier one is the step that lacks its reply.
+
+// dataPhase is where a DATA transaction stands.
+type dataPhase int
+
+const (
+	noData    dataPhase = iota
+	dataAsked           // DATA sent, its 354 not read yet
+	inContent           // 354 read: lines are message content until "."
+)
+
+// owing is a step whose reply is unread.
+type owing struct {
+	i    int    // index of the step
+	verb string // what the reply answers: "greeting", "AUTH", "message", a command verb, or "" if unknown
 }
 
-func describeStep(s *Script, st *Step) string {
-	line, _ := SourceLine(s.Source, st.Pos.Line)
+// orderInfo is what the order check learns, kept in the Program.
+type orderInfo struct {
+	owedAfter []int // replies owed after each step; -1 once nobody can tell (after raw)
+	reads     []int // for each expect, the index of the step whose reply it reads; -1 otherwise
+}
+
+// conversation is the order check's state.
+type conversation struct {
+	s         *Script
+	errs      ErrorList
+	connected bool
+	tls       bool
+	phase     dataPhase
+	owed      []owing // oldest first
+	// lost is set after a raw step: nobody knows how many replies are
+	// owed (the bytes may hold any number of commands), so counting stops
+	// until the next connect.
+	lost       bool
+	lastExpect int
+	// refusedBy is the expect that read DATA's reply without accepting
+	// 354 (it checks a refusal), or nil: no content can follow it.
+	refusedBy *Expect
+	info      *orderInfo
+}
+
+func checkOrder(s *Script) (*orderInfo, ErrorList) {
+	c := &conversation{s: s, lastExpect: -1, info: &orderInfo{
+		owedAfter: make([]int, len(s.Steps)),
+		reads:     make([]int, len(s.Steps)),
+	}}
+	for i, st := range s.Steps {
+		c.info.reads[i] = -1
+		c.step(i, st)
+		c.info.owedAfter[i] = len(c.owed)
+		if c.lost {
+			c.info.owedAfter[i] = -1
+		}
+	}
+	c.atEnd()
+	return c.info, c.errs
+}
+
+func (c *conversation) step(i int, st Step) {
+	if c.lost {
+		switch st.(type) {
+		case *Connect:
+		case *Quit:
+			c.connected = false
+			return
+		default:
+			return
+		}
+	}
+	switch st := st.(type) {
+	case *Note:
+		// narration: no effect on the conversation
+	case *Connect:
+		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
+		c.owed = append(c.owed[:0], owing{i, "greeting"})
+	case *Send:
+		c.needConn(st)
+		c.send(i, st)
+	case *Raw:
+		c.needConn(st)
+		c.lost = true
+	case *Expect:
+		c.needConn(st)
+		c.lastExpect = i
+		if st.Closed != nil {
+			c.connected, c.tls, c.phase, c.owed = false, false, noData, c.owed[:0]
+			return
+		}
+		c.expect(i, st)
+	case *StartTLS:
+		c.needConn(st)
+		c.needNothingOwed(st)
+		if c.tls {
+			c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: st.Kw.Span(), Title: "already encrypted",
+				Label: "the connection already uses TLS", Notes: []string{"help: RFC 3207 allows one TLS negotiation per connection; remove this line, or connect without `tls`"}})
+		}
+		c.tls = true
+	case *Auth:
+		c.needConn(st)
+		c.needNothingOwed(st)
+		c.owed = append(c.owed, owing{i, "AUTH"})
+	case *Message:
+		c.needConn(st)
+		c.message(i, st)
+	case *Quit:
+		c.needConn(st)
+		c.needNothingOwed(st)
+		c.connected, c.tls, c.phase = false, false, noData
+	case *Unknown:
+	}
+}
+
+func (c *conversation) send(i int, st *Send) {
+	text, static := st.Text.Static()
+	if c.phase == inContent && static && text != "." {
+		return // message content written by hand: no reply
+	}
+	verb := ""
+	if static {
+		verb, _, _ = strings.Cut(strings.TrimSpace(text), " ")
+		verb = strings.ToUpper(verb)
+	}
+	if c.phase == inContent {
+		verb = "message" // the final dot
+	}
+	c.refusedBy = nil
+	c.owed = append(c.owed, owing{i, verb})
+	if verb == "DATA" {
+		c.phase = dataAsked
+	} else {
+		c.phase = noData
+	}
+}
+
+func (c *conversation) expect(i int, x *Expect) {
+	if len(c.owed) == 0 {
+		if c.connected {
+			c.errs = append(c.errs, &Error{Pos: x.Pos(), Span: x.Kw.Span(), Title: "nothing to expect",
+				Label: "every reply the server owes has already been read",
+				Notes: []string{"help: each connect, send, message and auth is answered by exactly one reply; remove this expect or add the command it checks"}})
+		}
+		return
+	}
+	read := 0
+	if !canAnswer(x, c.owed[0].verb) {
+		for k := 1; k < len(c.owed); k++ {
+			if canAnswer(x, c.owed[k].verb) {
+				c.errs = append(c.errs, c.skipped(c.owed[0], x, c.owed[k]))
+				read = k
+				break
+			}
+		}
+	}
+	o := c.owed[read]
+	c.owed = c.owed[read+1:]
+	c.info.reads[i] = o.i
+	if o.verb == "DATA" && c.phase == dataAsked {
+		if canAnswer(x, "354") {
+			c.phase = inContent
+		} else {
+			c.phase, c.refusedBy = noData, x // DATA refused: no content follows
+		}
+	}
+}
+
+func (c *conversation) message(i int, m *Message) {
+	switch {
+	case m.Binary != nil && c.phase == inContent:
+		c.errs = append(c.errs, &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "binary message after DATA",
+			Label: "message binary is sent with BDAT, which replaces DATA",
+			Notes: []string{"help: remove send \"DATA\" and its expect 354; announce the body with MAIL FROM:<...> BODY=BINARYMIME"}})
+	case m.Binary == nil && c.phase == dataAsked:
+		// DATA was sent but an expect is missing before its 354 is read.
+		first := c.owed[0]
+		e := &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "unread reply",
+			Label: fmt.Sprintf("the reply to line %d (%s) has not been read", c.line(first), c.describe(first))}
+		e.Notes = []string{fmt.Sprintf("help: add an expect after line %d; message content goes after the 354 to DATA", c.line(first))}
+		c.errs = append(c.errs, e)
+		for len(c.owed) > 0 && c.owed[0].verb != "DATA" {
+			c.owed = c.owed[1:]
+		}
+		if len(c.owed) > 0 {
+			c.owed = c.owed[1:]
+		}
+	case m.Binary == nil && c.refusedBy != nil:
+		c.errs = append(c.errs, &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "message after a refused DATA",
+			Label: fmt.Sprintf("the expect on line %d does not accept 354, so the server takes no content", c.refusedBy.Pos().Line),
+			Notes: []string{"help: expect 354 after send \"DATA\" to send a message; expect 4xx|5xx there only to check a refusal, and send no message then"}})
+	case m.Binary == nil && c.phase != inContent:
+		c.errs = append(c.errs, &Error{Pos: m.Pos(), Span: m.Kw.Span(), Title: "message outside DATA",
+			Label: "message content is sent after the server's 354 to DATA",
+			Notes: []string{"help: precede it with:  send \"DATA\"  and  expect 354"}})
+	}
+	c.phase, c.refusedBy = noData, nil
+	c.owed = append(c.owed, owing{i, "message"})
+}
+
+// atEnd reports replies still owed when the script ends, if an expect
+// came after them: an expect went missing, and the last expect read the
+// reply of a later step than its author thought. Commands at the very end
+// with no expect after them are fine: the engine still sends them.
+func (c *conversation) atEnd() {
+	if c.lost || len(c.owed) == 0 || c.lastExpect < c.owed[0].i {
+		return
+	}
+	first := c.owed[0]
+	st := c.s.Steps[first.i]
+	c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: stepSpan(st), Title: "unread reply",
+		Label: "no expect reads the reply to this step",
+		Notes: []string{fmt.Sprintf("help: expects read replies in order, so the script ends with %s unread; add an expect after this line, or after the step that lacks one before it", plural(len(c.owed), "reply", "replies"))}})
+}
+
+// skipped is the error for an expect that reads a later step's reply
+// (want) because the step before it (o) has none.
+func (c *conversation) skipped(o owing, x *Expect, want owing) *Error {
+	st := c.s.Steps[o.i]
+	codes := make([]string, len(x.Codes))
+	for i, cd := range x.Codes {
+		codes[i] = cd.Text
+	}
+	return &Error{Pos: st.Pos(), Span: stepSpan(st), Title: "unread reply",
+		Label: "no expect reads the reply to this step",
+		Notes: []string{fmt.Sprintf("help: the `expect %s` on line %d reads this reply instead, but it answers %s (line %d); add an expect after line %d",
+			strings.Join(codes, "|"), x.Pos().Line, c.describe(want), c.line(want), c.line(o))}}
+}
+
+func (c *conversation) needConn(st Step) {
+	if !c.connected {
+		word := keywordOf(st)
+		c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: word.Span(), Title: "not connected",
+			Label: fmt.Sprintf("`%s` needs a connection", word.Text),
+			Notes: []string{"help: start with connect \"HOST:PORT\"; after quit or a closed connection, connect again"}})
+	}
+}
+
+// needNothingOwed is for the steps that read their own replies: any reply
+// still unread would be taken for theirs.
+func (c *conversation) needNothingOwed(st Step) {
+	if len(c.owed) == 0 {
+		return
+	}
+	first := c.owed[0]
+	word := keywordOf(st)
+	c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: word.Span(), Title: "unread reply",
+		Label: fmt.Sprintf("the reply to line %d (%s) has not been read", c.line(first), c.describe(first)),
+		Notes: []string{fmt.Sprintf("help: add `expect` before `%s`; %s reads its own replies", word.Text, word.Text)}})
+	c.owed = c.owed[:0]
+}
+
+func (c *conversation) line(o owing) int { return c.s.Steps[o.i].Pos().Line }
+
+func (c *conversation) describe(o owing) string { return describeStep(c.s, c.s.Steps[o.i]) }
+
+// canAnswer reports whether some code the expect accepts can be the reply
+// to verb. Only the codes that answer one command alone are told apart
+// (RFC 5321 4.3.2): 220 the greeting and STARTTLS, 221 QUIT, 235 AUTH,
+// 354 DATA; failures (4xx, 5xx) can answer anything.
+func canAnswer(x *Expect, verb string) bool {
+	if verb == "354" {
+		return anyCode(x, func(code int) bool { return code == 354 })
+	}
+	return anyCode(x, func(code int) bool { return plausible(verb, code) })
+}
+
+func anyCode(x *Expect, ok func(int) bool) bool {
+	for _, cd := range x.Codes {
+		p, err := smtp.ParseCodePattern(cd.Text)
+		if err != nil {
+			return true // reported elsewhere
+		}
+		for code := 200; code < 600; code++ {
+			if p.Matches(code) && ok(code) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// knownVerbs are the commands whose replies canAnswer tells apart; a line
+// it does not know (a base64 SASL response typed by hand, an extension)
+// can get any reply.
+var knownVerbs = map[string]bool{
+	"greeting": true, "message": true, "AUTH": true, "HELO": true, "EHLO": true, "MAIL": true, "RCPT": true,
+	"DATA": true, "RSET": true, "NOOP": true, "VRFY": true, "EXPN": true, "HELP": true, "QUIT": true, "STARTTLS": true,
+}
+
+func plausible(verb string, code int) bool {
+	if code >= 400 || !knownVerbs[verb] {
+		return true
+	}
+	owner := map[int][]string{220: {"greeting", "STARTTLS"}, 221: {"QUIT"}, 235: {"AUTH"}, 354: {"DATA"}}
+	only := map[string]int{"greeting": 220, "STARTTLS": 220, "QUIT": 221, "DATA": 354}
+	if want, ok := only[verb]; ok {
+		return code == want
+	}
+	if verb == "AUTH" {
+		return code == 235 || code == 334
+	}
+	if owners, ok := owner[code]; ok {
+		for _, o := range owners {
+			if o == verb {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// keywordOf is the step's keyword token.
+func keywordOf(st Step) Word {
+	switch st := st.(type) {
+	case *Connect:
+		return st.Kw
+	case *Send:
+		return st.Kw
+	case *Expect:
+		return st.Kw
+	case *StartTLS:
+		return st.Kw
+	case *Auth:
+		return st.Kw
+	case *Message:
+		return st.Kw
+	case *Quit:
+		return st.Kw
+	case *Raw:
+		return st.Kw
+	case *Note:
+		return st.Kw
+	case *Unknown:
+		return st.Word
+	}
+	panic(fmt.Sprintf("dsl: unhandled step %T", st))
+}
+
+// stepSpan underlines a step on its first line.
+func stepSpan(st Step) int { return span{st.Pos(), st.End()}.Span() }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func describeStep(s *Script, st Step) string {
+	line, _ := SourceLine(s.Source, st.Pos().Line)
 	line = strings.TrimSpace(line)
 	if i := strings.Index(line, " #"); i > 0 {
 		line = strings.TrimSpace(line[:i])

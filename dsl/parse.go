@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -9,23 +10,20 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-var parser = participle.MustBuild[Script](
-	participle.Lexer(scriptLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
-)
-
 // Parse reads a script. path is used in positions and should be the path
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
-// *Error values; Parse does not validate, see Validate.
+// *Error values; Parse does not check the script, see Check.
 func Parse(path string, src []byte) (*Script, error) {
-	s, err := parser.ParseBytes(path, src)
+	g, err := parser.ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}
-	s.File = path
-	s.Source = src
-	s.Header = readHeader(src)
+	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
+	for _, st := range s.Steps {
+		if u, ok := st.(*Unknown); ok {
+			u.line, _ = SourceLine(src, u.pos.Line)
+		}
+	}
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -55,9 +53,27 @@ func parseError(path string, src []byte, err error) error {
 	case strings.HasPrefix(rest, `"""`):
 		e.Title = "unterminated message"
 		e.Label = `no closing """ on a line of its own`
-	case strings.HasPrefix(rest, `"`):
+	case strings.HasPrefix(rest, `"`) && !quoted.MatchString(rest):
 		e.Title = "unterminated string"
 		e.Label = `add the closing "`
+	case strings.TrimSpace(line) == strings.TrimSpace(rest):
+		// The line starts with something that is no word, like a string.
+		e.Title = "unknown step"
+		e.Label = "a line starts with a step"
+		e.Notes = []string{"steps are: " + strings.Join(Keywords(), ", ")}
+		if lit := quoted.FindString(rest); lit != "" {
+			e.Span = len(lit)
+			e.Notes = append([]string{"help: to send a command line, write: send " + lit}, e.Notes...)
+		}
+	default:
+		// A step's rule failed part-way (`auth plain "u"`): say so in the
+		// words of the step's usage, not in the grammar's type names.
+		word, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if use, ok := usageOf(word); ok {
+			tok, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+			e.Title = "invalid " + word + " step"
+			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(tok), use)
+		}
 	}
 	return e
 }
@@ -78,6 +94,9 @@ func tokenWidth(src []byte, pos lexer.Position) int {
 	}
 	return len(rest)
 }
+
+// quoted matches a complete string literal at the start of a text.
+var quoted = regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`)
 
 var headerLine = regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`)
 
@@ -106,28 +125,28 @@ func readHeader(src []byte) map[string]string {
 func (s *Script) decodeStrings() error {
 	for _, st := range s.Steps {
 		var strs []*String
-		switch {
-		case st.Connect != nil:
-			strs = append(strs, st.Connect.Address)
-		case st.Send != nil:
-			strs = append(strs, st.Send.Text)
-		case st.Expect != nil:
-			if st.Expect.Match != nil && st.Expect.Match.Substring != nil {
-				strs = append(strs, st.Expect.Match.Substring)
+		switch st := st.(type) {
+		case *Connect:
+			strs = append(strs, st.Address)
+		case *Send:
+			strs = append(strs, st.Text)
+		case *Expect:
+			if st.Match != nil && st.Match.Substring != nil {
+				strs = append(strs, st.Match.Substring)
 			}
-		case st.Auth != nil:
-			strs = append(strs, st.Auth.User, st.Auth.Secret)
-		case st.Note != nil:
-			strs = append(strs, st.Note.Text)
-		case st.Raw != nil:
-			st.Raw.Text.bytes = true
-			strs = append(strs, st.Raw.Text)
-		case st.Message != nil:
-			if st.Message.File != nil {
-				strs = append(strs, st.Message.File)
-			} else if err := st.Message.Inline.decode(); err != nil {
+		case *Auth:
+			strs = append(strs, st.User, st.Secret)
+		case *Note:
+			strs = append(strs, st.Text)
+		case *Raw:
+			strs = append(strs, st.Text)
+		case *Message:
+			if st.File != nil {
+				strs = append(strs, st.File)
+			} else if err := st.Inline.decode(); err != nil {
 				return err
 			}
+		case *StartTLS, *Quit, *Unknown:
 		}
 		for _, str := range strs {
 			if err := str.decode(); err != nil {

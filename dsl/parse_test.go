@@ -30,8 +30,9 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			s, err := Parse(f, src)
+			var prog *Program
 			if err == nil {
-				err = Validate(s)
+				prog, err = Check(s)
 			}
 			var got string
 			switch {
@@ -39,7 +40,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("rejected: %v", err)
 				}
-				got = dump(s)
+				got = dump(prog)
 			case strings.HasPrefix(name, "err-"):
 				if err == nil {
 					t.Fatalf("accepted, want an error")
@@ -84,60 +85,62 @@ func render(t *testing.T, err error, src []byte) string {
 	return b.String()
 }
 
-// dump is a compact, stable rendering of the AST with positions.
-func dump(s *Script) string {
+// dump is a compact, stable rendering of a program with positions.
+func dump(p *Program) string {
 	var b strings.Builder
-	if len(s.Header) > 0 {
-		keys := make([]string, 0, len(s.Header))
-		for k := range s.Header {
+	if len(p.header) > 0 {
+		keys := make([]string, 0, len(p.header))
+		for k := range p.header {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "header %s = %q\n", k, s.Header[k])
+			fmt.Fprintf(&b, "header %s = %q\n", k, p.Header(k))
 		}
 	}
-	for _, st := range s.Steps {
-		fmt.Fprintf(&b, "%d:%d ", st.Pos.Line, st.Pos.Column)
-		switch {
-		case st.Connect != nil:
-			fmt.Fprintf(&b, "connect %s tls=%v\n", parts(st.Connect.Address.Parts), st.Connect.TLS)
-		case st.Send != nil:
-			fmt.Fprintf(&b, "send %s\n", parts(st.Send.Text.Parts))
-		case st.Expect != nil && st.Expect.Closed:
-			b.WriteString("expect closed\n")
-		case st.Note != nil:
-			fmt.Fprintf(&b, "note %s\n", parts(st.Note.Text.Parts))
-		case st.Raw != nil:
-			fmt.Fprintf(&b, "raw %s\n", parts(st.Raw.Text.Parts))
-		case st.Expect != nil:
+	for _, st := range p.Steps() {
+		fmt.Fprintf(&b, "%d:%d ", st.Pos().Line, st.Pos().Column)
+		switch st := st.(type) {
+		case *Connect:
+			fmt.Fprintf(&b, "connect %s tls=%v\n", parts(st.Address.Parts), st.TLS != nil)
+		case *Send:
+			fmt.Fprintf(&b, "send %s\n", parts(st.Text.Parts))
+		case *Note:
+			fmt.Fprintf(&b, "note %s\n", parts(st.Text.Parts))
+		case *Raw:
+			fmt.Fprintf(&b, "raw %s\n", parts(st.Text.Parts))
+		case *Expect:
+			if st.Closed != nil {
+				b.WriteString("expect closed\n")
+				continue
+			}
 			var codes []string
-			for _, c := range st.Expect.Codes {
-				codes = append(codes, fmt.Sprintf("%s@%d", c.Value, c.Pos.Column))
+			for _, c := range st.Codes {
+				codes = append(codes, fmt.Sprintf("%s@%d", c.Text, c.Pos().Column))
 			}
 			fmt.Fprintf(&b, "expect %s", strings.Join(codes, "|"))
-			if m := st.Expect.Match; m != nil {
-				if m.Re != nil {
-					fmt.Fprintf(&b, " regex=%q", m.Re.String())
+			if m := st.Match; m != nil {
+				if m.Regexp() != nil {
+					fmt.Fprintf(&b, " regex=%q", m.Regexp().String())
 				} else {
 					fmt.Fprintf(&b, " substring=%s", parts(m.Substring.Parts))
 				}
 			}
 			b.WriteString("\n")
-		case st.StartTLS != nil:
+		case *StartTLS:
 			b.WriteString("starttls\n")
-		case st.Auth != nil:
-			fmt.Fprintf(&b, "auth %s user=%s secret=%s\n", st.Auth.Mechanism, parts(st.Auth.User.Parts), parts(st.Auth.Secret.Parts))
-		case st.Message != nil:
-			if st.Message.Binary {
+		case *Auth:
+			fmt.Fprintf(&b, "auth %s user=%s secret=%s\n", st.Mechanism.Text, parts(st.User.Parts), parts(st.Secret.Parts))
+		case *Message:
+			if st.Binary != nil {
 				b.WriteString("binary ")
 			}
-			if st.Message.File != nil {
-				fmt.Fprintf(&b, "message file %s\n", parts(st.Message.File.Parts))
+			if st.File != nil {
+				fmt.Fprintf(&b, "message file %s\n", parts(st.File.Parts))
 			} else {
-				fmt.Fprintf(&b, "message %s\n", parts(st.Message.Inline.Parts))
+				fmt.Fprintf(&b, "message %s\n", parts(st.Inline.Parts))
 			}
-		case st.Quit != nil:
+		case *Quit:
 			b.WriteString("quit\n")
 		}
 	}

@@ -30,8 +30,8 @@ var saslRoles = map[sasl.Role]Role{
 // 334 is held for the next expect, so a script states what it expects of
 // the outcome.
 func (ss *session) auth(a *dsl.Auth) error {
-	pos, span := a.Pos, len("auth")
-	if err := ss.needConn(pos, "auth"); err != nil {
+	pos, span := a.Pos(), a.Kw.Span()
+	if err := ss.needConn(a.Kw); err != nil {
 		return err
 	}
 	user, err := a.User.Expand(ss.e.vars)
@@ -46,9 +46,9 @@ func (ss *session) auth(a *dsl.Auth) error {
 		return &PolicyError{Pos: pos, Span: span, Rule: RulePlaintextAuth,
 			Msg: fmt.Sprintf("will not send credentials unencrypted to %s", ss.host)}
 	}
-	mech, ok := sasl.Lookup(a.Mechanism)
+	mech, ok := sasl.Lookup(a.Mechanism.Text)
 	if !ok {
-		return &dsl.Error{Pos: pos, Span: len(a.Mechanism), Title: "unsupported mechanism", Label: a.Mechanism}
+		return &dsl.Error{Pos: a.Mechanism.Pos(), Span: a.Mechanism.Span(), Title: "unsupported mechanism", Label: a.Mechanism.Text}
 	}
 	c := mech.New(user, secret)
 	name, ir, err := c.Start()

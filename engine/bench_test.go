@@ -12,7 +12,7 @@ import (
 	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
-// BenchmarkParse measures parsing and validating a typical script.
+// BenchmarkParse measures parsing and checking a typical script.
 func BenchmarkParse(b *testing.B) {
 	src, err := os.ReadFile("../scripts/utep.smtp")
 	if err != nil {
@@ -24,7 +24,7 @@ func BenchmarkParse(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := dsl.Validate(s); err != nil {
+		if _, err := dsl.Check(s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,13 +42,17 @@ func BenchmarkConversation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			p, err := dsl.Check(s)
+			if err != nil {
+				b.Fatal(err)
+			}
 			eng := engine.New(
 				engine.WithTimeout(5*time.Second),
 				engine.WithRootCAs(g.PKI.Pool),
 				engine.WithVars(dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}),
 			)
 			for b.Loop() {
-				if _, err := eng.Run(context.Background(), s); err != nil {
+				if _, err := eng.Run(context.Background(), p); err != nil {
 					b.Fatal(err)
 				}
 			}

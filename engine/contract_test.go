@@ -13,12 +13,12 @@ import (
 // in one list and not the other is either a script that checks but cannot
 // run, or a mechanism nobody can ask for.
 func TestMechanismsMatchTheRegistry(t *testing.T) {
-	lang := slices.Sorted(slices.Values(dsl.Mechanisms))
+	lang := slices.Sorted(slices.Values(dsl.Mechanisms()))
 	reg := slices.Sorted(slices.Values(sasl.Names()))
 	if !slices.Equal(lang, reg) {
 		t.Errorf("dsl.Mechanisms %q, sasl registry %q", lang, reg)
 	}
-	for _, m := range dsl.Mechanisms {
+	for _, m := range dsl.Mechanisms() {
 		if _, ok := sasl.Lookup(m); !ok {
 			t.Errorf("%q has no client", m)
 		}

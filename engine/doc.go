@@ -1,4 +1,5 @@
-// Package engine runs a parsed .smtp script against a mail server: it dials,
+// Package engine runs a checked .smtp script (a *dsl.Program, from
+// dsl.Parse and dsl.Check) against a mail server: it dials,
 // writes command lines, reads and checks replies (RFC 5321 4.2), upgrades
 // with STARTTLS (RFC 3207), runs SASL exchanges and sends message data.
 //
@@ -18,6 +19,6 @@
 // type without one does not compile), and every error and Result passes
 // the end of Run.
 //
-// An Engine holds no global state, so several scripts can run at once in
-// one process.
+// An Engine holds no global state and Programs are immutable, so several
+// runs, of one Program or of many, can go on at once in one process.
 package engine

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -99,12 +98,12 @@ func (e *contentError) Error() string { return fmt.Sprintf("line %d %s", e.Line,
 // 4.5.2), ended by CRLF.CRLF. The content is checked whole first, so a bad
 // line is reported before a byte of it reaches the server.
 func (ss *session) message(m *dsl.Message) error {
-	pos, span := m.Pos, len("message")
+	pos, span := m.Pos(), m.Kw.Span()
 	open, where, err := ss.messageSource(m)
 	if err != nil {
 		return err
 	}
-	if err := ss.needConn(pos, "message"); err != nil {
+	if err := ss.needConn(m.Kw); err != nil {
 		return err
 	}
 	// A reply that arrived before the content was sent can only be a
@@ -116,7 +115,7 @@ func (ss *session) message(m *dsl.Message) error {
 			Msg:    fmt.Sprintf("server sent %d bytes before the message content was sent", n),
 			Detail: Escape(b)}
 	}
-	if m.Binary {
+	if m.Binary != nil {
 		return ss.sendBinary(m, open, where)
 	}
 	check := func() error {
@@ -181,10 +180,10 @@ func (ss *session) messageSource(m *dsl.Message) (func() (io.ReadCloser, error),
 	}
 	if !filepath.IsAbs(p) {
 		// Relative to the script, wherever smtprun was started.
-		p = filepath.Join(filepath.Dir(ss.script.File), p)
+		p = filepath.Join(filepath.Dir(ss.prog.File()), p)
 	}
 	if _, err := os.Stat(p); err != nil {
-		return nil, "", &dsl.Error{Pos: m.File.Pos, Span: len(m.File.Raw), Title: "cannot read message file",
+		return nil, "", &dsl.Error{Pos: m.File.Pos(), Span: m.File.Span(), Title: "cannot read message file",
 			Label: strings.TrimPrefix(err.Error(), "stat ")}
 	}
 	return func() (io.ReadCloser, error) { return os.Open(p) }, p, nil
@@ -196,20 +195,20 @@ func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
 		if de, ok := err.(*dsl.Error); ok {
 			return de
 		}
-		var pos lexer.Position = m.Pos
+		pos, span := m.Pos(), m.Kw.Span()
 		if m.File != nil {
-			pos = m.File.Pos
+			pos, span = m.File.Pos(), m.File.Span()
 		}
-		return &dsl.Error{Pos: pos, Span: 7, Title: "cannot send message", Label: err.Error()}
+		return &dsl.Error{Pos: pos, Span: span, Title: "cannot send message", Label: err.Error()}
 	}
 	if m.Inline != nil {
-		pos := m.Inline.Pos
+		pos := m.Inline.Pos()
 		pos.Line += ce.Line
 		pos.Column = 1
 		return &dsl.Error{Pos: pos, Span: 1, Title: "invalid message content", Label: "this line " + ce.Msg,
 			Notes: []string{"nothing of the message was sent"}}
 	}
-	return &dsl.Error{Pos: m.File.Pos, Span: len(m.File.Raw), Title: "invalid message content",
+	return &dsl.Error{Pos: m.File.Pos(), Span: m.File.Span(), Title: "invalid message content",
 		Label: fmt.Sprintf("line %d of %s %s", ce.Line, file, ce.Msg)}
 }
 
@@ -218,7 +217,7 @@ func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
 // server that announced CHUNKING and BINARYMIME in its last EHLO reply
 // gets it, since any other would misread the bytes.
 func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error), where string) error {
-	pos, span := m.Pos, len("message binary")
+	pos, span := m.Pos(), dsl.Columns(m.Pos(), m.Binary.End())
 	for _, ext := range []string{"CHUNKING", "BINARYMIME"} {
 		if _, ok := ss.caps[ext]; !ok {
 			return &PolicyError{Pos: pos, Span: span, Rule: RuleBinaryNeedsExtensions,

@@ -206,7 +206,7 @@ func (r *run) transcript() string {
 	return b.String()
 }
 
-// runScript parses, validates and runs src. Parse and validation errors
+// runScript parses, checks and runs src. Parse and check errors
 // are test bugs and fail at once; the run's own error is returned.
 func runScript(t *testing.T, name, src string, opts ...engine.Option) *run {
 	t.Helper()
@@ -214,8 +214,9 @@ func runScript(t *testing.T, name, src string, opts ...engine.Option) *run {
 	if err != nil {
 		t.Fatalf("parse %s: %v\n%s", name, err, src)
 	}
-	if err := dsl.Validate(script); err != nil {
-		t.Fatalf("validate %s: %v\n%s", name, err, src)
+	prog, err := dsl.Check(script)
+	if err != nil {
+		t.Fatalf("check %s: %v\n%s", name, err, src)
 	}
 	r := &run{}
 	opts = append([]engine.Option{engine.WithTimeout(10 * time.Second)}, opts...)
@@ -224,7 +225,7 @@ func runScript(t *testing.T, name, src string, opts ...engine.Option) *run {
 	})))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r.res, r.err = engine.New(opts...).Run(ctx, script)
+	r.res, r.err = engine.New(opts...).Run(ctx, prog)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("transcript of %s (error: %v):\n%s", name, r.err, r.transcript())

@@ -60,11 +60,11 @@ type pending struct {
 
 // session is the state of one Run: the connection and what was learned on it.
 type session struct {
-	e      *Engine
-	script *dsl.Script
-	red    redactor
-	res    Result
-	step   int // index of the step running, for events
+	e    *Engine
+	prog *dsl.Program
+	red  redactor
+	res  Result
+	step int // index of the step running, for events
 
 	mu      sync.Mutex // guards conn against the interrupt goroutine
 	conn    net.Conn
@@ -91,18 +91,14 @@ type session struct {
 	caps smtp.Capabilities
 }
 
-// Run validates and executes a script. It returns at the first failure
+// Run executes a checked program (see dsl.Check). It returns at the first failure
 // with one of the typed errors in the package doc, ErrStopped when a
 // WithBeforeStep function stopped it, or ctx.Err() when ctx is cancelled;
 // in the last two cases it says QUIT first where the connection allows.
-// Secrets are masked in the Result and the error.
-func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
-	// Validation is cheap and also compiles the regexes; a script that was
-	// not validated must not reach the wire half-checked.
-	if err := dsl.Validate(s); err != nil {
-		return Result{Redact: func(t string) string { return t }}, err
-	}
-	ss := &session{e: e, script: s}
+// Secrets are masked in the Result and the error. Programs are immutable,
+// so one may be run by many goroutines at once.
+func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
+	ss := &session{e: e, prog: p}
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
 	// The one way out: whatever the run returns is masked here.
@@ -116,19 +112,19 @@ func (e *Engine) Run(ctx context.Context, s *dsl.Script) (Result, error) {
 
 func (ss *session) run(ctx context.Context) error {
 	start := time.Now()
-	s, e := ss.script, ss.e
+	p, e := ss.prog, ss.e
 	if err := ss.collectSecrets(); err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, ss.interrupt)
 	defer stop()
 	defer ss.close(false)
-	for i, st := range s.Steps {
+	for i, st := range p.Steps() {
 		ss.step = i
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		started := StepStarted{Step: i, Pos: st.Pos, Kind: stepKind(st), Source: stepLine(s, st)}
+		started := StepStarted{Step: i, Pos: st.Pos(), Kind: st.Keyword(), Source: stepLine(p, st)}
 		if e.beforeStep != nil {
 			if err := ss.pause(ctx, started); err != nil {
 				if errors.Is(err, ErrStopped) || ctx.Err() != nil {
@@ -138,7 +134,7 @@ func (ss *session) run(ctx context.Context) error {
 			}
 		}
 		ss.emit(started)
-		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos.Line, Kind: started.Kind, Start: time.Now()})
+		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos().Line, Kind: started.Kind, Start: time.Now()})
 		err := ss.exec(ctx, st)
 		out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
 		out.Duration, out.OK = time.Since(out.Start), err == nil
@@ -153,7 +149,7 @@ func (ss *session) run(ctx context.Context) error {
 	}
 	if ss.conn != nil && ss.w.Buffered() > 0 {
 		// Commands at the end of a script with no expect still go out.
-		if err := ss.flush(s.Steps[len(s.Steps)-1].Pos, 0); err != nil {
+		if err := ss.flush(p.Step(p.Len()-1).Pos(), 0); err != nil {
 			return err
 		}
 	}
@@ -161,8 +157,8 @@ func (ss *session) run(ctx context.Context) error {
 	return nil
 }
 
-func stepLine(s *dsl.Script, st *dsl.Step) string {
-	line, _ := dsl.SourceLine(s.Source, st.Pos.Line)
+func stepLine(p *dsl.Program, st dsl.Step) string {
+	line, _ := dsl.SourceLine(p.Source(), st.Pos().Line)
 	return strings.TrimSpace(line)
 }
 
@@ -170,9 +166,9 @@ func stepLine(s *dsl.Script, st *dsl.Step) string {
 // secret is masked even where it appears before its auth step (a
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
-	for _, st := range ss.script.Steps {
-		a := authOf(st)
-		if a == nil {
+	for _, st := range ss.prog.Steps() {
+		a, ok := st.(*dsl.Auth)
+		if !ok {
 			continue
 		}
 		v, err := a.Secret.Expand(ss.e.vars)
@@ -194,33 +190,33 @@ func (ss *session) emit(ev Event) {
 	ss.e.observer.Event(ev.redact(&ss.red))
 }
 
-func (ss *session) exec(ctx context.Context, st *dsl.Step) error {
-	switch {
-	case st.Connect != nil:
-		return ss.connect(ctx, st.Connect)
-	case st.Send != nil:
-		return ss.send(st.Send)
-	case st.Expect != nil:
-		return ss.expect(st.Expect)
-	case st.StartTLS != nil:
-		return ss.startTLS(ctx, st.StartTLS)
-	case st.Auth != nil:
-		return ss.auth(st.Auth)
-	case st.Message != nil:
-		return ss.message(st.Message)
-	case st.Quit != nil:
-		return ss.quit(st.Quit)
-	case st.Raw != nil:
-		return ss.raw(st.Raw)
-	case st.Note != nil:
-		text, err := st.Note.Text.Expand(ss.e.vars)
+func (ss *session) exec(ctx context.Context, st dsl.Step) error {
+	switch st := st.(type) {
+	case *dsl.Connect:
+		return ss.connect(ctx, st)
+	case *dsl.Send:
+		return ss.send(st)
+	case *dsl.Expect:
+		return ss.expect(st)
+	case *dsl.StartTLS:
+		return ss.startTLS(ctx, st)
+	case *dsl.Auth:
+		return ss.auth(st)
+	case *dsl.Message:
+		return ss.message(st)
+	case *dsl.Quit:
+		return ss.quit(st)
+	case *dsl.Raw:
+		return ss.raw(st)
+	case *dsl.Note:
+		text, err := st.Text.Expand(ss.e.vars)
 		if err != nil {
 			return err
 		}
 		ss.emit(Narration{Step: ss.step, Text: text})
 		return nil
 	}
-	return &dsl.Error{Pos: st.Pos, Title: "unknown step", Label: "run `smtprun check` for details"}
+	return &dsl.Error{Pos: st.Pos(), Title: "unknown step", Label: "run `smtprun check` for details"}
 }
 
 // quitGrace bounds the polite goodbye after an interrupt.
@@ -283,11 +279,11 @@ func (ss *session) setConn(c net.Conn) {
 }
 
 // needConn reports a step that needs a connection when there is none.
-func (ss *session) needConn(pos lexer.Position, what string) error {
+func (ss *session) needConn(kw dsl.Word) error {
 	if ss.conn != nil {
 		return nil
 	}
-	return &NetError{Pos: pos, Span: len(what), Op: what, Err: ErrNotConnected}
+	return &NetError{Pos: kw.Pos(), Span: kw.Span(), Op: kw.Text, Err: ErrNotConnected}
 }
 
 func (ss *session) send(s *dsl.Send) error {
@@ -296,13 +292,13 @@ func (ss *session) send(s *dsl.Send) error {
 		return err
 	}
 	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
-		return &InputError{Code: InputLineBreak, Diag: &dsl.Error{Pos: s.Text.Pos, Span: len(s.Text.Raw), Title: "line break in a command",
+		return &InputError{Code: InputLineBreak, Diag: &dsl.Error{Pos: s.Text.Pos(), Span: s.Text.Span(), Title: "line break in a command",
 			Label: "after interpolation the text contains CR or LF; nothing was sent"}}
 	}
-	if err := ss.needConn(s.Pos, "send"); err != nil {
+	if err := ss.needConn(s.Kw); err != nil {
 		return err
 	}
-	return ss.writeLine(s.Pos, line, Sent{})
+	return ss.writeLine(s.Pos(), line, Sent{})
 }
 
 // writeLine buffers one command line; it goes out at the next flush, which
@@ -416,15 +412,14 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 }
 
 func (ss *session) expect(x *dsl.Expect) error {
-	if x.Closed {
+	if x.Closed != nil {
 		return ss.expectClosed(x)
 	}
-	span := x.Span()
-	pos := x.Codes[0].Pos
+	pos, span := x.CodesSpan()
 	rep, held := ss.held, ss.held
 	ss.held = nil
 	if rep == nil {
-		if err := ss.needConn(x.Pos, "expect"); err != nil {
+		if err := ss.needConn(x.Kw); err != nil {
 			return err
 		}
 		var err error
@@ -442,7 +437,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 		}
 		if !ok {
 			m := x.Match
-			return &AssertError{Pos: m.Pos, Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
+			return &AssertError{Pos: m.Pos(), Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
 		}
 	}
 	ss.emit(ExpectPassed{Step: ss.step, Held: held})
@@ -450,8 +445,8 @@ func (ss *session) expect(x *dsl.Expect) error {
 }
 
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
-	if m.Re != nil {
-		return m.Re.MatchString(strings.Join(rep.Text, "\n")), nil
+	if re := m.Regexp(); re != nil {
+		return re.MatchString(strings.Join(rep.Text, "\n")), nil
 	}
 	want, err := m.Substring.Expand(ss.e.vars)
 	if err != nil {
@@ -467,18 +462,19 @@ func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
 }
 
 func (ss *session) quit(q *dsl.Quit) error {
-	if err := ss.needConn(q.Pos, "quit"); err != nil {
+	pos, span := q.Pos(), q.Kw.Span()
+	if err := ss.needConn(q.Kw); err != nil {
 		return err
 	}
-	if err := ss.writeLine(q.Pos, "QUIT", Sent{}); err != nil {
+	if err := ss.writeLine(pos, "QUIT", Sent{}); err != nil {
 		return err
 	}
-	rep, err := ss.readReply(q.Pos, 4)
+	rep, err := ss.readReply(pos, span)
 	if err != nil {
 		return err
 	}
 	if rep.Code != 221 {
-		return &AssertError{Pos: q.Pos, Span: 4, Want: "221", Got: rep, Reason: "code"}
+		return &AssertError{Pos: pos, Span: span, Want: "221", Got: rep, Reason: "code"}
 	}
 	ss.close(false)
 	return nil
@@ -487,9 +483,7 @@ func (ss *session) quit(q *dsl.Quit) error {
 // expectClosed passes when the server closes the connection (after a 421,
 // say) and fails if it sends a reply instead.
 func (ss *session) expectClosed(x *dsl.Expect) error {
-	pos := x.Pos
-	pos.Column += len("expect ")
-	span := len("closed")
+	pos, span := x.Closed.Pos(), x.Closed.Span()
 	if ss.conn == nil {
 		// Closed already, by a 421 the previous expect read.
 		ss.emit(ExpectPassed{Step: ss.step})
@@ -521,13 +515,13 @@ func (ss *session) raw(r *dsl.Raw) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.needConn(r.Pos, "raw"); err != nil {
+	if err := ss.needConn(r.Kw); err != nil {
 		return err
 	}
 	ss.w.WriteString(text)
 	ss.asked = nil
 	ss.emit(Sent{Step: ss.step, Line: Escape([]byte(text)), TLS: ss.tls, Role: RoleRaw, At: time.Now()})
-	return ss.flush(r.Pos, 3)
+	return ss.flush(r.Pos(), r.Kw.Span())
 }
 
 func describeAddr(a net.Addr) string {

@@ -21,7 +21,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	if err != nil {
 		return err
 	}
-	pos, span := c.Address.Pos, len(c.Address.Raw)
+	pos, span := c.Address.Pos(), c.Address.Span()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || port == "" {
 		return &InputError{Code: InputAddressWithoutPort, Diag: &dsl.Error{Pos: pos, Span: span, Title: "invalid address",
@@ -46,7 +46,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	ss.asked = []pending{{line: "(greeting)", sent: connected}}
 	ss.lastFlush = connected
 	ss.emit(Connected{Step: ss.step, Address: addr, Remote: describeAddr(conn.RemoteAddr()), At: connected, Took: connected.Sub(dialStart)})
-	if c.TLS {
+	if c.TLS != nil {
 		return ss.handshake(ctx, pos, span, true)
 	}
 	return nil
@@ -103,8 +103,8 @@ func (ss *session) tlsConfig() *tls.Config {
 }
 
 func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
-	pos, span := st.Pos, len("starttls")
-	if err := ss.needConn(pos, "starttls"); err != nil {
+	pos, span := st.Pos(), st.Kw.Span()
+	if err := ss.needConn(st.Kw); err != nil {
 		return err
 	}
 	if ss.tls {

@@ -94,8 +94,12 @@ func TestTLSErrorHelp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			prog, err := dsl.Check(script)
+			if err != nil {
+				t.Fatal(err)
+			}
 			opts := append([]engine.Option{engine.WithTimeout(5 * time.Second), engine.WithVars(dsl.MapVars{"ADDR": tc.addr})}, tc.opts...)
-			_, err = engine.New(opts...).Run(context.Background(), script)
+			_, err = engine.New(opts...).Run(context.Background(), prog)
 			var ne *engine.NetError
 			if !errors.As(err, &ne) || ne.Op != "TLS handshake" {
 				t.Fatalf("want a failed TLS handshake, got %T %v", err, err)

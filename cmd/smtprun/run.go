@@ -23,6 +23,7 @@ Usage:
   smtprun [flags] SCRIPT          run a .smtp script
   smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
+  smtprun fmt [-w] [-l] FILE...   print scripts in canonical form (see fmt --help)
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
@@ -54,7 +55,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "help", "scenarios", "serve", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -68,6 +69,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "fmt":
+			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
 			return runScenarios(stdout)
 		case "explain":
@@ -175,8 +178,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
-		script.Source = []byte(res.Redact(string(script.Source)))
-		report(stderr, est, script, err, tr.host)
+		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
 	}
 	return exitCode(err)
 }
@@ -192,22 +194,23 @@ func commandUsageError(stderr io.Writer, command, msg string) int {
 	return exitUsage
 }
 
-// load reads, parses and validates a script, reporting any problem.
-func load(path string, stderr io.Writer, st style) (*dsl.Script, int) {
+// load reads, parses and checks a script, reporting any problem.
+func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
 		return nil, exitUsage
 	}
 	script, err := dsl.Parse(path, src)
+	var prog *dsl.Program
 	if err == nil {
-		err = dsl.Validate(script)
+		prog, err = dsl.Check(script)
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)
 		return nil, exitScript
 	}
-	return script, exitOK
+	return prog, exitOK
 }
 
 // loadCAs returns the system's CAs and those in files, or nil for no
@@ -257,7 +260,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, len(script.Steps))
+			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
+			variablesNote(stderr, st, path, script, dsl.Chain{o.vars, dsl.EnvVars{}})
 		}
 	}
 	return worst

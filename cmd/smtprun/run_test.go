@@ -144,6 +144,20 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckVariablesNote: check lists the variables a script uses and
+// says which are unset here, on stderr, and still exits 0.
+func TestCheckVariablesNote(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SMTPRUN_TEST_FROM_ENV", "set")
+	p := writeFile(t, dir, "vars.smtp", "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO ${HOST:-me.test}\"\nexpect 250\n"+
+		"send \"MAIL FROM:<${SMTPRUN_TEST_FROM_ENV}>\"\nexpect 250\nauth login \"${SMTPRUN_TEST_USER}\" \"${SMTPRUN_TEST_PASS}\"\nexpect 235\nquit\n")
+	code, out, errOut := cli(t, "check", "--var", "ADDR=127.0.0.1:25", p)
+	if code != exitOK {
+		t.Errorf("exit %d, want 0: unset variables are a note", code)
+	}
+	golden(t, "check-variables", strings.ReplaceAll("--- stdout\n"+out+"--- stderr\n"+errOut, dir, "DIR"))
+}
+
 // TestHelp: the help is the same however it is asked for, for smtprun
 // and for serve, and reads as in the golden files.
 func TestHelp(t *testing.T) {

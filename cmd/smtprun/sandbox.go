@@ -29,45 +29,32 @@ var sandboxTestHook func(*sandbox.Options)
 
 // setupSandbox prepares the run; scenario is --scenario's, and the
 // script's header may name one instead.
-func setupSandbox(scenario string, script *dsl.Script, userVars dsl.Vars) (*sandboxRun, error) {
+func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
 	if scenario == "" {
-		scenario = script.Header["scenario"]
+		scenario = script.Header("scenario")
 	}
 	profile := firstProfile(script, userVars)
 	practiceUser, practicePass := sandbox.PracticeCredentials(profile)
 	practice := dsl.MapVars{}
 	var unsetUser, unsetPass []string
-	for _, st := range script.Steps {
-		if st.Auth == nil {
-			continue
-		}
-		for _, p := range st.Auth.User.Variables() {
+	fill := func(s *dsl.String, value string, unset *[]string) {
+		for _, p := range s.Variables() {
 			if _, ok := userVars.Lookup(p.Var); !ok && p.Default == nil && practice[p.Var] == "" {
-				practice[p.Var] = practiceUser
-				unsetUser = append(unsetUser, p.Var)
+				practice[p.Var] = value
+				*unset = append(*unset, p.Var)
 			}
 		}
-		for _, p := range st.Auth.Secret.Variables() {
-			if _, ok := userVars.Lookup(p.Var); !ok && p.Default == nil && practice[p.Var] == "" {
-				practice[p.Var] = practicePass
-				unsetPass = append(unsetPass, p.Var)
-			}
+	}
+	for _, st := range script.Steps() {
+		if a, ok := st.(*dsl.Auth); ok {
+			fill(a.User, practiceUser, &unsetUser)
+			fill(a.Secret, practicePass, &unsetPass)
 		}
 	}
 	vars := dsl.Chain{userVars, practice}
-	// Every user name the script logs in with, its own literal one or one
-	// from a variable, is an account with the practice password, so a
+	// The sandbox takes the practice password for any user name, so a
 	// learner practises as themselves.
-	creds := map[string]string{}
-	for _, st := range script.Steps {
-		if st.Auth == nil {
-			continue
-		}
-		if user, err := st.Auth.User.Expand(vars); err == nil {
-			creds[user] = ""
-		}
-	}
-	sbOpts := sandbox.Options{Scenario: scenario, Credentials: creds}
+	sbOpts := sandbox.Options{Scenario: scenario}
 	if sandboxTestHook != nil {
 		sandboxTestHook(&sbOpts)
 	}
@@ -115,12 +102,13 @@ func practiceNote(unsetUser, unsetPass []string, practiceUser string) string {
 }
 
 // firstProfile names the emulation the script's first connect reaches.
-func firstProfile(script *dsl.Script, vars dsl.Vars) string {
-	for _, st := range script.Steps {
-		if st.Connect == nil {
+func firstProfile(script *dsl.Program, vars dsl.Vars) string {
+	for _, st := range script.Steps() {
+		c, ok := st.(*dsl.Connect)
+		if !ok {
 			continue
 		}
-		addr, err := st.Connect.Address.Expand(vars)
+		addr, err := c.Address.Expand(vars)
 		if err != nil {
 			return ""
 		}

@@ -214,7 +214,7 @@ func (t *transcript) finish(res engine.Result, err error) {
 
 // report prints a run error with the script line it belongs to, the help
 // for its kind, and the known-error hint for the server's reply, if any.
-func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
+func report(w io.Writer, st style, src []byte, err error, host string) {
 	var (
 		de *dsl.Error
 		dl dsl.ErrorList
@@ -236,10 +236,10 @@ func report(w io.Writer, st style, s *dsl.Script, err error, host string) {
 			d.Notes = append(d.Notes, "help: "+h)
 		}
 		d.Notes = append(d.Notes, hintsFor(err, host)...)
-		fmt.Fprintln(w, dsl.Render(d, s.Source, st.styler()))
+		fmt.Fprintln(w, dsl.Render(d, src, st.styler()))
 		return
 	}
-	reportErr(w, st, s.Source, err)
+	reportErr(w, st, src, err)
 }
 
 func reportErr(w io.Writer, st style, src []byte, err error) {

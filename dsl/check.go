@@ -1,0 +1,239 @@
+package dsl
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/internal/suggest"
+)
+
+// Check checks what the grammar cannot: known steps, reply codes in
+// range, regexes that compile, known mechanisms, literal addresses that
+// name a port, and the order of steps, so that a mistake is reported
+// before anything is sent. It returns an ErrorList, or the checked
+// Program with everything derived computed once (see Program).
+func Check(s *Script) (*Program, error) {
+	var errs ErrorList
+	add := func(e *Error) { errs = append(errs, e) }
+	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header)}
+	for _, st := range s.Steps {
+		switch st := st.(type) {
+		case *Unknown:
+			add(unknownStep(st))
+		case *Connect:
+			if addr, ok := st.Address.Static(); ok {
+				if e := checkAddress(st.Address, addr); e != nil {
+					add(e)
+				}
+			}
+		case *Expect:
+			x, xerrs := checkExpect(st)
+			errs = append(errs, xerrs...)
+			p.steps = append(p.steps, x)
+			continue
+		case *Auth:
+			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
+				add(unknownMechanism(st.Mechanism))
+			}
+		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
+		default:
+			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
+		}
+		p.steps = append(p.steps, st)
+	}
+	if len(errs) == 0 {
+		// Order errors after a broken step would only be echoes of it.
+		var o *orderInfo
+		o, errs = checkOrder(s)
+		p.owed = o.owedAfter
+		p.reads = o.reads
+	}
+	sortErrors(errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	p.vars = collectVariables(s)
+	return p, nil
+}
+
+// checkExpect returns the Program's copy of an expect, with its code
+// patterns parsed and its regex compiled: the Script's node is not
+// written, so checking a script twice, or from two goroutines, is safe.
+func checkExpect(x *Expect) (*Expect, []*Error) {
+	var errs []*Error
+	cp := *x
+	cp.Codes = make([]*Code, len(x.Codes))
+	for i, c := range x.Codes {
+		cc := *c
+		pat, err := smtp.ParseCodePattern(c.Text)
+		if err != nil {
+			errs = append(errs, &Error{Pos: c.Pos(), Span: c.Span(), Title: "invalid reply code", Label: err.Error()})
+		}
+		cc.pattern = pat
+		cp.Codes[i] = &cc
+	}
+	if x.Match != nil {
+		m := *x.Match
+		if e := compileMatcher(&m); e != nil {
+			errs = append(errs, e)
+		}
+		cp.Match = &m
+	}
+	return &cp, errs
+}
+
+func unknownMechanism(w Word) *Error {
+	e := &Error{Pos: w.Pos(), Span: w.Span(), Title: "unsupported SASL mechanism",
+		Label: fmt.Sprintf("%q is not one of %s", w.Text, strings.Join(mechanisms, ", "))}
+	m := strings.ToLower(w.Text)
+	if sug := suggest.Closest(m, mechanisms); sug != "" {
+		e.Label += fmt.Sprintf("; did you mean `%s`?", sug)
+	} else if strings.Contains(m, "oauth") {
+		e.Notes = []string{"help: OAuth (XOAUTH2/OAUTHBEARER) is not supported yet; providers that disabled basic auth need it"}
+	}
+	return e
+}
+
+func unknownStep(u *Unknown) *Error {
+	word := u.Word.Text
+	if use, ok := usageOf(word); ok {
+		// A keyword whose arguments did not parse.
+		e := &Error{Pos: u.Word.Pos(), Span: u.Word.Span(), Title: "invalid " + word + " step", Label: "usage: " + use}
+		if bad, ok := failingToken(u); ok {
+			e.Pos, e.Span = bad.Pos(), bad.Span()
+			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(bad.Text), use)
+			for i := range u.Rest {
+				if v := variableAt(u.Rest[i:]); v != nil {
+					return variableNotAllowed(word, i == 0, v)
+				}
+			}
+		}
+		return e
+	}
+	e := &Error{Pos: u.Word.Pos(), Span: u.Word.Span(), Title: "unknown step", Label: fmt.Sprintf("`%s` is not a step", word)}
+	lw := strings.ToLower(word)
+	keywords := Keywords()
+	switch sug := suggest.Closest(word, keywords); {
+	case slices.Contains(keywords, lw):
+		e.Label = fmt.Sprintf("steps are lower-case: did you mean `%s`?", lw)
+	case sug != "":
+		e.Label = fmt.Sprintf("did you mean `%s`?", sug)
+	}
+	if isSMTPVerb(word) {
+		e.Notes = append(e.Notes, fmt.Sprintf("help: to send the %s command yourself, write: send \"%s ...\"", strings.ToUpper(word), strings.ToUpper(word)))
+	}
+	e.Notes = append(e.Notes, "steps are: "+strings.Join(keywords, ", "))
+	return e
+}
+
+// failingToken finds where a step's arguments stop matching its grammar,
+// by parsing the line again with that step's rule alone: `auth plain`
+// fails at the end of the line, not at "plain". The end of the line is a
+// Word with no text.
+func failingToken(u *Unknown) (Word, bool) {
+	parse, ok := stepRules[u.Word.Text]
+	if !ok || len(u.Rest) == 0 {
+		return Word{}, false
+	}
+	var perr participle.Error
+	if err := parse(u.line); !errors.As(err, &perr) {
+		return u.Rest[0], true
+	}
+	col := perr.Position().Column
+	for _, w := range u.Rest {
+		if w.Pos().Column >= col {
+			return w, true
+		}
+	}
+	end := u.End()
+	return Word{span: span{end, end}}, true
+}
+
+// variableAt returns the span of a ${NAME} written where the step wants a
+// bare word, or nil. The lexer splits it into $ { NAME }.
+func variableAt(rest []Word) *Word {
+	if len(rest) < 4 || rest[0].Text != "$" || rest[1].Text != "{" {
+		return nil
+	}
+	for i := 2; i < len(rest); i++ {
+		if rest[i].Text == "}" {
+			text := ""
+			for _, w := range rest[:i+1] {
+				text += w.Text
+			}
+			return &Word{span: span{rest[0].Pos(), rest[i].End()}, Text: text}
+		}
+	}
+	return nil
+}
+
+// variableNotAllowed explains a ${NAME} outside a string. `auth ${MECH}`
+// and `expect ${CODE}` are refused because the check must know the
+// mechanism and the codes before the run, to verify them and to count the
+// replies the script reads; elsewhere the quotes are missing.
+func variableNotAllowed(word string, first bool, v *Word) *Error {
+	e := &Error{Pos: v.Pos(), Span: v.Span(), Title: "variable not allowed here"}
+	switch {
+	case !first || word != "auth" && word != "expect":
+		e.Title = "variable outside a string"
+		e.Label = "variables are interpolated in double-quoted strings only"
+		e.Notes = []string{fmt.Sprintf("help: write \"%s\"", v.Text)}
+	case word == "auth":
+		e.Label = "the mechanism cannot be a variable"
+		e.Notes = []string{"help: write it literally, one of: " + strings.Join(mechanisms, ", ") + "; only the user and the secret can be variables"}
+	default:
+		e.Label = "reply codes cannot be variables"
+		e.Notes = []string{"help: write the code literally, e.g. expect 250, or a family: expect 2xx"}
+	}
+	return e
+}
+
+func describeToken(v string) string {
+	if strings.HasPrefix(v, `"`) {
+		return "`" + v + "`"
+	}
+	if len(v) > 0 && v[0] >= '0' && v[0] <= '9' {
+		return fmt.Sprintf("%s (strings need double quotes)", v)
+	}
+	if v == "\n" || v == "" {
+		return "end of line"
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+func isSMTPVerb(w string) bool {
+	switch strings.ToUpper(w) {
+	case "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "BDAT":
+		return true
+	}
+	return false
+}
+
+func checkAddress(s *String, addr string) *Error {
+	host, port, err := net.SplitHostPort(addr)
+	e := &Error{Pos: s.Pos(), Span: s.Span(), Title: "invalid address"}
+	switch {
+	case err != nil && strings.Contains(err.Error(), "missing port"):
+		e.Label = fmt.Sprintf("%q has no port", addr)
+		e.Notes = []string{fmt.Sprintf("help: add one: \"%s:587\" (submission, STARTTLS), \"%s:465\" (implicit TLS) or \"%s:25\" (relay)", addr, addr, addr)}
+	case err != nil:
+		e.Label = fmt.Sprintf("%q is not HOST:PORT (%v)", addr, err)
+	case host == "":
+		e.Label = "the host is empty"
+	default:
+		n, perr := strconv.Atoi(port)
+		if perr != nil || n < 1 || n > 65535 {
+			e.Label = fmt.Sprintf("port %q is not a number from 1 to 65535", port)
+		} else {
+			return nil
+		}
+	}
+	return e
+}

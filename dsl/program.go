@@ -1,0 +1,104 @@
+package dsl
+
+import (
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Program is a checked script, ready to run: the steps with everything
+// derived computed once by Check (reply-code patterns, compiled regexes,
+// the replies owed after each step, which step's reply each expect reads,
+// the variables used).
+//
+// Programs are immutable: nothing writes a Program after Check, so one
+// Program may be run by many goroutines at once. Its steps share the
+// Script's nodes where Check derived nothing from them; neither may be
+// modified once Check has run.
+type Program struct {
+	file   string
+	source []byte
+	header map[string]string
+	steps  []Step
+	owed   []int
+	reads  []int
+	vars   []VarUse
+}
+
+// VarUse is one ${NAME} reference in a script.
+type VarUse struct {
+	Name string
+	Pos  lexer.Position
+	// HasDefault is set for ${NAME:-default}: the name need not be set.
+	HasDefault bool
+	// Secret is set when the reference feeds an auth secret, so its
+	// value must be masked wherever it appears.
+	Secret bool
+}
+
+// File is the path the script was parsed from.
+func (p *Program) File() string { return p.file }
+
+// Source is the script text. The slice is shared: do not modify it.
+func (p *Program) Source() []byte { return p.source }
+
+// Header returns a "# key: value" hint from the script's first comment
+// lines (key lower-case), or "".
+func (p *Program) Header(key string) string { return p.header[key] }
+
+// Len is the number of steps.
+func (p *Program) Len() int { return len(p.steps) }
+
+// Step returns step i.
+func (p *Program) Step(i int) Step { return p.steps[i] }
+
+// Steps returns the steps in order; the slice is a copy.
+func (p *Program) Steps() []Step { return append([]Step(nil), p.steps...) }
+
+// OwedAfter is the number of replies the server owes after step i, or -1
+// where nobody can tell (after raw bytes).
+func (p *Program) OwedAfter(i int) int { return p.owed[i] }
+
+// Reads is, for an expect at step i, the index of the step whose reply it
+// reads; -1 for other steps.
+func (p *Program) Reads(i int) int { return p.reads[i] }
+
+// Variables lists every variable reference, in source order; the slice is
+// a copy.
+func (p *Program) Variables() []VarUse { return append([]VarUse(nil), p.vars...) }
+
+func collectVariables(s *Script) []VarUse {
+	var out []VarUse
+	add := func(parts []Part, secret bool) {
+		for _, pt := range parts {
+			if pt.Var != "" {
+				out = append(out, VarUse{Name: pt.Var, Pos: pt.Pos, HasDefault: pt.Default != nil, Secret: secret})
+			}
+		}
+	}
+	for _, st := range s.Steps {
+		switch st := st.(type) {
+		case *Connect:
+			add(st.Address.Parts, false)
+		case *Send:
+			add(st.Text.Parts, false)
+		case *Expect:
+			if st.Match != nil && st.Match.Substring != nil {
+				add(st.Match.Substring.Parts, false)
+			}
+		case *Auth:
+			add(st.User.Parts, false)
+			add(st.Secret.Parts, true)
+		case *Message:
+			if st.File != nil {
+				add(st.File.Parts, false)
+			} else {
+				add(st.Inline.Parts, false)
+			}
+		case *Raw:
+			add(st.Text.Parts, false)
+		case *Note:
+			add(st.Text.Parts, false)
+		case *StartTLS, *Quit, *Unknown:
+		}
+	}
+	return out
+}
