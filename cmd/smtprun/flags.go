@@ -103,23 +103,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
-	if err := checkFlags(fs, args); err != nil {
+	var err error
+	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
-	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if rest[0] == "--" {
-			o.args = append(o.args, rest[1:]...)
-			break
-		}
-		o.args = append(o.args, rest[0])
-		args = rest[1:]
 	}
 	if timeout.err != nil {
 		return nil, timeout.err
@@ -138,6 +124,30 @@ func parseFlags(args []string) (*options, error) {
 // flag.Parse does: "--" ends the flags, and a flag that is not boolean
 // and has no "=" takes the next argument as its value. Positional
 // arguments are stepped over, since smtprun takes flags after them too.
+// parseInterspersed parses flags that may come before or after the
+// arguments (`smtprun SCRIPT -q`), as the help promises, and returns the
+// arguments. An unknown flag gets a suggestion first.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := checkFlags(fs, args); err != nil {
+		return nil, err
+	}
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if left[0] == "--" {
+			return append(rest, left[1:]...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}
+
 func checkFlags(fs *flag.FlagSet, args []string) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -43,20 +43,9 @@ func parseFmtFlags(args []string) (*fmtOptions, error) {
 	fs.BoolVar(&o.list, "l", false, "")
 	fs.BoolVar(&o.check, "check", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if rest[0] == "--" {
-			o.paths = append(o.paths, rest[1:]...)
-			break
-		}
-		o.paths = append(o.paths, rest[0])
-		args = rest[1:]
+	var err error
+	if o.paths, err = parseInterspersed(fs, args); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
