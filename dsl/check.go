@@ -49,6 +49,11 @@ func Check(s *Script) (*Program, error) {
 		p.steps = append(p.steps, st)
 	}
 	if len(errs) == 0 {
+		var cerrs ErrorList
+		p.captures, cerrs = checkCaptures(p)
+		errs = append(errs, cerrs...)
+	}
+	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
 		var o *orderInfo
 		o, errs = checkOrder(s)

@@ -21,6 +21,8 @@ type Program struct {
 	owed   []int
 	reads  []int
 	vars   []VarUse
+	// captures are the variables named regex groups define.
+	captures []Capture
 }
 
 // VarUse is one ${NAME} reference in a script.

@@ -89,6 +89,8 @@ func (t *transcript) Event(ev engine.Event) {
 		if ev.Held != nil {
 			t.line(false, t.st.note.Sprintf("checks the reply read by auth: %s", ev.Held.Summary()))
 		}
+	case engine.Captured:
+		t.line(false, t.st.note.Sprintf("captured %s = %s", ev.Name, ev.Value))
 	case engine.Closed:
 		who := "closed"
 		if ev.ByServer {
