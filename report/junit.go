@@ -41,13 +41,13 @@ type junitCase struct {
 	Failure   *junitProblem `xml:"failure"`
 	Error     *junitProblem `xml:"error"`
 	Skipped   *junitSkipped `xml:"skipped"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitCDATA   `xml:"system-out"`
 }
 
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -74,7 +74,10 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	s := junitSuite{Name: "smtprun", Time: seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05")}
 	for _, sc := range r.Scripts {
 		c := junitCase{Name: filepath.Base(sc.Path), Classname: classname(sc.Path), File: sc.Path,
-			Time: seconds(sc.Duration), SystemOut: sc.Transcript}
+			Time: seconds(sc.Duration)}
+		if sc.Transcript != "" {
+			c.SystemOut = &junitCDATA{Text: sc.Transcript}
+		}
 		s.Tests++
 		switch sc.Result {
 		case Skipped:
@@ -107,4 +110,10 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitCDATA keeps a transcript readable in the file: CDATA rather than
+// an entity for every newline and quote.
+type junitCDATA struct {
+	Text string `xml:",cdata"`
 }

@@ -55,7 +55,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "run", "scenarios", "serve", "test", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -69,6 +69,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "test":
+			return runTest(args[1:], stdout, stderr)
+		case "run":
+			// `smtprun run SCRIPT` says what `smtprun SCRIPT` does.
+			args = args[1:]
 		case "fmt":
 			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
