@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -20,7 +21,8 @@ import (
 const usageText = `smtprun runs scripted SMTP conversations and shows every line on the wire.
 
 Usage:
-  smtprun [flags] SCRIPT          run a .smtp script
+  smtprun [flags] SCRIPT          run a .smtp script (also: smtprun run SCRIPT)
+  smtprun test [flags] PATH...    run many scripts in parallel, with reports for CI (see test --help)
   smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
   smtprun fmt [-w] [-l] FILE...   print scripts in canonical form (see fmt --help)
@@ -32,6 +34,7 @@ Usage:
 
 Flags:
   --var NAME=VALUE        set a script variable (repeatable; wins over the environment)
+  --variables-file FILE   NAME=VALUE lines (repeatable); --var wins, then files in order, then the environment
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification (the transcript says so)
   --allow-plaintext-auth  allow auth over an unencrypted connection to a non-loopback host
@@ -43,6 +46,8 @@ Flags:
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
   --version               print the version and the commit smtprun was built from
+  --report-json FILE      write the run as JSON (format in the README)
+  --report-html DIR       write the run as a static HTML page
 
 Exit codes:
   0  every expectation held
@@ -137,7 +142,15 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if script == nil {
 		return code
 	}
-	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
+	if msg := testOnlyFlags(o); msg != "" {
+		return usageError(stderr, msg)
+	}
+	files, err := readVariablesFiles(o.variableFiles)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	var vars dsl.Vars = scriptVars(o, files)
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
@@ -174,16 +187,28 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if pool != nil {
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
-	engOpts = append(engOpts, engine.WithObserver(tr), engine.WithVars(vars))
+	var obs engine.Observer = tr
+	rec := newRunRecorder(o, script)
+	if rec != nil {
+		obs = observers{tr, rec}
+	}
+	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	started := time.Now()
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
 		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
+	}
+	if rec != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
+			fmt.Fprintf(stderr, "smtprun: cannot write a report: %v\n", werr)
+			return max(exitCode(err), exitUsage)
+		}
 	}
 	return exitCode(err)
 }
@@ -256,6 +281,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) == 0 {
 		return usageError(stderr, "check: no script given")
 	}
+	files, err := readVariablesFiles(o.variableFiles)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
 	st := newStyle(stderr, o.noColor)
 	worst := exitOK
 	for _, path := range o.args {
@@ -266,7 +295,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
-			variablesNote(stderr, st, path, script, dsl.Chain{o.vars, dsl.EnvVars{}})
+			variablesNote(stderr, st, path, script, scriptVars(o, files))
 		}
 	}
 	return worst

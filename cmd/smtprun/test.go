@@ -369,7 +369,14 @@ func statusLine(st style, s *rpt.Script) string {
 	}
 	steps := plural(s.TotalSteps, "step")
 	if s.Result != rpt.Pass {
-		steps = fmt.Sprintf("%d/%d steps", len(s.Steps), s.TotalSteps)
+		// How far it got: the steps that held, of all.
+		held := 0
+		for _, st := range s.Steps {
+			if st.OK {
+				held++
+			}
+		}
+		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
 	}
 	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, roundDuration(s.Duration.D()))
 	if e := s.Error; e != nil {
