@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // shippedScripts lists every .smtp file under scripts/, at any depth, and
