@@ -286,6 +286,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error())
 	}
 	st := newStyle(stderr, o.noColor)
+	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range o.args {
 		script, code := load(path, stderr, st)
@@ -293,6 +294,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			worst = max(worst, code)
 			continue
 		}
+		warnExposedSecrets(stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
