@@ -88,7 +88,7 @@ func stepParts(st Step) []Part {
 		return st.Text.Parts
 	case *Note:
 		return st.Text.Parts
-	case *StartTLS, *Quit, *Unknown:
+	case *StartTLS, *Quit, *Unknown, *Include:
 	}
 	return nil
 }

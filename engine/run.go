@@ -166,7 +166,7 @@ func (ss *session) run(ctx context.Context) error {
 }
 
 func stepLine(p *dsl.Program, st dsl.Step) string {
-	line, _ := dsl.SourceLine(p.Source(), st.Pos().Line)
+	line, _ := dsl.SourceLine(p.SourceOf(st.Pos().Filename), st.Pos().Line)
 	return strings.TrimSpace(line)
 }
 

@@ -31,6 +31,7 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 		engine.WithPlaintextAuth(o.plaintextAuth),
 	}
 	tr := newTranscript(w, plainStyle(), false)
+	tr.main = prog.File()
 	rec := &rpt.Recorder{File: prog.File()}
 	if o.explain {
 		tr.teach = &teacher{}

@@ -61,3 +61,22 @@ func hostOf(addr string) string {
 	h, _, _ := net.SplitHostPort(addr)
 	return h
 }
+
+// errSource is the text of the file a run error points into: the script,
+// or a script it includes.
+func errSource(prog *dsl.Program, err error) []byte {
+	if pos, ok := errorPos(err); ok {
+		if src := prog.SourceOf(pos.Filename); src != nil {
+			return src
+		}
+	}
+	return prog.Source()
+}
+
+// includeNotes says through which includes a failing step came.
+func includeNotes(prog *dsl.Program, err error) []string {
+	if pos, ok := errorPos(err); ok && pos.Filename != prog.File() {
+		return prog.IncludeNotes(pos)
+	}
+	return nil
+}

@@ -157,6 +157,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		engine.WithPlaintextAuth(o.plaintextAuth),
 	}
 	tr := newTranscript(stdout, st, o.quiet)
+	tr.main = script.File()
 	if o.explain {
 		tr.teach = &teacher{}
 	}
@@ -202,7 +203,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
-		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
+		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
 	}
 	if rec != nil {
 		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
@@ -234,7 +235,7 @@ func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 	script, err := dsl.Parse(path, src)
 	var prog *dsl.Program
 	if err == nil {
-		prog, err = dsl.Check(script)
+		prog, err = dsl.Check(script, dsl.WithLoader(os.ReadFile))
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)

@@ -47,7 +47,7 @@ func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engin
 	sc.Result = resultOf(sc.ExitCode)
 	if err != nil {
 		var b bytes.Buffer
-		report(&b, plainStyle(), []byte(res.Redact(string(prog.Source()))), err, host)
+		report(&b, plainStyle(), []byte(res.Redact(string(errSource(prog, err)))), err, host, includeNotes(prog, err)...)
 		sc.Error = failure(err, b.String())
 	}
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: started, Duration: sc.Duration, Scripts: []*rpt.Script{sc}}

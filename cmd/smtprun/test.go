@@ -213,7 +213,7 @@ func loadChecked(path string) (*dsl.Program, []byte, error) {
 	if err != nil {
 		return nil, src, err
 	}
-	prog, err := dsl.Check(script)
+	prog, err := dsl.Check(script, dsl.WithLoader(os.ReadFile))
 	return prog, src, err
 }
 
@@ -226,6 +226,7 @@ type testJob struct {
 	errSrc []byte // the masked source, for a coloured report
 	runErr error
 	host   string
+	notes  []string // where an included step came from
 }
 
 // coloured is the failure's caret report for the terminal.
@@ -237,7 +238,7 @@ func (j *testJob) coloured(st style) string {
 		return ""
 	}
 	var b bytes.Buffer
-	report(&b, st, j.errSrc, j.runErr, j.host)
+	report(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
 	return b.String()
 }
 
@@ -264,14 +265,15 @@ func runTestScript(ctx context.Context, o *options, files []*variablesFile, pool
 	j.res.Result = resultOf(j.res.ExitCode)
 	if ex.err != nil {
 		j.runErr, j.host = ex.err, ex.host
-		j.errSrc = j.prog.Source()
+		j.errSrc = errSource(j.prog, ex.err)
+		j.notes = includeNotes(j.prog, ex.err)
 		if ex.res.Redact != nil {
 			// The report quotes the script; a secret written into it is
 			// masked there too, as on the terminal.
-			j.errSrc = []byte(ex.res.Redact(string(j.prog.Source())))
+			j.errSrc = []byte(ex.res.Redact(string(j.errSrc)))
 		}
 		var b bytes.Buffer
-		report(&b, plainStyle(), j.errSrc, ex.err, ex.host)
+		report(&b, plainStyle(), j.errSrc, ex.err, ex.host, j.notes...)
 		j.res.Error = failure(ex.err, b.String())
 	}
 }

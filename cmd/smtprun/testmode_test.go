@@ -403,3 +403,36 @@ quit
 		}
 	}
 }
+
+// TestIncludeRuntimeError: a step of an included script that fails at
+// run time is reported in that script, with the chain of includes, in the
+// terminal and in the reports.
+func TestIncludeRuntimeError(t *testing.T) {
+	deterministicSandbox(t)
+	code, out, errOut := cli(t, "--sandbox", "--var", "SMTP_PASS=wrong", "testdata/include/main.smtp")
+	if code != exitExpectation {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	golden(t, "include-runtime-error", errOut)
+	if !strings.Contains(out, "     | in testdata/include/common/login.smtp:\n   2 | connect") {
+		t.Errorf("the transcript does not say which file the steps come from:\n%s", out)
+	}
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	cli(t, "test", "--sandbox", "--var", "SMTP_PASS=wrong", "--report-json", jsonPath, "testdata/include/main.smtp")
+	f, err := os.Open(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := rpt.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := run.Scripts[0].Error
+	if e == nil || e.File != "testdata/include/common/login.smtp" || e.Line != 10 || !strings.Contains(e.Report, "included from testdata/include/main.smtp:1") {
+		t.Errorf("error in the JSON report: %+v", e)
+	}
+	if st := run.Scripts[0].Steps[0]; st.File != "testdata/include/common/login.smtp" || st.Line != 2 {
+		t.Errorf("the first step is recorded at %s:%d", st.File, st.Line)
+	}
+}
