@@ -133,8 +133,10 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 				go func(j *testJob) { defer wg.Done(); finished <- j }(j)
 				continue
 			}
+			acquired := false
 			select {
 			case sem <- struct{}{}:
+				acquired = true
 			case <-ctx.Done():
 			}
 			select {
@@ -154,7 +156,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			// Not scheduled: fail-fast or an interrupt.
-			<-sem
+			if acquired {
+				<-sem
+			}
 			j.res.Result = rpt.Skipped
 			j.done = true
 			wg.Add(1)
