@@ -30,6 +30,7 @@ func Check(s *Script, opts ...CheckOption) (*Program, error) {
 	sp := &splicer{load: cfg.load}
 	p, errs := check(sp.splice(s), sp)
 	sp.placeErrors(s.File, errs)
+	errs = dedupe(errs)
 	if len(errs) > 0 {
 		return nil, errs
 	}

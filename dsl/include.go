@@ -158,6 +158,24 @@ func (sp *splicer) placeErrors(main string, errs ErrorList) {
 	}
 }
 
+// dedupe drops repeated errors: a script included twice would otherwise
+// report each of its mistakes once per include.
+func dedupe(errs ErrorList) ErrorList {
+	if len(errs) < 2 {
+		return errs
+	}
+	seen := map[string]bool{}
+	out := errs[:0:0]
+	for _, e := range errs {
+		key := fmt.Sprintf("%s\x00%s\x00%s", Where(e.Pos), e.Title, e.Label)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // SourceOf is the text of file, the script itself or one it includes.
 func (p *Program) SourceOf(file string) []byte {
 	if file == p.file || file == "" {

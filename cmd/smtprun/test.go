@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -59,7 +60,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	}
 	o, err := parseFlags(args)
 	if err != nil {
-		if strings.Contains(err.Error(), "help requested") {
+		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, testUsageText)
 			return exitOK
 		}
@@ -374,7 +375,9 @@ func statusLine(st style, s *rpt.Script) string {
 		word = st.server5.Sprint("ERROR")
 	}
 	steps := plural(s.TotalSteps, "step")
-	if s.Result != rpt.Pass {
+	if s.TotalSteps == 0 && len(s.Steps) == 0 && s.Result == rpt.Error {
+		steps = "not run"
+	} else if s.Result != rpt.Pass {
 		// How far it got: the steps that held, of all.
 		held := 0
 		for _, st := range s.Steps {
