@@ -391,6 +391,17 @@ quit
 	if len(pages) != 1 {
 		t.Fatalf("pages %v", pages)
 	}
+	// And test mode's four reports, with --explain, which decodes what it
+	// may (a user name) and never a password.
+	tdir := t.TempDir()
+	code, out, errOut = cli(t, "test", "--sandbox", "--explain", "--var", "SMTP_PASS="+secret,
+		"--report-junit", filepath.Join(tdir, "j.xml"), "--report-tap", filepath.Join(tdir, "r.tap"),
+		"--report-json", filepath.Join(tdir, "r.json"), "--report-html", filepath.Join(tdir, "html"), script)
+	if code != exitExpectation {
+		t.Fatalf("test: exit %d\n%s%s", code, out, errOut)
+	}
+	tpages, _ := filepath.Glob(filepath.Join(tdir, "html", "*.html"))
+	files = append(append(files, filepath.Join(tdir, "j.xml"), filepath.Join(tdir, "r.tap"), filepath.Join(tdir, "r.json")), tpages...)
 	for _, f := range files {
 		got := readFile(t, f)
 		for name, leak := range leakForms("ada@example.org", secret) {
