@@ -170,6 +170,15 @@ type Note struct {
 	Text *String
 }
 
+// Include splices the steps of another script at this point; its path
+// is relative to the including script's file. Check (with a Loader)
+// replaces it by those steps: a Program never holds an Include.
+type Include struct {
+	span
+	Kw   Word
+	Path *String
+}
+
 // Unknown is a line that starts with a word that is not a step, or a
 // step whose arguments did not parse; Check explains it.
 type Unknown struct {
@@ -210,6 +219,7 @@ func (*Message) Keyword() string  { return "message" }
 func (*Quit) Keyword() string     { return "quit" }
 func (*Raw) Keyword() string      { return "raw" }
 func (*Note) Keyword() string     { return "note" }
+func (*Include) Keyword() string  { return "include" }
 func (u *Unknown) Keyword() string {
 	return u.Word.Text
 }

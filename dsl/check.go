@@ -19,10 +19,28 @@ import (
 // name a port, and the order of steps, so that a mistake is reported
 // before anything is sent. It returns an ErrorList, or the checked
 // Program with everything derived computed once (see Program).
-func Check(s *Script) (*Program, error) {
-	var errs ErrorList
+//
+// With WithLoader, include steps are replaced first by the steps of the
+// scripts they name, and everything after sees the spliced steps.
+func Check(s *Script, opts ...CheckOption) (*Program, error) {
+	var cfg checkConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sp := &splicer{load: cfg.load}
+	p, errs := check(sp.splice(s), sp)
+	sp.placeErrors(s.File, errs)
+	errs = dedupe(errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+func check(s *Script, sp *splicer) (*Program, ErrorList) {
+	errs := sp.errs
 	add := func(e *Error) { errs = append(errs, e) }
-	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header)}
+	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header), sources: sp.sources, origins: sp.origins}
 	for _, st := range s.Steps {
 		switch st := st.(type) {
 		case *Unknown:
@@ -42,11 +60,19 @@ func Check(s *Script) (*Program, error) {
 			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
 				add(unknownMechanism(st.Mechanism))
 			}
+		case *Include:
+			// Spliced away by the splicer; one left here had an error there.
+			continue
 		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
 		default:
 			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
 		}
 		p.steps = append(p.steps, st)
+	}
+	if len(errs) == 0 {
+		var cerrs ErrorList
+		p.captures, cerrs = checkCaptures(p)
+		errs = append(errs, cerrs...)
 	}
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.

@@ -17,6 +17,9 @@ type Error struct {
 	Title string // what went wrong, e.g. "unknown step"
 	Label string // shown after the carets
 	Notes []string
+	// Source, if set, is the text of the file Pos is in, when that is not
+	// the script being rendered (a script it includes).
+	Source []byte
 }
 
 func (e *Error) Error() string {
@@ -73,6 +76,9 @@ func Render(e *Error, src []byte, st Styler) string {
 	num := fmt.Sprint(e.Pos.Line)
 	pad := strings.Repeat(" ", len(num))
 	fmt.Fprintf(&b, "%s%s %s\n", pad, st.apply(st.Gutter, "-->"), Where(e.Pos))
+	if e.Source != nil {
+		src = e.Source
+	}
 	line, ok := SourceLine(src, e.Pos.Line)
 	if ok && e.Pos.Line > 0 {
 		bar := st.apply(st.Gutter, "|")

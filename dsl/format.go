@@ -155,6 +155,8 @@ func formatStep(st Step) (string, error) {
 		return "raw " + quote(st.Text), nil
 	case *Note:
 		return "note " + quote(st.Text), nil
+	case *Include:
+		return "include " + quote(st.Path), nil
 	case *Unknown:
 		// A line that is no step is a syntax error in all but name:
 		// like gofmt, refuse to guess how to print it.

@@ -24,6 +24,7 @@ type gStep struct {
 	Quit     *gQuit     `parser:"| @@"`
 	Raw      *gRaw      `parser:"| @@"`
 	Note     *gNote     `parser:"| @@"`
+	Include  *gInclude  `parser:"| @@"`
 	Unknown  *gUnknown  `parser:"| @@"`
 }
 
@@ -95,6 +96,12 @@ type gNote struct {
 	Text gStr   `parser:"@@"`
 }
 
+type gInclude struct {
+	Pos  lexer.Position
+	Kw   string `parser:"@'include'"`
+	Path gStr   `parser:"@@"`
+}
+
 type gExpect struct {
 	Pos       lexer.Position
 	Kw        string   `parser:"@'expect'"`
@@ -161,6 +168,7 @@ var stepRules = map[string]func(line string) error{
 	"quit":     rule[gQuit](),
 	"raw":      rule[gRaw](),
 	"note":     rule[gNote](),
+	"include":  rule[gInclude](),
 }
 
 func rule[T any]() func(string) error {
@@ -236,6 +244,10 @@ func lowerStep(gs *gStep) Step {
 		n := &Note{Kw: tok(gs.Note.Pos, gs.Note.Kw), Text: str(gs.Note.Text, false)}
 		n.span = span{n.Kw.pos, n.Text.end}
 		return n
+	case gs.Include != nil:
+		in := &Include{Kw: tok(gs.Include.Pos, gs.Include.Kw), Path: str(gs.Include.Path, false)}
+		in.span = span{in.Kw.pos, in.Path.end}
+		return in
 	case gs.Expect != nil:
 		g := gs.Expect
 		x := &Expect{Kw: tok(g.Pos, g.Kw)}

@@ -91,8 +91,9 @@ func (c *conversation) step(i int, st Step) {
 		}
 	}
 	switch st := st.(type) {
-	case *Note:
-		// narration: no effect on the conversation
+	case *Note, *Include:
+		// narration: no effect on the conversation; an include is
+		// spliced away before the order check runs
 	case *Connect:
 		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
 		c.owed = append(c.owed[:0], owing{i, "greeting"})
@@ -351,6 +352,8 @@ func keywordOf(st Step) Word {
 	case *Raw:
 		return st.Kw
 	case *Note:
+		return st.Kw
+	case *Include:
 		return st.Kw
 	case *Unknown:
 		return st.Word

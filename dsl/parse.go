@@ -140,6 +140,8 @@ func (s *Script) decodeStrings() error {
 			strs = append(strs, st.Text)
 		case *Raw:
 			strs = append(strs, st.Text)
+		case *Include:
+			strs = append(strs, st.Path)
 		case *Message:
 			if st.File != nil {
 				strs = append(strs, st.File)

@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 			s, err := Parse(f, src)
 			var prog *Program
 			if err == nil {
-				prog, err = Check(s)
+				prog, err = Check(s, WithLoader(os.ReadFile))
 			}
 			var got string
 			switch {

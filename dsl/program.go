@@ -21,6 +21,12 @@ type Program struct {
 	owed   []int
 	reads  []int
 	vars   []VarUse
+	// captures are the variables named regex groups define.
+	captures []Capture
+	// sources are the texts of the script and the scripts it includes,
+	// by file; origins, per step, the include chain that brought it in.
+	sources map[string][]byte
+	origins [][]lexer.Position
 }
 
 // VarUse is one ${NAME} reference in a script.
@@ -97,7 +103,7 @@ func collectVariables(s *Script) []VarUse {
 			add(st.Text.Parts, false)
 		case *Note:
 			add(st.Text.Parts, false)
-		case *StartTLS, *Quit, *Unknown:
+		case *StartTLS, *Quit, *Unknown, *Include:
 		}
 	}
 	return out

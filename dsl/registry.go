@@ -25,6 +25,7 @@ var stepKinds = []StepKind{
 	{"quit", `quit`, "send QUIT, expect 221 and close", `quit`},
 	{"raw", `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`, "write exact bytes", `raw "NOOP\r\n"`},
 	{"note", `note "TEXT"   (narration for the transcript)`, "narrate; nothing is sent", `note "hello"`},
+	{"include", `include "PATH"   (a script's steps spliced here; PATH relative to this file)`, "splice the steps of another script here", `include "common/login.smtp"`},
 }
 
 // StepKinds lists the steps of language version 1, in the order help

@@ -62,9 +62,11 @@ type pending struct {
 type session struct {
 	e    *Engine
 	prog *dsl.Program
-	red  redactor
-	res  Result
-	step int // index of the step running, for events
+	// captured holds the values named regex groups captured so far.
+	captured dsl.MapVars
+	red      redactor
+	res      Result
+	step     int // index of the step running, for events
 
 	mu      sync.Mutex // guards conn against the interrupt goroutine
 	conn    net.Conn
@@ -98,7 +100,13 @@ type session struct {
 // Secrets are masked in the Result and the error. Programs are immutable,
 // so one may be run by many goroutines at once.
 func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
-	ss := &session{e: e, prog: p}
+	// Captures are this run's own: they layer over a copy of the
+	// engine's variables, so neither the Engine nor the Program is written
+	// and concurrent runs never see each other's values.
+	run := *e
+	captured := dsl.MapVars{}
+	run.vars = dsl.Chain{captured, e.vars}
+	ss := &session{e: &run, prog: p, captured: captured}
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
 	// The one way out: whatever the run returns is masked here.
@@ -158,7 +166,7 @@ func (ss *session) run(ctx context.Context) error {
 }
 
 func stepLine(p *dsl.Program, st dsl.Step) string {
-	line, _ := dsl.SourceLine(p.Source(), st.Pos().Line)
+	line, _ := dsl.SourceLine(p.SourceOf(st.Pos().Filename), st.Pos().Line)
 	return strings.TrimSpace(line)
 }
 
@@ -438,6 +446,9 @@ func (ss *session) expect(x *dsl.Expect) error {
 		if !ok {
 			m := x.Match
 			return &AssertError{Pos: m.Pos(), Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
+		}
+		if err := ss.capture(x, rep); err != nil {
+			return err
 		}
 	}
 	ss.emit(ExpectPassed{Step: ss.step, Held: held})

@@ -47,6 +47,9 @@ func TestEveryStepKindRuns(t *testing.T) {
 		}
 	}
 	for _, k := range dsl.StepKinds() {
+		if k.Keyword == "include" {
+			continue // dsl.Check splices it away: a Program never holds one
+		}
 		if !started[k.Keyword] {
 			t.Errorf("no %s step ran; add one to everyStep", k.Keyword)
 		}

@@ -20,8 +20,8 @@ func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars d
 	var names, unset []string
 	seen := map[string]bool{}
 	for _, u := range uses {
-		if seen[u.Name] {
-			continue
+		if seen[u.Name] || prog.IsCapture(u.Name) {
+			continue // a capture is set by the run itself
 		}
 		seen[u.Name] = true
 		label := u.Name

@@ -27,6 +27,15 @@ type options struct {
 	step          bool
 	version       bool
 	args          []string
+
+	// Test mode and reports (test.go).
+	jobs          int
+	failFast      bool
+	reportJUnit   string
+	reportTAP     string
+	reportJSON    string
+	reportHTML    string
+	variableFiles []string
 }
 
 type varFlag struct{ m dsl.MapVars }
@@ -103,6 +112,13 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.IntVar(&o.jobs, "jobs", 0, "")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "")
+	fs.StringVar(&o.reportJUnit, "report-junit", "", "")
+	fs.StringVar(&o.reportTAP, "report-tap", "", "")
+	fs.StringVar(&o.reportJSON, "report-json", "", "")
+	fs.StringVar(&o.reportHTML, "report-html", "", "")
+	fs.Var(listFlag{&o.variableFiles}, "variables-file", "")
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
@@ -112,6 +128,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.scenario != "" && !o.sandbox {
 		return nil, fmt.Errorf("--scenario needs --sandbox")
+	}
+	if o.jobs < 0 {
+		return nil, fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
 	}
 	if o.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -20,7 +21,8 @@ import (
 const usageText = `smtprun runs scripted SMTP conversations and shows every line on the wire.
 
 Usage:
-  smtprun [flags] SCRIPT          run a .smtp script
+  smtprun [flags] SCRIPT          run a .smtp script (also: smtprun run SCRIPT)
+  smtprun test [flags] PATH...    run many scripts in parallel, with reports for CI (see test --help)
   smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
   smtprun check SCRIPT...         parse and validate scripts without connecting
   smtprun fmt [-w] [-l] FILE...   print scripts in canonical form (see fmt --help)
@@ -32,6 +34,7 @@ Usage:
 
 Flags:
   --var NAME=VALUE        set a script variable (repeatable; wins over the environment)
+  --variables-file FILE   NAME=VALUE lines (repeatable); --var wins, then files in order, then the environment
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification (the transcript says so)
   --allow-plaintext-auth  allow auth over an unencrypted connection to a non-loopback host
@@ -43,6 +46,8 @@ Flags:
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
   --version               print the version and the commit smtprun was built from
+  --report-json FILE      write the run as JSON (format in the README)
+  --report-html DIR       write the run as a static HTML page
 
 Exit codes:
   0  every expectation held
@@ -55,7 +60,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "run", "scenarios", "serve", "test", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -69,6 +74,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "test":
+			return runTest(args[1:], stdout, stderr)
+		case "run":
+			// `smtprun run SCRIPT` says what `smtprun SCRIPT` does.
+			args = args[1:]
 		case "fmt":
 			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
@@ -132,13 +142,22 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if script == nil {
 		return code
 	}
-	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
+	if msg := testOnlyFlags(o); msg != "" {
+		return usageError(stderr, msg)
+	}
+	files, err := readVariablesFiles(o.variableFiles)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	var vars dsl.Vars = scriptVars(o, files)
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
 		engine.WithPlaintextAuth(o.plaintextAuth),
 	}
 	tr := newTranscript(stdout, st, o.quiet)
+	tr.main = script.File()
 	if o.explain {
 		tr.teach = &teacher{}
 	}
@@ -169,16 +188,28 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if pool != nil {
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
-	engOpts = append(engOpts, engine.WithObserver(tr), engine.WithVars(vars))
+	var obs engine.Observer = tr
+	rec := newRunRecorder(o, script)
+	if rec != nil {
+		obs = observers{tr, rec}
+	}
+	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	started := time.Now()
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
-		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
+		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+	}
+	if rec != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
+			fmt.Fprintf(stderr, "smtprun: cannot write a report: %v\n", werr)
+			return max(exitCode(err), exitUsage)
+		}
 	}
 	return exitCode(err)
 }
@@ -204,7 +235,7 @@ func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 	script, err := dsl.Parse(path, src)
 	var prog *dsl.Program
 	if err == nil {
-		prog, err = dsl.Check(script)
+		prog, err = dsl.Check(script, dsl.WithLoader(os.ReadFile))
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)
@@ -251,7 +282,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) == 0 {
 		return usageError(stderr, "check: no script given")
 	}
+	files, err := readVariablesFiles(o.variableFiles)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
 	st := newStyle(stderr, o.noColor)
+	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range o.args {
 		script, code := load(path, stderr, st)
@@ -259,9 +295,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			worst = max(worst, code)
 			continue
 		}
+		warnExposedSecrets(stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
-			variablesNote(stderr, st, path, script, dsl.Chain{o.vars, dsl.EnvVars{}})
+			variablesNote(stderr, st, path, script, scriptVars(o, files))
 		}
 	}
 	return worst

@@ -6,9 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/smtprun/smtprun/sandbox"
 )
 
 // shippedScripts lists every .smtp file under scripts/, at any depth, and
@@ -38,35 +35,6 @@ func unsetCredentials(t *testing.T) {
 	for _, v := range []string{"SMTP_USER", "SMTP_PASS"} {
 		t.Setenv(v, "") // restores the value after the test
 		os.Unsetenv(v)
-	}
-}
-
-// TestScriptsInSandbox runs every shipped script offline, as a newcomer's
-// first command does, with the scenario its header names.
-func TestScriptsInSandbox(t *testing.T) {
-	// The slow scenario is run for its replies, not its 2 s delays.
-	sandboxTestHook = func(o *sandbox.Options) { o.SlowDelay = 10 * time.Millisecond }
-	t.Cleanup(func() { sandboxTestHook = nil })
-	scripts := shippedScripts(t)
-	passed := 0
-	for _, s := range scripts {
-		ok := t.Run(strings.TrimPrefix(s, "../../"), func(t *testing.T) {
-			unsetCredentials(t)
-			code, out, errOut := cli(t, "--sandbox", s)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-			}
-		})
-		if ok {
-			passed++
-		}
-	}
-	// Counted against a glob of the two levels scripts/ has, so a script
-	// the walk missed, or a subtest that never ran, shows up here.
-	top, _ := filepath.Glob("../../scripts/*.smtp")
-	nested, _ := filepath.Glob("../../scripts/*/*.smtp")
-	if want := len(top) + len(nested); len(scripts) != want || passed != want {
-		t.Errorf("%d scripts found, %d ran in the sandbox, want all %d of scripts/*.smtp and scripts/*/*.smtp", len(scripts), passed, want)
 	}
 }
 

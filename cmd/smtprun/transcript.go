@@ -33,6 +33,10 @@ type transcript struct {
 	dataLines int
 	host      string   // the host of the latest connect, for hints
 	teach     *teacher // set with --explain
+	// main is the script run; file the one the last step came from, so
+	// the gutter's line numbers say which file they count in once an
+	// include brings in steps from another.
+	main, file string
 }
 
 func newTranscript(w io.Writer, st style, quiet bool) *transcript {
@@ -89,6 +93,8 @@ func (t *transcript) Event(ev engine.Event) {
 		if ev.Held != nil {
 			t.line(false, t.st.note.Sprintf("checks the reply read by auth: %s", ev.Held.Summary()))
 		}
+	case engine.Captured:
+		t.line(false, t.st.note.Sprintf("captured %s = %s", ev.Name, ev.Value))
 	case engine.Closed:
 		who := "closed"
 		if ev.ByServer {
@@ -103,7 +109,22 @@ func (t *transcript) stepStarted(ev engine.StepStarted) {
 	if ev.Kind == "note" {
 		return // the narration itself is shown
 	}
+	t.fileChange(ev.Pos.Filename)
 	fmt.Fprintf(t.w, "%4d %s %s\n", ev.Pos.Line, t.st.dim.Sprint("|"), t.st.step.Sprint(ev.Source))
+}
+
+// fileChange notes the file steps now come from, when includes are in play.
+func (t *transcript) fileChange(file string) {
+	if t.main == "" || file == "" {
+		return
+	}
+	if t.file == "" {
+		t.file = t.main
+	}
+	if file != t.file {
+		t.file = file
+		fmt.Fprintf(t.w, "     %s %s\n", t.st.dim.Sprint("|"), t.st.note.Sprint("in "+file+":"))
+	}
 }
 
 func (t *transcript) connected(ev engine.Connected) {
@@ -214,7 +235,8 @@ func (t *transcript) finish(res engine.Result, err error) {
 
 // report prints a run error with the script line it belongs to, the help
 // for its kind, and the known-error hint for the server's reply, if any.
-func report(w io.Writer, st style, src []byte, err error, host string) {
+// extra notes (where an included step came from) follow the help.
+func report(w io.Writer, st style, src []byte, err error, host string, extra ...string) {
 	var (
 		de *dsl.Error
 		dl dsl.ErrorList
@@ -236,6 +258,7 @@ func report(w io.Writer, st style, src []byte, err error, host string) {
 			d.Notes = append(d.Notes, "help: "+h)
 		}
 		d.Notes = append(d.Notes, hintsFor(err, host)...)
+		d.Notes = append(d.Notes, extra...)
 		fmt.Fprintln(w, dsl.Render(d, src, st.styler()))
 		return
 	}

@@ -1,0 +1,479 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	rpt "github.com/smtprun/smtprun/report"
+)
+
+const testUsageText = `smtprun test runs many scripts at once, as a test suite, with reports for CI.
+
+Usage:
+  smtprun test [flags] PATH...
+
+PATH is a script, a directory (every *.smtp under it, at any depth, in
+name order) or a glob ("scripts/*/*.smtp"). Every script is checked first;
+a script error fails that script and the others still run.
+
+Flags (and every flag of a single run: --var, --variables-file, --ca,
+--insecure, --timeout, --sandbox, --scenario, --explain, --no-color):
+  --jobs N               scripts run at once (default: the number of CPUs)
+  --fail-fast            start no new script after the first failure
+  -q, --quiet            print the failures and the summary only
+  --report-junit FILE    JUnit XML for CI test reporters
+  --report-tap FILE      TAP version 13
+  --report-json FILE     JSON, one object per script (format in the README)
+  --report-html DIR      index.html and one page per script
+
+Under --sandbox each script gets its own emulated servers, and a script's
+"# scenario:" header applies to that script only.
+
+Exit codes: 0 when every script passed; otherwise the worst outcome:
+  2  a script error (syntax, validation, unset variable)
+  3  a runtime error (connect, TLS, timeout, protocol)
+  4  an expectation failed
+  1  usage error; 130 interrupted
+`
+
+// runTest is `smtprun test`.
+func runTest(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, testUsageText)
+		return exitOK
+	}
+	o, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, testUsageText)
+			return exitOK
+		}
+		return commandUsageError(stderr, "smtprun test", err.Error())
+	}
+	if o.step {
+		return commandUsageError(stderr, "smtprun test", "--step needs one script at a time; use smtprun --step SCRIPT")
+	}
+	if len(o.args) == 0 {
+		return commandUsageError(stderr, "smtprun test", "no script or directory given")
+	}
+	paths, err := findScripts(o.args)
+	if err != nil {
+		return commandUsageError(stderr, "smtprun test", err.Error())
+	}
+	files, err := readVariablesFiles(o.variableFiles)
+	if err != nil {
+		return commandUsageError(stderr, "smtprun test", err.Error())
+	}
+	pool, err := loadCAs(o.caFiles)
+	if err != nil {
+		return commandUsageError(stderr, "smtprun test", err.Error())
+	}
+	jobs := o.jobs
+	if jobs == 0 {
+		jobs = runtime.NumCPU()
+	}
+	st := newStyle(stdout, o.noColor)
+	est := newStyle(stderr, o.noColor)
+
+	// Every script is read and checked before anything runs, so that a
+	// broken script is reported at once and the warnings come in order.
+	warned := map[string]bool{}
+	jobsList := make([]*testJob, len(paths))
+	for i, p := range paths {
+		j := &testJob{path: p, res: &rpt.Script{Path: p, Steps: []*rpt.Step{}}}
+		prog, src, err := loadChecked(p)
+		if err != nil {
+			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
+			j.runErr, j.errSrc = err, src
+			var b bytes.Buffer
+			reportErr(&b, plainStyle(), src, err)
+			j.res.Error = failure(err, b.String())
+			j.res.Error.Kind = "script"
+			j.done = true
+		} else {
+			j.prog = prog
+			j.res.TotalSteps = prog.Len()
+			warnExposedSecrets(stderr, est, o, files, prog, warned)
+		}
+		jobsList[i] = j
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	run := &rpt.Run{Version: rpt.FormatVersion, Started: time.Now()}
+	start := time.Now()
+
+	finished := make(chan *testJob)
+	var wg sync.WaitGroup
+	go func() {
+		sem := make(chan struct{}, jobs)
+		var failed sync.Once
+		stopScheduling := make(chan struct{})
+		for _, j := range jobsList {
+			if j.done {
+				if o.failFast {
+					failed.Do(func() { close(stopScheduling) })
+				}
+				wg.Add(1)
+				go func(j *testJob) { defer wg.Done(); finished <- j }(j)
+				continue
+			}
+			acquired := false
+			select {
+			case sem <- struct{}{}:
+				acquired = true
+			case <-ctx.Done():
+			}
+			select {
+			case <-stopScheduling:
+			case <-ctx.Done():
+			default:
+				wg.Add(1)
+				go func(j *testJob) {
+					defer wg.Done()
+					defer func() { <-sem }()
+					runTestScript(ctx, o, files, pool, j)
+					if j.res.Result != rpt.Pass && o.failFast {
+						failed.Do(func() { close(stopScheduling) })
+					}
+					finished <- j
+				}(j)
+				continue
+			}
+			// Not scheduled: fail-fast or an interrupt.
+			if acquired {
+				<-sem
+			}
+			j.res.Result = rpt.Skipped
+			j.done = true
+			wg.Add(1)
+			go func(j *testJob) { defer wg.Done(); finished <- j }(j)
+		}
+		wg.Wait()
+		close(finished)
+	}()
+
+	var failures []*testJob
+	for j := range finished {
+		if j.res.Result != rpt.Skipped && !o.quiet {
+			fmt.Fprintln(stdout, statusLine(st, j.res))
+		}
+		if j.res.Result == rpt.Fail || j.res.Result == rpt.Error {
+			failures = append(failures, j)
+		}
+	}
+	run.Duration = rpt.Millis(time.Since(start))
+	for _, j := range jobsList {
+		run.Scripts = append(run.Scripts, j.res)
+	}
+	run.Tally()
+
+	// The failure reports, in the order the scripts were given.
+	sort.Slice(failures, func(a, b int) bool { return indexOf(jobsList, failures[a]) < indexOf(jobsList, failures[b]) })
+	for _, j := range failures {
+		if o.quiet {
+			fmt.Fprintln(stdout, statusLine(st, j.res))
+		}
+		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+j.path))
+		fmt.Fprint(stdout, j.coloured(st))
+	}
+	if len(failures) > 0 || !o.quiet {
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintln(stdout, summaryLine(st, run))
+	if code := writeReports(o, run); code != exitOK {
+		fmt.Fprintf(stderr, "smtprun test: %s\n", reportErrMsg)
+		return code
+	}
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	return worstExit(run)
+}
+
+// loadChecked reads, parses and checks a script; a script that cannot be
+// read is a script error of that script in test mode, not of the run.
+func loadChecked(path string) (*dsl.Program, []byte, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read script: %w", err)
+	}
+	script, err := dsl.Parse(path, src)
+	if err != nil {
+		return nil, src, err
+	}
+	prog, err := dsl.Check(script, dsl.WithLoader(os.ReadFile))
+	return prog, src, err
+}
+
+// testJob is one script of a test run.
+type testJob struct {
+	path   string
+	prog   *dsl.Program
+	res    *rpt.Script
+	done   bool
+	errSrc []byte // the masked source, for a coloured report
+	runErr error
+	host   string
+	notes  []string // where an included step came from
+}
+
+// coloured is the failure's caret report for the terminal.
+func (j *testJob) coloured(st style) string {
+	if j.runErr == nil || j.errSrc == nil {
+		if j.res.Error != nil {
+			return j.res.Error.Report
+		}
+		return ""
+	}
+	var b bytes.Buffer
+	report(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
+	return b.String()
+}
+
+func indexOf(l []*testJob, j *testJob) int {
+	for i, x := range l {
+		if x == j {
+			return i
+		}
+	}
+	return -1
+}
+
+// runTestScript runs one checked script with its own engine (and, under
+// --sandbox, its own emulated servers) and fills in j.res.
+func runTestScript(ctx context.Context, o *options, files []*variablesFile, pool *x509.CertPool, j *testJob) {
+	var tbuf bytes.Buffer
+	start := time.Now()
+	ex := execute(ctx, o, files, pool, j.prog, &tbuf)
+	j.res.Duration = rpt.Millis(time.Since(start))
+	j.res.Steps, j.res.Captures = ex.rec.Finish(ex.res)
+	j.res.Notes = ex.notes
+	j.res.Transcript = tbuf.String()
+	j.res.ExitCode = exitCode(ex.err)
+	j.res.Result = resultOf(j.res.ExitCode)
+	if ex.err != nil {
+		j.runErr, j.host = ex.err, ex.host
+		j.errSrc = errSource(j.prog, ex.err)
+		j.notes = includeNotes(j.prog, ex.err)
+		if ex.res.Redact != nil {
+			// The report quotes the script; a secret written into it is
+			// masked there too, as on the terminal.
+			j.errSrc = []byte(ex.res.Redact(string(j.errSrc)))
+		}
+		var b bytes.Buffer
+		report(&b, plainStyle(), j.errSrc, ex.err, ex.host, j.notes...)
+		j.res.Error = failure(ex.err, b.String())
+	}
+}
+
+func resultOf(code int) rpt.Result {
+	switch code {
+	case exitOK:
+		return rpt.Pass
+	case exitExpectation:
+		return rpt.Fail
+	}
+	return rpt.Error
+}
+
+var reportErrMsg string
+
+// writeReports writes every report asked for.
+func writeReports(o *options, run *rpt.Run) int {
+	write := func(path string, f func(io.Writer, *rpt.Run) error) error {
+		if path == "" {
+			return nil
+		}
+		out, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := f(out, run); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	}
+	for _, err := range []error{
+		write(o.reportJUnit, rpt.WriteJUnit),
+		write(o.reportTAP, rpt.WriteTAP),
+		write(o.reportJSON, rpt.WriteJSON),
+		htmlReport(o.reportHTML, run),
+	} {
+		if err != nil {
+			reportErrMsg = "cannot write a report: " + err.Error()
+			return exitUsage
+		}
+	}
+	return exitOK
+}
+
+func htmlReport(dir string, run *rpt.Run) error {
+	if dir == "" {
+		return nil
+	}
+	return rpt.WriteHTML(dir, run)
+}
+
+// severity ranks exit codes: a script error is worse than a runtime
+// error, which is worse than a failed expectation.
+func severity(code int) int {
+	switch code {
+	case exitOK:
+		return 0
+	case exitExpectation:
+		return 1
+	case exitRuntime:
+		return 2
+	case exitScript:
+		return 3
+	}
+	return 4
+}
+
+func worstExit(run *rpt.Run) int {
+	worst := exitOK
+	for _, s := range run.Scripts {
+		if s.Result != rpt.Skipped && severity(s.ExitCode) > severity(worst) {
+			worst = s.ExitCode
+		}
+	}
+	return worst
+}
+
+// statusLine is a script's line in the list:
+//
+//	PASS  scripts/gmail.smtp  14 steps  41ms
+//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: 535 5.7.8 Username and Password not accepted
+func statusLine(st style, s *rpt.Script) string {
+	var word string
+	switch s.Result {
+	case rpt.Pass:
+		word = st.server2.Sprint("PASS ")
+	case rpt.Fail:
+		word = st.server5.Sprint("FAIL ")
+	case rpt.Skipped:
+		word = st.dim.Sprint("SKIP ")
+	default:
+		word = st.server5.Sprint("ERROR")
+	}
+	steps := plural(s.TotalSteps, "step")
+	if s.TotalSteps == 0 && len(s.Steps) == 0 && s.Result == rpt.Error {
+		steps = "not run"
+	} else if s.Result != rpt.Pass {
+		// How far it got: the steps that held, of all.
+		held := 0
+		for _, st := range s.Steps {
+			if st.OK {
+				held++
+			}
+		}
+		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
+	}
+	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, roundDuration(s.Duration.D()))
+	if e := s.Error; e != nil {
+		what := e.Message
+		if len(e.Reply) > 0 {
+			what = e.Reply[0]
+		} else if _, after, ok := strings.Cut(what, ": "); ok && e.Line > 0 {
+			what = after
+		}
+		line += fmt.Sprintf("  line %d: %s", e.Line, what)
+	}
+	return line
+}
+
+func summaryLine(st style, run *rpt.Run) string {
+	s := fmt.Sprintf("%d passed, %d failed", run.Passed, run.Failed)
+	if run.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", run.Skipped)
+	}
+	s += " in " + roundDuration(run.Duration.D())
+	if run.Failed > 0 {
+		return st.server5.Sprint(s)
+	}
+	return st.server2.Sprint(s)
+}
+
+// findScripts expands PATH arguments: a file as it is, a directory to
+// every *.smtp under it in name order, a glob to its matches. A script
+// named twice runs once.
+func findScripts(args []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if c := filepath.Clean(p); !seen[c] {
+			seen[c] = true
+			out = append(out, p)
+		}
+	}
+	var expand func(arg string, fromGlob bool) error
+	expand = func(arg string, fromGlob bool) error {
+		info, err := os.Stat(arg)
+		switch {
+		case err == nil && info.IsDir():
+			n := 0
+			err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && strings.HasSuffix(p, ".smtp") {
+					add(p)
+					n++
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if n == 0 && !fromGlob {
+				return fmt.Errorf("%s: no *.smtp script in the directory", arg)
+			}
+			return nil
+		case err == nil:
+			add(arg)
+			return nil
+		case !fromGlob && strings.ContainsAny(arg, "*?["):
+			matches, gerr := filepath.Glob(arg)
+			if gerr != nil {
+				return fmt.Errorf("%s: %v", arg, gerr)
+			}
+			if len(matches) == 0 {
+				return fmt.Errorf("%s: the pattern matches no file", arg)
+			}
+			for _, m := range matches {
+				if err := expand(m, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: no such file or directory", arg)
+		}
+		return err
+	}
+	for _, a := range args {
+		if err := expand(a, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/smtprun/smtprun/dsl"
+)
+
+// variablesFile is one --variables-file: NAME=VALUE lines, # comments and
+// blank lines. A value is the rest of the line after the first "=", taken
+// literally (no quotes removed, no ${...} expanded), as docker's
+// --env-file does, so a password with any character in it just works.
+type variablesFile struct {
+	path string
+	mode fs.FileMode
+	vars dsl.MapVars
+}
+
+// readVariablesFiles reads the files of --variables-file, in order.
+func readVariablesFiles(paths []string) ([]*variablesFile, error) {
+	var out []*variablesFile
+	for _, p := range paths {
+		f, err := readVariablesFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func readVariablesFile(path string) (*variablesFile, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--variables-file: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--variables-file: %v", err)
+	}
+	vf := &variablesFile{path: path, mode: info.Mode().Perm(), vars: dsl.MapVars{}}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, got %q", path, n, trimmed)
+		case !isVariableName(name):
+			return nil, fmt.Errorf("--variables-file %s:%d: %q is not a variable name (letters, digits and _, not starting with a digit)", path, n, name)
+		}
+		if _, dup := vf.vars[name]; dup {
+			return nil, fmt.Errorf("--variables-file %s:%d: %s is set twice in the file", path, n, name)
+		}
+		vf.vars[name] = value
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--variables-file %s: %v", path, err)
+	}
+	return vf, nil
+}
+
+func isVariableName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i, c := range n {
+		switch {
+		case c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// scriptVars is where a run looks variables up: --var first, then the
+// variables files in the order given (the first that sets a name wins),
+// then the environment.
+func scriptVars(o *options, files []*variablesFile) dsl.Chain {
+	c := dsl.Chain{o.vars}
+	for _, f := range files {
+		c = append(c, f.vars)
+	}
+	return append(c, dsl.EnvVars{})
+}
+
+// warnExposedSecrets warns, without failing, when an auth secret of prog
+// comes from a variables file that others than its owner can read: the
+// password is as safe as that file (ssh refuses such a key; a warning is
+// kinder for a test run). Each file and name is reported once per warned
+// map.
+func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
+	for _, u := range prog.Variables() {
+		if !u.Secret {
+			continue
+		}
+		if _, ok := o.vars[u.Name]; ok {
+			continue
+		}
+		for _, f := range files {
+			if _, ok := f.vars[u.Name]; !ok {
+				continue
+			}
+			key := f.path + "\x00" + u.Name
+			if f.mode&0o044 != 0 && !warned[key] {
+				warned[key] = true
+				fmt.Fprintf(w, "%s %s supplies %s, an auth secret, and is readable by %s (mode %04o); run: chmod 600 %s\n",
+					st.errTitle.Sprint("warning:"), f.path, u.Name, readableBy(f.mode), f.mode, f.path)
+			}
+			break // the first file that sets it is the one used
+		}
+	}
+}
+
+func readableBy(m fs.FileMode) string {
+	switch {
+	case m&0o040 != 0 && m&0o004 != 0:
+		return "group and others"
+	case m&0o040 != 0:
+		return "its group"
+	}
+	return "others"
+}
