@@ -30,6 +30,15 @@ func (ss *session) cmdAuth(c command) {
 		ss.reply("must_starttls")
 		return
 	}
+	if max := ss.p.MaxAuthFail; max > 0 && ss.authFailures >= max {
+		// Real providers stop checking passwords after a run of
+		// failures: without this, one connection tried 3000.
+		ss.reply("auth_locked")
+		if ss.p.replies["auth_locked"].code == 421 {
+			ss.hangUp(fmt.Errorf("too many failed AUTH attempts (%d)", ss.authFailures))
+		}
+		return
+	}
 	caps := ss.ehloReply().capabilities()
 	if !caps.Has(smtp.CmdAUTH) {
 		ss.reply("auth_not_enabled")
@@ -196,6 +205,7 @@ func (ss *session) finishAuth(user, pass string, valid bool) {
 		}
 	}
 	if !valid {
+		ss.authFailures++
 		ss.reply("auth_failed")
 		return
 	}

@@ -40,11 +40,13 @@ type session struct {
 	tls      bool
 	helo     string
 	authUser string
-	inTx     bool
-	from     string
-	rcpts    []string
-	spool    *spool // the message being received (DATA, or BDAT chunks so far)
-	errors   int
+	// failed AUTH exchanges on this connection (max_auth_failures)
+	authFailures int
+	inTx         bool
+	from         string
+	rcpts        []string
+	spool        *spool // the message being received (DATA, or BDAT chunks so far)
+	errors       int
 
 	stop     bool  // hang up after the current command
 	closeErr error // why the connection ended, when not by QUIT
