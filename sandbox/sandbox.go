@@ -504,9 +504,9 @@ func (e *quotaError) Error() string { return e.what }
 // storage"; 552 5.3.4 says the message can never fit.
 func (e *quotaError) reply() replyTemplate {
 	if e.full {
-		return replyTemplate{code: 452, lines: []string{"452 4.3.1 Insufficient system storage: " + e.what}}
+		return replyTemplate{code: 452, lines: []string{"4.3.1 Insufficient system storage: " + e.what}}
 	}
-	return replyTemplate{code: 552, lines: []string{"552 5.3.4 Message too big for the save quota: " + e.what}}
+	return replyTemplate{code: 552, lines: []string{"5.3.4 Message too big for the save quota: " + e.what}}
 }
 
 func (e *quotaError) reason() string { return "save_quota" }
