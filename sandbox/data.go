@@ -198,7 +198,6 @@ func (ss *session) cmdBdat(arg string) {
 	e.Bytes = size
 	ss.sb.observe(e)
 	if !ready {
-		ss.resetTransaction()
 		ss.reply("need_rcpt")
 		return
 	}
