@@ -91,7 +91,11 @@ func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) 
 		ss.readFailed(err, "during AUTH")
 		return nil, false
 	}
-	e := ss.event(LineReceived, line)
+	shown := line
+	if line != "*" {
+		shown = secretMask // a credential, or what may be one
+	}
+	e := ss.event(LineReceived, shown)
 	e.Secret = line != "*"
 	ss.sb.observe(e)
 	if total > maxAuthLine {

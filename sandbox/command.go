@@ -50,6 +50,19 @@ func parseCommand(line string) command {
 	return c
 }
 
+// secretMask replaces a credential in what the session reports.
+const secretMask = "********"
+
+// shown is the line as the transcript may show it: an AUTH line with a
+// response keeps only its verb and mechanism. The credential never leaves
+// the session, so no observer can print it by mistake.
+func (c command) shown(line string) string {
+	if !c.secret {
+		return line
+	}
+	return c.verb + " " + c.mech + " " + secretMask
+}
+
 // isAuthLine reports whether a (possibly truncated) line is an AUTH
 // command, for masking a line too long to parse.
 func isAuthLine(line string) bool {

@@ -164,7 +164,11 @@ func (ss *session) run() {
 		if total > ss.p.MaxLine {
 			// Mask a long AUTH line whole: its kept prefix holds the
 			// start of a credential.
-			e := ss.event(LineReceived, abbreviate(line, total))
+			shown := abbreviate(line, total)
+			if isAuthLine(line) {
+				shown = fmt.Sprintf("AUTH %s (%d bytes, too long)", secretMask, total)
+			}
+			e := ss.event(LineReceived, shown)
 			e.Secret = isAuthLine(line)
 			ss.sb.observe(e)
 			ss.reply("line_too_long")
@@ -407,7 +411,7 @@ func (ss *session) handle(line string) {
 	// {cmd} and {arg} may be echoed in replies: no control characters,
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
-	e := ss.event(LineReceived, line)
+	e := ss.event(LineReceived, c.shown(line))
 	e.Secret = c.secret
 	ss.sb.observe(e)
 	if hook := ss.sb.testHook; hook != nil {

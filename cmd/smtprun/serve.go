@@ -256,9 +256,10 @@ func (l *serveLog) event(e sandbox.Event) {
 	case sandbox.ConnOpened:
 		text = l.st.note.Sprintf("%s connected: %s", esc(e.Remote), esc(e.Line))
 	case sandbox.LineReceived:
+		// The sandbox has masked a credential already (Event.Secret).
 		line := "C: " + esc(e.Line)
 		if e.Secret {
-			line = "C: ******** (credentials)"
+			line += " (credentials)"
 		}
 		text = l.st.client.Sprint(line)
 	case sandbox.ReplySent:
