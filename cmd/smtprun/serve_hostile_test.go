@@ -178,7 +178,7 @@ func TestServeSecretsNeverPrinted(t *testing.T) {
 			}
 		}
 	}
-	if n := strings.Count(got, "******** (credentials)")+strings.Count(got, "too long) (credentials)"); n != 6*len(passwords) {
+	if n := strings.Count(got, "******** (credentials)") + strings.Count(got, "too long) (credentials)"); n != 6*len(passwords) {
 		t.Errorf("%d masked credential lines, want %d:\n%s", n, 6*len(passwords), got)
 	}
 	if t.Failed() {
