@@ -70,6 +70,10 @@ func (ss *session) finishMessage(sp *spool) {
 		ss.msgVars["message_id"] = ss.sb.randomString(randomClasses["hex"], 32) + "@" + ss.vars["server"]
 	}
 	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp)
+	if err != nil {
+		// Before the reply: a client that reads it may look at once.
+		sp.dropFile()
+	}
 	var quota *quotaError
 	switch {
 	case errors.As(err, &quota):
