@@ -193,8 +193,7 @@ func (ss *session) cmdBdat(arg string) {
 	if ready {
 		dst = ss.spool
 	}
-	ss.setReadDeadline()
-	if _, err := io.CopyN(dst, ss.r, size); err != nil {
+	if _, err := io.CopyN(dst, idleReader{ss}, size); err != nil {
 		ss.readFailed(err, "during BDAT")
 		return
 	}
@@ -216,6 +215,17 @@ func (ss *session) cmdBdat(arg string) {
 		return
 	}
 	ss.finishMessage(ss.spool)
+}
+
+// idleReader reads from the session with the idle deadline renewed for
+// every read, as DATA does for every line: a large chunk that keeps
+// arriving is not cut off, one that stalls is (and the session's own
+// maximum length bounds a client that drips).
+type idleReader struct{ ss *session }
+
+func (r idleReader) Read(p []byte) (int, error) {
+	r.ss.setReadDeadline()
+	return r.ss.r.Read(p)
 }
 
 // parseBdat parses "size [LAST]". A size that is not a decimal number of

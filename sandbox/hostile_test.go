@@ -339,3 +339,23 @@ func TestHostileAuthLockout(t *testing.T) {
 		})
 	}
 }
+
+// A BDAT chunk is bounded by the idle timeout between reads, as DATA is
+// between lines: one that keeps arriving, however slowly, completes, and
+// one that stalls gets the provider's timeout reply.
+func TestHostileBDATIdleDeadline(t *testing.T) {
+	sb := newTestSandbox(t, Options{IdleTimeout: 300 * time.Millisecond})
+	c := office365Relay(t, sb)
+	c.send("BDAT 100 LAST")
+	for range 10 {
+		time.Sleep(100 * time.Millisecond) // 1 s in all, each wait under 300 ms
+		c.write(strings.Repeat("s", 10))
+	}
+	c.reply("250")
+
+	stalled := office365Relay(t, sb)
+	stalled.send("BDAT 100 LAST")
+	stalled.write("only ten b")
+	stalled.reply("421")
+	stalled.expectClosed()
+}
