@@ -225,7 +225,7 @@ func printServeHints(w io.Writer, o *serveOptions) {
 		fmt.Fprintf(w, "  CA certificate for clients to verify with: %s\n", o.caOut)
 	}
 	if o.save != "" {
-		fmt.Fprintf(w, "  accepted messages are saved in %s\n", o.save)
+		fmt.Fprintf(w, "  accepted messages are saved in %s (at most %d messages, %d bytes: --save-max-messages, --save-max-bytes)\n", o.save, o.saveMaxMessages, o.saveMaxBytes)
 	}
 	user, pass := sandbox.PracticeCredentials(o.profile)
 	fmt.Fprintf(w, "  practice account: %s / %s (any user name logs in with that password)\n", user, pass)
