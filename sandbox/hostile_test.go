@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -358,4 +359,39 @@ func TestHostileBDATIdleDeadline(t *testing.T) {
 	stalled.write("only ten b")
 	stalled.reply("421")
 	stalled.expectClosed()
+}
+
+// The total: Serve handles at most MaxConnections at once; one more gets
+// a 421 and is closed, and a place freed is a place again.
+func TestHostileMaxConnections(t *testing.T) {
+	rec := &recorder{}
+	sb := newTestSandbox(t, Options{MaxConnections: 3, Observer: rec.observe})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go sb.Serve(l, "postfix", Submission)
+	connect := func() *testClient {
+		conn, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newTestClient(t, sb, "mail.example.edu", conn)
+	}
+	var open []*testClient
+	for range 3 {
+		c := connect()
+		c.reply("220")
+		open = append(open, c)
+	}
+	extra := connect()
+	lines := extra.reply("421")
+	if !strings.Contains(lines[0], "too many connections") {
+		t.Errorf("over the limit: %q", lines)
+	}
+	extra.expectClosed()
+	open[0].cmd("QUIT", "221")
+	open[0].expectClosed()
+	waitFor(t, "the freed place", func() bool { return sb.served.Load() == 2 })
+	connect().reply("220")
 }

@@ -80,6 +80,14 @@ type Options struct {
 	// it is larger than the whole byte quota and could never fit.
 	SaveMaxMessages int
 	SaveMaxBytes    int64
+
+	// MaxConnections bounds the connections Serve handles at once, which
+	// bounds the memory of all of them together (each is bounded by
+	// itself); 0 means 1000. A client beyond it gets "421 4.7.0 Error:
+	// too many connections" and is closed, as by Postfix's
+	// smtpd_client_connection_count_limit. DialContext is not limited:
+	// its callers are in the same program.
+	MaxConnections int
 }
 
 const (
@@ -89,6 +97,7 @@ const (
 	defaultMaxMemory   = 32 << 20
 	defaultSaveCount   = 1000
 	defaultSaveBytes   = 256 << 20
+	defaultMaxConns    = 1000
 	// maxSession bounds a whole connection, so a client dripping one byte
 	// at a time cannot hold it open forever.
 	maxSession = time.Hour
@@ -122,6 +131,7 @@ type Sandbox struct {
 	connSeq     atomic.Int64
 	msgSeq      atomic.Int64
 	memoryInUse atomic.Int64 // bytes of message heads held (spool.go)
+	served      atomic.Int64 // connections from Serve's listeners now open
 
 	saveMu    sync.Mutex
 	saved     int   // messages written to SaveDir
@@ -179,6 +189,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if s.opts.SaveMaxBytes <= 0 {
 		s.opts.SaveMaxBytes = defaultSaveBytes
+	}
+	if s.opts.MaxConnections <= 0 {
+		s.opts.MaxConnections = defaultMaxConns
 	}
 	for user, pass := range opts.Credentials {
 		s.accounts[strings.ToLower(user)] = pass
@@ -318,11 +331,51 @@ func (s *Sandbox) serve(l net.Listener, p *profile, host string, mode Mode) erro
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 			ip = a.IP.String()
 		}
+		if s.served.Add(1) > int64(s.opts.MaxConnections) {
+			s.served.Add(-1)
+			s.refuseBusy(c, host)
+			continue
+		}
+		c = &servedConn{Conn: c, served: &s.served}
 		if !s.startSession(c, p, mode, host, ip) {
 			c.Close()
 			return nil
 		}
 	}
+}
+
+// servedConn gives its place back among Options.MaxConnections when it
+// closes.
+type servedConn struct {
+	net.Conn
+	served *atomic.Int64
+	once   sync.Once
+}
+
+func (c *servedConn) Close() error {
+	c.once.Do(func() { c.served.Add(-1) })
+	return c.Conn.Close()
+}
+
+// CloseWrite half-closes, for the session's graceful close.
+func (c *servedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// refuseBusy answers a connection over Options.MaxConnections, without a
+// session: a 421 (RFC 5321 3.8) and close, in the background so the accept
+// loop goes on.
+func (s *Sandbox) refuseBusy(c net.Conn, host string) {
+	s.observe(Event{Time: s.clock(), Kind: Note, Host: host, Remote: c.RemoteAddr().String(),
+		Line: fmt.Sprintf("connection refused: %d connections already open (MaxConnections)", s.opts.MaxConnections)})
+	go func() {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Second))
+		io.WriteString(c, "421 4.7.0 "+host+" Error: too many connections\r\n")
+	}()
 }
 
 func isTemporary(err error) bool {

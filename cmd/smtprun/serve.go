@@ -34,6 +34,7 @@ Flags:
   --save-max-messages N at most N messages saved; then 452 4.3.1 (default 1000)
   --save-max-bytes N    at most N bytes saved in all; then 452 4.3.1, or 552 5.3.4
                         for a message larger than all of it (default 268435456)
+  --max-connections N   clients served at once; more get 421 (default 1000)
   --public              allow --listen* on an address other than loopback: the
                         practice password is public, so anyone who can reach
                         the port can use it
@@ -47,7 +48,7 @@ type serveOptions struct {
 	profile, scenario              string
 	listen, listenTLS, listenRelay string
 	caOut, save                    string
-	saveMaxMessages                int
+	saveMaxMessages, maxConns      int
 	saveMaxBytes                   int64
 	public, noColor                bool
 }
@@ -71,6 +72,7 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.save, "save", "", "")
 	fs.IntVar(&o.saveMaxMessages, "save-max-messages", 1000, "")
 	fs.Int64Var(&o.saveMaxBytes, "save-max-bytes", 256<<20, "")
+	fs.IntVar(&o.maxConns, "max-connections", 1000, "")
 	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	if err := checkFlags(fs, args); err != nil {
@@ -82,8 +84,8 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.saveMaxMessages <= 0 || o.saveMaxBytes <= 0 {
-		return nil, fmt.Errorf("--save-max-messages and --save-max-bytes must be positive")
+	if o.saveMaxMessages <= 0 || o.saveMaxBytes <= 0 || o.maxConns <= 0 {
+		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
 	}
 	if !o.public {
 		for _, l := range o.listeners() {
@@ -161,6 +163,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
 		SaveMaxBytes:    o.saveMaxBytes,
+		MaxConnections:  o.maxConns,
 		Observer:        log.event,
 	})
 	if err != nil {
