@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -23,17 +24,18 @@ type command struct {
 	secret   bool
 }
 
-// parseCommand splits a line into verb and argument at the first space or
-// tab (RFC 5321 says SP; Postfix and Exim accept any white space, and so
-// do the people typing at nc).
+// parseCommand splits a line into verb and argument at the first white
+// space (RFC 5321 says SP; Postfix accepts any white space, and so do the
+// people typing at nc). White space is unicode.IsSpace throughout, the
+// same as strings.Fields below, so the verb is always the line's first
+// field: no separator can hide an AUTH from the mask.
 func parseCommand(line string) command {
-	line = strings.TrimLeft(line, " \t")
-	i := strings.IndexAny(line, " \t")
+	line = strings.TrimLeftFunc(line, unicode.IsSpace)
 	verb, arg := line, ""
-	if i >= 0 {
-		verb, arg = line[:i], line[i+1:]
+	if i := strings.IndexFunc(line, unicode.IsSpace); i >= 0 {
+		verb, arg = line[:i], line[i:]
 	}
-	c := command{verb: strings.ToUpper(verb), arg: strings.Trim(arg, " \t")}
+	c := command{verb: strings.ToUpper(verb), arg: strings.TrimSpace(arg)}
 	if c.verb == smtp.CmdAUTH {
 		f := strings.Fields(c.arg)
 		c.fields = len(f)

@@ -175,6 +175,7 @@ func TestHostileAuthMaskedByParser(t *testing.T) {
 	secret := plain(user, pass)
 	c.cmd("AUTH PLAIN\t"+secret, "235")
 	c.cmd("AUTH\tPLAIN "+secret, "503") // already authenticated, still a credential
+	c.cmd("AUTH\u00a0PLAIN\u0085"+secret, "503")
 	long := "AUTH PLAIN " + b64(strings.Repeat("Long-Line-Secret", 200))
 	c.cmd(long, "500")
 	c.cmd("QUIT", "221")
@@ -188,7 +189,7 @@ func TestHostileAuthMaskedByParser(t *testing.T) {
 			shown = append(shown, e.Line)
 		}
 	}
-	want := []string{"AUTH PLAIN ********", "AUTH PLAIN ********", "AUTH ******** (4279 bytes, too long)"}
+	want := []string{"AUTH PLAIN ********", "AUTH PLAIN ********", "AUTH PLAIN ********", "AUTH ******** (4279 bytes, too long)"}
 	if !slices.Equal(shown, want) {
 		t.Errorf("credential lines shown as %q, want %q", shown, want)
 	}
