@@ -18,7 +18,7 @@ const maxAuthLine = 12288
 const reasonCRAMChallenge = "auth_challenge_cram_md5"
 
 // cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
-func (ss *session) cmdAuth(arg string) {
+func (ss *session) cmdAuth(c command) {
 	switch {
 	case ss.helo == "":
 		ss.reply("need_helo")
@@ -30,26 +30,34 @@ func (ss *session) cmdAuth(arg string) {
 		ss.reply("must_starttls")
 		return
 	}
+	if max := ss.p.MaxAuthFail; max > 0 && ss.authFailures >= max {
+		// Real providers stop checking passwords after a run of
+		// failures: without this, one connection tried 3000.
+		ss.reply("auth_locked")
+		if ss.p.replies["auth_locked"].code == 421 {
+			ss.hangUp(fmt.Errorf("too many failed AUTH attempts (%d)", ss.authFailures))
+		}
+		return
+	}
 	caps := ss.ehloReply().capabilities()
 	if !caps.Has(smtp.CmdAUTH) {
 		ss.reply("auth_not_enabled")
 		return
 	}
-	fields := strings.Fields(arg)
-	if len(fields) == 0 || len(fields) > 2 {
+	if c.fields == 0 || c.fields > 2 {
 		ss.reply("syntax")
 		return
 	}
-	mech := strings.ToUpper(fields[0])
+	mech := c.mech
 	if !slices.ContainsFunc(caps.Params(smtp.CmdAUTH), func(m string) bool { return strings.EqualFold(m, mech) }) || !slices.Contains(ss.p.Mechanisms, mech) {
 		ss.reply("auth_unsupported")
 		return
 	}
 	var initial []byte
-	hasInitial := len(fields) == 2
+	hasInitial := c.fields == 2
 	if hasInitial {
 		var ok bool
-		if initial, ok = ss.decodeResponse(fields[1]); !ok {
+		if initial, ok = ss.decodeResponse(c.response); !ok {
 			return
 		}
 	}
@@ -78,15 +86,19 @@ func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) 
 	if ss.stop {
 		return nil, false
 	}
-	line, tooLong, err := ss.readLine(maxAuthLine)
+	line, total, err := ss.readLine(maxAuthLine)
 	if err != nil {
 		ss.readFailed(err, "during AUTH")
 		return nil, false
 	}
-	e := ss.event(LineReceived, line)
+	shown := line
+	if line != "*" {
+		shown = secretMask // a credential, or what may be one
+	}
+	e := ss.event(LineReceived, shown)
 	e.Secret = line != "*"
 	ss.sb.observe(e)
-	if tooLong {
+	if total > maxAuthLine {
 		ss.reply("line_too_long")
 		return nil, false
 	}
@@ -197,6 +209,7 @@ func (ss *session) finishAuth(user, pass string, valid bool) {
 		}
 	}
 	if !valid {
+		ss.authFailures++
 		ss.reply("auth_failed")
 		return
 	}

@@ -53,6 +53,10 @@ func TestKnowledgeBaseKnowsSandboxReplies(t *testing.T) {
 			check(p, "replies."+key, r)
 			n++
 		}
+		// The sandbox's own replies for the --save quota.
+		for _, q := range []*quotaError{{full: true}, {}} {
+			check(p, "save quota", q.reply())
+		}
 		for _, sc := range c.scenarios {
 			if sc.appliesTo(p.Name) && (sc.Reply != "" || sc.replies[p.Name].lines != nil) {
 				check(p, "scenario "+sc.Name, sc.replyFor(p.Name))

@@ -30,13 +30,14 @@ func (ss *session) cmdData(arg string) {
 	if ss.stop {
 		return
 	}
-	msg, err := ss.readData(ss.messageLimit())
+	ss.spool = ss.sb.newSpool(ss.messageLimit())
+	msg, err := ss.readData(ss.spool)
 	if err != nil {
 		ss.readFailed(err, "during DATA")
 		return
 	}
 	e := ss.event(LineReceived, ".")
-	e.Bytes = msg.size
+	e.Bytes = ss.spool.size
 	ss.sb.observe(e)
 	if msg.bareLF && ss.p.BareLF == "reject" {
 		// Postfix's smtpd_forbid_bare_newline=reject (the SMTP smuggling
@@ -45,34 +46,47 @@ func (ss *session) cmdData(arg string) {
 		ss.hangUp(errors.New("bare LF in message data"))
 		return
 	}
-	ss.finishMessage(msg.data, msg.size, msg.tooBig)
+	ss.finishMessage(ss.spool)
 }
 
 // finishMessage answers the end of a message, from DATA or BDAT LAST.
-func (ss *session) finishMessage(data []byte, size int64, tooBig bool) {
+// The spool is the session's; it is released here.
+func (ss *session) finishMessage(sp *spool) {
 	defer ss.resetTransaction()
-	if tooBig {
+	if sp.tooBig {
 		ss.reply("message_too_big")
 		return
 	}
-	if hook := ss.hooks().message; hook != nil && hook(ss, size) {
+	if hook := ss.hooks().message; hook != nil && hook(ss, sp.size) {
 		return
 	}
-	ss.msgVars = map[string]string{"message_id": messageID(data)}
+	// The Message-ID is echoed in Office 365's reply: nothing a terminal
+	// would act on.
+	ss.msgVars = map[string]string{"message_id": replySafe(messageID(sp.head))}
 	for _, v := range ss.p.MessageVars {
 		ss.msgVars[v.name] = expand(v.value, lookupIn(ss.msgVars, ss.vars), ss.sb.randomString)
 	}
 	if ss.msgVars["message_id"] == "" {
 		ss.msgVars["message_id"] = ss.sb.randomString(randomClasses["hex"], 32) + "@" + ss.vars["server"]
 	}
-	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], data)
+	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp)
 	if err != nil {
+		// Before the reply: a client that reads it may look at once.
+		sp.dropFile()
+	}
+	var quota *quotaError
+	switch {
+	case errors.As(err, &quota):
+		ss.emit(Note, "not saved: "+quota.Error())
+		ss.send(quota.reply(), quota.reason())
+		return
+	case err != nil:
 		ss.emit(Note, "could not save the message: "+err.Error())
 		ss.reply("save_failed")
 		return
 	}
 	e := ss.event(MessageReceived, ss.msgVars["queue_id"])
-	e.Bytes = size
+	e.Bytes = sp.size
 	e.Path = path
 	ss.sb.observe(e)
 	ss.errors = 0
@@ -105,20 +119,16 @@ func messageID(data []byte) string {
 }
 
 type message struct {
-	data   []byte
-	size   int64 // all of it, also what was not kept
-	tooBig bool
 	bareLF bool
 }
 
 // readData reads message content up to the line "." (RFC 5321 4.1.1.4),
-// undoing dot-stuffing (4.5.2). It keeps at most limit bytes; the rest is
-// read and counted but not kept. A bare LF is noted, and stored as CRLF.
-// A line "." ended by a bare LF also ends the message, as for Postfix in
-// its default mode.
-func (ss *session) readData(limit int64) (message, error) {
+// undoing dot-stuffing (4.5.2), into sp, which keeps what fits its limit
+// and counts the rest. A bare LF is noted, and stored as CRLF. A line "."
+// ended by a bare LF also ends the message, as for Postfix in its default
+// mode.
+func (ss *session) readData(sp *spool) (message, error) {
 	var m message
-	var buf bytes.Buffer
 	atStart := true
 	var last byte = '\n'
 	for {
@@ -128,7 +138,6 @@ func (ss *session) readData(limit int64) (message, error) {
 			complete := chunk[n-1] == '\n'
 			if atStart && complete && (string(chunk) == ".\r\n" || string(chunk) == ".\n") {
 				m.bareLF = m.bareLF || string(chunk) == ".\n"
-				m.data = buf.Bytes()
 				return m, nil
 			}
 			data := chunk
@@ -142,18 +151,11 @@ func (ss *session) readData(limit int64) (message, error) {
 				}
 				if prev != '\r' {
 					m.bareLF = true
-					data = append(data[:len(data)-1:len(data)-1], '\r', '\n')
+					sp.Write(data[:len(data)-1])
+					data = crlf
 				}
 			}
-			m.size += int64(len(data))
-			if m.size > limit {
-				if !m.tooBig {
-					buf = bytes.Buffer{}
-				}
-				m.tooBig = true
-			} else {
-				buf.Write(data)
-			}
+			sp.Write(data)
 			atStart = complete
 			last = chunk[n-1]
 		}
@@ -169,57 +171,77 @@ func (ss *session) readData(limit int64) (message, error) {
 	}
 }
 
+var crlf = []byte("\r\n")
+
 // cmdBdat: BDAT size [LAST] (RFC 3030). The chunk is always read, even
-// when it will be refused, or its bytes would be taken for commands.
+// when it will be refused, or its bytes would be taken for commands. It is
+// read in pieces as it arrives, never into a buffer sized from the
+// client's number: "BDAT 67108864 LAST" and no data once made the server
+// allocate 64 MiB per connection.
 func (ss *session) cmdBdat(arg string) {
-	f := strings.Fields(arg)
-	var size int64 = -1
-	if len(f) >= 1 {
-		if n, err := strconv.ParseInt(f[0], 10, 64); err == nil && n >= 0 {
-			size = n
-		}
-	}
-	if size < 0 || len(f) > 2 || len(f) == 2 && !strings.EqualFold(f[1], "LAST") {
+	size, last, ok := parseBdat(arg)
+	if !ok {
 		ss.reply("syntax")
 		return
 	}
-	last := len(f) == 2
 	ss.cmdVars["octets"] = strconv.FormatInt(size, 10)
-	limit := ss.messageLimit()
-	keep := ss.inTx && len(ss.rcpts) > 0 && ss.bdatSize+size <= limit
-	if keep {
-		ss.bdat = append(ss.bdat, make([]byte, size)...)
-		chunk := ss.bdat[len(ss.bdat)-int(size):]
-		ss.setReadDeadline()
-		if _, err := io.ReadFull(ss.r, chunk); err != nil {
-			ss.readFailed(err, "during BDAT")
-			return
-		}
-	} else {
-		ss.setReadDeadline()
-		if _, err := io.CopyN(io.Discard, ss.r, size); err != nil {
-			ss.readFailed(err, "during BDAT")
-			return
-		}
-		ss.bdat = nil
+	ready := ss.inTx && len(ss.rcpts) > 0
+	if ready && ss.spool == nil {
+		ss.spool = ss.sb.newSpool(ss.messageLimit())
+	}
+	var dst io.Writer = io.Discard
+	if ready {
+		dst = ss.spool
+	}
+	if _, err := io.CopyN(dst, idleReader{ss}, size); err != nil {
+		ss.readFailed(err, "during BDAT")
+		return
 	}
 	e := ss.event(LineReceived, fmt.Sprintf("(BDAT chunk, %d bytes)", size))
 	e.Bytes = size
 	ss.sb.observe(e)
-	if !ss.inTx || len(ss.rcpts) == 0 {
+	if !ready {
 		ss.reply("need_rcpt")
 		return
 	}
-	ss.bdatSize += size
-	if ss.bdatSize > limit {
+	if ss.spool.tooBig {
 		// Refuse at the chunk that overflows; later chunks find no
 		// transaction (RFC 3030 allows an error reply to any chunk).
-		ss.finishMessage(nil, ss.bdatSize, true)
+		ss.finishMessage(ss.spool)
 		return
 	}
 	if !last {
 		ss.reply("bdat_chunk")
 		return
 	}
-	ss.finishMessage(ss.bdat, ss.bdatSize, false)
+	ss.finishMessage(ss.spool)
+}
+
+// idleReader reads from the session with the idle deadline renewed for
+// every read, as DATA does for every line: a large chunk that keeps
+// arriving is not cut off, one that stalls is (and the session's own
+// maximum length bounds a client that drips).
+type idleReader struct{ ss *session }
+
+func (r idleReader) Read(p []byte) (int, error) {
+	r.ss.setReadDeadline()
+	return r.ss.r.Read(p)
+}
+
+// parseBdat parses "size [LAST]". A size that is not a decimal number of
+// at most 18 digits (so that no sum of chunk sizes can overflow an int64)
+// is a syntax error, as RFC 3030's chunk-size = 1*DIGIT within reason.
+func parseBdat(arg string) (size int64, last, ok bool) {
+	f := strings.Fields(arg)
+	if len(f) < 1 || len(f) > 2 || len(f) == 2 && !strings.EqualFold(f[1], "LAST") {
+		return 0, false, false
+	}
+	if len(f[0]) > 18 || strings.TrimLeft(f[0], "0123456789") != "" {
+		return 0, false, false
+	}
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return 0, false, false
+	}
+	return n, len(f) == 2, true
 }

@@ -25,4 +25,12 @@
 // greylisting, a full mailbox, ...) are listed in scenarios.yaml; what each
 // one does is in scenarios.go. The protocol state machine (session.go) is the
 // same for every provider.
+//
+// Every client is treated as hostile, since Serve's clients are other
+// people's programs: memory per connection is bounded whatever a client
+// announces (messages stream through spool.go), the save directory has a
+// quota, AUTH locks after a run of failures, credentials are masked where
+// the command is parsed (command.go) and never leave the session, and text
+// a client controls is made safe before it is echoed in a reply or shown
+// (escape.go).
 package sandbox

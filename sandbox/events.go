@@ -60,7 +60,10 @@ type Event struct {
 	Host    string // the host name the connection is for
 	Remote  string // the client's address, as the server sees it
 	Line    string // what happened, for every kind but ReplySent
-	Secret  bool   // Line holds credentials (an AUTH response); mask it when showing it
+	// Secret: the line carried credentials (an AUTH response, or an AUTH
+	// command with one), which Line shows masked: the session never
+	// reports a credential, in any encoding.
+	Secret bool
 	// For ReplySent: the reply code, the lines as sent, and the reason the
 	// session chose the reply: a key of the profile's replies ("auth_failed",
 	// see the profiles' README), a scenario's name for the scenario's own

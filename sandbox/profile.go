@@ -34,6 +34,7 @@ var replyKeys = map[string]string{
 	"auth_prompt_plain":   "AUTH PLAIN / XOAUTH2 without an initial response",
 	"auth_ok":             "AUTH succeeded",
 	"auth_failed":         "AUTH with wrong credentials",
+	"auth_locked":         "AUTH after max_auth_failures failures on the connection, unchecked; a 421 hangs up",
 	"auth_cancelled":      "the client answered a prompt with *",
 	"auth_bad_base64":     "a response that is not base64",
 	"auth_unsupported":    "an AUTH mechanism the server does not offer",
@@ -106,6 +107,7 @@ type profile struct {
 	RequireTLS  bool              `yaml:"require_tls"`
 	BareLF      string            `yaml:"bare_lf"`
 	MaxErrors   int               `yaml:"max_errors"`
+	MaxAuthFail int               `yaml:"max_auth_failures"`
 	MaxLine     int               `yaml:"max_line"`
 	MaxRcpts    int               `yaml:"max_recipients"`
 	Vars        orderedVars       `yaml:"vars"`
@@ -211,7 +213,7 @@ func parseProfile(data []byte) (*profile, error) {
 	if p.ip = net.ParseIP(p.IP); p.ip == nil || p.ip.IsLoopback() {
 		return nil, fmt.Errorf("ip %q: want a non-loopback address", p.IP)
 	}
-	if p.Size <= 0 || p.MaxLine < 512 || p.MaxRcpts <= 0 || p.MaxErrors < 0 {
+	if p.Size <= 0 || p.MaxLine < 512 || p.MaxRcpts <= 0 || p.MaxErrors < 0 || p.MaxAuthFail < 0 {
 		return nil, fmt.Errorf("size, max_line (>= 512, RFC 5321 4.5.3.1.4) and max_recipients are required")
 	}
 	if p.BareLF != "accept" && p.BareLF != "reject" {

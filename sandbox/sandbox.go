@@ -60,16 +60,44 @@ type Options struct {
 	// provider's timeout reply; 0 means 5 minutes (Postfix's smtpd_timeout).
 	IdleTimeout time.Duration
 
-	// MaxMessageBytes bounds the memory one message may take; 0 means
-	// 64 MiB. A message over it is refused like one over the provider's
-	// SIZE limit, even where that limit is larger (Microsoft 365: 150 MiB).
+	// MaxMessageBytes bounds one message; 0 means 64 MiB. A message over
+	// it is refused like one over the provider's SIZE limit, even where
+	// that limit is larger (Microsoft 365: 150 MiB). Messages stream to
+	// SaveDir, so this bounds disk, not memory.
 	MaxMessageBytes int64
+
+	// MaxMemoryBytes bounds the memory all connections together keep of
+	// messages (each keeps at most its first 64 KiB, for the Message-ID;
+	// the rest streams to SaveDir or is counted and dropped); 0 means
+	// 32 MiB. Past it a message is still received, without its header in
+	// memory (its Message-ID is then generated).
+	MaxMemoryBytes int64
+
+	// SaveMaxMessages and SaveMaxBytes are SaveDir's quota: how many
+	// messages, and how many bytes in all, this sandbox writes there; 0
+	// means 1000 messages and 256 MiB. A message that would go over gets
+	// 452 4.3.1 (insufficient system storage, RFC 3463), or 552 5.3.4 if
+	// it is larger than the whole byte quota and could never fit.
+	SaveMaxMessages int
+	SaveMaxBytes    int64
+
+	// MaxConnections bounds the connections Serve handles at once, which
+	// bounds the memory of all of them together (each is bounded by
+	// itself); 0 means 1000. A client beyond it gets "421 4.7.0 Error:
+	// too many connections" and is closed, as by Postfix's
+	// smtpd_client_connection_count_limit. DialContext is not limited:
+	// its callers are in the same program.
+	MaxConnections int
 }
 
 const (
 	defaultSlowDelay   = 2 * time.Second
 	defaultIdleTimeout = 5 * time.Minute
 	defaultMaxMessage  = 64 << 20
+	defaultMaxMemory   = 32 << 20
+	defaultSaveCount   = 1000
+	defaultSaveBytes   = 256 << 20
+	defaultMaxConns    = 1000
 	// maxSession bounds a whole connection, so a client dripping one byte
 	// at a time cannot hold it open forever.
 	maxSession = time.Hour
@@ -100,8 +128,14 @@ type Sandbox struct {
 	listeners map[net.Listener]struct{}
 	wg        sync.WaitGroup
 
-	connSeq atomic.Int64
-	msgSeq  atomic.Int64
+	connSeq     atomic.Int64
+	msgSeq      atomic.Int64
+	memoryInUse atomic.Int64 // bytes of message heads held (spool.go)
+	served      atomic.Int64 // connections from Serve's listeners now open
+
+	saveMu    sync.Mutex
+	saved     int   // messages written to SaveDir
+	savedSize int64 // and their bytes
 
 	greyMu sync.Mutex
 	grey   map[string]bool
@@ -146,6 +180,18 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if s.opts.MaxMessageBytes <= 0 {
 		s.opts.MaxMessageBytes = defaultMaxMessage
+	}
+	if s.opts.MaxMemoryBytes <= 0 {
+		s.opts.MaxMemoryBytes = defaultMaxMemory
+	}
+	if s.opts.SaveMaxMessages <= 0 {
+		s.opts.SaveMaxMessages = defaultSaveCount
+	}
+	if s.opts.SaveMaxBytes <= 0 {
+		s.opts.SaveMaxBytes = defaultSaveBytes
+	}
+	if s.opts.MaxConnections <= 0 {
+		s.opts.MaxConnections = defaultMaxConns
 	}
 	for user, pass := range opts.Credentials {
 		s.accounts[strings.ToLower(user)] = pass
@@ -285,11 +331,51 @@ func (s *Sandbox) serve(l net.Listener, p *profile, host string, mode Mode) erro
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 			ip = a.IP.String()
 		}
+		if s.served.Add(1) > int64(s.opts.MaxConnections) {
+			s.served.Add(-1)
+			s.refuseBusy(c, host)
+			continue
+		}
+		c = &servedConn{Conn: c, served: &s.served}
 		if !s.startSession(c, p, mode, host, ip) {
 			c.Close()
 			return nil
 		}
 	}
+}
+
+// servedConn gives its place back among Options.MaxConnections when it
+// closes.
+type servedConn struct {
+	net.Conn
+	served *atomic.Int64
+	once   sync.Once
+}
+
+func (c *servedConn) Close() error {
+	c.once.Do(func() { c.served.Add(-1) })
+	return c.Conn.Close()
+}
+
+// CloseWrite half-closes, for the session's graceful close.
+func (c *servedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// refuseBusy answers a connection over Options.MaxConnections, without a
+// session: a 421 (RFC 5321 3.8) and close, in the background so the accept
+// loop goes on.
+func (s *Sandbox) refuseBusy(c net.Conn, host string) {
+	s.observe(Event{Time: s.clock(), Kind: Note, Host: host, Remote: c.RemoteAddr().String(),
+		Line: fmt.Sprintf("connection refused: %d connections already open (MaxConnections)", s.opts.MaxConnections)})
+	go func() {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Second))
+		io.WriteString(c, "421 4.7.0 "+host+" Error: too many connections\r\n")
+	}()
 }
 
 func isTemporary(err error) bool {
@@ -421,31 +507,103 @@ func (s *Sandbox) greylistPass(from, rcpt string) bool {
 	return false
 }
 
-// saveMessage writes an accepted message to Options.SaveDir and returns
-// the file's path ("" when SaveDir is not set).
-func (s *Sandbox) saveMessage(profile, queueID string, data []byte) (string, error) {
+// saveMessage moves an accepted message from its spool file into
+// Options.SaveDir and returns the file's path ("" when SaveDir is not
+// set). A message over the quota is refused with a *quotaError.
+func (s *Sandbox) saveMessage(profile, queueID string, sp *spool) (string, error) {
 	if s.opts.SaveDir == "" {
 		return "", nil
 	}
-	seq := s.msgSeq.Add(1)
-	name := fmt.Sprintf("%s-%04d-%s-%s.eml", s.clock().UTC().Format("20060102T150405Z"), seq, profile, safeName(queueID))
-	tmp, err := os.CreateTemp(s.opts.SaveDir, ".incoming-*")
-	if err != nil {
+	if sp.err != nil {
+		return "", sp.err
+	}
+	if err := s.reserveSave(sp.size); err != nil {
 		return "", err
 	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if sp.file == nil { // an empty message: nothing was written yet
+		if sp.file, sp.err = os.CreateTemp(s.opts.SaveDir, ".incoming-*"); sp.err != nil {
+			s.unreserveSave(sp.size)
+			return "", sp.err
+		}
 	}
+	seq := s.msgSeq.Add(1)
+	name := fmt.Sprintf("%s-%04d-%s-%s.eml", s.clock().UTC().Format("20060102T150405Z"), seq, profile, safeName(queueID))
+	tmp := sp.file
+	sp.file = nil
+	err := tmp.Close()
 	final := filepath.Join(s.opts.SaveDir, name)
 	if err == nil {
 		err = os.Rename(tmp.Name(), final)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		s.unreserveSave(sp.size)
 		return "", err
 	}
 	return final, nil
+}
+
+// quotaError: SaveDir's quota (Options.SaveMaxMessages, SaveMaxBytes)
+// does not allow the message.
+type quotaError struct {
+	full bool // the quota cannot take this message now (452)
+	what string
+}
+
+func (e *quotaError) Error() string { return e.what }
+
+// reply is the sandbox's own, not a provider's: the quota is the
+// operator's setting. 452 4.3.1 is Postfix's "Insufficient system
+// storage"; 552 5.3.4 says the message can never fit.
+func (e *quotaError) reply() replyTemplate {
+	if e.full {
+		return replyTemplate{code: 452, lines: []string{"4.3.1 Insufficient system storage: " + e.what}}
+	}
+	return replyTemplate{code: 552, lines: []string{"5.3.4 Message too big for the save quota: " + e.what}}
+}
+
+func (e *quotaError) reason() string { return "save_quota" }
+
+// reserveSave counts a message of size bytes against SaveDir's quota.
+func (s *Sandbox) reserveSave(size int64) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	maxN, maxB := s.opts.SaveMaxMessages, s.opts.SaveMaxBytes
+	switch {
+	case size > maxB:
+		return &quotaError{what: fmt.Sprintf("%d bytes, the quota is %d bytes in all", size, maxB)}
+	case s.saved >= maxN:
+		return &quotaError{full: true, what: fmt.Sprintf("the save quota of %d messages is used up", maxN)}
+	case s.savedSize+size > maxB:
+		return &quotaError{full: true, what: fmt.Sprintf("%d of the save quota's %d bytes are used", s.savedSize, maxB)}
+	}
+	s.saved++
+	s.savedSize += size
+	return nil
+}
+
+func (s *Sandbox) unreserveSave(size int64) {
+	s.saveMu.Lock()
+	s.saved--
+	s.savedSize -= size
+	s.saveMu.Unlock()
+}
+
+// saveFull reports whether SaveDir's quota is used up, so MAIL can be
+// refused before a message is sent for nothing.
+func (s *Sandbox) saveFull() *quotaError {
+	if s.opts.SaveDir == "" {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if s.saved >= s.opts.SaveMaxMessages {
+		return &quotaError{full: true, what: fmt.Sprintf("the save quota of %d messages is used up", s.opts.SaveMaxMessages)}
+	}
+	if s.savedSize >= s.opts.SaveMaxBytes {
+		return &quotaError{full: true, what: fmt.Sprintf("the save quota of %d bytes is used up", s.opts.SaveMaxBytes)}
+	}
+	return nil
 }
 
 // safeName keeps a queue ID usable in a file name.

@@ -40,20 +40,22 @@ type session struct {
 	tls      bool
 	helo     string
 	authUser string
-	inTx     bool
-	from     string
-	rcpts    []string
-	bdat     []byte // BDAT chunks so far (RFC 3030)
-	bdatSize int64
-	errors   int
+	// failed AUTH exchanges on this connection (max_auth_failures)
+	authFailures int
+	inTx         bool
+	from         string
+	rcpts        []string
+	spool        *spool // the message being received (DATA, or BDAT chunks so far)
+	errors       int
 
 	stop     bool  // hang up after the current command
 	closeErr error // why the connection ended, when not by QUIT
 }
 
 // readBufferSize is the bufio size; lines longer than this are read in
-// pieces, so it bounds nothing but the copy size.
-const readBufferSize = 64 << 10
+// pieces, so it bounds nothing but the copy size. It is most of what an
+// idle connection costs, so it is kept small.
+const readBufferSize = 16 << 10
 
 func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP string) *session {
 	ss := &session{
@@ -135,6 +137,7 @@ func (ss *session) run() {
 			// A bug must cost one connection, never the server.
 			ss.closeErr = fmt.Errorf("sandbox: internal error: %v", r)
 		}
+		ss.resetTransaction() // a half-received message's file and memory
 		ss.close()
 		e := ss.event(ConnClosed, "")
 		e.Err = ss.closeErr
@@ -153,13 +156,21 @@ func (ss *session) run() {
 	}
 	ss.reply("greeting")
 	for !ss.stop {
-		line, tooLong, err := ss.readLine(ss.p.MaxLine)
+		line, total, err := ss.readLine(ss.p.MaxLine)
 		if err != nil {
 			ss.readFailed(err, "waiting for a command")
 			return
 		}
-		if tooLong {
-			ss.emit(LineReceived, abbreviate(line))
+		if total > ss.p.MaxLine {
+			// Mask a long AUTH line whole: its kept prefix holds the
+			// start of a credential.
+			shown := abbreviate(line, total)
+			if isAuthLine(line) {
+				shown = fmt.Sprintf("AUTH %s (%d bytes, too long)", secretMask, total)
+			}
+			e := ss.event(LineReceived, shown)
+			e.Secret = isAuthLine(line)
+			ss.sb.observe(e)
 			ss.reply("line_too_long")
 		} else {
 			ss.handle(line)
@@ -195,11 +206,13 @@ func (ss *session) close() {
 // close its side.
 const lingerTime = 500 * time.Millisecond
 
-func abbreviate(s string) string {
-	if len(s) > 72 {
-		return fmt.Sprintf("%s... (%d bytes, too long)", s[:64], len(s))
+// abbreviate shows the start of a line that was too long, and its real
+// length (total), not the length of what was kept.
+func abbreviate(s string, total int) string {
+	if len(s) > 64 {
+		s = s[:64]
 	}
-	return s
+	return fmt.Sprintf("%s... (%d bytes, too long)", s, total)
 }
 
 func (ss *session) hangUp(err error) {
@@ -234,32 +247,43 @@ func (ss *session) setReadDeadline() {
 
 // readLine reads one line of at most max bytes (without its CRLF). A
 // longer line is consumed to its end but only its first max bytes are
-// kept, so memory stays bounded. A bare LF ends a command line too, as it
-// does for Postfix and Gmail: people type at servers with nc and telnet.
-func (ss *session) readLine(max int) (line string, tooLong bool, err error) {
+// kept, so memory stays bounded; total is the line's real length, which
+// is over max for a line too long. A bare LF ends a command line too, as
+// it does for Postfix and Gmail: people type at servers with nc and
+// telnet.
+func (ss *session) readLine(max int) (line string, total int, err error) {
 	var buf []byte
-	total := 0
+	var before byte // the byte before the final LF, across chunks
 	for {
 		ss.setReadDeadline()
 		chunk, err := ss.r.ReadSlice('\n')
+		if n := len(chunk); n >= 2 {
+			before = chunk[n-2]
+		}
 		total += len(chunk)
 		if room := max + 2 - len(buf); room > 0 {
 			buf = append(buf, chunk[:min(len(chunk), room)]...)
 		}
 		if err == bufio.ErrBufferFull {
+			before = chunk[len(chunk)-1]
 			continue
 		}
 		if err != nil {
-			return "", false, err
+			return "", total, err
 		}
 		break
 	}
-	if total > max+2 {
-		return string(buf[:max]), true, nil
+	// The line's own length, without its CRLF or bare LF.
+	total--
+	if before == '\r' && total > 0 {
+		total--
+	}
+	if total > max {
+		return string(buf[:max]), total, nil
 	}
 	s := strings.TrimSuffix(string(buf), "\n")
 	s = strings.TrimSuffix(s, "\r")
-	return s, len(s) > max, nil
+	return s, len(s), nil
 }
 
 // reply sends one of the profile's replies.
@@ -322,7 +346,7 @@ func (ss *session) expandAt(s string, now time.Time, depth int) string {
 		case "size":
 			return strconv.FormatInt(ss.sizeLimit(), 10), true
 		case "helo":
-			return ss.helo, true
+			return replySafe(ss.helo), true
 		}
 		if v, ok := ss.vars[name]; ok {
 			if depth < 4 {
@@ -381,27 +405,15 @@ func (ss *session) ehloReply() replyTemplate {
 	return r
 }
 
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
 func (ss *session) handle(line string) {
-	verb, arg := smtp.SplitCommand(line)
-	// {cmd} and {arg} may be echoed in replies: no control characters.
-	ss.cmdVars = map[string]string{"cmd": printable(verb), "arg": printable(arg)}
-	if verb == smtp.CmdAUTH {
-		// The initial response is a credential.
-		e := ss.event(LineReceived, line)
-		e.Secret = strings.Contains(arg, " ")
-		ss.sb.observe(e)
-	} else {
-		ss.emit(LineReceived, line)
-	}
+	c := parseCommand(line)
+	verb, arg := c.verb, c.arg
+	// {cmd} and {arg} may be echoed in replies: no control characters,
+	// nothing invisible.
+	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
+	e := ss.event(LineReceived, c.shown(line))
+	e.Secret = c.secret
+	ss.sb.observe(e)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
 	}
@@ -411,7 +423,7 @@ func (ss *session) handle(line string) {
 	case smtp.CmdSTARTTLS:
 		ss.cmdStartTLS(arg)
 	case smtp.CmdAUTH:
-		ss.cmdAuth(arg)
+		ss.cmdAuth(c)
 	case smtp.CmdMAIL:
 		ss.cmdMail(arg)
 	case smtp.CmdRCPT:
@@ -448,8 +460,10 @@ func (ss *session) resetTransaction() {
 	ss.inTx = false
 	ss.from = ""
 	ss.rcpts = nil
-	ss.bdat = nil
-	ss.bdatSize = 0
+	if ss.spool != nil {
+		ss.spool.release()
+		ss.spool = nil
+	}
 }
 
 // cmdHello: HELO/EHLO name. Either one resets the transaction (RFC 5321
@@ -547,12 +561,16 @@ func (ss *session) cmdMail(arg string) {
 		ss.reply("nested_mail")
 		return
 	}
+	if q := ss.sb.saveFull(); q != nil {
+		ss.send(q.reply(), q.reason())
+		return
+	}
 	addr, params, ok := parsePath(arg, "FROM:", true)
 	if !ok {
 		ss.reply("mail_syntax")
 		return
 	}
-	ss.cmdVars["addr"] = addr
+	ss.cmdVars["addr"] = replySafe(addr)
 	for _, param := range params {
 		key, value, _ := strings.Cut(param, "=")
 		if strings.EqualFold(key, "SIZE") {
@@ -583,7 +601,7 @@ func (ss *session) cmdRcpt(arg string) {
 		ss.reply("rcpt_syntax")
 		return
 	}
-	ss.cmdVars["addr"] = addr
+	ss.cmdVars["addr"] = replySafe(addr)
 	if len(ss.rcpts) >= ss.p.MaxRcpts {
 		ss.reply("too_many_recipients")
 		return

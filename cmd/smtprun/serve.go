@@ -31,6 +31,13 @@ Flags:
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
   --ca-out FILE         write the CA certificate (PEM) that clients should trust
   --save DIR            write every accepted message to DIR as an .eml file
+  --save-max-messages N at most N messages saved; then 452 4.3.1 (default 1000)
+  --save-max-bytes N    at most N bytes saved in all; then 452 4.3.1, or 552 5.3.4
+                        for a message larger than all of it (default 268435456)
+  --max-connections N   clients served at once; more get 421 (default 1000)
+  --public              allow --listen* on an address other than loopback: the
+                        practice password is public, so anyone who can reach
+                        the port can use it
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
@@ -41,7 +48,9 @@ type serveOptions struct {
 	profile, scenario              string
 	listen, listenTLS, listenRelay string
 	caOut, save                    string
-	noColor                        bool
+	saveMaxMessages, maxConns      int
+	saveMaxBytes                   int64
+	public, noColor                bool
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -61,6 +70,10 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.listenRelay, "listen-relay", "off", "")
 	fs.StringVar(&o.caOut, "ca-out", "", "")
 	fs.StringVar(&o.save, "save", "", "")
+	fs.IntVar(&o.saveMaxMessages, "save-max-messages", 1000, "")
+	fs.Int64Var(&o.saveMaxBytes, "save-max-bytes", 256<<20, "")
+	fs.IntVar(&o.maxConns, "max-connections", 1000, "")
+	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
@@ -70,6 +83,16 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.saveMaxMessages <= 0 || o.saveMaxBytes <= 0 || o.maxConns <= 0 {
+		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
+	}
+	if !o.public {
+		for _, l := range o.listeners() {
+			if !isLoopbackAddr(l.addr) {
+				return nil, fmt.Errorf("%s is not a loopback address: the practice account's password is public, so anyone who can reach it could use the server; listen on 127.0.0.1 or [::1], or add --public if you mean it", l.addr)
+			}
+		}
 	}
 	var names []string
 	for _, p := range sandbox.Profiles() {
@@ -83,6 +106,21 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return nil, fmt.Errorf("%s; the profiles are %s", msg, strings.Join(names, ", "))
+}
+
+// isLoopbackAddr reports whether a --listen address is on loopback only.
+// An empty host (":2525") is every interface; a host name other than
+// localhost counts as public, since what it resolves to can change.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // serveListener is one port of the emulated provider: an address and the
@@ -120,7 +158,14 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		return serveUsageError(stderr, err.Error())
 	}
 	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor)}
-	sb, err := sandbox.New(sandbox.Options{Scenario: o.scenario, SaveDir: o.save, Observer: log.event})
+	sb, err := sandbox.New(sandbox.Options{
+		Scenario:        o.scenario,
+		SaveDir:         o.save,
+		SaveMaxMessages: o.saveMaxMessages,
+		SaveMaxBytes:    o.saveMaxBytes,
+		MaxConnections:  o.maxConns,
+		Observer:        log.event,
+	})
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
@@ -143,6 +188,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
 		}
 		fmt.Fprintf(stdout, "  listening on %s: %s\n", ln.Addr(), l.what)
+		if !isLoopbackAddr(ln.Addr().String()) {
+			warnPublic(stderr, ln.Addr().String(), o.profile, o.noColor)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -165,6 +213,14 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	return code
 }
 
+// warnPublic says loudly, on stderr, that the server is on the network.
+func warnPublic(w io.Writer, addr, profile string, noColor bool) {
+	st := newStyle(w, noColor)
+	_, pass := sandbox.PracticeCredentials(profile)
+	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: smtprun serve is listening on %s, beyond this machine (--public).", addr))
+	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: anyone who can reach it logs in with the public practice password %q and can submit mail to it.", pass))
+}
+
 // printServeHints tells a client's user what they need to connect: the CA
 // to trust, where messages go, the account to log in with.
 func printServeHints(w io.Writer, o *serveOptions) {
@@ -172,7 +228,7 @@ func printServeHints(w io.Writer, o *serveOptions) {
 		fmt.Fprintf(w, "  CA certificate for clients to verify with: %s\n", o.caOut)
 	}
 	if o.save != "" {
-		fmt.Fprintf(w, "  accepted messages are saved in %s\n", o.save)
+		fmt.Fprintf(w, "  accepted messages are saved in %s (at most %d messages, %d bytes: --save-max-messages, --save-max-bytes)\n", o.save, o.saveMaxMessages, o.saveMaxBytes)
 	}
 	user, pass := sandbox.PracticeCredentials(o.profile)
 	fmt.Fprintf(w, "  practice account: %s / %s (any user name logs in with that password)\n", user, pass)
@@ -196,13 +252,17 @@ func (l *serveLog) printf(format string, a ...any) {
 func (l *serveLog) event(e sandbox.Event) {
 	tag := l.st.dim.Sprintf("[%d]", e.Conn)
 	var text string
+	// Everything a client controls is escaped (sandbox.EscapeLine): its
+	// lines, the replies that echo them, the errors that quote them.
+	esc := sandbox.EscapeLine
 	switch e.Kind {
 	case sandbox.ConnOpened:
-		text = l.st.note.Sprintf("%s connected: %s", e.Remote, e.Line)
+		text = l.st.note.Sprintf("%s connected: %s", esc(e.Remote), esc(e.Line))
 	case sandbox.LineReceived:
-		line := "C: " + e.Line
+		// The sandbox has masked a credential already (Event.Secret).
+		line := "C: " + esc(e.Line)
 		if e.Secret {
-			line = "C: ******** (credentials)"
+			line += " (credentials)"
 		}
 		text = l.st.client.Sprint(line)
 	case sandbox.ReplySent:
@@ -210,21 +270,21 @@ func (l *serveLog) event(e sandbox.Event) {
 			if i > 0 {
 				text += "\n" + tag + " "
 			}
-			text += l.st.reply(e.Code).Sprint("S: " + line)
+			text += l.st.reply(e.Code).Sprint("S: " + esc(line))
 		}
 	case sandbox.TLSStarted:
-		text = l.st.note.Sprint("TLS: " + e.Line)
+		text = l.st.note.Sprint("TLS: " + esc(e.Line))
 	case sandbox.MessageReceived:
-		text = l.st.note.Sprintf("message %s accepted, %d bytes", e.Line, e.Bytes)
+		text = l.st.note.Sprintf("message %s accepted, %d bytes", esc(e.Line), e.Bytes)
 		if e.Path != "" {
-			text += l.st.note.Sprintf(", saved as %s", e.Path)
+			text += l.st.note.Sprintf(", saved as %s", esc(e.Path))
 		}
 	case sandbox.Note:
-		text = l.st.note.Sprint("note: " + e.Line)
+		text = l.st.note.Sprint("note: " + esc(e.Line))
 	case sandbox.ConnClosed:
 		text = l.st.note.Sprint("closed")
 		if e.Err != nil {
-			text += l.st.note.Sprintf(" (%v)", e.Err)
+			text += l.st.note.Sprintf(" (%s)", esc(e.Err.Error()))
 		}
 	default:
 		return
