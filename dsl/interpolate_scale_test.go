@@ -17,7 +17,7 @@ func refs(n int) string { return strings.Repeat("${X:-y}", n) }
 // tail. Linear decoding costs about what the two parts cost alone; the
 // quadratic decoder scanned the tail once per reference (8000 x 4 MB,
 // a second). The bar, four times the parts' sum, leaves room for noise and
-// the race detector while the old code took twenty times the parts.
+// the race detector while the old code took thirteen times the parts.
 func TestInterpolationIsLinear(t *testing.T) {
 	tail := strings.Repeat("a", 4<<20)
 	decode := func(body string) time.Duration {

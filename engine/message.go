@@ -110,10 +110,10 @@ func (ss *session) message(m *dsl.Message) error {
 	// server out of step (or an attacker): it would later be read as the
 	// verdict on the message.
 	if n := ss.r.Buffered(); n > 0 {
-		b, _ := ss.r.Peek(min(n, 80))
+		b, _ := ss.r.Peek(n)
 		return &ProtocolError{Pos: pos, Span: span,
-			Msg:    fmt.Sprintf("server sent %d bytes before the message content was sent", n),
-			Detail: Escape(b)}
+			Msg:      fmt.Sprintf("server sent %d bytes before the message content was sent", n),
+			received: bytes.Clone(b)}
 	}
 	if m.Binary != nil {
 		return ss.sendBinary(m, open, where)
@@ -139,7 +139,8 @@ func (ss *session) message(m *dsl.Message) error {
 		n := writeStuffed(ss.w, line)
 		sum.Lines++
 		sum.Bytes += int64(n)
-		shown := Escape(line)
+		// Shown as written, escaped with every event on its way out.
+		shown := string(line)
 		if n > len(line)+2 {
 			shown = "." + shown
 		}
@@ -261,3 +262,9 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 type stringSource struct{ *strings.Reader }
 
 func (stringSource) Close() error { return nil }
+
+// contentError never leaves Run (contentErr turns it into a script
+// error), but it masks like every error type here, should it one day.
+func (e *contentError) redact(r *redactor) error {
+	return &contentError{Line: e.Line, Msg: r.show(e.Msg)}
+}

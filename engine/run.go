@@ -116,6 +116,9 @@ func (ss *session) run(ctx context.Context) error {
 	if err := ss.collectSecrets(); err != nil {
 		return err
 	}
+	if ss.red.short {
+		ss.emit(Notice{Step: 0, Code: NoticeShortSecret})
+	}
 	stop := context.AfterFunc(ctx, ss.interrupt)
 	defer stop()
 	defer ss.close(false)
@@ -444,16 +447,27 @@ func (ss *session) expect(x *dsl.Expect) error {
 	return nil
 }
 
+// textMatches matches the reply as the server sent it: not escaped and
+// not masked (issue 13, item 15), so `expect 250 "${SMTP_PASS}"` can pass
+// and a secret "TLS" does not hide STARTTLS from `expect 250 "STARTTLS"`.
+// Only what is shown is masked.
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
+	text := rep.Text
+	if len(rep.Raw) == len(rep.Lines) && rep.Raw != nil {
+		text = make([]string, len(rep.Raw))
+		for i, raw := range rep.Raw {
+			text[i] = replyText(raw)
+		}
+	}
 	if re := m.Regexp(); re != nil {
-		return re.MatchString(strings.Join(rep.Text, "\n")), nil
+		return re.MatchString(strings.Join(text, "\n")), nil
 	}
 	want, err := m.Substring.Expand(ss.e.vars)
 	if err != nil {
 		return false, err
 	}
 	want = strings.ToLower(want)
-	for _, t := range rep.Text {
+	for _, t := range text {
 		if strings.Contains(strings.ToLower(t), want) {
 			return true, nil
 		}
@@ -520,7 +534,7 @@ func (ss *session) raw(r *dsl.Raw) error {
 	}
 	ss.w.WriteString(text)
 	ss.asked = nil
-	ss.emit(Sent{Step: ss.step, Line: Escape([]byte(text)), TLS: ss.tls, Role: RoleRaw, At: time.Now()})
+	ss.emit(Sent{Step: ss.step, Line: text, TLS: ss.tls, Role: RoleRaw, At: time.Now()})
 	return ss.flush(r.Pos(), r.Kw.Span())
 }
 
