@@ -194,6 +194,10 @@ var ErrNotConnected = errors.New("not connected")
 // STARTTLS with anything but 220; nothing more was sent.
 var ErrSTARTTLSRefused = errors.New("STARTTLS refused")
 
+// errTLSIncomplete: a write was asked for on a connection whose TLS
+// handshake began and did not finish; it would go out in plaintext.
+var errTLSIncomplete = errors.New("the TLS handshake did not complete; nothing is sent in plaintext on this connection")
+
 // ErrStopped is returned by a WithBeforeStep function, and then by Run,
 // when the user ends the run early.
 var ErrStopped = errors.New("stopped by the user")

@@ -136,6 +136,7 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 
 func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, implicit bool) error {
 	start := time.Now()
+	ss.tlsBegun = true
 	tc := tls.Client(ss.conn, ss.tlsConfig())
 	hctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -171,7 +168,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	engOpts = append(engOpts, engine.WithObserver(tr), engine.WithVars(vars))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
