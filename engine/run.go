@@ -67,14 +67,14 @@ type session struct {
 	res  Result
 	step int // index of the step running, for events
 
-	mu      sync.Mutex // guards conn against the interrupt goroutine
-	conn    net.Conn
+	mu   sync.Mutex // guards conn against the interrupt goroutine
+	conn net.Conn
 	// interrupted is set by the interrupt goroutine; every wait checks it
 	// after setting its own deadline (see deadlineWriter).
 	interrupted atomic.Bool
-	arrived *arrivals
-	r       *bufio.Reader
-	w       *bufio.Writer
+	arrived     *arrivals
+	r           *bufio.Reader
+	w           *bufio.Writer
 
 	host string // for TLS verification
 	tls  bool
