@@ -22,6 +22,9 @@ import (
 // bounded.
 const MaxStreamedMessage = 64 << 20
 
+// maxStreamedMessage is MaxStreamedMessage, lowered by tests.
+var maxStreamedMessage = MaxStreamedMessage
+
 // source is where message content comes from: opened once per pass.
 type source struct {
 	open  func() (io.ReadCloser, error)
@@ -95,9 +98,9 @@ func (ss *session) messageSource(ctx context.Context, m *dsl.Message) (*source, 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if buf.Len() > MaxStreamedMessage {
+		if buf.Len() > maxStreamedMessage {
 			return nil, fileErr(fmt.Sprintf("%s gave more than %d MiB; a message read from a pipe or device is held in memory and bounded there (use a regular file)",
-				p, MaxStreamedMessage>>20))
+				p, maxStreamedMessage>>20))
 		}
 		if err == io.EOF {
 			break

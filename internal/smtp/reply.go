@@ -187,7 +187,19 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 // terminal.
 func Escape(b []byte) string {
 	var s strings.Builder
+	s.Grow(len(b))
 	for len(b) > 0 {
+		// Printable ASCII other than the backslash passes in runs: the
+		// common case, and a 20 MB line must not cost a rune lookup per
+		// byte.
+		i := 0
+		for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f && b[i] != '\\' {
+			i++
+		}
+		s.Write(b[:i])
+		if b = b[i:]; len(b) == 0 {
+			break
+		}
 		r, n := utf8.DecodeRune(b)
 		switch {
 		case r == '\\':
@@ -200,7 +212,7 @@ func Escape(b []byte) string {
 			for _, c := range b[:n] {
 				fmt.Fprintf(&s, `\x%02x`, c)
 			}
-		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+		case r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
 			// Invisible format characters and line separators: bidi
 			// overrides and isolates (U+202A-202E, U+2066-2069, the
 			// "Trojan Source" trick) reorder what a terminal shows, U+200B
