@@ -321,3 +321,62 @@ func TestSecretInSendKeepsThePlaintextRule(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryMessageWriteDeadline: item 13, binary. The BDAT chunk used to
+// be written under whatever deadline an earlier flush had set: a chunk to
+// a server that stops reading must end in a timeout (a runtime error),
+// and one to a server that keeps reading must not be cut off by it.
+func TestBinaryMessageWriteDeadline(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(file, []byte(strings.Repeat("\x00\x01binary", 1<<17)), 0o600); err != nil { // 1 MB
+		t.Fatal(err)
+	}
+	src := "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO me\"\nexpect 250\nmessage binary file \"${FILE}\"\nexpect 250\n"
+	t.Run("stalled", func(t *testing.T) {
+		open := untilCleanup(t)
+		f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+			smallReadBuffer(c)
+			say(c, "220 fake\r\n")
+			expectLine(r)
+			say(c, "250-fake\r\n250-CHUNKING\r\n250 BINARYMIME\r\n")
+			<-open
+			return nil
+		})
+		start := time.Now()
+		_, err := runFake(t, f, src, 500*time.Millisecond, dsl.MapVars{"FILE": file}, engine.WithDialer(smallBuffers{}))
+		var te *engine.TimeoutError
+		if !errors.As(err, &te) {
+			t.Fatalf("want TimeoutError, got %T %v", err, err)
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
+	t.Run("slow but moving", func(t *testing.T) {
+		f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+			smallReadBuffer(c)
+			say(c, "220 fake\r\n")
+			expectLine(r)
+			say(c, "250-fake\r\n250-CHUNKING\r\n250 BINARYMIME\r\n")
+			var n int
+			fmt.Sscanf(expectLine(r), "BDAT %d LAST", &n)
+			// Over a second in all, each pause far under the timeout.
+			buf := make([]byte, 256<<10)
+			for n > 0 {
+				time.Sleep(40 * time.Millisecond)
+				k, err := r.Read(buf[:min(len(buf), n)])
+				if err != nil {
+					return nil
+				}
+				n -= k
+			}
+			say(c, "250 ok\r\n")
+			return nil
+		})
+		rec, err := runFake(t, f, src, 700*time.Millisecond, dsl.MapVars{"FILE": file}, engine.WithDialer(smallBuffers{}))
+		if err != nil {
+			t.Fatalf("a moving transfer was cut off: %v\n%s", err, rec.text())
+		}
+	})
+}
