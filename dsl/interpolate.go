@@ -199,7 +199,14 @@ func evenBackslashesBefore(s string, i int) bool {
 // returns the part and the bytes it used.
 func parseRef(text string, pos lexer.Position) (Part, int, error) {
 	end := strings.IndexByte(text, '}')
-	if nl := strings.IndexByte(text, '\n'); end < 0 || (nl >= 0 && nl < end) {
+	// Look for a line break only before the '}' (or, unterminated, to the
+	// end): searching the whole rest of the text at every reference made
+	// a line of N references cost O(N²) (issue 13, item 17).
+	head := text
+	if end >= 0 {
+		head = text[:end]
+	}
+	if nl := strings.IndexByte(head, '\n'); end < 0 || nl >= 0 {
 		return Part{}, 0, &Error{Pos: pos, Span: 2, Title: "unterminated variable", Label: "add the closing } (write $${ for a literal ${)"}
 	}
 	inner := text[2:end]

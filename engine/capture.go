@@ -86,3 +86,9 @@ func slicesAllEmpty(s []string) bool {
 	}
 	return true
 }
+
+func (e *CaptureError) redact(r *redactor) error {
+	c := *e
+	c.Got, _ = r.maskReply(e.Got)
+	return &c
+}

@@ -3,7 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
@@ -60,6 +62,10 @@ type ProtocolError struct {
 	Msg  string
 	// Detail is the offending data, escaped for display.
 	Detail string
+	// received are the offending bytes as read, when the engine has them:
+	// Detail is made from them on the way out, masked before it is
+	// escaped and cut.
+	received []byte
 }
 
 func (e *ProtocolError) Error() string {
@@ -188,73 +194,132 @@ var ErrNotConnected = errors.New("not connected")
 // STARTTLS with anything but 220; nothing more was sent.
 var ErrSTARTTLSRefused = errors.New("STARTTLS refused")
 
+// errTLSIncomplete: a write was asked for on a connection whose TLS
+// handshake began and did not finish; it would go out in plaintext.
+var errTLSIncomplete = errors.New("the TLS handshake did not complete; nothing is sent in plaintext on this connection")
+
 // ErrStopped is returned by a WithBeforeStep function, and then by Run,
 // when the user ends the run early.
 var ErrStopped = errors.New("stopped by the user")
 
-// maskErr is the one point where an error leaves Run: the text of every
-// error the engine built is masked here, and any other error whose text
-// holds a secret is wrapped so its message is masked while errors.Is and
-// errors.As still see the original.
+// redactable is every error type the engine builds: each says how its
+// text is masked, as each Event does. A test holds every type with an
+// Error method in this package to it.
+type redactable interface {
+	error
+	redact(r *redactor) error
+}
+
+// maskErr is the one point where an error leaves Run. An engine error
+// masks itself (redactable); a script error is masked field by field;
+// anything else (context.Canceled, an error from a dialer) is wrapped so
+// its message is shown masked while errors.Is and errors.As still see it.
 func (r *redactor) maskErr(err error) error {
 	var (
-		ae *AssertError
-		pe *ProtocolError
-		ne *NetError
-		po *PolicyError
-		te *TimeoutError
+		rd redactable
 		de *dsl.Error
 		dl dsl.ErrorList
-		ie *InputError
 	)
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ie):
-		return &InputError{Diag: r.maskErr(ie.Diag).(*dsl.Error), Code: ie.Code}
+	case errors.As(err, &rd):
+		return rd.redact(r)
 	case errors.As(err, &dl):
 		c := make(dsl.ErrorList, len(dl))
 		for i, e := range dl {
-			c[i] = r.maskErr(e).(*dsl.Error)
+			c[i] = r.maskDiag(e)
 		}
 		return c
-	case errors.As(err, &ae):
-		c := *ae
-		c.Got, _ = r.maskReply(ae.Got)
-		c.Want, c.Reason = r.maskString(ae.Want), r.maskString(ae.Reason)
-		return &c
-	case errors.As(err, &pe):
-		c := *pe
-		c.Msg, c.Detail = r.maskString(pe.Msg), r.maskString(pe.Detail)
-		return &c
-	case errors.As(err, &ne):
-		c := *ne
-		c.Op = r.maskString(ne.Op)
-		if msg := ne.Err.Error(); r.maskString(msg) != msg {
-			c.Err = &maskedError{msg: r.maskString(msg), err: ne.Err}
-		}
-		return &c
-	case errors.As(err, &po):
-		c := *po
-		c.Msg = r.maskString(po.Msg)
-		return &c
-	case errors.As(err, &te):
-		c := *te
-		c.Op = r.maskString(te.Op)
-		return &c
 	case errors.As(err, &de):
-		c := *de
-		c.Label, c.Title = r.maskString(de.Label), r.maskString(de.Title)
-		c.Notes = make([]string, len(de.Notes))
-		for i, n := range de.Notes {
-			c.Notes[i] = r.maskString(n)
-		}
-		return &c
+		return r.maskDiag(de)
 	}
-	if msg := err.Error(); r.maskString(msg) != msg {
-		return &maskedError{msg: r.maskString(msg), err: err}
+	if msg := err.Error(); r.show(msg) != msg {
+		return &maskedError{msg: r.show(msg), err: err}
 	}
 	return err
+}
+
+func (r *redactor) maskDiag(de *dsl.Error) *dsl.Error {
+	c := *de
+	c.Label, c.Title = r.show(de.Label), r.show(de.Title)
+	c.Notes = make([]string, len(de.Notes))
+	for i, n := range de.Notes {
+		c.Notes[i] = r.show(n)
+	}
+	return &c
+}
+
+func (e *InputError) redact(r *redactor) error {
+	return &InputError{Diag: r.maskDiag(e.Diag), Code: e.Code}
+}
+
+func (e *AssertError) redact(r *redactor) error {
+	c := *e
+	c.Got, _ = r.maskReply(e.Got)
+	c.Want, c.Reason = r.show(e.Want), r.show(e.Reason)
+	return &c
+}
+
+// maxDetail bounds the received bytes a ProtocolError quotes; the bytes
+// are masked whole before they are cut, so a secret that straddles the
+// cut is not half shown.
+const maxDetail = 80
+
+func (e *ProtocolError) redact(r *redactor) error {
+	c := *e
+	c.Msg, c.Detail = r.show(e.Msg), r.show(e.Detail)
+	if e.received != nil {
+		c.received = nil
+		c.Detail = truncateShown(r.show(string(e.received)), maxDetail)
+	}
+	return &c
+}
+
+// truncateShown cuts escaped text at about n bytes without splitting a
+// rune or an escape.
+func truncateShown(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	// Back off to before a partial \xNN, \uNNNN or \UNNNNNNNN.
+	if i := strings.LastIndexByte(s[:cut], '\\'); i >= 0 && cut-i < 10 {
+		cut = i
+	}
+	return s[:cut] + "..."
+}
+
+func (e *NetError) redact(r *redactor) error {
+	c := *e
+	c.Op, c.Address = r.show(e.Op), r.show(e.Address)
+	if msg := e.Err.Error(); r.show(msg) != msg {
+		c.Err = &maskedError{msg: r.show(msg), err: e.Err}
+	}
+	return &c
+}
+
+func (e *PolicyError) redact(r *redactor) error {
+	c := *e
+	c.Msg = r.show(e.Msg)
+	return &c
+}
+
+func (e *TimeoutError) redact(r *redactor) error {
+	c := *e
+	c.Op = r.show(e.Op)
+	return &c
+}
+
+func (e *maskedError) redact(r *redactor) error {
+	return &maskedError{msg: r.show(e.msg), err: e.err}
+}
+
+func (e *shortError) redact(r *redactor) error {
+	return &shortError{msg: r.show(e.msg), err: e.err}
 }
 
 // maskedError shows a masked message for an error whose own text held a

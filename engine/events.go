@@ -82,7 +82,8 @@ func (r Role) Secret() bool {
 	return r == RolePassword || r == RoleCredentials || r == RoleDigest
 }
 
-// Sent is one line written to the server, without its CRLF.
+// Sent is one line written to the server, without its CRLF, masked and
+// escaped for display like every text an event carries (see Escape).
 type Sent struct {
 	Step int
 	Line string
@@ -167,6 +168,11 @@ type NoticeCode string
 // discarded and EHLO must be sent again (RFC 3207 4.2).
 const NoticeCapabilitiesForgotten NoticeCode = "starttls-forgets-capabilities"
 
+// NoticeShortSecret: a secret is shorter than ShortSecret bytes. It is
+// masked all the same, so the same letters are masked inside other words
+// (STARTTLS for "TLS"), which mangles the transcript and hints at it.
+const NoticeShortSecret NoticeCode = "short-secret"
+
 // Narration is the text of a note step, the script's own words.
 type Narration struct {
 	Step int
@@ -192,15 +198,15 @@ type Closed struct {
 // fills each string field of each event with a secret.
 
 func (ev StepStarted) redact(r *redactor) Event {
-	ev.Kind, ev.Source = r.maskString(ev.Kind), r.maskString(ev.Source)
+	ev.Kind, ev.Source = r.show(ev.Kind), r.show(ev.Source)
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {
-	ev.Address, ev.Remote = r.maskString(ev.Address), r.maskString(ev.Remote)
+	ev.Address, ev.Remote = r.show(ev.Address), r.show(ev.Remote)
 	return ev
 }
 func (ev Sent) redact(r *redactor) Event {
-	ev.Line, ev.Mechanism = r.maskString(ev.Line), r.maskString(ev.Mechanism)
+	ev.Line, ev.Mechanism = r.show(ev.Line), r.show(ev.Mechanism)
 	if ev.Role.Secret() {
 		// Whatever the redactor knows, a credential line shows nothing of
 		// its response.
@@ -211,18 +217,18 @@ func (ev Sent) redact(r *redactor) Event {
 func (ev DataSummary) redact(*redactor) Event { return ev } // numbers only
 func (ev Received) redact(r *redactor) Event {
 	ev.Reply, ev.Masked = r.maskReply(ev.Reply)
-	ev.Answers = r.maskString(ev.Answers)
+	ev.Answers = r.show(ev.Answers)
 	return ev
 }
 func (ev TLSEstablished) redact(r *redactor) Event {
-	ev.Version, ev.CipherSuite = r.maskString(ev.Version), r.maskString(ev.CipherSuite)
-	ev.ServerName = r.maskString(ev.ServerName)
+	ev.Version, ev.CipherSuite = r.show(ev.Version), r.show(ev.CipherSuite)
+	ev.ServerName = r.show(ev.ServerName)
 	return ev
 }
 func (ev Notice) redact(r *redactor) Event {
-	ev.Code = NoticeCode(r.maskString(string(ev.Code)))
+	ev.Code = NoticeCode(r.show(string(ev.Code)))
 	return ev
 }
-func (ev Narration) redact(r *redactor) Event    { ev.Text = r.maskString(ev.Text); return ev }
+func (ev Narration) redact(r *redactor) Event    { ev.Text = r.show(ev.Text); return ev }
 func (ev ExpectPassed) redact(r *redactor) Event { ev.Held, _ = r.maskReply(ev.Held); return ev }
 func (ev Closed) redact(*redactor) Event         { return ev } // a flag only

@@ -3,10 +3,10 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -97,12 +97,13 @@ func (e *contentError) Error() string { return fmt.Sprintf("line %d %s", e.Line,
 // message sends DATA content: CRLF line endings, dot-stuffed (RFC 5321
 // 4.5.2), ended by CRLF.CRLF. The content is checked whole first, so a bad
 // line is reported before a byte of it reaches the server.
-func (ss *session) message(m *dsl.Message) error {
+func (ss *session) message(ctx context.Context, m *dsl.Message) error {
 	pos, span := m.Pos(), m.Kw.Span()
-	open, where, err := ss.messageSource(m)
+	src, err := ss.messageSource(ctx, m)
 	if err != nil {
 		return err
 	}
+	open, where := src.open, src.where
 	if err := ss.needConn(m.Kw); err != nil {
 		return err
 	}
@@ -110,10 +111,10 @@ func (ss *session) message(m *dsl.Message) error {
 	// server out of step (or an attacker): it would later be read as the
 	// verdict on the message.
 	if n := ss.r.Buffered(); n > 0 {
-		b, _ := ss.r.Peek(min(n, 80))
+		b, _ := ss.r.Peek(n)
 		return &ProtocolError{Pos: pos, Span: span,
-			Msg:    fmt.Sprintf("server sent %d bytes before the message content was sent", n),
-			Detail: Escape(b)}
+			Msg:      fmt.Sprintf("server sent %d bytes before the message content was sent", n),
+			received: bytes.Clone(b)}
 	}
 	if m.Binary != nil {
 		return ss.sendBinary(m, open, where)
@@ -124,7 +125,10 @@ func (ss *session) message(m *dsl.Message) error {
 			return err
 		}
 		defer r.Close()
-		return eachLine(r, func([]byte) error { return nil })
+		return eachLine(r, func(line []byte) error {
+			// A secret in the content is held to the plaintext rule too.
+			return ss.plaintextPolicy(pos, span, string(line))
+		})
 	}
 	if err := check(); err != nil {
 		return ss.contentErr(m, where, err)
@@ -139,7 +143,8 @@ func (ss *session) message(m *dsl.Message) error {
 		n := writeStuffed(ss.w, line)
 		sum.Lines++
 		sum.Bytes += int64(n)
-		shown := Escape(line)
+		// Shown as written, escaped with every event on its way out.
+		shown := string(line)
 		if n > len(line)+2 {
 			shown = "." + shown
 		}
@@ -164,32 +169,19 @@ func (ss *session) message(m *dsl.Message) error {
 	return nil
 }
 
-// messageSource returns a way to open the content (twice: check, then
-// send) and a description of where it comes from.
-func (ss *session) messageSource(m *dsl.Message) (func() (io.ReadCloser, error), string, error) {
-	if m.Inline != nil {
-		content, err := m.Inline.Expand(ss.e.vars)
-		if err != nil {
-			return nil, "", err
-		}
-		return func() (io.ReadCloser, error) { return stringSource{strings.NewReader(content)}, nil }, "", nil
-	}
-	p, err := m.File.Expand(ss.e.vars)
-	if err != nil {
-		return nil, "", err
-	}
-	if !filepath.IsAbs(p) {
-		// Relative to the script, wherever smtprun was started.
-		p = filepath.Join(filepath.Dir(ss.prog.File()), p)
-	}
-	if _, err := os.Stat(p); err != nil {
-		return nil, "", &dsl.Error{Pos: m.File.Pos(), Span: m.File.Span(), Title: "cannot read message file",
-			Label: strings.TrimPrefix(err.Error(), "stat ")}
-	}
-	return func() (io.ReadCloser, error) { return os.Open(p) }, p, nil
-}
-
 func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
+	var rd redactable
+	if errors.As(err, &rd) {
+		if _, ok := rd.(*contentError); !ok {
+			// A write that failed or timed out, a policy refusal, an
+			// interrupt: runtime errors (exit 3), not the script's fault
+			// (issue 13, item 13).
+			return err
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	ce, ok := err.(*contentError)
 	if !ok {
 		if de, ok := err.(*dsl.Error); ok {
@@ -229,25 +221,33 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 		return ss.contentErr(m, where, err)
 	}
 	defer r.Close()
-	var size int64
-	if f, ok := r.(*os.File); ok {
-		fi, err := f.Stat()
-		if err != nil {
-			return ss.contentErr(m, where, err)
-		}
-		size = fi.Size()
-	} else if rs, ok := r.(io.Seeker); ok {
-		size, _ = rs.Seek(0, io.SeekEnd)
-		rs.Seek(0, io.SeekStart)
+	size, err := sourceSize(r)
+	if err != nil {
+		return ss.contentErr(m, where, err)
 	}
 	cmd := fmt.Sprintf("BDAT %d LAST", size)
 	if err := ss.writeLine(pos, cmd, Sent{}); err != nil {
 		return err
 	}
-	n, err := io.CopyN(ss.w, r, size)
-	if err != nil || n != size {
-		ss.close(false)
-		return ss.contentErr(m, where, fmt.Errorf("read %d of %d bytes: %v", n, size, err))
+	// Read and write apart, so each failure is named for what failed: a
+	// file that shrank is the script's, a server that stopped reading is
+	// a runtime error.
+	buf := make([]byte, 64<<10)
+	for left := size; left > 0; {
+		n, rerr := r.Read(buf[:min(int64(len(buf)), left)])
+		if n > 0 {
+			left -= int64(n)
+			if _, err := ss.w.Write(buf[:n]); err != nil {
+				return ss.ioError(pos, span, "write", err)
+			}
+		}
+		if rerr != nil && left > 0 {
+			ss.close(false)
+			if rerr == io.EOF {
+				rerr = io.ErrUnexpectedEOF
+			}
+			return ss.contentErr(m, where, fmt.Errorf("read %d of %d bytes: %w", size-left, size, rerr))
+		}
 	}
 	// The BDAT line and its chunk get one reply: the verdict on the message.
 	ss.asked[len(ss.asked)-1].line = messageVerdict
@@ -261,3 +261,9 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 type stringSource struct{ *strings.Reader }
 
 func (stringSource) Close() error { return nil }
+
+// contentError never leaves Run (contentErr turns it into a script
+// error), but it masks like every error type here, should it one day.
+func (e *contentError) redact(r *redactor) error {
+	return &contentError{Line: e.Line, Msg: r.show(e.Msg)}
+}

@@ -15,7 +15,18 @@ import (
 // name, so its encoding starts mid-group).
 type redactor struct {
 	forms []string
+	// short is set once a secret shorter than ShortSecret is known: it is
+	// masked all the same, but the run warns that the transcript may be
+	// mangled (and the mask may hint at the secret).
+	short bool
 }
+
+// ShortSecret is the length under which a secret is called short: masking
+// three letters such as "TLS" also masks them inside STARTTLS, and what is
+// left around the mask hints at the secret. Such a secret is still masked
+// everywhere (never shown is the rule); the run warns with
+// NoticeShortSecret.
+const ShortSecret = 4
 
 // Mask is what a secret is replaced with.
 const Mask = "********"
@@ -44,6 +55,17 @@ func (r *redactor) add(secret string) {
 			}
 		}
 	}
+	// And each form as Escape shows it, for text that was escaped before
+	// it reached the redactor (a secret with a backslash or a control
+	// byte looks different once escaped).
+	for _, f := range slices.Clone(forms) {
+		if e := Escape([]byte(f)); e != f {
+			forms = append(forms, e)
+		}
+	}
+	if len(secret) < ShortSecret {
+		r.short = true
+	}
 	for _, f := range forms {
 		if (len(f) >= minForm || f == secret) && !slices.Contains(r.forms, f) {
 			r.forms = append(r.forms, f)
@@ -69,6 +91,22 @@ func (r *redactor) maskString(s string) string {
 	return m
 }
 
+// show is the one way text leaves the engine: masked as it is, then
+// escaped for a terminal, then masked again for secrets that only match
+// escaped (text escaped before it got here). Masking first is what finds
+// a secret with a backslash, a control byte, DEL or invalid UTF-8 in a
+// server's echo.
+func (r *redactor) show(s string) string {
+	m, _ := r.showMasked(s)
+	return m
+}
+
+func (r *redactor) showMasked(s string) (string, bool) {
+	m, a := r.mask(s)
+	m, b := r.mask(Escape([]byte(m)))
+	return m, a || b
+}
+
 // maskReply returns a masked copy of a reply, and whether anything was
 // masked. The original stays as read: the engine matches expectations
 // against it, and it is shared with errors and results masked on their
@@ -78,10 +116,32 @@ func (r *redactor) maskReply(rep *Reply) (*Reply, bool) {
 		return nil, false
 	}
 	c := *rep
+	c.Raw = nil // never shown
+	if len(rep.Raw) == len(rep.Lines) && rep.Raw != nil {
+		// Mask the bytes as received, then escape: see show.
+		c.Lines, c.Text = make([]string, len(rep.Raw)), make([]string, len(rep.Raw))
+		masked := false
+		for i, raw := range rep.Raw {
+			var m bool
+			c.Lines[i], m = r.showMasked(raw)
+			masked = masked || m
+			c.Text[i], _ = r.showMasked(replyText(raw))
+		}
+		return &c, masked
+	}
 	c.Lines, c.Text = slices.Clone(rep.Lines), slices.Clone(rep.Text)
 	masked := r.maskAll(c.Lines)
 	r.maskAll(c.Text)
 	return &c, masked
+}
+
+// replyText is a reply line's text after the code and separator; the
+// reply reader has checked the line's shape.
+func replyText(raw string) string {
+	if len(raw) < 4 {
+		return ""
+	}
+	return raw[4:]
 }
 
 // maskResponse masks the SASL response in a line that carries one: all of

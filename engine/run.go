@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -68,11 +69,14 @@ type session struct {
 	res      Result
 	step     int // index of the step running, for events
 
-	mu      sync.Mutex // guards conn against the interrupt goroutine
-	conn    net.Conn
-	arrived *arrivals
-	r       *bufio.Reader
-	w       *bufio.Writer
+	mu   sync.Mutex // guards conn against the interrupt goroutine
+	conn net.Conn
+	// interrupted is set by the interrupt goroutine; every wait checks it
+	// after setting its own deadline (see deadlineWriter).
+	interrupted atomic.Bool
+	arrived     *arrivals
+	r           *bufio.Reader
+	w           *bufio.Writer
 
 	host string // for TLS verification
 	tls  bool
@@ -84,6 +88,14 @@ type session struct {
 	// inData is set between a 354 reply and the next reply: the server
 	// takes every line as message content.
 	inData bool
+	// dataSent is set from the moment DATA or BDAT goes out until the
+	// server has answered it (with anything but 354) or has given its
+	// verdict on the content: meanwhile a QUIT could be read as message
+	// text (issue 13, item 14).
+	dataSent bool
+	// tlsBegun is set once a TLS handshake has started on the connection:
+	// from then on no plaintext is written on it, whatever happens.
+	tlsBegun bool
 	// asked lists the commands whose replies are still to come, oldest
 	// first, so a reply can be matched to its command (RFC 2920 keeps them
 	// in order); nil after raw bytes, when nobody can tell.
@@ -123,6 +135,9 @@ func (ss *session) run(ctx context.Context) error {
 	p, e := ss.prog, ss.e
 	if err := ss.collectSecrets(); err != nil {
 		return err
+	}
+	if ss.red.short {
+		ss.emit(Notice{Step: 0, Code: NoticeShortSecret})
 	}
 	stop := context.AfterFunc(ctx, ss.interrupt)
 	defer stop()
@@ -211,7 +226,7 @@ func (ss *session) exec(ctx context.Context, st dsl.Step) error {
 	case *dsl.Auth:
 		return ss.auth(st)
 	case *dsl.Message:
-		return ss.message(st)
+		return ss.message(ctx, st)
 	case *dsl.Quit:
 		return ss.quit(st)
 	case *dsl.Raw:
@@ -233,9 +248,11 @@ const quitGrace = time.Second
 // quitOnInterrupt says QUIT (RFC 5321 4.1.1.10) on a connection that is
 // still usable when the run is interrupted, so the server does not log an
 // aborted session; it waits briefly for the 221 and then closes anyway.
-// Mid-DATA nothing more is sent: a QUIT there would become message text.
+// Mid-DATA nothing more is sent: a QUIT there would become message text;
+// and that holds from when DATA is sent, not when 354 is read. Nor is a
+// plaintext QUIT written on a connection whose TLS handshake has begun.
 func (ss *session) quitOnInterrupt() {
-	if ss.conn == nil || ss.inData {
+	if ss.conn == nil || ss.inData || ss.dataSent || ss.tlsBegun && !ss.tls {
 		ss.close(false)
 		return
 	}
@@ -256,6 +273,7 @@ func (ss *session) quitOnInterrupt() {
 
 // interrupt makes every blocked read or write return at once.
 func (ss *session) interrupt() {
+	ss.interrupted.Store(true)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.conn != nil {
@@ -273,7 +291,8 @@ func (ss *session) close(byServer bool) {
 		ss.emit(Closed{Step: ss.step, ByServer: byServer})
 	}
 	ss.held = nil
-	ss.tls = false
+	ss.tls, ss.tlsBegun = false, false
+	ss.inData, ss.dataSent = false, false
 	ss.asked, ss.caps = nil, nil
 }
 
@@ -283,7 +302,7 @@ func (ss *session) setConn(c net.Conn) {
 	ss.mu.Unlock()
 	ss.arrived = &arrivals{r: c}
 	ss.r = bufio.NewReaderSize(ss.arrived, 4096)
-	ss.w = bufio.NewWriterSize(c, 32<<10)
+	ss.w = bufio.NewWriterSize(deadlineWriter{ss}, 32<<10)
 }
 
 // needConn reports a step that needs a connection when there is none.
@@ -306,13 +325,37 @@ func (ss *session) send(s *dsl.Send) error {
 	if err := ss.needConn(s.Kw); err != nil {
 		return err
 	}
+	if err := ss.plaintextPolicy(s.Text.Pos(), s.Text.Span(), line); err != nil {
+		return err
+	}
 	return ss.writeLine(s.Pos(), line, Sent{})
+}
+
+// plaintextPolicy refuses to write text holding a known secret, in any
+// form the redactor knows (as is, base64, hex), on an unencrypted
+// connection to a peer that is not loopback: the rule auth keeps, kept
+// for a hand-written AUTH in send or raw too (issue 13, item 16).
+func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
+	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
+		return nil
+	}
+	if _, secret := ss.red.mask(text); !secret {
+		return nil
+	}
+	return &PolicyError{Pos: pos, Span: span, Rule: RulePlaintextAuth,
+		Msg: fmt.Sprintf("will not send a secret unencrypted to %s: this text holds one; nothing was sent", ss.host)}
 }
 
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920). ev says what
 // the line is (its role); writeLine fills in the rest.
 func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+	if ss.tlsBegun && !ss.tls {
+		return &NetError{Pos: pos, Span: 4, Op: "write", Err: errTLSIncomplete}
+	}
+	if verb, _, _ := strings.Cut(line, " "); !ss.inData && (strings.EqualFold(verb, "DATA") || strings.EqualFold(verb, "BDAT")) {
+		ss.dataSent = true
+	}
 	switch {
 	case !ss.inData:
 		ss.asked = append(ss.asked, pending{line: line})
@@ -334,7 +377,6 @@ func (ss *session) flush(pos lexer.Position, span int) error {
 	if ss.w.Buffered() == 0 {
 		return nil
 	}
-	ss.conn.SetWriteDeadline(time.Now().Add(ss.e.timeout))
 	if err := ss.w.Flush(); err != nil {
 		return ss.ioError(pos, span, "write", err)
 	}
@@ -359,7 +401,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	if err := ss.flush(pos, span); err != nil {
 		return nil, err
 	}
-	ss.conn.SetReadDeadline(time.Now().Add(ss.e.timeout))
+	ss.setReadDeadline(time.Now().Add(ss.e.timeout))
 	rep, answers, timing, err := ss.readTimed()
 	if err != nil {
 		var re *smtp.ReplyError
@@ -374,6 +416,10 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
+	if verb, _, _ := strings.Cut(answers, " "); answers == messageVerdict ||
+		rep.Code != 354 && (strings.EqualFold(verb, "DATA") || strings.EqualFold(verb, "BDAT")) {
+		ss.dataSent = false
+	}
 	ss.res.Replies++
 	out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
 	out.Replies = append(out.Replies, TimedReply{Reply: rep, ReplyTiming: timing})
@@ -412,11 +458,20 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })
 		ss.close(true)
 		if unconfirmed {
-			return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}
+			return &NetError{Pos: pos, Span: span, Op: readOp(op), Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}
 		}
-		return &NetError{Pos: pos, Span: span, Op: "read " + op, Err: ErrClosed}
+		return &NetError{Pos: pos, Span: span, Op: readOp(op), Err: ErrClosed}
 	}
 	return &NetError{Pos: pos, Span: span, Op: op, Err: err}
+}
+
+// readOp names what was being done when the server closed: "read reply",
+// or "write" as is.
+func readOp(op string) string {
+	if op == "write" {
+		return op
+	}
+	return "read " + op
 }
 
 func (ss *session) expect(x *dsl.Expect) error {
@@ -455,16 +510,27 @@ func (ss *session) expect(x *dsl.Expect) error {
 	return nil
 }
 
+// textMatches matches the reply as the server sent it: not escaped and
+// not masked (issue 13, item 15), so `expect 250 "${SMTP_PASS}"` can pass
+// and a secret "TLS" does not hide STARTTLS from `expect 250 "STARTTLS"`.
+// Only what is shown is masked.
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {
+	text := rep.Text
+	if len(rep.Raw) == len(rep.Lines) && rep.Raw != nil {
+		text = make([]string, len(rep.Raw))
+		for i, raw := range rep.Raw {
+			text[i] = replyText(raw)
+		}
+	}
 	if re := m.Regexp(); re != nil {
-		return re.MatchString(strings.Join(rep.Text, "\n")), nil
+		return re.MatchString(strings.Join(text, "\n")), nil
 	}
 	want, err := m.Substring.Expand(ss.e.vars)
 	if err != nil {
 		return false, err
 	}
 	want = strings.ToLower(want)
-	for _, t := range rep.Text {
+	for _, t := range text {
 		if strings.Contains(strings.ToLower(t), want) {
 			return true, nil
 		}
@@ -529,9 +595,19 @@ func (ss *session) raw(r *dsl.Raw) error {
 	if err := ss.needConn(r.Kw); err != nil {
 		return err
 	}
+	if err := ss.plaintextPolicy(r.Text.Pos(), r.Text.Span(), text); err != nil {
+		return err
+	}
+	if ss.tlsBegun && !ss.tls {
+		return &NetError{Pos: r.Pos(), Span: r.Kw.Span(), Op: "write", Err: errTLSIncomplete}
+	}
+	if up := strings.ToUpper(text); strings.Contains(up, "DATA") || strings.Contains(up, "BDAT") {
+		// Nobody can tell what raw bytes started: assume a transaction.
+		ss.dataSent = true
+	}
 	ss.w.WriteString(text)
 	ss.asked = nil
-	ss.emit(Sent{Step: ss.step, Line: Escape([]byte(text)), TLS: ss.tls, Role: RoleRaw, At: time.Now()})
+	ss.emit(Sent{Step: ss.step, Line: text, TLS: ss.tls, Role: RoleRaw, At: time.Now()})
 	return ss.flush(r.Pos(), r.Kw.Span())
 }
 

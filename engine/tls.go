@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -127,7 +128,7 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 	// Bytes that come later, in another segment, meet the handshake
 	// instead; see handshake.
 	if n := ss.r.Buffered(); n > 0 {
-		b, _ := ss.r.Peek(min(n, 80))
+		b, _ := ss.r.Peek(n)
 		return injectionError(pos, span, fmt.Sprintf("server sent %d bytes after its 220 reply to STARTTLS, before the TLS handshake (response injection)", n), b)
 	}
 	return ss.handshake(ctx, pos, span, false)
@@ -135,6 +136,7 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 
 func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, implicit bool) error {
 	start := time.Now()
+	ss.tlsBegun = true
 	tc := tls.Client(ss.conn, ss.tlsConfig())
 	hctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()
@@ -173,7 +175,7 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 }
 
 func injectionError(pos lexer.Position, span int, msg string, b []byte) error {
-	return &ProtocolError{Pos: pos, Span: span, Msg: msg, Detail: Escape(b)}
+	return &ProtocolError{Pos: pos, Span: span, Msg: msg, received: bytes.Clone(b)}
 }
 
 // looksLikeReply: the start of an SMTP reply line, three digits and a

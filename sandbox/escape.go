@@ -1,10 +1,11 @@
 package sandbox
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // EscapeLine makes text a client controls safe to print on a terminal, for
@@ -16,42 +17,9 @@ import (
 // one. Without this a client clears the screen, retitles the window or
 // writes a fake "[7] S: 235" line over the real one (ESC, OSC, CR, BS).
 func EscapeLine(s string) string {
-	if !needsEscape(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == utf8.RuneError && n <= 1, r < 0x20, r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-func needsEscape(s string) bool {
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == '\\' || r < 0x20 || r == 0x7f || r == utf8.RuneError && n <= 1 || unsafeRune(r) {
-			return true
-		}
-		i += n
-	}
-	return false
+	// The client's own escaping, plus tabs: in a server transcript a tab
+	// is worth seeing, as in "AUTH PLAIN<TAB>blob".
+	return strings.ReplaceAll(smtp.Escape([]byte(s)), "\t", `\t`)
 }
 
 // unsafeRune: a control (C1 included, whose CSI U+009B starts an escape

@@ -128,7 +128,7 @@ func TestHelpIgnoresMessageText(t *testing.T) {
 
 func TestEveryHelpCodeIsFiled(t *testing.T) {
 	for _, code := range []string{string(engine.RulePlaintextAuth), string(engine.RuleOneTLS), string(engine.RuleBinaryNeedsExtensions),
-		string(engine.NoticeCapabilitiesForgotten), "timeout", "not-connected", "not-confirmed", "starttls-refused", "dns",
+		string(engine.NoticeCapabilitiesForgotten), string(engine.NoticeShortSecret), "timeout", "not-connected", "not-confirmed", "starttls-refused", "dns",
 		"connection-refused", "unreachable", "explain-connected", "explain-raw", "explain-end-of-data", "explain-username", "explain-ehlo-again"} {
 		if _, ok := explain.Help(code); !ok {
 			t.Errorf("no help filed under %q", code)

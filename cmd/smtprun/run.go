@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
@@ -195,7 +192,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	started := time.Now()
 	res, err := engine.New(engOpts...).Run(ctx, script)

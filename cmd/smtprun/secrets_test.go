@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/smtprun/smtprun/engine"
 )
 
 // TestSecretsNeverPrinted sweeps every output of runs that authenticate
@@ -63,4 +69,112 @@ func leakForms(user, pass string) map[string]string {
 		forms["base64 offset "+string(rune('0'+k))] = enc[4 : len(enc)-4]
 	}
 	return forms
+}
+
+// unusualPasswords are the secrets issue 13 found shown: bytes that look
+// different once escaped (a backslash, a control byte, DEL, invalid
+// UTF-8, an escape sequence), and a very short one.
+var unusualPasswords = map[string]string{
+	"backslash": `Tr0ub4dor\&3`,
+	"control":   "Tr0ub4dor\x01&3",
+	"DEL":       "Tr0ub4dor\x7f&3",
+	"non-UTF-8": "Tr0ub4dor\xff\xfe&3",
+	"ESC":       "Tr0ub4dor\x1b]0;pwned\x07",
+	"short":     "q7",
+}
+
+// echoServer answers like a server that quotes the client's AUTH data
+// back, blob and decoded password both, in its refusal.
+func echoServer(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				r := bufio.NewReader(c)
+				io.WriteString(c, "220 echo\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					switch f := strings.Fields(line); {
+					case len(f) == 0:
+						io.WriteString(c, "500 empty\r\n")
+					case strings.EqualFold(f[0], "EHLO"):
+						io.WriteString(c, "250-echo\r\n250 AUTH PLAIN\r\n")
+					case strings.EqualFold(f[0], "AUTH") && len(f) == 3:
+						dec, _ := base64.StdEncoding.DecodeString(f[2])
+						parts := strings.SplitN(string(dec), "\x00", 3)
+						pass := parts[len(parts)-1]
+						io.WriteString(c, "535-5.7.8 you sent "+f[2]+"\r\n535 5.7.8 password "+pass+" is wrong\r\n")
+					case strings.EqualFold(f[0], "QUIT"):
+						io.WriteString(c, "221 bye\r\n")
+						return
+					default:
+						io.WriteString(c, "250 ok "+line+"\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// TestUnusualSecretsNeverPrinted sweeps the transcript, -q and --explain
+// of runs against a server that echoes the password, for each unusual
+// password, as is and as the terminal escaping would show it.
+func TestUnusualSecretsNeverPrinted(t *testing.T) {
+	addr := echoServer(t)
+	dir := t.TempDir()
+	script := writeFile(t, dir, "echo.smtp", `connect "${ADDR}"
+expect 220
+send "EHLO me"
+expect 250
+auth plain "${SMTP_USER}" "${SMTP_PASS}"
+expect 235
+quit
+`)
+	const user = "student@example.test"
+	for name, pass := range unusualPasswords {
+		for _, mode := range [][]string{nil, {"-q"}, {"--explain"}} {
+			args := append([]string{"--var", "ADDR=" + addr, "--var", "SMTP_USER=" + user, "--var", "SMTP_PASS=" + pass}, mode...)
+			code, out, errOut := cli(t, append(args, script)...)
+			all := out + errOut
+			if code != exitExpectation {
+				t.Fatalf("%s %v: exit %d, want %d\n%s", name, mode, code, exitExpectation, all)
+			}
+			var forms map[string]string
+			if len(pass) < engine.ShortSecret {
+				// Too short to search for encodings of: they occur by
+				// chance. The secret itself, and the PLAIN blob, may not.
+				forms = map[string]string{"plain": pass,
+					"PLAIN blob": base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))}
+				if mode == nil && !strings.Contains(all, "under 4 characters") {
+					t.Errorf("%s: no warning about the short secret:\n%s", name, all)
+				}
+			} else {
+				forms = leakForms(user, pass)
+			}
+			forms["escaped"] = engine.Escape([]byte(pass))
+			for form, s := range forms {
+				if strings.Contains(all, s) {
+					t.Errorf("%s, mode %v: output contains the %s form %q:\n%s", name, mode, form, s, all)
+				}
+			}
+			if !strings.Contains(all, "password "+engine.Mask+" is wrong") {
+				t.Errorf("%s, mode %v: the echo is not shown masked:\n%s", name, mode, all)
+			}
+		}
+	}
 }

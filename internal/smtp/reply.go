@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -28,6 +29,12 @@ type Reply struct {
 	Lines []string
 	// Text is the text of each line after the code and separator.
 	Text []string
+	// Raw are the lines exactly as received, without CRLF, unescaped:
+	// what a client matches expectations against, and what it masks
+	// secrets in before escaping for display (a secret with a backslash
+	// or a control byte no longer looks like itself once escaped). Never
+	// print them. Nil in replies not read by ReadReply.
+	Raw []string
 }
 
 // Summary is the first line, with a count of the others.
@@ -89,6 +96,7 @@ func ReadReply(r *bufio.Reader) (*Reply, error) {
 				Detail: shown}
 		}
 		reply.Lines = append(reply.Lines, shown)
+		reply.Raw = append(reply.Raw, string(raw))
 		reply.Text = append(reply.Text, Escape(line.Text))
 		if !line.More {
 			return reply, nil
@@ -173,11 +181,25 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 }
 
 // Escape makes server bytes safe to print: valid printable UTF-8 passes,
-// everything else becomes \xNN (and a backslash becomes \\), so a NUL or an
-// escape sequence from a hostile server cannot reach the terminal.
+// everything else becomes \xNN (and a backslash becomes \\), invisible
+// format characters and line separators \uNNNN, so a NUL, an escape
+// sequence or a bidi override from a hostile server cannot reach the
+// terminal.
 func Escape(b []byte) string {
 	var s strings.Builder
+	s.Grow(len(b))
 	for len(b) > 0 {
+		// Printable ASCII other than the backslash passes in runs: the
+		// common case, and a 20 MB line must not cost a rune lookup per
+		// byte.
+		i := 0
+		for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f && b[i] != '\\' {
+			i++
+		}
+		s.Write(b[:i])
+		if b = b[i:]; len(b) == 0 {
+			break
+		}
 		r, n := utf8.DecodeRune(b)
 		switch {
 		case r == '\\':
@@ -189,6 +211,17 @@ func Escape(b []byte) string {
 		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
 			for _, c := range b[:n] {
 				fmt.Fprintf(&s, `\x%02x`, c)
+			}
+		case r >= 0x80 && (unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) || r >= 0xfff9 && r <= 0xfffb):
+			// Invisible format characters and line separators: bidi
+			// overrides and isolates (U+202A-202E, U+2066-2069, the
+			// "Trojan Source" trick) reorder what a terminal shows, U+200B
+			// hides text, U+2028 breaks a line; private-use runes and the
+			// interlinear annotation marks render unpredictably.
+			if r > 0xffff {
+				fmt.Fprintf(&s, `\U%08x`, r)
+			} else {
+				fmt.Fprintf(&s, `\u%04x`, r)
 			}
 		default:
 			s.Write(b[:n])

@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+)
+
+// MaxStreamedMessage bounds a message read from a pipe, a FIFO or a
+// device, which is read once into memory (it cannot be read twice, once
+// to check and once to send): `message file "/dev/stdin"` fed by `yes`
+// ends here instead of filling memory. Regular files are streamed and not
+// bounded.
+const MaxStreamedMessage = 64 << 20
+
+// maxStreamedMessage is MaxStreamedMessage, lowered by tests.
+var maxStreamedMessage = MaxStreamedMessage
+
+// source is where message content comes from: opened once per pass.
+type source struct {
+	open  func() (io.ReadCloser, error)
+	where string // the file, or "" for inline content
+}
+
+// messageSource returns the content's source. A regular file is opened
+// for each pass (check, then send). Anything else (a pipe, a FIFO,
+// /dev/stdin) is read once, here, into memory: read twice, the second
+// pass met an empty pipe and sent an empty message reported as success
+// (issue 13, item 10). Opening and reading honour ctx and the timeout: a
+// FIFO nobody writes to no longer hangs the run (item 11).
+func (ss *session) messageSource(ctx context.Context, m *dsl.Message) (*source, error) {
+	if m.Inline != nil {
+		content, err := m.Inline.Expand(ss.e.vars)
+		if err != nil {
+			return nil, err
+		}
+		return memorySource(content, ""), nil
+	}
+	p, err := m.File.Expand(ss.e.vars)
+	if err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(p) {
+		// Relative to the script, wherever smtprun was started.
+		p = filepath.Join(filepath.Dir(ss.prog.File()), p)
+	}
+	fileErr := func(label string) error {
+		return &dsl.Error{Pos: m.File.Pos(), Span: m.File.Span(), Title: "cannot read message file", Label: label}
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fileErr(strings.TrimPrefix(err.Error(), "stat "))
+	}
+	if fi.Mode().IsRegular() {
+		return &source{open: func() (io.ReadCloser, error) {
+			f, err := os.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			return &ctxReader{ctx: ctx, f: f}, nil
+		}, where: p}, nil
+	}
+	if fi.IsDir() {
+		return nil, fileErr(p + " is a directory")
+	}
+	pos, span := m.File.Pos(), m.File.Span()
+	f, err := ss.openWaiting(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &TimeoutError{Pos: pos, Span: span, Op: "writer to open " + p, After: ss.e.timeout}
+		}
+		return nil, fileErr(err.Error())
+	}
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var buf bytes.Buffer
+	chunk := make([]byte, 64<<10)
+	for {
+		// Each read within the timeout: a writer that stalls is a
+		// timeout, not a hang. A device that cannot take deadlines
+		// (ErrNoDeadline) never blocks for long anyway.
+		f.SetReadDeadline(time.Now().Add(ss.e.timeout))
+		n, err := f.Read(chunk)
+		buf.Write(chunk[:n])
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if buf.Len() > maxStreamedMessage {
+			return nil, fileErr(fmt.Sprintf("%s gave more than %d MiB; a message read from a pipe or device is held in memory and bounded there (use a regular file)",
+				p, maxStreamedMessage>>20))
+		}
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &TimeoutError{Pos: pos, Span: span, Op: "message data from " + p, After: ss.e.timeout}
+		}
+		if err != nil {
+			return nil, fileErr(err.Error())
+		}
+	}
+	return memorySource(buf.String(), p), nil
+}
+
+func memorySource(content, where string) *source {
+	return &source{open: func() (io.ReadCloser, error) { return stringSource{strings.NewReader(content)}, nil }, where: where}
+}
+
+// openWaiting opens a file that may block in open(2), as a FIFO does until
+// a writer comes, within the timeout and until ctx is done. Go cannot
+// cancel a blocked open, so it runs aside; giving up, the FIFO is opened
+// for writing (non-blocking), which completes the blocked open so the
+// file can be closed rather than leaked.
+func (ss *session) openWaiting(ctx context.Context, p string) (*os.File, error) {
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(p)
+		ch <- opened{f, err}
+	}()
+	timer := time.NewTimer(ss.e.timeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		err = os.ErrDeadlineExceeded
+	}
+	if w, werr := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0); werr == nil {
+		w.Close()
+	}
+	go func() {
+		if o := <-ch; o.f != nil {
+			o.f.Close()
+		}
+	}()
+	return nil, err
+}
+
+// ctxReader stops reading a regular file once the run is interrupted.
+type ctxReader struct {
+	ctx context.Context
+	f   *os.File
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.f.Read(p)
+}
+
+func (r *ctxReader) Close() error { return r.f.Close() }
+
+// size is the content's length, for BDAT: from the open file for a
+// regular one, from the content otherwise.
+func sourceSize(r io.ReadCloser) (int64, error) {
+	switch r := r.(type) {
+	case *ctxReader:
+		fi, err := r.f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	case stringSource:
+		return r.Size(), nil
+	}
+	return 0, errors.New("unknown source")
+}
