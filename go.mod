@@ -14,5 +14,6 @@ require (
 
 require (
 	github.com/mattn/go-colorable v0.1.14 // indirect
+	golang.org/x/oauth2 v0.30.0 // indirect
 	golang.org/x/sys v0.42.0 // indirect
 )

@@ -24,6 +24,9 @@ type AssertError struct {
 	// Reason is what did not match: "code" or "text"; with no reply (Got
 	// nil, for expect closed) it says what was seen instead.
 	Reason string
+	// OAuth is set when the reply ends an AUTH exchange in which the
+	// server refused the OAuth token with a JSON challenge.
+	OAuth *OAuthError
 }
 
 func (e *AssertError) Error() string {
@@ -48,6 +51,13 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 	}
 	if len(lines) > 1 {
 		d.Notes = append(d.Notes, lines[1:]...)
+	}
+	if o := e.OAuth; o != nil {
+		n := "the server refused the OAuth token: status " + o.Status
+		if o.Scope != "" {
+			n += ", scope " + o.Scope
+		}
+		d.Notes = append(d.Notes, n)
 	}
 	return d
 }
@@ -222,6 +232,10 @@ func (r *redactor) maskErr(err error) error {
 		c := *ae
 		c.Got, _ = r.maskReply(ae.Got)
 		c.Want, c.Reason = r.maskString(ae.Want), r.maskString(ae.Reason)
+		if ae.OAuth != nil {
+			o := ae.OAuth.masked(r)
+			c.OAuth = &o
+		}
 		return &c
 	case errors.As(err, &pe):
 		c := *pe

@@ -89,6 +89,8 @@ func (t *transcript) Event(ev engine.Event) {
 		if ev.Held != nil {
 			t.line(false, t.st.note.Sprintf("checks the reply read by auth: %s", ev.Held.Summary()))
 		}
+	case engine.OAuthRefused:
+		t.line(false, t.st.note.Sprintf("the 334 decodes to %s: the server refused the OAuth token (status %s)", ev.JSON, ev.Status))
 	case engine.Closed:
 		who := "closed"
 		if ev.ByServer {
@@ -129,6 +131,8 @@ var roleNotes = map[engine.Role]string{
 	engine.RoleCancel:          "cancels the exchange",
 	engine.RoleQuitOnInterrupt: "interrupted",
 	engine.RoleEndOfData:       "end of data",
+	engine.RoleToken:           "base64 of user and OAuth bearer token, masked",
+	engine.RoleAcknowledge:     "answers the OAuth error so the server can say its final reply",
 }
 
 func (t *transcript) sent(ev engine.Sent) {
