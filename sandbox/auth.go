@@ -17,6 +17,10 @@ const maxAuthLine = 12288
 // one reply no profile words: it is generated.
 const reasonCRAMChallenge = "auth_challenge_cram_md5"
 
+// reasonOAuthChallenge is the Event.Reason of the JSON error challenge
+// for a refused OAuth token, generated like the CRAM-MD5 challenge.
+const reasonOAuthChallenge = "auth_challenge_oauth_error"
+
 // cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
 func (ss *session) cmdAuth(arg string) {
 	switch {
@@ -67,6 +71,8 @@ func (ss *session) cmdAuth(arg string) {
 		ss.authCramMD5()
 	case "XOAUTH2":
 		ss.authXOAuth2(initial, hasInitial)
+	case "OAUTHBEARER":
+		ss.authOAuthBearer(initial, hasInitial)
 	}
 }
 
@@ -163,8 +169,7 @@ func (ss *session) authCramMD5() {
 }
 
 // authXOAuth2: Google's and Microsoft's XOAUTH2,
-// "user=U^Aauth=Bearer TOKEN^A^A". The sandbox has no OAuth server, so
-// the token is checked like a password.
+// "user=U^Aauth=Bearer TOKEN^A^A".
 func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 	if !hasInitial {
 		var ok bool
@@ -184,7 +189,67 @@ func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 			}
 		}
 	}
-	ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
+	ss.finishBearer(user, token)
+}
+
+// authOAuthBearer: RFC 7628, "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer T^A^A".
+func (ss *session) authOAuthBearer(initial []byte, hasInitial bool) {
+	if !hasInitial {
+		var ok bool
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"], "auth_prompt_plain"); !ok {
+			return
+		}
+	}
+	var user, token string
+	header, rest, _ := strings.Cut(string(initial), "\x01")
+	if gs2 := strings.Split(header, ","); len(gs2) == 3 && gs2[0] == "n" {
+		user = strings.TrimPrefix(gs2[1], "a=")
+	}
+	for _, kv := range strings.Split(rest, "\x01") {
+		if v, ok := strings.CutPrefix(kv, "auth="); ok {
+			if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+				token = t
+			}
+		}
+	}
+	ss.finishBearer(user, token)
+}
+
+// finishBearer decides a bearer token. A profile without an oauth section
+// checks it like a password; one with it takes only tokens this sandbox
+// issued, and refuses the others as the provider does: Microsoft with
+// its 535 at once, Google with a 334 whose text is base64 JSON naming the
+// status and scope, then, after the client's answer, its 535.
+func (ss *session) finishBearer(user, token string) {
+	o := ss.p.OAuth
+	if o == nil {
+		ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
+		return
+	}
+	v := ss.sb.oauth.check(ss.p, user, token)
+	if hook := ss.hooks().token; hook != nil {
+		v = hook(v)
+	}
+	if v == tokenValid || !o.Challenge {
+		ss.finishAuth(user, token, v == tokenValid)
+		return
+	}
+	status := "400"
+	if v == tokenExpired {
+		status = "401"
+	}
+	js := fmt.Sprintf(`{"status":"%s","schemes":"Bearer","scope":"%s"}`, status, o.Scope)
+	answer, ok := ss.response(replyTemplate{code: 334, lines: []string{base64.StdEncoding.EncodeToString([]byte(js))}}, reasonOAuthChallenge)
+	if !ok {
+		return
+	}
+	// RFC 7628 3.2.3: the client's answer must be ^A (OAUTHBEARER) or, as
+	// Google takes it for XOAUTH2, empty.
+	if len(answer) > 1 || (len(answer) == 1 && answer[0] != 0x01) {
+		ss.reply("auth_bad_base64")
+		return
+	}
+	ss.finishAuth(user, token, false)
 }
 
 // finishAuth answers a complete exchange: success, the provider's

@@ -71,7 +71,7 @@ var replyKeys = map[string]string{
 }
 
 // mechanismsImplemented are the SASL mechanisms the session can run.
-var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"}
+var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
 
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
 // the vars before it.
@@ -111,6 +111,9 @@ type profile struct {
 	Vars        orderedVars       `yaml:"vars"`
 	MessageVars orderedVars       `yaml:"message_vars"`
 	Replies     map[string]string `yaml:"replies"`
+	// OAuth, where set, makes the sandbox issue tokens for this provider
+	// and check XOAUTH2/OAUTHBEARER against them (oauth.go).
+	OAuth *oauthProfile `yaml:"oauth"`
 
 	ip      net.IP
 	replies map[string]replyTemplate

@@ -45,6 +45,8 @@ type behaviour struct {
 	// message answers the end of a message the profile would accept; true
 	// if it did.
 	message func(ss *session, size int64) bool
+	// token changes the issuer's verdict on an OAuth token.
+	token func(v tokenVerdict) tokenVerdict
 }
 
 // behaviours are the scenarios the session knows how to play. A name in

@@ -1,0 +1,130 @@
+package oauth
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// Flow is how a provider hands out tokens to a command-line tool.
+type Flow string
+
+const (
+	// DeviceFlow: the user opens a URL on any device and types a code
+	// (RFC 8628).
+	DeviceFlow Flow = "device"
+	// CodeFlow: the user opens a URL in a browser on this machine, which
+	// redirects to a loopback listener with a code (RFC 6749 4.1, PKCE
+	// per RFC 7636, loopback redirect per RFC 8252 7.3).
+	CodeFlow Flow = "code"
+)
+
+// Provider is one identity platform's endpoints and the scope that SMTP
+// AUTH needs there.
+type Provider struct {
+	Name                         string
+	AuthURL, TokenURL, DeviceURL string
+	Scopes                       []string
+	Flow                         Flow
+	// NeedsSecret: the provider wants the client secret even from an
+	// installed app (Google's "Desktop app" clients have one, which is
+	// not confidential there).
+	NeedsSecret bool
+	// Register says where the user registers their app, for error messages.
+	Register string
+}
+
+// Paths are where an --issuer URL's endpoints are: Microsoft's layout
+// (https://login.microsoftonline.com/TENANT/oauth2/v2.0/token), which the
+// sandbox's emulated endpoints use too.
+var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token", "/devicecode"}
+
+// providers are the built-in ones. Microsoft's "common" tenant takes
+// work, school and personal accounts; SMTP.Send is the delegated
+// permission for SMTP AUTH, offline_access gets a refresh token.
+var providers = map[string]Provider{
+	"office365": {
+		Name:      "office365",
+		AuthURL:   "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+		TokenURL:  "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+		DeviceURL: "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
+		Scopes:    []string{"https://outlook.office.com/SMTP.Send", "offline_access"},
+		Flow:      DeviceFlow,
+		Register:  "Microsoft Entra admin center > App registrations (see the README's OAuth section)",
+	},
+	"gmail": {
+		Name:        "gmail",
+		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
+		TokenURL:    "https://oauth2.googleapis.com/token",
+		DeviceURL:   "https://oauth2.googleapis.com/device/code",
+		Scopes:      []string{"https://mail.google.com/"},
+		Flow:        CodeFlow,
+		NeedsSecret: true,
+		Register:    "Google Cloud console > APIs & Services > Credentials, a Desktop app client (see the README's OAuth section)",
+	},
+}
+
+// Lookup finds a built-in provider.
+func Lookup(name string) (Provider, bool) {
+	p, ok := providers[strings.ToLower(name)]
+	return p, ok
+}
+
+// Names lists the built-in providers.
+func Names() []string {
+	var n []string
+	for k := range providers {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// AtIssuer returns p with every endpoint under issuer, in Paths' layout.
+func (p Provider) AtIssuer(issuer string) Provider {
+	issuer = strings.TrimSuffix(issuer, "/")
+	p.AuthURL, p.TokenURL, p.DeviceURL = issuer+Paths.Authorize, issuer+Paths.Token, issuer+Paths.DeviceCode
+	return p
+}
+
+// Check says what is missing for the provider's flow.
+func (p Provider) Check(clientID, clientSecret string) error {
+	switch {
+	case clientID == "":
+		return fmt.Errorf("no client ID: register an app (%s), then pass --client-id or set SMTPRUN_OAUTH_CLIENT_ID", orDefault(p.Register, "with the provider"))
+	case p.TokenURL == "":
+		return fmt.Errorf("no token endpoint: pass --token-url or --issuer")
+	case p.Flow == DeviceFlow && p.DeviceURL == "":
+		return fmt.Errorf("no device authorization endpoint: pass --device-url or --issuer")
+	case p.Flow == CodeFlow && p.AuthURL == "":
+		return fmt.Errorf("no authorization endpoint: pass --auth-url or --issuer")
+	case p.NeedsSecret && clientSecret == "":
+		return fmt.Errorf("%s wants the client secret of your Desktop app client: pass --client-secret or set SMTPRUN_OAUTH_CLIENT_SECRET", p.Name)
+	case len(p.Scopes) == 0:
+		return fmt.Errorf("no scope: pass --scope")
+	}
+	return nil
+}
+
+// Config is the x/oauth2 configuration for the provider.
+func (p Provider) Config(clientID, clientSecret string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		Scopes:       slices.Clone(p.Scopes),
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, DeviceAuthURL: p.DeviceURL,
+			// Sent in the body: Microsoft and Google take it there, and a
+			// public client has no secret to put in a header.
+			AuthStyle: oauth2.AuthStyleInParams},
+	}
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
