@@ -58,26 +58,37 @@ const expiryMargin = 30 * time.Second
 // has not expired, by refresh when it has a refresh token, and otherwise
 // by the provider's interactive flow.
 func Get(ctx context.Context, req Request) (*Result, error) {
-	if err := req.Provider.Check(req.ClientID, req.ClientSecret); err != nil {
-		return nil, &Error{Kind: Setup, Msg: err.Error()}
-	}
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
-	if req.HTTPClient != nil {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, req.HTTPClient)
-	}
-	cfg := req.Provider.Config(req.ClientID, req.ClientSecret)
+	var cached *Cached
 	if req.Cache != nil {
 		c, err := req.Cache.Load(req.Provider.Name, req.Account)
 		if err != nil {
 			return nil, &Error{Kind: Setup, Msg: "reading the token cache", Err: err}
 		}
-		if c != nil && c.AccessToken != "" && (c.Expiry.IsZero() || c.Expiry.After(now().Add(expiryMargin))) {
-			return &Result{Token: c, From: "cache"}, nil
+		// A cached token carries the client it was issued to, so a
+		// refresh needs no flags (smtprun --oauth).
+		if c != nil && req.ClientID == "" {
+			req.ClientID = c.ClientID
 		}
-		if c != nil && c.RefreshToken != "" {
+		cached = c
+	}
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	if c := cached; c != nil && c.AccessToken != "" && (c.Expiry.IsZero() || c.Expiry.After(now().Add(expiryMargin))) {
+		return &Result{Token: c, From: "cache"}, nil
+	}
+	if err := req.Provider.Check(req.ClientID, req.ClientSecret); err != nil {
+		if cached == nil || cached.RefreshToken == "" || req.ClientID == "" {
+			return nil, &Error{Kind: Setup, Msg: err.Error()}
+		}
+	}
+	if req.HTTPClient != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, req.HTTPClient)
+	}
+	cfg := req.Provider.Config(req.ClientID, req.ClientSecret)
+	if c := cached; c != nil {
+		if c.RefreshToken != "" {
 			tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
 			if err == nil {
 				return req.save(tok, "refresh")
@@ -89,6 +100,9 @@ func Get(ctx context.Context, req Request) (*Result, error) {
 			// A revoked or expired refresh token: sign in again.
 			fmt.Fprintf(req.Prompt, "The cached refresh token for %s was refused (%s); signing in again.\n", req.Provider.Name, re.ErrorCode)
 		}
+	}
+	if err := req.Provider.Check(req.ClientID, req.ClientSecret); err != nil {
+		return nil, &Error{Kind: Setup, Msg: err.Error()}
 	}
 	var tok *oauth2.Token
 	var err error

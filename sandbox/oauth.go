@@ -181,3 +181,13 @@ func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
+
+// PracticeToken issues a valid access token for profile, for a --sandbox
+// run whose token variable is unset; "" for a profile without OAuth.
+func (sb *Sandbox) PracticeToken(profile, user string) string {
+	p, ok := sb.cat.byName[profile]
+	if !ok || p.OAuth == nil {
+		return ""
+	}
+	return sb.oauth.practiceToken(p, user)
+}

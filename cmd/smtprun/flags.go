@@ -26,6 +26,7 @@ type options struct {
 	explain       bool
 	step          bool
 	version       bool
+	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
 	args          []string
 }
 
@@ -103,6 +104,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.oauth, "oauth", "", "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}

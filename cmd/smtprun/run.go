@@ -27,6 +27,7 @@ Usage:
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
+  smtprun token PROVIDER          get an OAuth 2.0 token for XOAUTH2/OAUTHBEARER (see token --help)
   smtprun version                 print the version (also --version)
   smtprun help                    show this help
 
@@ -40,6 +41,7 @@ Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
   --version               print the version and the commit smtprun was built from
@@ -55,7 +57,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "token", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -75,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runScenarios(stdout)
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
+		case "token":
+			return runToken(args[1:], stdout, stderr)
 		case "serve":
 			stop, cancel := signalStop()
 			defer cancel()
@@ -154,6 +158,16 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	pool, err := loadCAs(o.caFiles)
 	if err != nil {
 		return usageError(stderr, err.Error())
+	}
+	if o.oauth != "" {
+		v, note, code := oauthVars(o, vars, stderr)
+		if code != exitOK {
+			return code
+		}
+		vars = v
+		if note != "" {
+			tr.note(note)
+		}
 	}
 	if o.sandbox {
 		sr, err := setupSandbox(o.scenario, script, vars)
