@@ -49,6 +49,7 @@ func (ss *session) cmdAuth(arg string) {
 		ss.reply("auth_unsupported")
 		return
 	}
+	ss.authMech = mech
 	var initial []byte
 	hasInitial := len(fields) == 2
 	if hasInitial {

@@ -40,6 +40,8 @@ type session struct {
 	tls      bool
 	helo     string
 	authUser string
+	// authMech is the mechanism of the AUTH exchange under way, upper case.
+	authMech string
 	inTx     bool
 	from     string
 	rcpts    []string
@@ -345,6 +347,10 @@ func (ss *session) hooks() *behaviour {
 
 // scenarioReply sends the scenario's own reply, as this provider words it.
 func (ss *session) scenarioReply() {
+	if r, ok := ss.sc.hostReplies[strings.ToLower(ss.host)]; ok {
+		ss.send(r, ss.sc.Name)
+		return
+	}
 	ss.send(ss.sc.replyFor(ss.p.Name), ss.sc.Name)
 }
 
