@@ -132,7 +132,7 @@ var roleNotes = map[engine.Role]string{
 	engine.RoleQuitOnInterrupt: "interrupted",
 	engine.RoleEndOfData:       "end of data",
 	engine.RoleToken:           "base64 of user and OAuth bearer token, masked",
-	engine.RoleAcknowledge:     "answers the OAuth error so the server can say its final reply",
+	engine.RoleAcknowledge:     "acknowledges the OAuth error (empty line, or base64 of ^A) so the server sends its final reply",
 }
 
 func (t *transcript) sent(ev engine.Sent) {
