@@ -33,7 +33,9 @@ func (t *teacher) sent(ev engine.Sent) []string {
 			return helpLines("explain-username", "encoded", strconv.Quote(ev.Line), "decoded", strconv.Quote(string(b)))
 		}
 		return nil
-	case engine.RoleCommand, engine.RoleAuth:
+	case engine.RoleCommand, engine.RoleAuth, engine.RoleToken:
+		// A token line is "AUTH XOAUTH2 ********": the command and its
+		// mechanism are explained, the masked response is not.
 	default:
 		return nil // content, or AUTH responses the role note describes
 	}
