@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -41,7 +42,7 @@ func TestOAuthOnTheWire(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, rec.text())
 			}
-			if want := "AUTH " + strings.ToUpper(tc.mech) + " " + ir(smtptest.Token) + "\r\n235 "; !strings.Contains(g.Wire(), want) {
+			if want := "AUTH " + strings.ToUpper(tc.mech) + " " + ir(smtptest.Token) + "\r\n235 "; !strings.Contains(waitWire(g, "235 "), want) {
 				t.Errorf("wire lacks %q:\n%s", want, g.Wire())
 			}
 			if strings.Contains(rec.text(), smtptest.Token) || strings.Contains(rec.text(), ir(smtptest.Token)) {
@@ -61,7 +62,7 @@ func TestOAuthOnTheWire(t *testing.T) {
 			if ae.OAuth == nil || ae.OAuth.Scope != "https://mail.google.com/" && tc.mech == "xoauth2" {
 				t.Errorf("the failure does not name the refusal: %+v", ae.OAuth)
 			}
-			wire := g.Wire()
+			wire := waitWire(g, "535 5.7.8")
 			challengeAt := strings.Index(wire, "\r\n334 ")
 			if challengeAt < 0 {
 				t.Fatalf("no 334 on the wire:\n%s", wire)
@@ -100,4 +101,15 @@ func TestOAuthBearerBindsTheServer(t *testing.T) {
 	if len(g.Bearer) != 1 || g.Bearer[0].Host != "127.0.0.1" || g.Addr != "127.0.0.1:"+strconv.Itoa(g.Bearer[0].Port) {
 		t.Errorf("bearer %+v, server %s", g.Bearer, g.Addr)
 	}
+}
+
+// waitWire returns the server's copy of the wire once it holds want:
+// go-smtp writes its debug copy after the bytes went out, so the client
+// may have read a reply before the copy is made.
+func waitWire(g *smtptest.Server, want string) string {
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(g.Wire(), want) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return g.Wire()
 }

@@ -69,6 +69,9 @@ func Get(ctx context.Context, req Request) (*Result, error) {
 		if c != nil && req.ClientID == "" {
 			req.ClientID = c.ClientID
 		}
+		if c != nil && req.Provider.TokenURL == "" {
+			req.Provider.TokenURL = c.TokenURL
+		}
 		cached = c
 	}
 	now := time.Now

@@ -124,6 +124,16 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 // them. A provider moved elsewhere is cached under its own name, so the
 // sandbox's tokens never replace the real ones.
 func (o *tokenOptions) resolve() (oauth.Provider, error) {
+	// "office365@127.0.0.1:2580" names a token cached from endpoints
+	// elsewhere (smtprun serve's); its token endpoint is in the cache.
+	if base, where, ok := strings.Cut(o.provider, "@"); ok && o.issuer == "" && o.tokenURL == "" {
+		p, builtin := oauth.Lookup(base)
+		if !builtin || where == "" {
+			return p, fmt.Errorf("%q: want PROVIDER@HOST:PORT, as `smtprun token` printed it", o.provider)
+		}
+		p.Name, p.TokenURL, p.AuthURL, p.DeviceURL, p.NeedsSecret = o.provider, "", "", "", false
+		return p, nil
+	}
 	p, builtin := oauth.Lookup(o.provider)
 	if !builtin {
 		if o.issuer == "" && o.tokenURL == "" {
@@ -236,7 +246,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "access token for %s: %s (%s)\n", p.Name, tokenSummary(res.Token), res.From)
 	if res.CachePath != "" {
-		fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, o.provider, o.provider)
+		fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, p.Name, p.Name)
 	} else if o.sandbox {
 		fmt.Fprintln(stdout, "not cached: the in-process sandbox that issued it is gone when this command ends; use --print, or smtprun serve's --listen-oauth endpoints")
 	}
@@ -292,11 +302,11 @@ func sandboxTokenRequest(req oauth.Request, sb *sandbox.Sandbox, provider string
 		req.ClientID = "smtprun-sandbox"
 	}
 	req.Approve = func(ctx context.Context, where, userCode string) error {
+		// Said first: once approved, the flow may end before this returns.
+		fmt.Fprintln(stderr, "sandbox: approving on the emulated sign-in page, as you would in a browser")
 		err := sandboxApprove(ctx, client, where, userCode)
 		if err != nil {
 			fmt.Fprintf(stderr, "sandbox: approving failed: %v\n", err)
-		} else {
-			fmt.Fprintln(stderr, "sandbox: approved on the emulated sign-in page, as you would in a browser")
 		}
 		return err
 	}
