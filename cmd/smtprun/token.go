@@ -135,6 +135,10 @@ func (o *tokenOptions) resolve() (oauth.Provider, error) {
 		return p, nil
 	}
 	p, builtin := oauth.Lookup(o.provider)
+	if !builtin && o.sandbox && sandbox.OAuthScope(o.provider) != "" {
+		// An emulated provider that smtprun has no real endpoints for.
+		return oauth.Provider{Name: o.provider, Flow: oauth.DeviceFlow, Scopes: []string{sandbox.OAuthScope(o.provider)}}, nil
+	}
 	if !builtin {
 		if o.issuer == "" && o.tokenURL == "" {
 			msg := fmt.Sprintf("unknown provider %q", o.provider)

@@ -403,15 +403,15 @@ func TestTokenRefreshAfterTTL(t *testing.T) {
 // process, approving in the user's place, and says so.
 func TestTokenSandbox(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	for _, p := range []string{"office365", "gmail"} {
+	for _, p := range []string{"office365", "gmail", "yahoo"} {
 		r := startToken(t, p, "--sandbox", "--print")
 		if code := r.exit(t); code != 0 || strings.Count(r.stdout.String(), "\n") != 1 || !strings.Contains(r.stderr.String(), "sandbox: approving") {
 			t.Errorf("%s: exit %d, stdout %q\n%s", p, code, r.stdout, r.stderr)
 		}
 	}
-	r := startToken(t, "yahoo", "--sandbox")
+	r := startToken(t, "postfix", "--sandbox")
 	if code := r.exit(t); code != exitUsage {
-		t.Errorf("yahoo: exit %d\n%s", code, r.stderr)
+		t.Errorf("postfix: exit %d\n%s", code, r.stderr)
 	}
 }
 
