@@ -192,6 +192,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
+		err = tokenUnsetHelp(script, vars, err)
 		report(stderr, est, []byte(res.Redact(string(script.Source()))), err, tr.host)
 	}
 	return exitCode(err)

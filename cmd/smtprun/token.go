@@ -406,3 +406,33 @@ func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (dsl.Vars, string, i
 	}
 	return dsl.Chain{dsl.MapVars{tokenVar: res.Token.AccessToken}, vars}, note, exitOK
 }
+
+// tokenUnsetHelp adds to "variable is not set" for the token of an
+// xoauth2/oauthbearer step how to get one, for the provider the script
+// connects to.
+func tokenUnsetHelp(script *dsl.Program, vars dsl.Vars, err error) error {
+	var de *dsl.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	for _, st := range script.Steps() {
+		a, ok := st.(*dsl.Auth)
+		if !ok || !isOAuth(a) {
+			continue
+		}
+		for _, p := range a.Secret.Variables() {
+			if p.Pos != de.Pos {
+				continue
+			}
+			provider := firstProfile(script, vars)
+			if _, ok := oauth.Lookup(provider); !ok {
+				provider = "PROVIDER"
+			}
+			c := *de
+			c.Notes = append(append([]string(nil), de.Notes...),
+				fmt.Sprintf("help: %s is an OAuth access token: get one with `smtprun token %s`, then run with --oauth %s (or export %s=$(smtprun token %s --print)); --sandbox issues a practice token", p.Var, provider, provider, p.Var, provider))
+			return &c
+		}
+	}
+	return err
+}

@@ -425,3 +425,18 @@ func startHTTP(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// An unset token variable says how to get a token for the provider the
+// script talks to.
+func TestUnsetTokenHelp(t *testing.T) {
+	t.Setenv("SMTP_TOKEN", "") // restored after the test
+	os.Unsetenv("SMTP_TOKEN")
+	code, _, errOut := cli(t, "../../scripts/utep-oauth.smtp")
+	if code != exitScript || !strings.Contains(errOut, "`smtprun token office365`, then run with --oauth office365") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, "../../scripts/gmail-oauth.smtp")
+	if code != exitScript || !strings.Contains(errOut, "`smtprun token gmail`") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+}
