@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http"
@@ -123,6 +124,7 @@ func (sb *Sandbox) deviceCode(w http.ResponseWriter, r *http.Request, p *profile
 	is.byUser[g.userCode] = g
 	is.mu.Unlock()
 	verify := baseURL(r, p) + OAuthPaths.Device
+	sb.oauthNote(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, g.scope, is.devTTL)
 	writeJSON(w, map[string]any{
 		"device_code":               code,
 		"user_code":                 g.userCode,
@@ -191,6 +193,7 @@ func (sb *Sandbox) deviceDecide(w http.ResponseWriter, r *http.Request, p *profi
 		msg = "You have signed in to the application. You can close this window."
 	}
 	is.mu.Unlock()
+	sb.oauthNote(p, "verification page, user code %q: %s", code, msg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
@@ -255,6 +258,7 @@ func (sb *Sandbox) authorizeDecide(w http.ResponseWriter, r *http.Request, p *pr
 		q.Set("state", s)
 	}
 	if r.FormValue("action") == "deny" {
+		sb.oauthNote(p, "authorization denied; redirecting to %s", r.FormValue("redirect_uri"))
 		q.Set("error", "access_denied")
 		q.Set("error_description", "The user declined.")
 	} else {
@@ -265,6 +269,7 @@ func (sb *Sandbox) authorizeDecide(w http.ResponseWriter, r *http.Request, p *pr
 			redirectURI: r.FormValue("redirect_uri"), challenge: r.FormValue("code_challenge"), expires: is.clock().Add(10 * time.Minute)}
 		is.mu.Unlock()
 		q.Set("code", code)
+		sb.oauthNote(p, "authorization approved (PKCE S256); redirecting to %s with a code", r.FormValue("redirect_uri"))
 	}
 	redirect.RawQuery = q.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
@@ -332,6 +337,7 @@ func (sb *Sandbox) token(w http.ResponseWriter, r *http.Request, p *profile) {
 		}
 		access := p.OAuth.TokenPrefix + secretString(32)
 		is.access[access] = grant{provider: p.Name, user: g.user, scope: g.scope, expires: now.Add(is.ttl)}
+		sb.oauthNote(p, "access token refreshed, good for %s", is.ttl)
 		writeJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(is.ttl / time.Second),
 			"scope": g.scope, "refresh_token": rt})
 		return
@@ -340,6 +346,14 @@ func (sb *Sandbox) token(w http.ResponseWriter, r *http.Request, p *profile) {
 		return
 	}
 	access, refresh, ttl := is.tokens(p, user, scope)
+	sb.oauthNote(p, "tokens issued (%s grant), scope %q, good for %s", strings.TrimPrefix(r.PostFormValue("grant_type"), "urn:ietf:params:oauth:grant-type:"), scope, ttl)
 	writeJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(ttl / time.Second),
 		"scope": scope, "refresh_token": refresh})
+}
+
+// oauthNote tells the person watching `smtprun serve` what the OAuth
+// endpoints did, as Conn 0 notes. Never a token: only codes a person
+// types, scopes and lifetimes.
+func (sb *Sandbox) oauthNote(p *profile, format string, a ...any) {
+	sb.observe(Event{Time: sb.clock(), Kind: Note, Profile: p.Name, Line: "oauth " + p.Name + ": " + fmt.Sprintf(format, a...)})
 }

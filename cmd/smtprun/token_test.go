@@ -20,7 +20,7 @@ import (
 // oauthServe runs `smtprun serve` with its OAuth endpoints on an ephemeral
 // loopback port and quick device-flow timings; it returns the submission
 // address, the OAuth base URL and the CA file.
-func oauthServe(t *testing.T, opts sandbox.Options, args ...string) (sub, base, ca string) {
+func oauthServe(t *testing.T, opts sandbox.Options, args ...string) (sub, base, ca string, out *syncBuffer) {
 	t.Helper()
 	serveTestHook = func(o *sandbox.Options) {
 		o.PollInterval = time.Second
@@ -30,12 +30,12 @@ func oauthServe(t *testing.T, opts sandbox.Options, args ...string) (sub, base, 
 	}
 	t.Cleanup(func() { serveTestHook = nil })
 	ca = filepath.Join(t.TempDir(), "ca.pem")
-	sub, _, out := startServe(t, append([]string{"--ca-out", ca}, args...)...)
+	sub, _, out = startServe(t, append([]string{"--ca-out", ca}, args...)...)
 	m := regexp.MustCompile(`listening on (\S+): OAuth endpoints`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("serve printed no OAuth address:\n%s", out)
 	}
-	return sub, "http://" + m[1], ca
+	return sub, "http://" + m[1], ca, out
 }
 
 // tokenRun is `smtprun token ...` running in the background.
@@ -129,7 +129,7 @@ func TestTokenDeviceFlowOverHTTP(t *testing.T) {
 	cfg := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", cfg)
 	t.Setenv("HOME", cfg)
-	sub, base, ca := oauthServe(t, sandbox.Options{}, "--profile", "office365")
+	sub, base, ca, serveOut := oauthServe(t, sandbox.Options{}, "--profile", "office365")
 	issuer := base + "/office365"
 
 	r := startToken(t, "office365", "--issuer", issuer, "--client-id", "my-app-id", "--print")
@@ -204,6 +204,16 @@ func TestTokenDeviceFlowOverHTTP(t *testing.T) {
 		t.Errorf("--oauth: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// serve's transcript tells what its endpoints did, never a token.
+	for _, want := range []string{"oauth office365: device code issued; user code " + m[2], "oauth office365: tokens issued (device_code grant)"} {
+		if !strings.Contains(serveOut.String(), want) {
+			t.Errorf("serve output lacks %q:\n%s", want, serveOut)
+		}
+	}
+	if strings.Contains(serveOut.String(), token) || strings.Contains(serveOut.String(), string(refresh[1])) || strings.Contains(serveOut.String(), b64xoauth2("me@contoso.com", token)) {
+		t.Errorf("serve output shows a token")
+	}
+
 	// --forget removes it.
 	forget := startToken(t, "office365", "--issuer", issuer, "--forget")
 	if code := forget.exit(t); code != 0 {
@@ -222,7 +232,7 @@ func b64xoauth2(user, token string) string {
 // each is a clear error and exit 3.
 func TestTokenDeviceFlowFailures(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	_, base, _ := oauthServe(t, sandbox.Options{DeviceCodeTTL: 2 * time.Second}, "--profile", "office365")
+	_, base, _, _ := oauthServe(t, sandbox.Options{DeviceCodeTTL: 2 * time.Second}, "--profile", "office365")
 	issuer := base + "/office365"
 
 	r := startToken(t, "office365", "--issuer", issuer, "--client-id", "x", "--print")
@@ -266,7 +276,7 @@ func TestTokenDeviceFlowFailures(t *testing.T) {
 // TestTokenSlowDown: polling faster than the interval gets slow_down
 // (RFC 8628 3.5), and the interval grows by 5 seconds, over real HTTP.
 func TestTokenSlowDown(t *testing.T) {
-	_, base, _ := oauthServe(t, sandbox.Options{}, "--profile", "office365")
+	_, base, _, _ := oauthServe(t, sandbox.Options{}, "--profile", "office365")
 	resp, err := http.PostForm(base+"/office365/devicecode", url.Values{"client_id": {"x"}, "scope": {"https://outlook.office.com/SMTP.Send"}})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +314,7 @@ func TestTokenSlowDown(t *testing.T) {
 // then the redirect to the loopback listener) is done with net/http.
 func TestTokenPKCEOverHTTP(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	sub, base, ca := oauthServe(t, sandbox.Options{}, "--profile", "gmail")
+	sub, base, ca, _ := oauthServe(t, sandbox.Options{}, "--profile", "gmail")
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	browse := func(r *tokenRun, action string) {
 		t.Helper()
@@ -367,7 +377,7 @@ func TestTokenPKCEOverHTTP(t *testing.T) {
 // server refuses the old token and takes the new one.
 func TestTokenRefreshAfterTTL(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	sub, base, ca := oauthServe(t, sandbox.Options{}, "--profile", "gmail", "--token-ttl", "2s")
+	sub, base, ca, _ := oauthServe(t, sandbox.Options{}, "--profile", "gmail", "--token-ttl", "2s")
 	issuer := base + "/gmail"
 	r := startToken(t, "gmail", "--issuer", issuer, "--client-id", "c", "--flow", "device", "--print")
 	m := r.waitFor(t, deviceRe)
