@@ -450,3 +450,21 @@ func TestUnsetTokenHelp(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
 }
+
+// --oauth leaves a SMTP_TOKEN that is already set alone, and says so.
+func TestOAuthFlagKeepsSetToken(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	code, out, errOut := cli(t, "--oauth", "office365", "--sandbox", "--var", "SMTP_TOKEN=EwB-typed-by-hand-0123", "../../scripts/utep-oauth.smtp")
+	if code != exitExpectation || !strings.Contains(out, "--oauth office365: SMTP_TOKEN is already set; using it") ||
+		!strings.Contains(errOut, "535 5.7.3") || strings.Contains(out+errOut, "EwB-typed-by-hand-0123") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	// Nothing cached and no client ID: a usage error that says what to do.
+	t.Setenv("SMTPRUN_OAUTH_CLIENT_ID", "")
+	t.Setenv("SMTP_TOKEN", "")
+	os.Unsetenv("SMTP_TOKEN")
+	code, _, errOut = cli(t, "--oauth", "office365", "../../scripts/utep-oauth.smtp")
+	if code != exitUsage || !strings.Contains(errOut, "SMTPRUN_OAUTH_CLIENT_ID") {
+		t.Errorf("no client: exit %d\n%s", code, errOut)
+	}
+}
