@@ -1,11 +1,14 @@
 package oauth
 
 import (
+	"bytes"
+	_ "embed"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
 )
 
@@ -42,29 +45,38 @@ type Provider struct {
 // sandbox's emulated endpoints use too.
 var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token", "/devicecode"}
 
-// providers are the built-in ones. Microsoft's "common" tenant takes
-// work, school and personal accounts; SMTP.Send is the delegated
-// permission for SMTP AUTH, offline_access gets a refresh token.
-var providers = map[string]Provider{
-	"office365": {
-		Name:      "office365",
-		AuthURL:   "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
-		TokenURL:  "https://login.microsoftonline.com/common/oauth2/v2.0/token",
-		DeviceURL: "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
-		Scopes:    []string{"https://outlook.office.com/SMTP.Send", "offline_access"},
-		Flow:      DeviceFlow,
-		Register:  "Microsoft Entra admin center > App registrations (see the README's OAuth section)",
-	},
-	"gmail": {
-		Name:        "gmail",
-		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
-		TokenURL:    "https://oauth2.googleapis.com/token",
-		DeviceURL:   "https://oauth2.googleapis.com/device/code",
-		Scopes:      []string{"https://mail.google.com/"},
-		Flow:        CodeFlow,
-		NeedsSecret: true,
-		Register:    "Google Cloud console > APIs & Services > Credentials, a Desktop app client (see the README's OAuth section)",
-	},
+//go:embed providers.yaml
+var providersFile []byte
+
+// providers are the built-in ones, from providers.yaml.
+var providers = mustProviders(providersFile)
+
+func mustProviders(data []byte) map[string]Provider {
+	var f struct {
+		Providers []struct {
+			Name        string   `yaml:"name"`
+			AuthURL     string   `yaml:"auth_url"`
+			TokenURL    string   `yaml:"token_url"`
+			DeviceURL   string   `yaml:"device_url"`
+			Scopes      []string `yaml:"scopes"`
+			Flow        Flow     `yaml:"flow"`
+			NeedsSecret bool     `yaml:"needs_secret"`
+			Register    string   `yaml:"register"`
+		} `yaml:"providers"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		panic("oauth/providers.yaml: " + err.Error())
+	}
+	m := map[string]Provider{}
+	for _, p := range f.Providers {
+		if p.Name == "" || p.TokenURL == "" || len(p.Scopes) == 0 || (p.Flow != DeviceFlow && p.Flow != CodeFlow) {
+			panic(fmt.Sprintf("oauth/providers.yaml: %q needs a name, token_url, scopes and flow device or code", p.Name))
+		}
+		m[p.Name] = Provider(p)
+	}
+	return m
 }
 
 // Lookup finds a built-in provider.
