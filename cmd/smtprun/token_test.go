@@ -468,3 +468,17 @@ func TestOAuthFlagKeepsSetToken(t *testing.T) {
 		t.Errorf("no client: exit %d\n%s", code, errOut)
 	}
 }
+
+// A refused Gmail token's report names status and scope and what to do,
+// in -q mode too.
+func TestOAuthRefusalReport(t *testing.T) {
+	for scenario, want := range map[string]string{
+		"token-expired": "status 401, scope https://mail.google.com/\n   | hint: the access token has expired or was revoked: refresh it with `smtprun token gmail`",
+		"wrong-scope":   "status 400, scope https://mail.google.com/\n   | hint: the token was refused (status 400); it must be a current access token issued with the scope https://mail.google.com/",
+	} {
+		code, _, errOut := cli(t, "--sandbox", "-q", "--scenario", scenario, "../../scripts/gmail-oauth.smtp")
+		if code != exitExpectation || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d\n%s", scenario, code, errOut)
+		}
+	}
+}

@@ -65,6 +65,10 @@ func (t *transcript) note(text string) {
 // Event implements engine.Observer.
 func (t *transcript) Event(ev engine.Event) {
 	if t.quiet {
+		// The failure report still names the provider's hints.
+		if c, ok := ev.(engine.Connected); ok {
+			t.host, _, _ = net.SplitHostPort(c.Address)
+		}
 		return
 	}
 	switch ev := ev.(type) {
