@@ -118,8 +118,46 @@ func userCode() string {
 	return s.String()
 }
 
+// sweepAbove is the number of grants past which issuing one first drops
+// the expired ones, so a long-running serve does not grow without bound.
+const sweepAbove = 1024
+
+// sweep drops expired device codes, authorization codes and access
+// tokens. Refresh tokens do not expire here, as at the providers, but are
+// capped: past maxRefresh the oldest go (map order is as good as any).
+func (is *issuer) sweep() {
+	now := is.clock()
+	if len(is.devices)+len(is.codes)+len(is.access) > sweepAbove {
+		for k, g := range is.devices {
+			if !now.Before(g.expires) {
+				delete(is.devices, k)
+				delete(is.byUser, g.userCode)
+			}
+		}
+		for k, c := range is.codes {
+			if !now.Before(c.expires) {
+				delete(is.codes, k)
+			}
+		}
+		for k, g := range is.access {
+			if !now.Before(g.expires) {
+				delete(is.access, k)
+			}
+		}
+	}
+	for k := range is.refresh {
+		if len(is.refresh) <= maxRefresh {
+			break
+		}
+		delete(is.refresh, k)
+	}
+}
+
+const maxRefresh = 10000
+
 // tokens issues an access token and a refresh token for a grant.
 func (is *issuer) tokens(p *profile, user, scope string) (access, refresh string, expiresIn time.Duration) {
+	is.sweep()
 	access = p.OAuth.TokenPrefix + secretString(32)
 	refresh = p.OAuth.RefreshPrefix + secretString(32)
 	is.access[access] = grant{provider: p.Name, user: user, scope: scope, expires: is.clock().Add(is.ttl)}

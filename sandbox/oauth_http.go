@@ -116,6 +116,7 @@ func (sb *Sandbox) deviceCode(w http.ResponseWriter, r *http.Request, p *profile
 	}
 	is := sb.oauth
 	is.mu.Lock()
+	is.sweep()
 	now := is.clock()
 	g := &deviceGrant{provider: p.Name, scope: r.PostFormValue("scope"), userCode: userCode(),
 		expires: now.Add(is.devTTL), interval: is.interval, state: "pending"}

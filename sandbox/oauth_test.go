@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func xoauth2(user, token string) string {
@@ -92,4 +93,21 @@ func TestScenarioWrongScope(t *testing.T) {
 		t.Errorf("challenge %s", js)
 	}
 	g.cmd("", "535")
+}
+
+// Expired grants are dropped once there are many, so serve stays small.
+func TestIssuerSweeps(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	is := newIssuer(func() time.Time { return now }, Options{TokenTTL: time.Minute})
+	p := mustCatalog().byName["gmail"]
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	for i := 0; i < sweepAbove+10; i++ {
+		is.tokens(p, "", p.OAuth.Scope)
+	}
+	now = now.Add(2 * time.Minute)
+	is.tokens(p, "", p.OAuth.Scope)
+	if len(is.access) != 1 {
+		t.Errorf("%d access tokens kept, want the one still valid", len(is.access))
+	}
 }
