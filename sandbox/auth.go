@@ -178,18 +178,7 @@ func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 			return
 		}
 	}
-	var user, token string
-	for _, kv := range strings.Split(string(initial), "\x01") {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "user":
-			user = v
-		case "auth":
-			if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
-				token = t
-			}
-		}
-	}
+	user, token := parseXOAuth2(initial)
 	ss.finishBearer(user, token)
 }
 
@@ -201,19 +190,47 @@ func (ss *session) authOAuthBearer(initial []byte, hasInitial bool) {
 			return
 		}
 	}
-	var user, token string
-	header, rest, _ := strings.Cut(string(initial), "\x01")
+	user, token := parseOAuthBearer(initial)
+	ss.finishBearer(user, token)
+}
+
+// parseXOAuth2 reads "user=U^Aauth=Bearer T^A^A"; what is missing comes
+// back empty.
+func parseXOAuth2(b []byte) (user, token string) {
+	for _, kv := range strings.Split(string(b), "\x01") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "user":
+			user = v
+		case "auth":
+			token = bearer(v)
+		}
+	}
+	return user, token
+}
+
+// parseOAuthBearer reads RFC 7628's "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer
+// T^A^A": the GS2 header, then key=value pairs.
+func parseOAuthBearer(b []byte) (user, token string) {
+	header, rest, _ := strings.Cut(string(b), "\x01")
 	if gs2 := strings.Split(header, ","); len(gs2) == 3 && gs2[0] == "n" {
 		user = strings.TrimPrefix(gs2[1], "a=")
 	}
 	for _, kv := range strings.Split(rest, "\x01") {
 		if v, ok := strings.CutPrefix(kv, "auth="); ok {
-			if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
-				token = t
-			}
+			token = bearer(v)
 		}
 	}
-	ss.finishBearer(user, token)
+	return user, token
+}
+
+// bearer returns the token of an "auth" value, "Bearer TOKEN" (the
+// scheme is case-insensitive, RFC 6750 2.1), or "".
+func bearer(v string) string {
+	if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return t
+	}
+	return ""
 }
 
 // finishBearer decides a bearer token. A profile without an oauth section
