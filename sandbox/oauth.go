@@ -38,6 +38,8 @@ type oauthProfile struct {
 	// final reply (Gmail); otherwise the final reply comes at once
 	// (Microsoft's 535 5.7.3).
 	Challenge bool `yaml:"challenge"`
+	// Title names the sign-in service on the emulated pages.
+	Title string `yaml:"title"`
 }
 
 // grant is what a token stands for.

@@ -167,7 +167,7 @@ func (sb *Sandbox) devicePage(w http.ResponseWriter, r *http.Request, p *profile
 		scope = g.scope
 	}
 	sb.oauth.mu.Unlock()
-	pageTemplate.Execute(w, page{Provider: p.Description, Scope: scope, Action: baseURL(r, p) + OAuthPaths.Device,
+	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Scope: scope, Action: baseURL(r, p) + OAuthPaths.Device,
 		UserCode: code, Device: true, Message: message})
 }
 
@@ -199,7 +199,7 @@ func (sb *Sandbox) deviceDecide(w http.ResponseWriter, r *http.Request, p *profi
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 	}
-	pageTemplate.Execute(w, page{Provider: p.Description, Message: msg})
+	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: msg})
 }
 
 // authorizeParams are the query parameters of an authorization request
@@ -232,7 +232,7 @@ func (sb *Sandbox) authorizePage(w http.ResponseWriter, r *http.Request, p *prof
 	if msg := checkAuthorize(r); msg != "" {
 		// RFC 6749 4.1.2.1: a bad redirect URI is never redirected to.
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Description, Message: "Error: " + msg})
+		pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: "Error: " + msg})
 		return
 	}
 	hidden := map[string]string{}
@@ -241,7 +241,7 @@ func (sb *Sandbox) authorizePage(w http.ResponseWriter, r *http.Request, p *prof
 			hidden[k] = v
 		}
 	}
-	pageTemplate.Execute(w, page{Provider: p.Description, Scope: r.FormValue("scope"), Action: baseURL(r, p) + OAuthPaths.Authorize, Hidden: hidden})
+	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + OAuthPaths.Authorize, Hidden: hidden})
 }
 
 // authorizeDecide redirects to the client's loopback redirect URI with a
@@ -250,7 +250,7 @@ func (sb *Sandbox) authorizeDecide(w http.ResponseWriter, r *http.Request, p *pr
 	if msg := checkAuthorize(r); msg != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Description, Message: "Error: " + msg})
+		pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: "Error: " + msg})
 		return
 	}
 	redirect, _ := url.Parse(r.FormValue("redirect_uri"))

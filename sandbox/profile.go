@@ -229,6 +229,9 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
 		}
 	}
+	if o := p.OAuth; o != nil && (o.Scope == "" || o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "") {
+		return nil, fmt.Errorf("oauth: scope, token_prefix, refresh_prefix and title are required")
+	}
 	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {
 		if err := checkPlaceholders(v.value, known); err != nil {
