@@ -92,9 +92,15 @@ func Get(ctx context.Context, req Request) (*Result, error) {
 	cfg := req.Provider.Config(req.ClientID, req.ClientSecret)
 	if c := cached; c != nil {
 		if c.RefreshToken != "" {
-			tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
+			// A refresh token is redeemed where it was issued (a
+			// tenant's own endpoint, say), whatever the defaults.
+			rcfg := *cfg
+			if c.TokenURL != "" {
+				rcfg.Endpoint.TokenURL = c.TokenURL
+			}
+			tok, err := rcfg.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
 			if err == nil {
-				return req.save(tok, "refresh")
+				return req.save(tok, "refresh", rcfg.Endpoint.TokenURL)
 			}
 			var re *oauth2.RetrieveError
 			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
@@ -118,14 +124,14 @@ func Get(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return req.save(tok, string(req.Provider.Flow))
+	return req.save(tok, string(req.Provider.Flow), req.Provider.TokenURL)
 }
 
-func (req Request) save(tok *oauth2.Token, from string) (*Result, error) {
+func (req Request) save(tok *oauth2.Token, from, tokenURL string) (*Result, error) {
 	scope, _ := tok.Extra("scope").(string)
 	c := &Cached{Provider: req.Provider.Name, Account: req.Account, AccessToken: tok.AccessToken,
 		RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Scope: scope,
-		TokenURL: req.Provider.TokenURL, ClientID: req.ClientID}
+		TokenURL: tokenURL, ClientID: req.ClientID}
 	r := &Result{Token: c, From: from}
 	if req.Cache != nil {
 		if err := req.Cache.Save(c); err != nil {

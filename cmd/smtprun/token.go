@@ -45,7 +45,9 @@ Flags:
   --timeout DURATION    how long to wait for the sign-in (default 15m)
 
 Prompts (the URL to open, the code to type) go to stderr. Tokens are cached in
-` + "`os.UserConfigDir()`" + `/smtprun/tokens (mode 0600) and refreshed when they expire.
+` + "`os.UserConfigDir()`" + `/smtprun/tokens (mode 0600) and refreshed when they expire;
+one from endpoints on another host (smtprun serve's) is cached as PROVIDER@HOST,
+the name that --oauth and --forget then take.
 Exit codes: 0 ok, 1 usage, 3 the sign-in failed (declined, expired, unreachable, bad answer).
 `
 
@@ -163,10 +165,12 @@ func (o *tokenOptions) resolve() (oauth.Provider, error) {
 			*f.dst = f.v
 		}
 	}
-	if builtin && (o.issuer != "" || o.authURL != "" || o.tokenURL != "" || o.deviceURL != "") {
-		u, _ := url.Parse(p.TokenURL)
-		p.Name += "@" + u.Host
-		// The sandbox's endpoints do not need a secret.
+	if def, _ := oauth.Lookup(o.provider); builtin && hostOf(p.TokenURL) != hostOf(def.TokenURL) {
+		// Elsewhere (smtprun serve's endpoints): cached under its own
+		// name, so it never replaces the real provider's token, and no
+		// secret is needed there. A tenant's own endpoints at the
+		// provider's host stay under the provider's name.
+		p.Name += "@" + hostOf(p.TokenURL)
 		p.NeedsSecret = false
 	}
 	if o.flow != "" {
@@ -435,4 +439,12 @@ func tokenUnsetHelp(script *dsl.Program, vars dsl.Vars, err error) error {
 		}
 	}
 	return err
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
 }
