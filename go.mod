@@ -10,6 +10,7 @@ require (
 	github.com/fatih/color v1.19.0
 	github.com/mattn/go-isatty v0.0.20
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/oauth2 v0.30.0
 )
 
 require (

@@ -121,8 +121,9 @@ func unknownMechanism(w Word) *Error {
 	m := strings.ToLower(w.Text)
 	if sug := suggest.Closest(m, mechanisms); sug != "" {
 		e.Label += fmt.Sprintf("; did you mean `%s`?", sug)
-	} else if strings.Contains(m, "oauth") {
-		e.Notes = []string{"help: OAuth (XOAUTH2/OAUTHBEARER) is not supported yet; providers that disabled basic auth need it"}
+	}
+	if strings.Contains(m, "oauth") {
+		e.Notes = []string{"help: OAuth 2.0 logins are `auth xoauth2` (Google's and Microsoft's form) or `auth oauthbearer` (RFC 7628), with an access token as the secret; `smtprun token PROVIDER` gets one"}
 	}
 	return e
 }

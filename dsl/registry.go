@@ -52,7 +52,7 @@ func usageOf(keyword string) (string, bool) {
 
 // mechanisms are the SASL mechanisms the auth step accepts, lower-case.
 // The engine must implement each (a contract test there says so).
-var mechanisms = []string{"plain", "login", "cram-md5"}
+var mechanisms = []string{"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}
 
 // Mechanisms lists the SASL mechanisms the auth step accepts, lower-case.
 // The slice is a copy.

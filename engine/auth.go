@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -22,6 +23,9 @@ var saslRoles = map[sasl.Role]Role{
 	sasl.Password:    RolePassword,
 	sasl.Credentials: RoleCredentials,
 	sasl.Digest:      RoleDigest,
+	sasl.Token:       RoleToken,
+	// The empty or ^A answer to an OAuth error challenge carries nothing.
+	sasl.Acknowledgement: RoleAcknowledge,
 }
 
 // auth runs AUTH (RFC 4954) with a mechanism from the sasl registry. The
@@ -51,6 +55,16 @@ func (ss *session) auth(a *dsl.Auth) error {
 		return &dsl.Error{Pos: a.Mechanism.Pos(), Span: a.Mechanism.Span(), Title: "unsupported mechanism", Label: a.Mechanism.Text}
 	}
 	c := mech.New(user, secret)
+	if ep, ok := c.(sasl.Endpoint); ok {
+		// OAUTHBEARER binds the server it talks to (RFC 7628 3.1).
+		if host, port, err := net.SplitHostPort(ss.conn.RemoteAddr().String()); err == nil {
+			p, _ := strconv.Atoi(port)
+			if ss.host != "" {
+				host = ss.host
+			}
+			ep.SetServer(host, p)
+		}
+	}
 	name, ir, err := c.Start()
 	if err != nil {
 		return &ProtocolError{Pos: pos, Span: span, Msg: fmt.Sprintf("%s cannot start: %v", mech.Name, err)}
@@ -77,6 +91,13 @@ func (ss *session) auth(a *dsl.Auth) error {
 		}
 		if rep.Code != 334 {
 			ss.held = rep
+			if of, ok := c.(interface {
+				OAuthFailure() (sasl.OAuthError, bool)
+			}); ok {
+				if e, ok := of.OAuthFailure(); ok {
+					ss.heldOAuth = &OAuthError{Status: e.Status, Schemes: e.Schemes, Scope: e.Scope}
+				}
+			}
 			return nil
 		}
 		if round >= maxChallenges {
@@ -89,6 +110,10 @@ func (ss *session) auth(a *dsl.Auth) error {
 		ch, err := base64.StdEncoding.DecodeString(text)
 		if err != nil {
 			return ss.cancelAuth(pos, span, "server's 334 challenge is not valid base64", rep)
+		}
+		if e, ok := sasl.ParseOAuthError(ch); ok {
+			ss.emit(OAuthRefused{Step: ss.step, Mechanism: name, JSON: string(ch),
+				OAuthError: OAuthError{Status: e.Status, Schemes: e.Schemes, Scope: e.Scope}})
 		}
 		resp, err := c.Next(ch)
 		if err != nil {

@@ -26,6 +26,9 @@ type AssertError struct {
 	// Reason is what did not match: "code" or "text"; with no reply (Got
 	// nil, for expect closed) it says what was seen instead.
 	Reason string
+	// OAuth is set when the reply ends an AUTH exchange in which the
+	// server refused the OAuth token with a JSON challenge.
+	OAuth *OAuthError
 }
 
 func (e *AssertError) Error() string {
@@ -50,6 +53,13 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 	}
 	if len(lines) > 1 {
 		d.Notes = append(d.Notes, lines[1:]...)
+	}
+	if o := e.OAuth; o != nil {
+		n := "the server refused the OAuth token: status " + o.Status
+		if o.Scope != "" {
+			n += ", scope " + o.Scope
+		}
+		d.Notes = append(d.Notes, n)
 	}
 	return d
 }
@@ -258,6 +268,10 @@ func (e *AssertError) redact(r *redactor) error {
 	c := *e
 	c.Got, _ = r.maskReply(e.Got)
 	c.Want, c.Reason = r.show(e.Want), r.show(e.Reason)
+	if e.OAuth != nil {
+		o := e.OAuth.masked(r)
+		c.OAuth = &o
+	}
 	return &c
 }
 

@@ -60,10 +60,12 @@ const (
 	RoleDigest                      // a SASL response carrying a keyed digest (CRAM-MD5)
 	RoleCancel                      // "*", cancelling a SASL exchange (RFC 4954 4)
 	RoleQuitOnInterrupt             // QUIT said because the run was interrupted
+	RoleToken                       // a SASL response packing user and OAuth bearer token (XOAUTH2, OAUTHBEARER)
+	RoleAcknowledge                 // the dummy answer to an OAuth error challenge (RFC 7628 3.2.3)
 )
 
 var roleNames = [...]string{"command", "raw", "content", "end of data", "auth", "username", "password",
-	"credentials", "digest", "cancel", "quit on interrupt"}
+	"credentials", "digest", "cancel", "quit on interrupt", "token", "acknowledge"}
 
 // String is a stable name for reports, not prose.
 func (r Role) String() string {
@@ -79,7 +81,7 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // Secret reports whether a line with this role carries a credential; its
 // text is then always a mask.
 func (r Role) Secret() bool {
-	return r == RolePassword || r == RoleCredentials || r == RoleDigest
+	return r == RolePassword || r == RoleCredentials || r == RoleDigest || r == RoleToken
 }
 
 // Sent is one line written to the server, without its CRLF, masked and
@@ -187,6 +189,27 @@ type ExpectPassed struct {
 	Held *Reply
 }
 
+// OAuthRefused reports the JSON error a server sent as a 334 challenge
+// when it refused an OAuth token (RFC 7628 3.2.2; Gmail's XOAUTH2 too),
+// decoded from its base64.
+type OAuthRefused struct {
+	Step      int
+	Mechanism string
+	JSON      string // the decoded challenge, as sent
+	OAuthError
+}
+
+// OAuthError is what the server said about a refused token: an HTTP-like
+// status ("400", "401", "invalid_token"), the schemes it takes and the
+// scope the token needs.
+type OAuthError struct {
+	Status, Schemes, Scope string
+}
+
+func (o OAuthError) masked(r *redactor) OAuthError {
+	return OAuthError{r.maskString(o.Status), r.maskString(o.Schemes), r.maskString(o.Scope)}
+}
+
 // Closed is reported when the connection ends.
 type Closed struct {
 	Step     int
@@ -232,3 +255,8 @@ func (ev Notice) redact(r *redactor) Event {
 func (ev Narration) redact(r *redactor) Event    { ev.Text = r.show(ev.Text); return ev }
 func (ev ExpectPassed) redact(r *redactor) Event { ev.Held, _ = r.maskReply(ev.Held); return ev }
 func (ev Closed) redact(*redactor) Event         { return ev } // a flag only
+func (ev OAuthRefused) redact(r *redactor) Event {
+	ev.Mechanism, ev.JSON = r.maskString(ev.Mechanism), r.maskString(ev.JSON)
+	ev.OAuthError = ev.OAuthError.masked(r)
+	return ev
+}

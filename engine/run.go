@@ -85,6 +85,8 @@ type session struct {
 	lastFlush time.Time
 	// held is a reply read by auth that the next expect checks.
 	held *Reply
+	// heldOAuth is the OAuth error challenge that came before held.
+	heldOAuth *OAuthError
 	// inData is set between a 354 reply and the next reply: the server
 	// takes every line as message content.
 	inData bool
@@ -479,8 +481,8 @@ func (ss *session) expect(x *dsl.Expect) error {
 		return ss.expectClosed(x)
 	}
 	pos, span := x.CodesSpan()
-	rep, held := ss.held, ss.held
-	ss.held = nil
+	rep, held, oauth := ss.held, ss.held, ss.heldOAuth
+	ss.held, ss.heldOAuth = nil, nil
 	if rep == nil {
 		if err := ss.needConn(x.Kw); err != nil {
 			return err
@@ -491,7 +493,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 		}
 	}
 	if !x.CodeMatches(rep.Code) {
-		return &AssertError{Pos: pos, Span: span, Want: x.String(), Got: rep, Reason: "code"}
+		return &AssertError{Pos: pos, Span: span, Want: x.String(), Got: rep, Reason: "code", OAuth: oauth}
 	}
 	if x.Match != nil {
 		ok, err := ss.textMatches(x.Match, rep)
@@ -500,7 +502,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 		}
 		if !ok {
 			m := x.Match
-			return &AssertError{Pos: m.Pos(), Span: m.Span(), Want: x.String(), Got: rep, Reason: "text"}
+			return &AssertError{Pos: m.Pos(), Span: m.Span(), Want: x.String(), Got: rep, Reason: "text", OAuth: oauth}
 		}
 		if err := ss.capture(x, rep); err != nil {
 			return err

@@ -124,6 +124,9 @@ func TestSubmissionAgainstGoSMTP(t *testing.T) {
 			g := smtptest.Start(t, false)
 			src := strings.ReplaceAll(submission, "${MECH}", mech)
 			vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
+			if strings.Contains(mech, "oauth") {
+				vars["PASS"] = smtptest.Token
+			}
 			rec, res, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, rec.text())

@@ -99,6 +99,15 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		return out, k.matchHints(0, c, true, s, prov), nil
 	}
 
+	// A decoded OAuth error challenge, pasted as JSON.
+	if strings.HasPrefix(s, "{") {
+		for _, c := range k.challenges {
+			if c.re.MatchString(s) {
+				return []Entry{c.Entry}, nil, nil
+			}
+		}
+	}
+
 	out := k.lookupWords(s, fields)
 	if len(out) == 0 {
 		return nil, nil, &NotFoundError{Arg: arg, Reason: "no explanation found; " + lookupUsage, Suggestion: k.closest(s)}

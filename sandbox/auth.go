@@ -17,6 +17,10 @@ const maxAuthLine = 12288
 // one reply no profile words: it is generated.
 const reasonCRAMChallenge = "auth_challenge_cram_md5"
 
+// reasonOAuthChallenge is the Event.Reason of the JSON error challenge
+// for a refused OAuth token, generated like the CRAM-MD5 challenge.
+const reasonOAuthChallenge = "auth_challenge_oauth_error"
+
 // cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
 func (ss *session) cmdAuth(c command) {
 	switch {
@@ -53,6 +57,7 @@ func (ss *session) cmdAuth(c command) {
 		ss.reply("auth_unsupported")
 		return
 	}
+	ss.authMech = mech
 	var initial []byte
 	hasInitial := c.fields == 2
 	if hasInitial {
@@ -75,6 +80,8 @@ func (ss *session) cmdAuth(c command) {
 		ss.authCramMD5()
 	case "XOAUTH2":
 		ss.authXOAuth2(initial, hasInitial)
+	case "OAUTHBEARER":
+		ss.authOAuthBearer(initial, hasInitial)
 	}
 }
 
@@ -175,8 +182,7 @@ func (ss *session) authCramMD5() {
 }
 
 // authXOAuth2: Google's and Microsoft's XOAUTH2,
-// "user=U^Aauth=Bearer TOKEN^A^A". The sandbox has no OAuth server, so
-// the token is checked like a password.
+// "user=U^Aauth=Bearer TOKEN^A^A".
 func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 	if !hasInitial {
 		var ok bool
@@ -184,19 +190,96 @@ func (ss *session) authXOAuth2(initial []byte, hasInitial bool) {
 			return
 		}
 	}
-	var user, token string
-	for _, kv := range strings.Split(string(initial), "\x01") {
+	user, token := parseXOAuth2(initial)
+	ss.finishBearer(user, token)
+}
+
+// authOAuthBearer: RFC 7628, "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer T^A^A".
+func (ss *session) authOAuthBearer(initial []byte, hasInitial bool) {
+	if !hasInitial {
+		var ok bool
+		if initial, ok = ss.response(ss.p.replies["auth_prompt_plain"], "auth_prompt_plain"); !ok {
+			return
+		}
+	}
+	user, token := parseOAuthBearer(initial)
+	ss.finishBearer(user, token)
+}
+
+// parseXOAuth2 reads "user=U^Aauth=Bearer T^A^A"; what is missing comes
+// back empty.
+func parseXOAuth2(b []byte) (user, token string) {
+	for _, kv := range strings.Split(string(b), "\x01") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "user":
 			user = v
 		case "auth":
-			if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
-				token = t
-			}
+			token = bearer(v)
 		}
 	}
-	ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
+	return user, token
+}
+
+// parseOAuthBearer reads RFC 7628's "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer
+// T^A^A": the GS2 header, then key=value pairs.
+func parseOAuthBearer(b []byte) (user, token string) {
+	header, rest, _ := strings.Cut(string(b), "\x01")
+	if gs2 := strings.Split(header, ","); len(gs2) == 3 && gs2[0] == "n" {
+		user = strings.TrimPrefix(gs2[1], "a=")
+	}
+	for _, kv := range strings.Split(rest, "\x01") {
+		if v, ok := strings.CutPrefix(kv, "auth="); ok {
+			token = bearer(v)
+		}
+	}
+	return user, token
+}
+
+// bearer returns the token of an "auth" value, "Bearer TOKEN" (the
+// scheme is case-insensitive, RFC 6750 2.1), or "".
+func bearer(v string) string {
+	if scheme, t, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return t
+	}
+	return ""
+}
+
+// finishBearer decides a bearer token. A profile without an oauth section
+// checks it like a password; one with it takes only tokens this sandbox
+// issued, and refuses the others as the provider does: Microsoft with
+// its 535 at once, Google with a 334 whose text is base64 JSON naming the
+// status and scope, then, after the client's answer, its 535.
+func (ss *session) finishBearer(user, token string) {
+	o := ss.p.OAuth
+	if o == nil {
+		ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
+		return
+	}
+	v := ss.sb.oauth.check(ss.p, user, token)
+	if hook := ss.hooks().token; hook != nil {
+		v = hook(v)
+	}
+	if v == tokenValid || !o.Challenge {
+		ss.finishAuth(user, token, v == tokenValid)
+		return
+	}
+	status := "400"
+	if v == tokenExpired {
+		status = "401"
+	}
+	js := fmt.Sprintf(`{"status":"%s","schemes":"Bearer","scope":"%s"}`, status, o.Scope)
+	answer, ok := ss.response(replyTemplate{code: 334, lines: []string{base64.StdEncoding.EncodeToString([]byte(js))}}, reasonOAuthChallenge)
+	if !ok {
+		return
+	}
+	// RFC 7628 3.2.3: the client's answer must be ^A (OAUTHBEARER) or, as
+	// Google takes it for XOAUTH2, empty.
+	if len(answer) > 1 || (len(answer) == 1 && answer[0] != 0x01) {
+		ss.reply("auth_bad_base64")
+		return
+	}
+	ss.finishAuth(user, token, false)
 }
 
 // finishAuth answers a complete exchange: success, the provider's

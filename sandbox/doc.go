@@ -4,8 +4,8 @@
 // the real servers.
 //
 // A Sandbox serves whole SMTP conversations (RFC 5321) with STARTTLS
-// (RFC 3207), implicit TLS (RFC 8314), AUTH PLAIN/LOGIN/CRAM-MD5/XOAUTH2
-// (RFC 4954), PIPELINING (RFC 2920), SIZE (RFC 1870) and CHUNKING (RFC 3030),
+// (RFC 3207), implicit TLS (RFC 8314), AUTH PLAIN/LOGIN/CRAM-MD5/XOAUTH2/
+// OAUTHBEARER (RFC 4954, RFC 7628), PIPELINING (RFC 2920), SIZE (RFC 1870) and CHUNKING (RFC 3030),
 // and answers byte for byte like the real provider where it matters:
 // greeting, EHLO lines before and after TLS, the STARTTLS reply, AUTH
 // prompts and the error texts. TLS is real: the sandbox makes its own
@@ -19,6 +19,11 @@
 //     loopback TCP connection; the connection claims the provider's address
 //     as its remote address so the client applies its usual policies.
 //   - Serve, for real clients (swaks, Thunderbird) on a real listener.
+//
+// It also emulates the providers' OAuth 2.0 endpoints (oauth.go,
+// oauth_http.go: device authorization, the authorization code grant with
+// PKCE, refresh), in process (OAuthClient) or over HTTP (OAuthHandler), and
+// its SMTP sessions take exactly the bearer tokens it issued.
 //
 // Providers are data: one YAML file per provider in profiles/ (embedded), so
 // adding a provider is adding a file. Scenarios (bad credentials,

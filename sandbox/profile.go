@@ -72,7 +72,7 @@ var replyKeys = map[string]string{
 }
 
 // mechanismsImplemented are the SASL mechanisms the session can run.
-var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"}
+var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
 
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
 // the vars before it.
@@ -113,6 +113,9 @@ type profile struct {
 	Vars        orderedVars       `yaml:"vars"`
 	MessageVars orderedVars       `yaml:"message_vars"`
 	Replies     map[string]string `yaml:"replies"`
+	// OAuth, where set, makes the sandbox issue tokens for this provider
+	// and check XOAUTH2/OAUTHBEARER against them (oauth.go).
+	OAuth *oauthProfile `yaml:"oauth"`
 
 	ip      net.IP
 	replies map[string]replyTemplate
@@ -227,6 +230,9 @@ func parseProfile(data []byte) (*profile, error) {
 		if !slices.Contains(mechanismsImplemented, p.Mechanisms[i]) {
 			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
 		}
+	}
+	if o := p.OAuth; o != nil && (o.Scope == "" || o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "") {
+		return nil, fmt.Errorf("oauth: scope, token_prefix, refresh_prefix and title are required")
 	}
 	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {

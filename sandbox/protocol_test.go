@@ -159,10 +159,14 @@ func TestAuthMechanisms(t *testing.T) {
 	m.Write(challenge)
 	e.cmd(b64(user+" "+hex.EncodeToString(m.Sum(nil))), "235")
 
-	// XOAUTH2, the token checked like a password.
+	// XOAUTH2 with a token the sandbox issued; the password is refused
+	// with Google's JSON challenge (oauth_test.go has the rest).
 	g := tlsReady(t, sb, "smtp.gmail.com")
 	guser, gpass := PracticeCredentials("gmail")
-	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+gpass+"\x01\x01"), "235")
+	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+gpass+"\x01\x01"), "334")
+	g.cmd("", "535")
+	token := sb.oauth.practiceToken(mustCatalog().byName["gmail"], guser)
+	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+token+"\x01\x01"), "235")
 }
 
 func TestAuthRelayPortPostfix(t *testing.T) {

@@ -88,6 +88,14 @@ type Options struct {
 	// smtpd_client_connection_count_limit. DialContext is not limited:
 	// its callers are in the same program.
 	MaxConnections int
+
+	// TokenTTL is the lifetime of the OAuth access tokens the sandbox
+	// issues; 0 means an hour, as Microsoft and Google issue them.
+	TokenTTL time.Duration
+	// DeviceCodeTTL is how long a device code waits for approval; 0 means
+	// 15 minutes. PollInterval is the device flow's polling interval; 0
+	// means 5 seconds (RFC 8628 3.2).
+	DeviceCodeTTL, PollInterval time.Duration
 }
 
 const (
@@ -141,6 +149,8 @@ type Sandbox struct {
 	grey   map[string]bool
 
 	testHook func(line string) // called with every command line; tests only
+
+	oauth *issuer
 }
 
 // New makes a sandbox with its own certificate authority, ready to serve.
@@ -169,6 +179,7 @@ func New(opts Options) (*Sandbox, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
+	s.oauth = newIssuer(s.clock, opts)
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}

@@ -45,6 +45,8 @@ type behaviour struct {
 	// message answers the end of a message the profile would accept; true
 	// if it did.
 	message func(ss *session, size int64) bool
+	// token changes the issuer's verdict on an OAuth token.
+	token func(v tokenVerdict) tokenVerdict
 }
 
 // behaviours are the scenarios the session knows how to play. A name in
@@ -127,6 +129,34 @@ var behaviours = map[string]*behaviour{
 	"slow": {
 		beforeReply: func(ss *session) bool { return ss.sb.sleep(ss.sb.opts.SlowDelay) },
 	},
+	"basic-auth-retired": {
+		needsReply: true,
+		// Exchange Online after the cut-off: a password login (LOGIN,
+		// PLAIN) is refused once sent; XOAUTH2 goes on as usual.
+		auth: func(ss *session, _, _ string, valid bool) (bool, bool) {
+			if ss.authMech == "XOAUTH2" || ss.authMech == "OAUTHBEARER" {
+				return valid, false
+			}
+			ss.scenarioReply()
+			return false, true
+		},
+	},
+	"token-expired": {
+		token: func(v tokenVerdict) tokenVerdict {
+			if v == tokenValid {
+				return tokenExpired
+			}
+			return v
+		},
+	},
+	"wrong-scope": {
+		token: func(v tokenVerdict) tokenVerdict {
+			if v == tokenValid {
+				return tokenWrongScope
+			}
+			return v
+		},
+	},
 }
 
 // noBehaviour is the session's hooks without a scenario.
@@ -141,10 +171,15 @@ type scenario struct {
 	Replies     map[string]string `yaml:"replies"`
 	Size        int64             `yaml:"size"`
 	MaxErrors   int               `yaml:"max_errors"`
+	// HostReplies override the reply for a host name the client
+	// connected to, where one profile serves two kinds of account
+	// (smtp-mail.outlook.com for personal Outlook.com accounts).
+	HostReplies map[string]string `yaml:"host_replies"`
 
-	hooks   *behaviour
-	reply   replyTemplate
-	replies map[string]replyTemplate
+	hooks       *behaviour
+	reply       replyTemplate
+	replies     map[string]replyTemplate
+	hostReplies map[string]replyTemplate
 }
 
 func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
@@ -185,6 +220,14 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 				return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 			}
 			sc.reply = r
+		}
+		sc.hostReplies = map[string]replyTemplate{}
+		for host, text := range sc.HostReplies {
+			r, err := parseReply(text)
+			if err != nil {
+				return nil, fmt.Errorf("scenario %q, host %s: %w", sc.Name, host, err)
+			}
+			sc.hostReplies[strings.ToLower(host)] = r
 		}
 		sc.replies = map[string]replyTemplate{}
 		for name, text := range sc.Replies {

@@ -276,6 +276,8 @@ func TestEveryScenarioTested(t *testing.T) {
 		"must-starttls": true, "relay-denied": true, "greylisted": true, "mailbox-full": true,
 		"message-too-large": true, "tls-unavailable": true, "too-many-errors": true,
 		"drop-after-data": true, "slow": true,
+		// oauth_test.go
+		"basic-auth-retired": true, "token-expired": true, "wrong-scope": true,
 	}
 	for _, sc := range Scenarios() {
 		if !tested[sc.Name] {

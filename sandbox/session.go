@@ -42,11 +42,13 @@ type session struct {
 	authUser string
 	// failed AUTH exchanges on this connection (max_auth_failures)
 	authFailures int
-	inTx         bool
-	from         string
-	rcpts        []string
-	spool        *spool // the message being received (DATA, or BDAT chunks so far)
-	errors       int
+	// authMech is the mechanism of the AUTH exchange under way, upper case.
+	authMech string
+	inTx     bool
+	from     string
+	rcpts    []string
+	spool    *spool // the message being received (DATA, or BDAT chunks so far)
+	errors   int
 
 	stop     bool  // hang up after the current command
 	closeErr error // why the connection ended, when not by QUIT
@@ -369,6 +371,10 @@ func (ss *session) hooks() *behaviour {
 
 // scenarioReply sends the scenario's own reply, as this provider words it.
 func (ss *session) scenarioReply() {
+	if r, ok := ss.sc.hostReplies[strings.ToLower(ss.host)]; ok {
+		ss.send(r, ss.sc.Name)
+		return
+	}
 	ss.send(ss.sc.replyFor(ss.p.Name), ss.sc.Name)
 }
 

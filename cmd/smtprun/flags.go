@@ -26,6 +26,7 @@ type options struct {
 	explain       bool
 	step          bool
 	version       bool
+	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -112,6 +113,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.oauth, "oauth", "", "")
 	fs.IntVar(&o.jobs, "jobs", 0, "")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "")
 	fs.StringVar(&o.reportJUnit, "report-junit", "", "")

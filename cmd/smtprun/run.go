@@ -26,6 +26,7 @@ Usage:
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
+  smtprun token PROVIDER          get an OAuth 2.0 token for XOAUTH2/OAUTHBEARER (see token --help)
   smtprun version                 print the version (also --version)
   smtprun help                    show this help
 
@@ -40,6 +41,7 @@ Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
   --version               print the version and the commit smtprun was built from
@@ -57,7 +59,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "run", "scenarios", "serve", "test", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "run", "scenarios", "serve", "test", "token", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -82,6 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runScenarios(stdout)
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
+		case "token":
+			return runToken(args[1:], stdout, stderr)
 		case "serve":
 			stop, cancel := signalStop()
 			defer cancel()
@@ -171,6 +175,16 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
+	if o.oauth != "" {
+		v, note, code := oauthVars(o, vars, stderr)
+		if code != exitOK {
+			return code
+		}
+		vars = v
+		if note != "" {
+			tr.note(note)
+		}
+	}
 	if o.sandbox {
 		sr, err := setupSandbox(o.scenario, script, vars)
 		if err != nil {
@@ -200,6 +214,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
+		err = tokenUnsetHelp(script, vars, err)
 		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
 	}
 	if rec != nil {

@@ -48,7 +48,9 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	for _, st := range script.Steps() {
 		if a, ok := st.(*dsl.Auth); ok {
 			fill(a.User, practiceUser, &unsetUser)
-			fill(a.Secret, practicePass, &unsetPass)
+			if !isOAuth(a) {
+				fill(a.Secret, practicePass, &unsetPass)
+			}
 		}
 	}
 	vars := dsl.Chain{userVars, practice}
@@ -61,6 +63,19 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	sb, err := sandbox.New(sbOpts)
 	if err != nil {
 		return nil, err
+	}
+	// A bearer token's variable gets a token the sandbox issued, so it
+	// passes the same check a token from `smtprun token` does.
+	var unsetToken []string
+	for _, st := range script.Steps() {
+		if a, ok := st.(*dsl.Auth); ok && isOAuth(a) {
+			user, _ := a.User.Expand(vars)
+			if tok := sb.PracticeToken(profile, user); tok != "" {
+				fill(a.Secret, tok, &unsetToken)
+			} else {
+				fill(a.Secret, practicePass, &unsetPass)
+			}
+		}
 	}
 	r := &sandboxRun{
 		sb:   sb,
@@ -81,7 +96,17 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	if n := practiceNote(unsetUser, unsetPass, practiceUser); n != "" {
 		r.notes = append(r.notes, n)
 	}
+	if len(unsetToken) > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("sandbox: %s unset: using a practice OAuth token the sandbox issued (as `smtprun token %s --sandbox` gets one)",
+			joinAnd(unsetToken), profile))
+	}
 	return r, nil
+}
+
+// isOAuth reports an auth step whose secret is a bearer token.
+func isOAuth(a *dsl.Auth) bool {
+	m := strings.ToLower(a.Mechanism.Text)
+	return m == "xoauth2" || m == "oauthbearer"
 }
 
 // practiceNote says which unset variables the sandbox fills in and with

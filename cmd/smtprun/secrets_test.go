@@ -178,3 +178,48 @@ quit
 		}
 	}
 }
+
+// TestTokensNeverPrinted sweeps the outputs of XOAUTH2 and OAUTHBEARER
+// runs refused by the sandbox (Gmail's JSON challenge path and
+// Microsoft's plain 535) for the token in every encoding, including the
+// whole base64 blobs of both mechanisms.
+func TestTokensNeverPrinted(t *testing.T) {
+	dir := t.TempDir()
+	bearer := writeFile(t, dir, "bearer.smtp", `connect "smtp.gmail.com:587"
+expect 220
+send "EHLO me"
+expect 250
+starttls
+send "EHLO me"
+expect 250 "OAUTHBEARER"
+auth oauthbearer "${SMTP_USER}" "${SMTP_TOKEN}"
+expect 235
+quit
+`)
+	const token = "ya29.a0AfB_byC-not-issued-here-0123456789"
+	runs := map[string]struct{ script, user, blob string }{
+		"xoauth2 gmail":     {"../../scripts/gmail-oauth.smtp", "smtprun.student@gmail.com", "user=smtprun.student@gmail.com\x01auth=Bearer " + token + "\x01\x01"},
+		"xoauth2 office365": {"../../scripts/utep-oauth.smtp", "student@contoso.onmicrosoft.com", "user=student@contoso.onmicrosoft.com\x01auth=Bearer " + token + "\x01\x01"},
+		"oauthbearer":       {bearer, "smtprun.student@gmail.com", "n,a=smtprun.student@gmail.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer " + token + "\x01\x01"},
+	}
+	for name, r := range runs {
+		for _, mode := range [][]string{nil, {"-q"}, {"--explain"}} {
+			args := append([]string{"--sandbox", "--var", "SMTP_TOKEN=" + token}, mode...)
+			code, out, errOut := cli(t, append(args, r.script)...)
+			if code != exitExpectation {
+				t.Fatalf("%s %v: exit %d, want the refusal to fail expect 235\n%s%s", name, mode, code, out, errOut)
+			}
+			all := out + errOut
+			forms := leakForms(r.user, token)
+			forms["mechanism blob"] = b64(r.blob)
+			for form, s := range forms {
+				if strings.Contains(all, s) {
+					t.Errorf("%s, mode %v: output contains the %s form %q:\n%s", name, mode, form, s, all)
+				}
+			}
+			if mode == nil && strings.Contains(name, "gmail") && !strings.Contains(all, `decodes to {"status":"400"`) {
+				t.Errorf("%s: the JSON challenge is not shown decoded:\n%s", name, all)
+			}
+		}
+	}
+}

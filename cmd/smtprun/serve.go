@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
@@ -29,6 +31,9 @@ Flags:
   --listen ADDR         submission with STARTTLS, like port 587 (default 127.0.0.1:2525)
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
+  --listen-oauth ADDR   emulated OAuth endpoints of office365 and gmail over HTTP, for
+                        smtprun token --issuer http://ADDR/PROVIDER (default 127.0.0.1:2580; "off" disables)
+  --token-ttl DURATION  lifetime of the access tokens issued there (default 1h), to practise refresh
   --ca-out FILE         write the CA certificate (PEM) that clients should trust
   --save DIR            write every accepted message to DIR as an .eml file
   --save-max-messages N at most N messages saved; then 452 4.3.1 (default 1000)
@@ -51,6 +56,8 @@ type serveOptions struct {
 	saveMaxMessages, maxConns      int
 	saveMaxBytes                   int64
 	public, noColor                bool
+	listenOAuth                    string
+	tokenTTL                       time.Duration
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -75,11 +82,20 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.IntVar(&o.maxConns, "max-connections", 1000, "")
 	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.StringVar(&o.listenOAuth, "listen-oauth", "127.0.0.1:2580", "")
+	ttl := &durationFlag{name: "token-ttl", d: &o.tokenTTL}
+	fs.Var(ttl, "token-ttl", "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if ttl.err != nil {
+		return nil, ttl.err
+	}
+	if o.tokenTTL < 0 || (o.tokenTTL > 0 && o.tokenTTL < time.Second) {
+		return nil, fmt.Errorf("--token-ttl must be at least 1s (OAuth counts expires_in in seconds), got %s", o.tokenTTL)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -158,14 +174,19 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		return serveUsageError(stderr, err.Error())
 	}
 	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor)}
-	sb, err := sandbox.New(sandbox.Options{
+	sbOpts := sandbox.Options{
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
 		SaveMaxBytes:    o.saveMaxBytes,
 		MaxConnections:  o.maxConns,
 		Observer:        log.event,
-	})
+		TokenTTL:        o.tokenTTL,
+	}
+	if serveTestHook != nil {
+		serveTestHook(&sbOpts)
+	}
+	sb, err := sandbox.New(sbOpts)
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
@@ -199,6 +220,26 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 			}
 		}()
 	}
+	var oauthSrv *http.Server
+	if o.listenOAuth != "" && o.listenOAuth != "off" {
+		ln, err := net.Listen("tcp", o.listenOAuth)
+		if err != nil {
+			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
+		}
+		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
+		oauthSrv = srv
+		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
+		for _, p := range sandbox.OAuthProviders() {
+			fmt.Fprintf(stdout, "    %s  http://%s/%s  (tokens last %s)\n", p, ln.Addr(), p, orDefaultTTL(o.tokenTTL))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- err
+			}
+		}()
+	}
 	printServeHints(stdout, o)
 	code := exitOK
 	select {
@@ -208,6 +249,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		code = exitRuntime
 	}
 	sb.Close()
+	if oauthSrv != nil {
+		oauthSrv.Close()
+	}
 	wg.Wait()
 	log.printf("smtprun serve: stopped\n")
 	return code
@@ -296,4 +340,15 @@ func (l *serveLog) event(e sandbox.Event) {
 func signalStop() (<-chan struct{}, func()) {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	return ctx.Done(), cancel
+}
+
+// serveTestHook lets tests shorten the sandbox's OAuth timings (device
+// code lifetime, polling interval). Nil outside tests.
+var serveTestHook func(*sandbox.Options)
+
+func orDefaultTTL(d time.Duration) string {
+	if d == 0 {
+		return "1h"
+	}
+	return d.String()
 }

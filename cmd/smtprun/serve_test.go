@@ -39,7 +39,7 @@ func startServe(t *testing.T, args ...string) (sub, tls string, out *syncBuffer)
 	out = &syncBuffer{}
 	stop := make(chan struct{})
 	done := make(chan int, 1)
-	args = append([]string{"--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--no-color"}, args...)
+	args = append([]string{"--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--listen-oauth", "127.0.0.1:0", "--no-color"}, args...)
 	go func() { done <- runServe(args, out, out, stop) }()
 	t.Cleanup(func() {
 		close(stop)

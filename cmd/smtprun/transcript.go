@@ -69,6 +69,10 @@ func (t *transcript) note(text string) {
 // Event implements engine.Observer.
 func (t *transcript) Event(ev engine.Event) {
 	if t.quiet {
+		// The failure report still names the provider's hints.
+		if c, ok := ev.(engine.Connected); ok {
+			t.host, _, _ = net.SplitHostPort(c.Address)
+		}
 		return
 	}
 	switch ev := ev.(type) {
@@ -95,6 +99,8 @@ func (t *transcript) Event(ev engine.Event) {
 		}
 	case engine.Captured:
 		t.line(false, t.st.note.Sprintf("captured %s = %s", ev.Name, ev.Value))
+	case engine.OAuthRefused:
+		t.line(false, t.st.note.Sprintf("the 334 decodes to %s: the server refused the OAuth token (status %s)", ev.JSON, ev.Status))
 	case engine.Closed:
 		who := "closed"
 		if ev.ByServer {
@@ -150,6 +156,8 @@ var roleNotes = map[engine.Role]string{
 	engine.RoleCancel:          "cancels the exchange",
 	engine.RoleQuitOnInterrupt: "interrupted",
 	engine.RoleEndOfData:       "end of data",
+	engine.RoleToken:           "base64 of user and OAuth bearer token, masked",
+	engine.RoleAcknowledge:     "acknowledges the OAuth error (empty line, or base64 of ^A) so the server sends its final reply",
 }
 
 func (t *transcript) sent(ev engine.Sent) {

@@ -20,12 +20,18 @@ const (
 	Credentials
 	// Digest is a keyed digest that proves the password (CRAM-MD5).
 	Digest
+	// Token packs a user name and an OAuth 2.0 bearer token (XOAUTH2,
+	// OAUTHBEARER).
+	Token
+	// Acknowledgement is the dummy answer to an OAuth error challenge (an
+	// empty line, or ^A); not secret.
+	Acknowledgement
 )
 
 // Secret reports whether a response with this role must never be shown.
 // Everything but a bare user name is, including a digest: it can be
 // attacked offline.
-func (r Role) Secret() bool { return r != Username }
+func (r Role) Secret() bool { return r != Username && r != Acknowledgement }
 
 // Client is a go-sasl client that says what each response carries.
 type Client interface {
@@ -49,6 +55,8 @@ var registry = []Mechanism{
 	{Name: "PLAIN", New: newPlain},
 	{Name: "LOGIN", New: newLogin},
 	{Name: "CRAM-MD5", New: newCRAMMD5},
+	{Name: "XOAUTH2", New: newXOAuth2},
+	{Name: "OAUTHBEARER", New: newOAuthBearer},
 }
 
 // Lookup finds a mechanism by name, in any case.

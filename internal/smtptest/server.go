@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,30 @@ type Server struct {
 
 	mu       sync.Mutex
 	messages []Message
+	// Bearer lists what each OAUTHBEARER exchange said (user, token, host,
+	// port), so tests can check the GS2 binding.
+	Bearer []sasl.OAuthBearerOptions
+	wire   lockedBuffer
+}
+
+// lockedBuffer collects go-smtp's debug copy of every byte both ways,
+// after TLS as well.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// Wire returns the bytes exchanged so far, both directions interleaved.
+func (g *Server) Wire() string {
+	g.wire.mu.Lock()
+	defer g.wire.mu.Unlock()
+	return g.wire.b.String()
 }
 
 // Message is one accepted transaction.
@@ -51,6 +76,7 @@ func Start(t testing.TB, implicitTLS bool) *Server {
 	s.MaxLineLength = 64 << 10
 	s.TLSConfig = g.PKI.ServerConfig()
 	s.AllowInsecureAuth = false
+	s.Debug = &g.wire
 	var l net.Listener
 	var err error
 	if implicitTLS {
@@ -87,7 +113,9 @@ type goSession struct {
 }
 
 // AuthMechanisms implements smtp.AuthSession.
-func (s *goSession) AuthMechanisms() []string { return []string{"PLAIN", "LOGIN", "CRAM-MD5"} }
+func (s *goSession) AuthMechanisms() []string {
+	return []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
+}
 
 func (s *goSession) Auth(mech string) (sasl.Server, error) {
 	check := func(user, pass string) error {
@@ -104,6 +132,10 @@ func (s *goSession) Auth(mech string) (sasl.Server, error) {
 		return &loginServer{check: check}, nil
 	case "CRAM-MD5":
 		return &cramServer{g: s.g, ok: func(u string) { s.user = u }}, nil
+	case "XOAUTH2":
+		return &xoauth2Server{g: s.g, ok: func(u string) { s.user = u }}, nil
+	case "OAUTHBEARER":
+		return s.oauthBearer(), nil
 	}
 	return nil, errors.New("unsupported")
 }
@@ -140,6 +172,11 @@ func (s *goSession) Logout() error { return nil }
 
 // errBadCredentials is what Postfix and Gmail answer: 535 5.7.8.
 var errBadCredentials = &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+
+// errBadRequest answers a malformed SASL exchange.
+var errBadRequest = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Invalid SASL response"}
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // loginServer is the server side of AUTH LOGIN, which go-sasl lacks.
 type loginServer struct {

@@ -1,0 +1,142 @@
+package oauth
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/oauth2"
+)
+
+// Flow is how a provider hands out tokens to a command-line tool.
+type Flow string
+
+const (
+	// DeviceFlow: the user opens a URL on any device and types a code
+	// (RFC 8628).
+	DeviceFlow Flow = "device"
+	// CodeFlow: the user opens a URL in a browser on this machine, which
+	// redirects to a loopback listener with a code (RFC 6749 4.1, PKCE
+	// per RFC 7636, loopback redirect per RFC 8252 7.3).
+	CodeFlow Flow = "code"
+)
+
+// Provider is one identity platform's endpoints and the scope that SMTP
+// AUTH needs there.
+type Provider struct {
+	Name                         string
+	AuthURL, TokenURL, DeviceURL string
+	Scopes                       []string
+	Flow                         Flow
+	// NeedsSecret: the provider wants the client secret even from an
+	// installed app (Google's "Desktop app" clients have one, which is
+	// not confidential there).
+	NeedsSecret bool
+	// Register says where the user registers their app, for error messages.
+	Register string
+}
+
+// Paths are where an --issuer URL's endpoints are: Microsoft's layout
+// (https://login.microsoftonline.com/TENANT/oauth2/v2.0/token), which the
+// sandbox's emulated endpoints use too.
+var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token", "/devicecode"}
+
+//go:embed providers.yaml
+var providersFile []byte
+
+// providers are the built-in ones, from providers.yaml.
+var providers = mustProviders(providersFile)
+
+func mustProviders(data []byte) map[string]Provider {
+	var f struct {
+		Providers []struct {
+			Name        string   `yaml:"name"`
+			AuthURL     string   `yaml:"auth_url"`
+			TokenURL    string   `yaml:"token_url"`
+			DeviceURL   string   `yaml:"device_url"`
+			Scopes      []string `yaml:"scopes"`
+			Flow        Flow     `yaml:"flow"`
+			NeedsSecret bool     `yaml:"needs_secret"`
+			Register    string   `yaml:"register"`
+		} `yaml:"providers"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		panic("oauth/providers.yaml: " + err.Error())
+	}
+	m := map[string]Provider{}
+	for _, p := range f.Providers {
+		if p.Name == "" || p.TokenURL == "" || len(p.Scopes) == 0 || (p.Flow != DeviceFlow && p.Flow != CodeFlow) {
+			panic(fmt.Sprintf("oauth/providers.yaml: %q needs a name, token_url, scopes and flow device or code", p.Name))
+		}
+		m[p.Name] = Provider(p)
+	}
+	return m
+}
+
+// Lookup finds a built-in provider.
+func Lookup(name string) (Provider, bool) {
+	p, ok := providers[strings.ToLower(name)]
+	return p, ok
+}
+
+// Names lists the built-in providers.
+func Names() []string {
+	var n []string
+	for k := range providers {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// AtIssuer returns p with every endpoint under issuer, in Paths' layout.
+func (p Provider) AtIssuer(issuer string) Provider {
+	issuer = strings.TrimSuffix(issuer, "/")
+	p.AuthURL, p.TokenURL, p.DeviceURL = issuer+Paths.Authorize, issuer+Paths.Token, issuer+Paths.DeviceCode
+	return p
+}
+
+// Check says what is missing for the provider's flow.
+func (p Provider) Check(clientID, clientSecret string) error {
+	switch {
+	case clientID == "":
+		return fmt.Errorf("no client ID: register an app (%s), then pass --client-id or set SMTPRUN_OAUTH_CLIENT_ID", orDefault(p.Register, "with the provider"))
+	case p.TokenURL == "":
+		return fmt.Errorf("no token endpoint: pass --token-url or --issuer")
+	case p.Flow == DeviceFlow && p.DeviceURL == "":
+		return fmt.Errorf("no device authorization endpoint: pass --device-url or --issuer")
+	case p.Flow == CodeFlow && p.AuthURL == "":
+		return fmt.Errorf("no authorization endpoint: pass --auth-url or --issuer")
+	case p.NeedsSecret && clientSecret == "":
+		return fmt.Errorf("%s wants the client secret of your Desktop app client: pass --client-secret or set SMTPRUN_OAUTH_CLIENT_SECRET", p.Name)
+	case len(p.Scopes) == 0:
+		return fmt.Errorf("no scope: pass --scope")
+	}
+	return nil
+}
+
+// Config is the x/oauth2 configuration for the provider.
+func (p Provider) Config(clientID, clientSecret string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		Scopes:       slices.Clone(p.Scopes),
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, DeviceAuthURL: p.DeviceURL,
+			// Sent in the body: Microsoft and Google take it there, and a
+			// public client has no secret to put in a header.
+			AuthStyle: oauth2.AuthStyleInParams},
+	}
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,233 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The sandbox's OAuth 2.0 authorization server: it issues access and
+// refresh tokens for the providers whose profile has an oauth section, by
+// the device authorization grant (RFC 8628) and the authorization code
+// grant with PKCE (RFC 7636), and the same sandbox's SMTP sessions accept
+// exactly the tokens it issued, while they last and for the scope they
+// were issued for. Any client ID is taken: the user's own app
+// registration is something only the real provider can check.
+
+const (
+	defaultTokenTTL  = time.Hour // what Microsoft and Google issue
+	defaultDeviceTTL = 15 * time.Minute
+	// defaultPollInterval is RFC 8628 3.2's default, which both providers use.
+	defaultPollInterval = 5 * time.Second
+	// slowDownStep is what RFC 8628 3.5 adds to the interval on slow_down.
+	slowDownStep = 5 * time.Second
+)
+
+// oauthProfile is a profile's oauth section.
+type oauthProfile struct {
+	// Scope is the scope a token must carry for SMTP.
+	Scope string `yaml:"scope"`
+	// TokenPrefix and RefreshPrefix make issued tokens look like the
+	// provider's (Google's "ya29.", "1//").
+	TokenPrefix   string `yaml:"token_prefix"`
+	RefreshPrefix string `yaml:"refresh_prefix"`
+	// Challenge: a refused token gets the JSON 334 challenge before the
+	// final reply (Gmail); otherwise the final reply comes at once
+	// (Microsoft's 535 5.7.3).
+	Challenge bool `yaml:"challenge"`
+	// Title names the sign-in service on the emulated pages.
+	Title string `yaml:"title"`
+}
+
+// grant is what a token stands for.
+type grant struct {
+	provider, user, scope string
+	expires               time.Time // zero for a refresh token
+}
+
+// deviceGrant is one pending device authorization (RFC 8628 3.2).
+type deviceGrant struct {
+	provider, scope, user string
+	userCode              string
+	expires               time.Time
+	interval              time.Duration
+	lastPoll              time.Time
+	state                 string // "pending", "approved", "denied", "used"
+}
+
+// codeGrant is one authorization code waiting for its token request.
+type codeGrant struct {
+	provider, scope, user string
+	redirectURI           string
+	challenge             string // S256 of the verifier (RFC 7636 4.2)
+	expires               time.Time
+}
+
+// issuer holds every grant of one sandbox.
+type issuer struct {
+	mu       sync.Mutex
+	clock    func() time.Time
+	ttl      time.Duration
+	devTTL   time.Duration
+	interval time.Duration
+	devices  map[string]*deviceGrant // by device code
+	byUser   map[string]*deviceGrant // by user code
+	codes    map[string]*codeGrant
+	access   map[string]grant
+	refresh  map[string]grant
+}
+
+func newIssuer(clock func() time.Time, o Options) *issuer {
+	is := &issuer{clock: clock, ttl: o.TokenTTL, devTTL: o.DeviceCodeTTL, interval: o.PollInterval,
+		devices: map[string]*deviceGrant{}, byUser: map[string]*deviceGrant{}, codes: map[string]*codeGrant{},
+		access: map[string]grant{}, refresh: map[string]grant{}}
+	if is.ttl <= 0 {
+		is.ttl = defaultTokenTTL
+	}
+	if is.devTTL <= 0 {
+		is.devTTL = defaultDeviceTTL
+	}
+	if is.interval <= 0 {
+		is.interval = defaultPollInterval
+	}
+	return is
+}
+
+// secretString is a random token body; tokens never use Options.Rand,
+// which tests make predictable.
+func secretString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// userCode is what a person types: eight letters from an alphabet without
+// look-alikes, shown as XXXX-XXXX (RFC 8628 6.1).
+func userCode() string {
+	const alphabet = "BCDFGHJKLMNPQRSTVWXZ"
+	b := make([]byte, 8)
+	rand.Read(b)
+	var s strings.Builder
+	for i, c := range b {
+		if i == 4 {
+			s.WriteByte('-')
+		}
+		s.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return s.String()
+}
+
+// sweepAbove is the number of grants past which issuing one first drops
+// the expired ones, so a long-running serve does not grow without bound.
+const sweepAbove = 1024
+
+// sweep drops expired device codes, authorization codes and access
+// tokens. Refresh tokens do not expire here, as at the providers, but are
+// capped: past maxRefresh the oldest go (map order is as good as any).
+func (is *issuer) sweep() {
+	now := is.clock()
+	if len(is.devices)+len(is.codes)+len(is.access) > sweepAbove {
+		for k, g := range is.devices {
+			if !now.Before(g.expires) {
+				delete(is.devices, k)
+				delete(is.byUser, g.userCode)
+			}
+		}
+		for k, c := range is.codes {
+			if !now.Before(c.expires) {
+				delete(is.codes, k)
+			}
+		}
+		for k, g := range is.access {
+			if !now.Before(g.expires) {
+				delete(is.access, k)
+			}
+		}
+	}
+	for k := range is.refresh {
+		if len(is.refresh) <= maxRefresh {
+			break
+		}
+		delete(is.refresh, k)
+	}
+}
+
+const maxRefresh = 10000
+
+// tokens issues an access token and a refresh token for a grant.
+func (is *issuer) tokens(p *profile, user, scope string) (access, refresh string, expiresIn time.Duration) {
+	is.sweep()
+	access = p.OAuth.TokenPrefix + secretString(32)
+	refresh = p.OAuth.RefreshPrefix + secretString(32)
+	is.access[access] = grant{provider: p.Name, user: user, scope: scope, expires: is.clock().Add(is.ttl)}
+	is.refresh[refresh] = grant{provider: p.Name, user: user, scope: scope}
+	return access, refresh, is.ttl
+}
+
+// tokenVerdict is what the issuer says of a token presented over SMTP.
+type tokenVerdict int
+
+const (
+	tokenValid tokenVerdict = iota
+	tokenUnknown
+	tokenExpired
+	tokenWrongScope
+	tokenWrongUser
+)
+
+// check judges a bearer token presented by user to provider p.
+func (is *issuer) check(p *profile, user, token string) tokenVerdict {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	g, ok := is.access[token]
+	switch {
+	case !ok || g.provider != p.Name:
+		return tokenUnknown
+	case !is.clock().Before(g.expires):
+		return tokenExpired
+	case !hasScope(g.scope, p.OAuth.Scope):
+		return tokenWrongScope
+	case g.user != "" && !strings.EqualFold(g.user, user):
+		// A grant approved without naming an account serves any user
+		// name, as the practice password does.
+		return tokenWrongUser
+	}
+	return tokenValid
+}
+
+// practiceToken issues a valid token without any flow, for --sandbox runs
+// whose SMTP_TOKEN is unset.
+func (is *issuer) practiceToken(p *profile, user string) string {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	a, _, _ := is.tokens(p, user, p.OAuth.Scope)
+	return a
+}
+
+func hasScope(granted, want string) bool {
+	for _, s := range strings.Fields(granted) {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// s256 is RFC 7636 4.2's code challenge of a verifier.
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// PracticeToken issues a valid access token for profile, for a --sandbox
+// run whose token variable is unset; "" for a profile without OAuth.
+func (sb *Sandbox) PracticeToken(profile, user string) string {
+	p, ok := sb.cat.byName[profile]
+	if !ok || p.OAuth == nil {
+		return ""
+	}
+	return sb.oauth.practiceToken(p, user)
+}

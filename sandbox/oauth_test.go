@@ -1,0 +1,113 @@
+package sandbox
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+)
+
+func xoauth2(user, token string) string {
+	return b64("user=" + user + "\x01auth=Bearer " + token + "\x01\x01")
+}
+
+// decodeChallenge returns the JSON of Google's 334 error challenge.
+func decodeChallenge(t *testing.T, line string) string {
+	t.Helper()
+	js, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(line, "334 "))
+	if err != nil {
+		t.Fatalf("challenge %q: %v", line, err)
+	}
+	return string(js)
+}
+
+// Tokens the sandbox issued pass; any other is refused with the
+// provider's own replies: Microsoft's 535 5.7.3 at once, Google's JSON
+// challenge, then 535-5.7.8 after the client's empty answer.
+func TestBearerTokens(t *testing.T) {
+	sb := newTestSandbox(t, Options{})
+	user := "me@contoso.com"
+	good := sb.PracticeToken("office365", user)
+	if !strings.HasPrefix(good, "EwB") {
+		t.Errorf("token %q does not look like Microsoft's", good)
+	}
+	c := tlsReady(t, sb, "smtp.office365.com")
+	c.send("AUTH XOAUTH2 " + xoauth2(user, good+"x"))
+	c.matchReply(`535 5\.7\.3 Authentication unsuccessful ` + o365Track)
+	// A token issued for another account is refused too.
+	c.cmd("AUTH XOAUTH2 "+xoauth2("other@contoso.com", good), "535")
+	c.cmd("AUTH XOAUTH2 "+xoauth2(user, good), "235")
+
+	g := tlsReady(t, sb, "smtp.gmail.com")
+	lines := g.cmd("AUTH XOAUTH2 "+xoauth2("me@gmail.com", "ya29.forged"), "334")
+	if js := decodeChallenge(t, lines[0]); js != `{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}` {
+		t.Errorf("challenge %s", js)
+	}
+	g.send("")
+	g.matchReply(`535-5\.7\.8 Username and Password not accepted\. Learn more at`, `535 5\.7\.8  https://support\.google\.com/mail/answer/14257 `+gmailID+` - gsmtp`)
+	// OAUTHBEARER: ^A answers the challenge (RFC 7628 3.2.3).
+	g.cmd("AUTH OAUTHBEARER "+b64("n,a=me@gmail.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer bad\x01\x01"), "334")
+	g.cmd(b64("\x01"), "535")
+	tok := sb.PracticeToken("gmail", "me@gmail.com")
+	g.cmd("AUTH OAUTHBEARER "+b64("n,a=me@gmail.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer "+tok+"\x01\x01"), "235")
+
+	// A profile without OAuth endpoints has no tokens to give.
+	if sb.PracticeToken("postfix", user) != "" {
+		t.Error("postfix issued a token")
+	}
+}
+
+func TestScenarioBasicAuthRetired(t *testing.T) {
+	sb := newTestSandbox(t, Options{Scenario: "basic-auth-retired"})
+	user, pass := PracticeCredentials("office365")
+	c := tlsReady(t, sb, "smtp.office365.com")
+	c.authLogin(user, pass)
+	c.matchReply(`550 5\.7\.30 Basic authentication is not supported for Client Submission\. ` + o365Track)
+	c.cmd("AUTH XOAUTH2 "+xoauth2(user, sb.PracticeToken("office365", user)), "235")
+
+	d := tlsReady(t, sb, "smtp-mail.outlook.com")
+	d.authLogin("me@outlook.com", pass)
+	d.matchReply(`535 5\.7\.139 Authentication unsuccessful, basic authentication is disabled\. ` + o365Track)
+}
+
+func TestScenarioTokenExpired(t *testing.T) {
+	sb := newTestSandbox(t, Options{Scenario: "token-expired"})
+	g := tlsReady(t, sb, "smtp.gmail.com")
+	lines := g.cmd("AUTH XOAUTH2 "+xoauth2("me@gmail.com", sb.PracticeToken("gmail", "me@gmail.com")), "334")
+	if js := decodeChallenge(t, lines[0]); !strings.Contains(js, `"status":"401"`) {
+		t.Errorf("challenge %s, want status 401", js)
+	}
+	g.cmd("", "535")
+	c := tlsReady(t, sb, "smtp.office365.com")
+	c.cmd("AUTH XOAUTH2 "+xoauth2("me@contoso.com", sb.PracticeToken("office365", "me@contoso.com")), "535 5.7.3")
+	// Passwords are not tokens: they log in as usual.
+	c.authLogin(PracticeCredentials("office365"))
+	c.reply("235")
+}
+
+func TestScenarioWrongScope(t *testing.T) {
+	sb := newTestSandbox(t, Options{Scenario: "wrong-scope"})
+	g := tlsReady(t, sb, "smtp.gmail.com")
+	lines := g.cmd("AUTH XOAUTH2 "+xoauth2("me@gmail.com", sb.PracticeToken("gmail", "me@gmail.com")), "334")
+	if js := decodeChallenge(t, lines[0]); !strings.Contains(js, `"status":"400"`) || !strings.Contains(js, `"scope":"https://mail.google.com/"`) {
+		t.Errorf("challenge %s", js)
+	}
+	g.cmd("", "535")
+}
+
+// Expired grants are dropped once there are many, so serve stays small.
+func TestIssuerSweeps(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	is := newIssuer(func() time.Time { return now }, Options{TokenTTL: time.Minute})
+	p := mustCatalog().byName["gmail"]
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	for i := 0; i < sweepAbove+10; i++ {
+		is.tokens(p, "", p.OAuth.Scope)
+	}
+	now = now.Add(2 * time.Minute)
+	is.tokens(p, "", p.OAuth.Scope)
+	if len(is.access) != 1 {
+		t.Errorf("%d access tokens kept, want the one still valid", len(is.access))
+	}
+}
