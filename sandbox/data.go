@@ -6,9 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
+	"time"
 )
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
 
 // messageLimit is the most the session stores of one message: the
 // announced SIZE, or the sandbox's memory cap if that is smaller.
@@ -31,10 +38,20 @@ func (ss *session) cmdData(arg string) {
 		return
 	}
 	ss.spool = ss.sb.newSpool(ss.messageLimit())
+	if ss.co.on {
+		ss.data = ss.newDataCoach()
+	}
 	msg, err := ss.readData(ss.spool)
 	if err != nil {
 		ss.readFailed(err, "during DATA")
 		return
+	}
+	if ss.data != nil {
+		ss.data.end()
+		ss.data = nil
+	}
+	if ss.rec != nil {
+		ss.rec.endData(msg.final)
 	}
 	e := ss.event(LineReceived, ".")
 	e.Bytes = ss.spool.size
@@ -120,6 +137,7 @@ func messageID(data []byte) string {
 
 type message struct {
 	bareLF bool
+	final  string // the line that ended the message: ".\r\n" or ".\n"
 }
 
 // readData reads message content up to the line "." (RFC 5321 4.1.1.4),
@@ -131,14 +149,65 @@ func (ss *session) readData(sp *spool) (message, error) {
 	var m message
 	atStart := true
 	var last byte = '\n'
+	// With the coach on, the line being read as sent (to check it whole),
+	// at most a little over 998 octets of it, and its length.
+	var wire []byte
+	var wireLen int
 	for {
-		ss.setReadDeadline()
+		idle := ss.setReadDeadline()
+		watch := ss.data != nil && !ss.data.stuckSaid
+		if watch {
+			after := ss.sb.opts.StuckAfter
+			if after <= 0 {
+				after = defaultStuckAfter
+			}
+			if t := time.Now().Add(after); t.Before(idle) {
+				ss.conn.SetReadDeadline(t)
+			}
+		}
 		chunk, err := ss.r.ReadSlice('\n')
+		if watch && isTimeout(err) && time.Now().Before(idle) {
+			// No progress for StuckAfter: say so once per message, then
+			// wait as long as ever for the rest.
+			ss.data.stuck()
+			err = nil
+			if len(chunk) == 0 {
+				continue
+			}
+		}
 		if n := len(chunk); n > 0 {
 			complete := chunk[n-1] == '\n'
+			if ss.rec != nil {
+				ss.rec.recordData(chunk)
+			}
 			if atStart && complete && (string(chunk) == ".\r\n" || string(chunk) == ".\n") {
 				m.bareLF = m.bareLF || string(chunk) == ".\n"
+				m.final = string(chunk)
+				if ss.rec != nil {
+					// The final dot is the message step's, not content.
+					ss.rec.data.Truncate(max(0, ss.rec.data.Len()-n))
+				}
 				return m, nil
+			}
+			if ss.data != nil {
+				if room := 1002 - len(wire); room > 0 {
+					wire = append(wire, chunk[:min(room, n)]...)
+				}
+				wireLen += n
+				if complete {
+					prev := last
+					if n >= 2 {
+						prev = chunk[n-2]
+					}
+					lf := prev != '\r'
+					length := wireLen - 1
+					if !lf {
+						length--
+					}
+					text := wire[:min(len(wire), length)]
+					ss.data.line(text, length, lf, bytes.IndexByte(text, '\r') >= 0)
+					wire, wireLen = wire[:0], 0
+				}
 			}
 			data := chunk
 			if atStart && data[0] == '.' {
@@ -163,6 +232,10 @@ func (ss *session) readData(sp *spool) (message, error) {
 			continue
 		}
 		if err != nil {
+			if err == io.EOF && ss.data != nil && wireLen > 0 {
+				// A last line without its line ending: it counts.
+				ss.data.line(wire, wireLen, false, false)
+			}
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}

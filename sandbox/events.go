@@ -27,6 +27,16 @@ const (
 	// ConnClosed: the connection ended. Err says why when it was not a
 	// QUIT (client vanished, idle timeout, too many errors, ...).
 	ConnClosed
+	// DiagnosisMade: the coach (Options.Explain) saw a client mistake;
+	// Diagnosis says which.
+	DiagnosisMade
+	// ReportCardMade: the coach's summary of a session, just before
+	// ConnClosed; Report holds it.
+	ReportCardMade
+	// MessageLine: with Options.Explain, a line of the message being
+	// received (every header line, the first and last body lines; a Note
+	// counts the others), dot-unstuffed, without its line ending.
+	MessageLine
 )
 
 func (k EventKind) String() string {
@@ -45,6 +55,12 @@ func (k EventKind) String() string {
 		return "note"
 	case ConnClosed:
 		return "closed"
+	case DiagnosisMade:
+		return "diagnosis"
+	case ReportCardMade:
+		return "report"
+	case MessageLine:
+		return "message-line"
 	}
 	return "unknown"
 }
@@ -75,4 +91,11 @@ type Event struct {
 	Bytes int64
 	Path  string
 	Err   error
+
+	// With Options.Explain: the AUTH user name, decoded, of a LineReceived
+	// that carried one (the password stays masked); the coach's Diagnosis
+	// and ReportCard.
+	User      string
+	Diagnosis *Diagnosis
+	Report    *ReportCard
 }

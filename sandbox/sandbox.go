@@ -88,6 +88,22 @@ type Options struct {
 	// smtpd_client_connection_count_limit. DialContext is not limited:
 	// its callers are in the same program.
 	MaxConnections int
+
+	// Explain turns the coach on (coach.go, `smtprun serve --explain`):
+	// Diagnosis events for the client's mistakes as they happen, a
+	// ReportCard per session, the message's lines (MessageLine) and the
+	// AUTH user name (Event.User) in the transcript. The password stays
+	// masked.
+	Explain bool
+	// StuckAfter is how long DATA may see nothing new before the coach
+	// says it is still waiting for the final dot; 0 means 5 seconds.
+	StuckAfter time.Duration
+	// PregreetWait is how long the coach listens for a client that speaks
+	// before the greeting; 0 means 200 ms.
+	PregreetWait time.Duration
+
+	// Record, if set, receives each finished session (record.go).
+	Record func(*Recording)
 }
 
 const (

@@ -2,11 +2,13 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +52,13 @@ type session struct {
 
 	stop     bool  // hang up after the current command
 	closeErr error // why the connection ended, when not by QUIT
+
+	// How the last line read ended: a bare LF, a CR inside it.
+	lastBareLF, lastBareCR bool
+	vanished               bool // the client closed the connection, or it broke
+	co                     coach
+	data                   *dataCoach // the message being received, with the coach on
+	rec                    *sessionRecorder  // Options.Record
 }
 
 // readBufferSize is the bufio size; lines longer than this are read in
@@ -71,6 +80,10 @@ func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP s
 		conn:     c,
 		r:        bufio.NewReaderSize(c, readBufferSize),
 		w:        bufio.NewWriter(c),
+	}
+	ss.co.on = sb.opts.Explain
+	if sb.opts.Record != nil {
+		ss.rec = &sessionRecorder{}
 	}
 	if sb.sc != nil && sb.sc.appliesTo(p.Name) {
 		ss.sc = sb.sc
@@ -137,8 +150,11 @@ func (ss *session) run() {
 			// A bug must cost one connection, never the server.
 			ss.closeErr = fmt.Errorf("sandbox: internal error: %v", r)
 		}
+		ss.coachClosing()
 		ss.resetTransaction() // a half-received message's file and memory
 		ss.close()
+		ss.reportCard()
+		ss.finishRecording()
 		e := ss.event(ConnClosed, "")
 		e.Err = ss.closeErr
 		ss.sb.observe(e)
@@ -154,6 +170,9 @@ func (ss *session) run() {
 	if ss.mode == ImplicitTLS && !ss.startTLS() {
 		return
 	}
+	if ss.co.on && ss.mode != ImplicitTLS {
+		ss.pregreet()
+	}
 	ss.reply("greeting")
 	for !ss.stop {
 		line, total, err := ss.readLine(ss.p.MaxLine)
@@ -161,6 +180,8 @@ func (ss *session) run() {
 			ss.readFailed(err, "waiting for a command")
 			return
 		}
+		ss.coachLine(ss.lastBareLF, ss.lastBareCR)
+		ss.recordLine(line, total)
 		if total > ss.p.MaxLine {
 			// Mask a long AUTH line whole: its kept prefix holds the
 			// start of a credential.
@@ -231,18 +252,20 @@ func (ss *session) readFailed(err error, while string) {
 		ss.reply("timeout")
 		ss.hangUp(fmt.Errorf("client idle too long %s", while))
 	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+		ss.vanished = true
 		ss.hangUp(fmt.Errorf("client disconnected %s, without QUIT", while))
 	default:
 		ss.hangUp(fmt.Errorf("reading %s: %w", while, err))
 	}
 }
 
-func (ss *session) setReadDeadline() {
+func (ss *session) setReadDeadline() time.Time {
 	d := time.Now().Add(ss.sb.opts.IdleTimeout)
 	if end := ss.start.Add(maxSession); end.Before(d) {
 		d = end
 	}
 	ss.conn.SetReadDeadline(d)
+	return d
 }
 
 // readLine reads one line of at most max bytes (without its CRLF). A
@@ -275,9 +298,11 @@ func (ss *session) readLine(max int) (line string, total int, err error) {
 	}
 	// The line's own length, without its CRLF or bare LF.
 	total--
-	if before == '\r' && total > 0 {
+	ss.lastBareLF = before != '\r'
+	if !ss.lastBareLF && total > 0 {
 		total--
 	}
+	ss.lastBareCR = bytes.IndexByte(buf[:min(len(buf), total)], '\r') >= 0
 	if total > max {
 		return string(buf[:max]), total, nil
 	}
@@ -306,8 +331,10 @@ func (ss *session) send(r replyTemplate, reason string) {
 		ss.hangUp(net.ErrClosed)
 		return
 	}
+	ss.beforeSend(r.code, reason)
 	now := ss.sb.clock()
 	lines := r.render(func(s string) string { return ss.expandAt(s, now, 0) })
+	ss.recordReply(r.code, lines)
 	e := ss.event(ReplySent, "")
 	e.Code, e.Lines, e.Reason = r.code, lines, reason
 	ss.sb.observe(e)
@@ -411,9 +438,28 @@ func (ss *session) handle(line string) {
 	// {cmd} and {arg} may be echoed in replies: no control characters,
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
-	e := ss.event(LineReceived, c.shown(line))
-	e.Secret = c.secret
+	shown, secret := c.shown(line), c.secret
+	aftermath := ss.co.authAftermath
+	ss.co.authAftermath = false
+	if aftermath && !c.secret && !slices.Contains(smtp.Commands(), verb) && looksBase64(strings.TrimSpace(line)) {
+		// A refused AUTH, and the client sends its answers anyway: they
+		// are credentials read as commands, and are masked as such.
+		shown, secret = secretMask, true
+		ss.co.authAftermath = true
+		if ss.rec != nil {
+			ss.rec.maskLast()
+		}
+	}
+	e := ss.event(LineReceived, shown)
+	e.Secret = secret
+	if ss.co.on && c.secret && c.mech == "PLAIN" {
+		e.User = ss.plainUser(c.response)
+	}
 	ss.sb.observe(e)
+	if secret && !c.secret {
+		ss.diagnose("auth_answer_after_refusal", fmt.Sprint(ss.co.lineNo))
+	}
+	ss.coachCommand(verb, arg)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
 	}
@@ -449,6 +495,10 @@ func (ss *session) handle(line string) {
 		// RFC 5321 3.5.3: 252, "cannot verify, but will accept".
 		ss.reply("vrfy")
 	case smtp.CmdQUIT:
+		ss.co.quit = true
+		if ss.co.on && len(ss.co.good) > 0 {
+			ss.praise("QUIT")
+		}
 		ss.reply("quit")
 		ss.stop = true
 	default:
@@ -484,7 +534,20 @@ func (ss *session) cmdHello(verb, arg string) {
 	if ss.tls {
 		key = "ehlo_tls"
 	}
-	ss.send(ss.ehloReply(), key)
+	r := ss.ehloReply()
+	caps := r.capabilities()
+	ss.co.pipelining = caps.Has("PIPELINING")
+	var kws []string
+	for _, l := range r.lines[1:] {
+		kw, _, _ := strings.Cut(strings.TrimSpace(l[min(len(l), 4):]), " ")
+		kws = append(kws, strings.ToUpper(kw))
+	}
+	ss.co.announced = strings.Join(kws, " ")
+	if ss.co.sawStartTLS {
+		ss.co.sawStartTLS = false
+		ss.praise("EHLO again after STARTTLS")
+	}
+	ss.send(r, key)
 }
 
 // cmdStartTLS: RFC 3207. Only once, only where offered; afterwards the
@@ -509,6 +572,9 @@ func (ss *session) cmdStartTLS(arg string) {
 	if ss.stop {
 		return
 	}
+	if ss.co.on && ss.r.Buffered() > 0 {
+		ss.diagnose("after_starttls", ss.earlyBytes())
+	}
 	// Anything the client pipelined after STARTTLS was sent in plaintext
 	// and must not be executed inside TLS (CVE-2011-0411): startTLS
 	// replaces the reader, dropping it.
@@ -518,6 +584,9 @@ func (ss *session) cmdStartTLS(arg string) {
 	ss.helo = ""
 	ss.authUser = ""
 	ss.resetTransaction()
+	ss.co.sawStartTLS = true
+	ss.co.pipelining, ss.co.announced = false, ""
+	ss.praise("STARTTLS")
 }
 
 // startTLS runs the server side of the TLS handshake.
@@ -526,6 +595,10 @@ func (ss *session) startTLS() bool {
 	tc := tls.Server(ss.raw, conf)
 	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
 	if err := tc.Handshake(); err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && ss.mode != ImplicitTLS {
+			ss.diagnose("tls_handshake_plaintext", fmt.Sprintf("%q", clip(replySafe(string(rh.RecordHeader[:])), 5)))
+		}
 		ss.hangUp(fmt.Errorf("TLS handshake: %w", err))
 		return false
 	}
@@ -552,6 +625,7 @@ func (ss *session) cmdMail(arg string) {
 		ss.reply("need_helo")
 		return
 	case ss.requireTLS() && !ss.tls:
+		ss.diagnose("before_starttls", "MAIL")
 		ss.reply("must_starttls")
 		return
 	case ss.mode != Relay && ss.authUser == "":
@@ -589,6 +663,7 @@ func (ss *session) cmdMail(arg string) {
 	ss.inTx = true
 	ss.from = addr
 	ss.reply("mail_ok")
+
 }
 
 func (ss *session) cmdRcpt(arg string) {
