@@ -57,8 +57,8 @@ type session struct {
 	lastBareLF, lastBareCR bool
 	vanished               bool // the client closed the connection, or it broke
 	co                     coach
-	data                   *dataCoach // the message being received, with the coach on
-	rec                    *sessionRecorder  // Options.Record
+	data                   *dataCoach       // the message being received, with the coach on
+	rec                    *sessionRecorder // Options.Record
 }
 
 // readBufferSize is the bufio size; lines longer than this are read in
