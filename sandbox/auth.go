@@ -234,6 +234,7 @@ func (ss *session) finishAuth(user, pass string, valid bool) {
 		return
 	}
 	ss.authUser = user
+	ss.praise("AUTH")
 	ss.reply("auth_ok")
 }
 

@@ -61,13 +61,14 @@ type Diagnosis struct {
 	Detail string
 }
 
-// Sentence is the advice's sentence with the detail filled in.
-func (d Diagnosis) Sentence() string {
+// Sentence is the advice's sentence with the detail filled in, passed
+// through escape first: the detail quotes what the client sent.
+func (d Diagnosis) Sentence(escape func(string) string) string {
 	a, ok := coachAdvice[d.Rule]
 	if !ok {
-		return d.Rule + ": " + d.Detail
+		return d.Rule + ": " + escape(d.Detail)
 	}
-	return strings.ReplaceAll(a.Say, "{detail}", d.Detail)
+	return strings.ReplaceAll(a.Say, "{detail}", escape(d.Detail))
 }
 
 // ReportCard sums a session up: what the client did right, in the order

@@ -107,6 +107,7 @@ func (ss *session) finishMessage(sp *spool) {
 	e.Path = path
 	ss.sb.observe(e)
 	ss.errors = 0
+	ss.praise("message delivered")
 	ss.reply("data_ok")
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/smtprun/smtprun/dsl"
@@ -21,6 +22,7 @@ import (
 type Recording struct {
 	Conn    int64
 	Profile string
+	Time    time.Time // when the session started, by Options.Clock
 	Script  *dsl.Script
 }
 
@@ -326,5 +328,5 @@ func (ss *session) finishRecording() {
 	if !ss.co.quit && ss.vanished {
 		steps = append(steps, &dsl.Note{Kw: word("note"), Text: lit("recorded: the client closed the connection without QUIT")})
 	}
-	ss.sb.opts.Record(&Recording{Conn: ss.id, Profile: ss.p.Name, Script: &dsl.Script{Steps: steps}})
+	ss.sb.opts.Record(&Recording{Conn: ss.id, Profile: ss.p.Name, Time: ss.started, Script: &dsl.Script{Steps: steps}})
 }

@@ -28,6 +28,7 @@ type session struct {
 	id       int64
 	remote   string
 	start    time.Time
+	started  time.Time // start, by Options.Clock
 
 	raw  net.Conn // the TCP connection
 	conn net.Conn // raw, or the TLS connection over it
@@ -76,6 +77,7 @@ func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP s
 		id:       sb.connSeq.Add(1),
 		remote:   c.RemoteAddr().String(),
 		start:    time.Now(),
+		started:  sb.clock(),
 		raw:      c,
 		conn:     c,
 		r:        bufio.NewReaderSize(c, readBufferSize),
@@ -539,7 +541,7 @@ func (ss *session) cmdHello(verb, arg string) {
 	ss.co.pipelining = caps.Has("PIPELINING")
 	var kws []string
 	for _, l := range r.lines[1:] {
-		kw, _, _ := strings.Cut(strings.TrimSpace(l[min(len(l), 4):]), " ")
+		kw, _, _ := strings.Cut(strings.TrimSpace(l), " ")
 		kws = append(kws, strings.ToUpper(kw))
 	}
 	ss.co.announced = strings.Join(kws, " ")

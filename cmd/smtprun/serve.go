@@ -38,6 +38,14 @@ Flags:
   --public              allow --listen* on an address other than loopback: the
                         practice password is public, so anyone who can reach
                         the port can use it
+  --explain             coach the client: annotate each line it sends, diagnose its
+                        mistakes (line endings, not waiting for replies, STARTTLS,
+                        AUTH encoding, dot-stuffing, ...) with the RFC section and
+                        what a correct client sends, and end each session with a
+                        report card; the message's lines and the AUTH user name
+                        are shown, the password stays masked
+  --record DIR          write each session to DIR as a .smtp script that replays
+                        it: smtprun --sandbox DIR/FILE.smtp
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
@@ -51,6 +59,8 @@ type serveOptions struct {
 	saveMaxMessages, maxConns      int
 	saveMaxBytes                   int64
 	public, noColor                bool
+	explain                        bool
+	record                         string
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -75,6 +85,8 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.IntVar(&o.maxConns, "max-connections", 1000, "")
 	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.StringVar(&o.record, "record", "", "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -157,15 +169,27 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
-	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor)}
-	sb, err := sandbox.New(sandbox.Options{
+	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
+	opts := sandbox.Options{
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
 		SaveMaxBytes:    o.saveMaxBytes,
 		MaxConnections:  o.maxConns,
 		Observer:        log.event,
-	})
+		Explain:         o.explain,
+	}
+	if o.record != "" {
+		if err := os.MkdirAll(o.record, 0o755); err != nil {
+			return serveUsageError(stderr, "--record: "+err.Error())
+		}
+		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
+		opts.Record = rec.write
+	}
+	if serveTestHook != nil {
+		serveTestHook(&opts)
+	}
+	sb, err := sandbox.New(opts)
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
@@ -227,6 +251,12 @@ func printServeHints(w io.Writer, o *serveOptions) {
 	if o.caOut != "" {
 		fmt.Fprintf(w, "  CA certificate for clients to verify with: %s\n", o.caOut)
 	}
+	if o.record != "" {
+		fmt.Fprintf(w, "  each session is recorded in %s as a script; replay one with: smtprun --sandbox FILE\n", o.record)
+	}
+	if o.explain {
+		fmt.Fprintln(w, "  --explain: the client's mistakes are diagnosed as they happen, with a report card per session")
+	}
 	if o.save != "" {
 		fmt.Fprintf(w, "  accepted messages are saved in %s (at most %d messages, %d bytes: --save-max-messages, --save-max-bytes)\n", o.save, o.saveMaxMessages, o.saveMaxBytes)
 	}
@@ -238,9 +268,10 @@ func printServeHints(w io.Writer, o *serveOptions) {
 // serveLog prints the server side of every conversation, prefixed with the
 // connection number so interleaved clients stay readable.
 type serveLog struct {
-	mu sync.Mutex
-	w  io.Writer
-	st style
+	mu      sync.Mutex
+	w       io.Writer
+	st      style
+	explain bool
 }
 
 func (l *serveLog) printf(format string, a ...any) {
@@ -264,7 +295,19 @@ func (l *serveLog) event(e sandbox.Event) {
 		if e.Secret {
 			line += " (credentials)"
 		}
+		if e.User != "" {
+			line += " (user " + esc(e.User) + ")"
+		}
 		text = l.st.client.Sprint(line)
+		if l.explain {
+			text += l.annotate(tag, e)
+		}
+	case sandbox.MessageLine:
+		text = l.st.client.Sprint("C| " + esc(e.Line))
+	case sandbox.DiagnosisMade:
+		text = l.diagnosis(tag, e.Diagnosis)
+	case sandbox.ReportCardMade:
+		text = l.reportCard(tag, e.Report)
 	case sandbox.ReplySent:
 		for i, line := range e.Lines {
 			if i > 0 {
