@@ -28,7 +28,7 @@ func (ss *session) cmdAuth(c command) {
 		}
 	}()
 	switch {
-	case ss.helo == "":
+	case ss.helo == "" && ss.heloRequired():
 		ss.reply("need_helo")
 		return
 	case ss.authUser != "":

@@ -17,10 +17,15 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// messageLimit is the most the session stores of one message: the
-// announced SIZE, or the sandbox's memory cap if that is smaller.
+// messageLimit is the largest message the session accepts: the announced
+// SIZE, or Options.MaxMessageBytes if that is set and smaller. (An
+// internal 64 MiB cap once refused 70 MB at Microsoft 365, which
+// announces 150 MiB.)
 func (ss *session) messageLimit() int64 {
-	return min(ss.sizeLimit(), ss.sb.opts.MaxMessageBytes)
+	if m := ss.sb.opts.MaxMessageBytes; m > 0 {
+		return min(ss.sizeLimit(), m)
+	}
+	return ss.sizeLimit()
 }
 
 // cmdData: DATA (RFC 5321 4.1.1.4).
@@ -56,7 +61,7 @@ func (ss *session) cmdData(arg string) {
 	e := ss.event(LineReceived, ".")
 	e.Bytes = ss.spool.size
 	ss.sb.observe(e)
-	if msg.bareLF && ss.p.BareLF == "reject" {
+	if msg.bareLF && (ss.p.BareLF == "reject" || ss.hooks().strict) {
 		// Postfix's smtpd_forbid_bare_newline=reject (the SMTP smuggling
 		// fix): refuse the message and hang up.
 		ss.reply("bare_lf")

@@ -60,10 +60,12 @@ type Options struct {
 	// provider's timeout reply; 0 means 5 minutes (Postfix's smtpd_timeout).
 	IdleTimeout time.Duration
 
-	// MaxMessageBytes bounds one message; 0 means 64 MiB. A message over
-	// it is refused like one over the provider's SIZE limit, even where
-	// that limit is larger (Microsoft 365: 150 MiB). Messages stream to
-	// SaveDir, so this bounds disk, not memory.
+	// MaxMessageBytes bounds one message below the SIZE the provider
+	// announces; 0 means no bound of its own: the SIZE a profile announces
+	// is the size it accepts (Microsoft 365: 150 MiB), as a client that
+	// read SIZE expects. A message over it is refused like one over SIZE.
+	// Messages stream to SaveDir (or are only counted), so this bounds
+	// disk, not memory.
 	MaxMessageBytes int64
 
 	// MaxMemoryBytes bounds the memory all connections together keep of
@@ -109,7 +111,6 @@ type Options struct {
 const (
 	defaultSlowDelay   = 2 * time.Second
 	defaultIdleTimeout = 5 * time.Minute
-	defaultMaxMessage  = 64 << 20
 	defaultMaxMemory   = 32 << 20
 	defaultSaveCount   = 1000
 	defaultSaveBytes   = 256 << 20
@@ -193,9 +194,6 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if s.opts.IdleTimeout <= 0 {
 		s.opts.IdleTimeout = defaultIdleTimeout
-	}
-	if s.opts.MaxMessageBytes <= 0 {
-		s.opts.MaxMessageBytes = defaultMaxMessage
 	}
 	if s.opts.MaxMemoryBytes <= 0 {
 		s.opts.MaxMemoryBytes = defaultMaxMemory

@@ -415,6 +415,51 @@ func (ss *session) maxErrors() int {
 	return ss.p.MaxErrors
 }
 
+// heloRequired: MAIL and AUTH only after HELO/EHLO (and after STARTTLS,
+// only after a new one). Postfix's default (smtpd_helo_required=no) does
+// not insist; the strict scenario does.
+func (ss *session) heloRequired() bool {
+	return !ss.p.HeloOptional || ss.hooks().strict
+}
+
+// lenientPaths: "MAIL FROM: a@b" without angle brackets is accepted, as
+// by Postfix's default strict_rfc821_envelopes=no.
+func (ss *session) lenientPaths() bool {
+	return ss.p.LenientPaths && !ss.hooks().strict
+}
+
+// unsupportedOption refuses a MAIL or RCPT parameter the server does not
+// know, where the profile says so (Postfix: 555 5.5.4); true if it did.
+func (ss *session) unsupportedOption(params []string, known ...string) bool {
+	if ss.p.UnsupportedOptions != "reject" {
+		return false
+	}
+	for _, param := range params {
+		key, _, _ := strings.Cut(param, "=")
+		if !slices.Contains(known, strings.ToUpper(key)) {
+			ss.cmdVars["arg"] = replySafe(param)
+			ss.reply("unsupported_option")
+			return true
+		}
+	}
+	return false
+}
+
+// forbidden: a command line that is a message header ("Subject: hi",
+// what a client sends when it did not notice DATA was refused) or HTTP,
+// which Postfix answers by hanging up (smtpd_forbidden_commands).
+func (ss *session) forbidden(verb string) bool {
+	if !ss.p.ForbiddenCommands {
+		return false
+	}
+	switch verb {
+	case "CONNECT", "GET", "POST":
+		return true
+	}
+	name, ok := strings.CutSuffix(verb, ":")
+	return ok && name != "" && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ':' })
+}
+
 // requireTLS: AUTH and MAIL only after STARTTLS.
 func (ss *session) requireTLS() bool {
 	return ss.hooks().requireTLS || ss.mode == Submission && ss.p.RequireTLS
@@ -464,6 +509,11 @@ func (ss *session) handle(line string) {
 	ss.coachCommand(verb, arg)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
+	}
+	if ss.forbidden(verb) {
+		ss.reply("forbidden_command")
+		ss.hangUp(fmt.Errorf("forbidden command %q", replySafe(clip(verb, 40))))
+		return
 	}
 	switch verb {
 	case smtp.CmdHELO, smtp.CmdEHLO:
@@ -623,7 +673,7 @@ func certName(sni, host string) string {
 
 func (ss *session) cmdMail(arg string) {
 	switch {
-	case ss.helo == "":
+	case ss.helo == "" && ss.heloRequired():
 		ss.reply("need_helo")
 		return
 	case ss.requireTLS() && !ss.tls:
@@ -641,9 +691,12 @@ func (ss *session) cmdMail(arg string) {
 		ss.send(q.reply(), q.reason())
 		return
 	}
-	addr, params, ok := parsePath(arg, "FROM:", true)
+	addr, params, ok := parsePath(arg, "FROM:", true, ss.lenientPaths())
 	if !ok {
 		ss.reply("mail_syntax")
+		return
+	}
+	if ss.unsupportedOption(params, "SIZE", "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID") {
 		return
 	}
 	ss.cmdVars["addr"] = replySafe(addr)
@@ -673,9 +726,12 @@ func (ss *session) cmdRcpt(arg string) {
 		ss.reply("need_mail")
 		return
 	}
-	addr, _, ok := parsePath(arg, "TO:", false)
+	addr, params, ok := parsePath(arg, "TO:", false, ss.lenientPaths())
 	if !ok {
 		ss.reply("rcpt_syntax")
+		return
+	}
+	if ss.unsupportedOption(params, "NOTIFY", "ORCPT") {
 		return
 	}
 	ss.cmdVars["addr"] = replySafe(addr)
@@ -707,14 +763,19 @@ func (ss *session) isLocal(addr string) bool {
 
 // parsePath parses "FROM:<addr> params" or "TO:<addr> params" (RFC 5321
 // 4.1.2). A space after the colon is tolerated, as by most servers. The
-// null path <> is allowed for MAIL only.
-func parsePath(arg, prefix string, nullOK bool) (addr string, params []string, ok bool) {
+// null path <> is allowed for MAIL only. lenient accepts an address
+// without angle brackets, as Postfix does by default.
+func parsePath(arg, prefix string, nullOK, lenient bool) (addr string, params []string, ok bool) {
 	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
 		return "", nil, false
 	}
 	rest := strings.TrimLeft(arg[len(prefix):], " ")
 	if !strings.HasPrefix(rest, "<") {
-		return "", nil, false
+		f := strings.Fields(rest)
+		if !lenient || len(f) == 0 || strings.ContainsAny(f[0], "<>") {
+			return "", nil, false
+		}
+		rest = "<" + f[0] + "> " + strings.Join(f[1:], " ")
 	}
 	end := strings.IndexByte(rest, '>')
 	if end < 0 {
