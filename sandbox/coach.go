@@ -204,7 +204,8 @@ func (ss *session) beforeSend(code int, reason string) {
 		ss.diagnose("before_334", ss.earlyBytes())
 	case reason == "data_start":
 		ss.diagnose("before_354", fmt.Sprintf("%d bytes of the message", ss.r.Buffered()))
-	case reason == "starttls" || code == 221 || code == 421:
+	case reason == "starttls" || reason == "greeting" || code == 221 || code == 421:
+		// The greeting: pregreet has looked.
 		// STARTTLS: the discarded bytes are reported by cmdStartTLS.
 	case reason == "data_ok" && ss.nextVerb() == smtp.CmdQUIT:
 		ss.diagnose("quit_before_confirm", "")
