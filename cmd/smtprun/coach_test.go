@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smtprun/smtprun/internal/testenv"
+	"github.com/smtprun/smtprun/sandbox"
+)
+
+// Real clients in their default modes against `smtprun serve --explain`:
+// no diagnoses (a coach that cries wolf teaches nothing), the .eml byte
+// for byte what the client sent, no secret in the transcript, and each
+// recorded session replaying with exit 0 under --sandbox.
+
+// coachMessage is what every client sends: CRLF line endings, a dotted
+// line, every header a mail provider wants.
+const coachMessage = "From: <student@example.edu>\r\nTo: <friend@example.edu>\r\nDate: Mon, 27 Mar 2023 18:17:53 +0000\r\nMessage-ID: <coach-1@example.edu>\r\nSubject: practice\r\n\r\nHello from a real client.\r\n.A line that starts with a dot.\r\nBye.\r\n"
+
+func TestServeExplainRealClients(t *testing.T) {
+	user, pass := sandbox.PracticeCredentials("postfix")
+	python := lookPython()
+	for _, tc := range []struct {
+		name string
+		// run sends coachMessage through serve's submission port (sub)
+		// with STARTTLS, verifying the certificate with ca.
+		run func(t *testing.T, dir, sub, ca string) *exec.Cmd
+		// extra: what the client adds to the message: swaks ends the
+		// data with a CRLF of its own before the final dot.
+		extra string
+	}{
+		{"swaks", func(t *testing.T, dir, sub, ca string) *exec.Cmd {
+			bin := need(t, "swaks", "`apt-get install swaks` (or .ci/setup-postfix)")
+			return exec.Command(bin, "--server", sub, "--tls", "--tls-verify", "--tls-ca-path", ca,
+				"--auth", "LOGIN", "--auth-user", user, "--auth-password", pass,
+				"--from", user, "--to", "friend@example.edu", "--data", messageFile(t, dir))
+		}, "\r\n"},
+		{"python-smtplib", func(t *testing.T, dir, sub, ca string) *exec.Cmd {
+			if python == "" {
+				testenv.Missing(t, "python3 is not installed")
+			}
+			host, port, _ := net.SplitHostPort(sub)
+			script := fmt.Sprintf(`
+import smtplib, ssl, sys
+ctx = ssl.create_default_context(cafile=%q)
+ctx.check_hostname = False
+with smtplib.SMTP(%q, %s, timeout=10) as s:
+    s.starttls(context=ctx)
+    s.login(%q, %q)
+    s.sendmail(%q, ["friend@example.edu"], open(%q, "rb").read())
+`, ca, host, port, user, pass, user, messageFile(t, dir))
+			return exec.Command(python, "-c", script)
+		}, ""},
+		{"curl", func(t *testing.T, dir, sub, ca string) *exec.Cmd {
+			bin := need(t, "curl", "`apt-get install curl` (.ci/run installs it)")
+			return exec.Command(bin, "-sS", "--url", "smtp://"+sub, "--ssl-reqd", "--cacert", ca,
+				"--resolve", "mail.example.edu:"+portOf(sub)+":127.0.0.1",
+				"--user", user+":"+pass, "--mail-from", user, "--mail-rcpt", "friend@example.edu",
+				"-T", messageFile(t, dir))
+		}, ""},
+		{"msmtp", func(t *testing.T, dir, sub, ca string) *exec.Cmd {
+			bin := need(t, "msmtp", "`apt-get install msmtp` (.ci/run installs it)")
+			host, port, _ := net.SplitHostPort(sub)
+			cmd := exec.Command(bin, "--host="+host, "--port="+port, "--tls=on", "--tls-starttls=on",
+				"--tls-trust-file="+ca, "--tls-host-override=mail.example.edu", "--auth=on", "--user="+user,
+				"--passwordeval=echo "+pass, "--from="+user, "friend@example.edu")
+			cmd.Stdin = strings.NewReader(coachMessage)
+			cmd.Env = append(os.Environ(), "HOME="+dir) // no ~/.msmtprc
+			return cmd
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ca, save, rec := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "saved"), filepath.Join(dir, "recorded")
+			sub, _, out := startServe(t, "--explain", "--ca-out", ca, "--save", save, "--record", rec)
+			cmd := tc.run(t, dir, sub, ca)
+			if got, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s failed: %v\n%s\nserver:\n%s", tc.name, err, got, out)
+			}
+			transcript := waitFor(t, out, "] closed")
+			if strings.Contains(transcript, "!!") || !strings.Contains(transcript, "mistakes: none") {
+				t.Errorf("%s got diagnoses:\n%s", tc.name, transcript)
+			}
+			if !strings.Contains(transcript, "done right: STARTTLS, EHLO again after STARTTLS, AUTH, message delivered, QUIT") {
+				t.Errorf("report card:\n%s", transcript)
+			}
+			emls, _ := filepath.Glob(filepath.Join(save, "*.eml"))
+			if len(emls) != 1 {
+				t.Fatalf("%d messages saved, want 1", len(emls))
+			}
+			eml, _ := os.ReadFile(emls[0])
+			if string(eml) != coachMessage+tc.extra {
+				t.Errorf("saved message differs from what %s sent:\n%q", tc.name, eml)
+			}
+			secretSweep(t, transcript, user, pass)
+			replayRecorded(t, rec, pass)
+		})
+	}
+}
+
+// secretSweep fails if the transcript (the lines of the sessions, not the
+// banner, which states the public practice password) holds the password
+// in any encoding.
+func secretSweep(t *testing.T, transcript, user, pass string) {
+	t.Helper()
+	for _, s := range []string{pass, base64.StdEncoding.EncodeToString([]byte(pass)),
+		base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))} {
+		if strings.Contains(transcript, s) {
+			t.Errorf("the transcript holds a secret (%q)", s)
+		}
+	}
+}
+
+// replayRecorded runs every recorded script with --sandbox: each must pass.
+func replayRecorded(t *testing.T, dir, pass string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.smtp"))
+	if len(files) == 0 {
+		t.Fatalf("no session recorded in %s", dir)
+	}
+	for _, f := range files {
+		src, _ := os.ReadFile(f)
+		if bytes.Contains(src, []byte(pass)) {
+			t.Errorf("%s holds the password", f)
+		}
+		code, stdout, stderr := cli(t, "--sandbox", f)
+		if code != 0 {
+			t.Errorf("replaying %s: exit %d\n%s\n%s\n%s", f, code, src, stdout, stderr)
+		}
+	}
+}
+
+// waitFor waits until the serve output holds want, and returns the
+// session lines ("[N] ...").
+func waitFor(t *testing.T, out *syncBuffer, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out.String(), want) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "[") {
+			lines = append(lines, l)
+		}
+	}
+	if !strings.Contains(out.String(), want) {
+		t.Fatalf("serve never said %q:\n%s", want, out)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func need(t *testing.T, name, how string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		testenv.Missing(t, name+" is not installed; "+how+" enables this test")
+	}
+	return bin
+}
+
+func lookPython() string {
+	bin, _ := exec.LookPath("python3")
+	return bin
+}
+
+func messageFile(t *testing.T, dir string) string {
+	name, content := "msg.eml", coachMessage
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
+
