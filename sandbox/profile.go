@@ -110,9 +110,9 @@ type profile struct {
 		User     string `yaml:"user"`
 		Password string `yaml:"password"`
 	} `yaml:"practice"`
-	Mechanisms  []string          `yaml:"mechanisms"`
-	RequireTLS  bool              `yaml:"require_tls"`
-	BareLF      string            `yaml:"bare_lf"`
+	Mechanisms []string `yaml:"mechanisms"`
+	RequireTLS bool     `yaml:"require_tls"`
+	BareLF     string   `yaml:"bare_lf"`
 	// How strict the server is where real servers differ (the strict
 	// scenario makes every profile strict): helo_optional lets MAIL and
 	// AUTH come before any HELO/EHLO, and after STARTTLS without a new
@@ -126,14 +126,14 @@ type profile struct {
 	// ForbiddenCommands: a command line that looks like a header
 	// ("Subject: hi") or like HTTP gets the forbidden_command reply and
 	// the server hangs up (Postfix's smtpd_forbidden_commands).
-	ForbiddenCommands bool `yaml:"forbidden_commands"`
-	MaxErrors   int               `yaml:"max_errors"`
-	MaxAuthFail int               `yaml:"max_auth_failures"`
-	MaxLine     int               `yaml:"max_line"`
-	MaxRcpts    int               `yaml:"max_recipients"`
-	Vars        orderedVars       `yaml:"vars"`
-	MessageVars orderedVars       `yaml:"message_vars"`
-	Replies     map[string]string `yaml:"replies"`
+	ForbiddenCommands bool              `yaml:"forbidden_commands"`
+	MaxErrors         int               `yaml:"max_errors"`
+	MaxAuthFail       int               `yaml:"max_auth_failures"`
+	MaxLine           int               `yaml:"max_line"`
+	MaxRcpts          int               `yaml:"max_recipients"`
+	Vars              orderedVars       `yaml:"vars"`
+	MessageVars       orderedVars       `yaml:"message_vars"`
+	Replies           map[string]string `yaml:"replies"`
 
 	ip      net.IP
 	replies map[string]replyTemplate
