@@ -34,6 +34,10 @@ func (ss *session) cmdData(arg string) {
 		ss.reply("syntax")
 		return
 	}
+	if ss.inTx && len(ss.rcpts) == 0 && ss.rcptTried && ss.p.AuthAtRcpt {
+		ss.reply("no_valid_recipients")
+		return
+	}
 	if !ss.inTx || len(ss.rcpts) == 0 {
 		ss.reply("need_rcpt")
 		return

@@ -74,8 +74,9 @@ var replyKeys = map[string]string{
 // optionalReplyKeys are replies a profile defines only with the setting
 // that uses them.
 var optionalReplyKeys = map[string]string{
-	"unsupported_option": "MAIL/RCPT with a parameter the server does not know, with unsupported_options: reject",
-	"forbidden_command":  "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
+	"unsupported_option":  "MAIL/RCPT with a parameter the server does not know, with unsupported_options: reject",
+	"forbidden_command":   "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
+	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
 }
 
 // mechanismsImplemented are the SASL mechanisms the session can run.
@@ -126,14 +127,19 @@ type profile struct {
 	// ForbiddenCommands: a command line that looks like a header
 	// ("Subject: hi") or like HTTP gets the forbidden_command reply and
 	// the server hangs up (Postfix's smtpd_forbidden_commands).
-	ForbiddenCommands bool              `yaml:"forbidden_commands"`
-	MaxErrors         int               `yaml:"max_errors"`
-	MaxAuthFail       int               `yaml:"max_auth_failures"`
-	MaxLine           int               `yaml:"max_line"`
-	MaxRcpts          int               `yaml:"max_recipients"`
-	Vars              orderedVars       `yaml:"vars"`
-	MessageVars       orderedVars       `yaml:"message_vars"`
-	Replies           map[string]string `yaml:"replies"`
+	ForbiddenCommands bool `yaml:"forbidden_commands"`
+	// AuthAtRcpt: on a submission port, MAIL without AUTH is accepted and
+	// each RCPT is refused with auth_required instead, as Postfix's
+	// smtpd_recipient_restrictions=permit_sasl_authenticated,reject does;
+	// DATA after refused recipients gets no_valid_recipients.
+	AuthAtRcpt  bool              `yaml:"auth_at_rcpt"`
+	MaxErrors   int               `yaml:"max_errors"`
+	MaxAuthFail int               `yaml:"max_auth_failures"`
+	MaxLine     int               `yaml:"max_line"`
+	MaxRcpts    int               `yaml:"max_recipients"`
+	Vars        orderedVars       `yaml:"vars"`
+	MessageVars orderedVars       `yaml:"message_vars"`
+	Replies     map[string]string `yaml:"replies"`
 
 	ip      net.IP
 	replies map[string]replyTemplate
@@ -303,6 +309,9 @@ func (p *profile) parseReplies(known func(string) bool) error {
 	}
 	if _, ok := p.replies["forbidden_command"]; !ok && p.ForbiddenCommands {
 		missing = append(missing, "forbidden_command")
+	}
+	if _, ok := p.replies["no_valid_recipients"]; !ok && p.AuthAtRcpt {
+		missing = append(missing, "no_valid_recipients")
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)

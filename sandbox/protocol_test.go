@@ -228,8 +228,13 @@ func TestAuthRelayPortPostfix(t *testing.T) {
 	d.send("STARTTLS")
 	d.expect("554 5.5.1 Error: TLS already active")
 	d.cmd("EHLO x.example.org", "250")
-	d.send("MAIL FROM:<a@example.net>")
-	d.expect("530 5.7.0 Authentication required")
+	// Postfix takes MAIL without AUTH and refuses each recipient
+	// (smtpd_recipient_restrictions=permit_sasl_authenticated,reject).
+	d.cmd("MAIL FROM:<a@example.net>", "250")
+	d.send("RCPT TO:<friend@example.net>")
+	d.expect("554 5.7.1 <friend@example.net>: Recipient address rejected: Access denied")
+	d.send("DATA")
+	d.expect("554 5.5.1 Error: no valid recipients")
 }
 
 func TestSizeLimits(t *testing.T) {

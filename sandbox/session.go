@@ -48,6 +48,7 @@ type session struct {
 	inTx         bool
 	from         string
 	rcpts        []string
+	rcptTried    bool   // a RCPT was answered in this transaction, accepted or not
 	spool        *spool // the message being received (DATA, or BDAT chunks so far)
 	errors       int
 
@@ -559,6 +560,7 @@ func (ss *session) handle(line string) {
 }
 
 func (ss *session) resetTransaction() {
+	ss.rcptTried = false
 	ss.inTx = false
 	ss.from = ""
 	ss.rcpts = nil
@@ -680,7 +682,7 @@ func (ss *session) cmdMail(arg string) {
 		ss.diagnose("before_starttls", "MAIL")
 		ss.reply("must_starttls")
 		return
-	case ss.mode != Relay && ss.authUser == "":
+	case ss.mode != Relay && ss.authUser == "" && !ss.p.AuthAtRcpt:
 		ss.reply("auth_required")
 		return
 	case ss.inTx:
@@ -737,6 +739,11 @@ func (ss *session) cmdRcpt(arg string) {
 	ss.cmdVars["addr"] = replySafe(addr)
 	if len(ss.rcpts) >= ss.p.MaxRcpts {
 		ss.reply("too_many_recipients")
+		return
+	}
+	ss.rcptTried = true
+	if ss.mode != Relay && ss.authUser == "" && ss.p.AuthAtRcpt {
+		ss.reply("auth_required")
 		return
 	}
 	local := ss.isLocal(addr)
