@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -429,4 +432,39 @@ func TestSizeHonoured(t *testing.T) {
 	}
 	c.write(".\r\n")
 	c.reply("250")
+}
+
+// TestEnvelopeSaved: each saved .eml has its envelope beside it, and the
+// .eml itself is only what the client sent.
+func TestEnvelopeSaved(t *testing.T) {
+	dir := t.TempDir()
+	sb := newTestSandbox(t, Options{SaveDir: dir})
+	c := login(t, sb, studentHost)
+	c.cmd("MAIL FROM:<student@example.edu>", "250")
+	c.cmd("RCPT TO:<friend@example.edu>", "250")
+	c.cmd("RCPT TO:<other@example.net>", "250")
+	c.cmd("DATA", "354")
+	c.write(goodMessage + ".\r\n")
+	c.reply("250")
+	emls, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(emls) != 1 {
+		t.Fatalf("%d messages saved", len(emls))
+	}
+	if got, _ := os.ReadFile(emls[0]); string(got) != strings.Replace(goodMessage, "..A", ".A", 1) {
+		t.Errorf("saved %q", got)
+	}
+	data, err := os.ReadFile(strings.TrimSuffix(emls[0], ".eml") + ".envelope.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Message != filepath.Base(emls[0]) || env.MailFrom != "student@example.edu" ||
+		!slices.Equal(env.RcptTo, []string{"friend@example.edu", "other@example.net"}) ||
+		env.AuthUser != "student@example.edu" || !strings.HasPrefix(env.TLS, "TLS 1.") ||
+		env.Helo != "client.example.org" || env.Profile != "postfix" || env.Size != int64(len(goodMessage)-1) {
+		t.Errorf("envelope %s", data)
+	}
 }

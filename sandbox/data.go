@@ -95,7 +95,7 @@ func (ss *session) finishMessage(sp *spool) {
 	if ss.msgVars["message_id"] == "" {
 		ss.msgVars["message_id"] = ss.sb.randomString(randomClasses["hex"], 32) + "@" + ss.vars["server"]
 	}
-	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp)
+	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp, ss.envelope(sp.size))
 	if err != nil {
 		// Before the reply: a client that reads it may look at once.
 		sp.dropFile()

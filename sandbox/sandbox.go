@@ -524,7 +524,7 @@ func (s *Sandbox) greylistPass(from, rcpt string) bool {
 // saveMessage moves an accepted message from its spool file into
 // Options.SaveDir and returns the file's path ("" when SaveDir is not
 // set). A message over the quota is refused with a *quotaError.
-func (s *Sandbox) saveMessage(profile, queueID string, sp *spool) (string, error) {
+func (s *Sandbox) saveMessage(profile, queueID string, sp *spool, env *Envelope) (string, error) {
 	if s.opts.SaveDir == "" {
 		return "", nil
 	}
@@ -546,6 +546,11 @@ func (s *Sandbox) saveMessage(profile, queueID string, sp *spool) (string, error
 	sp.file = nil
 	err := tmp.Close()
 	final := filepath.Join(s.opts.SaveDir, name)
+	if err == nil {
+		// The envelope first: whoever sees the .eml finds it beside.
+		env.Message = name
+		err = writeEnvelope(strings.TrimSuffix(final, ".eml")+".envelope.json", env)
+	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), final)
 	}

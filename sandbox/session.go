@@ -41,6 +41,7 @@ type session struct {
 	domains map[string]bool   // the server's own domains (relay rules)
 
 	tls      bool
+	tlsInfo  string // "TLS 1.3, TLS_AES_128_GCM_SHA256", once TLS is on
 	helo     string
 	authUser string
 	// failed AUTH exchanges on this connection (max_auth_failures)
@@ -662,7 +663,8 @@ func (ss *session) startTLS() bool {
 	ss.w = bufio.NewWriter(tc)
 	ss.tls = true
 	st := tc.ConnectionState()
-	ss.emit(TLSStarted, fmt.Sprintf("%s, %s, certificate for %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), certName(st.ServerName, ss.host)))
+	ss.tlsInfo = tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
+	ss.emit(TLSStarted, fmt.Sprintf("%s, certificate for %s", ss.tlsInfo, certName(st.ServerName, ss.host)))
 	return true
 }
 
