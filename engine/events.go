@@ -167,6 +167,12 @@ type NoticeCode string
 // discarded and EHLO must be sent again (RFC 3207 4.2).
 const NoticeCapabilitiesForgotten NoticeCode = "starttls-forgets-capabilities"
 
+// NoticePipeliningUnannounced: the script sent a command before reading
+// the reply to the one before, and the server's EHLO did not announce
+// PIPELINING (or there was no EHLO): RFC 2920 3.1 allows that only when
+// it did.
+const NoticePipeliningUnannounced NoticeCode = "pipelining-not-announced"
+
 // Narration is the text of a note step, the script's own words.
 type Narration struct {
 	Step int
