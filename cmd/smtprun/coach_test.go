@@ -189,3 +189,35 @@ func portOf(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	return port
 }
+
+// TestServeExplainDiagnosis: a student's client that ends its lines with
+// a bare LF and closes without QUIT; serve --explain says what is wrong,
+// the RFC section, what a correct client sends, and sums up.
+func TestServeExplainDiagnosis(t *testing.T) {
+	sub, _, out := startServe(t, "--explain")
+	c, err := net.DialTimeout("tcp", sub, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	c.Read(buf) // the greeting
+	fmt.Fprint(c, "EHLO student\n")
+	c.Read(buf)
+	c.Close()
+	transcript := waitFor(t, out, "] closed")
+	for _, want := range []string{
+		"[1] !! Line 1 ended with a bare LF (\\n), not CR LF: SMTP lines end with \\r\\n",
+		"[1]    RFC 5321 2.3.8; a correct client: end every command with \\r\\n",
+		"[1] !! The connection closed without QUIT.",
+		"[1] report card:",
+		"[1]   done right: nothing yet",
+		"[1]   mistake: bare_lf_command, once (RFC 5321 2.3.8)",
+		"[1]   mistake: no_quit, once (RFC 5321 4.1.1.10)",
+		"[1]    ; Extended hello:",
+	} {
+		if !strings.Contains(transcript, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, transcript)
+		}
+	}
+}
