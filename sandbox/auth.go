@@ -24,7 +24,7 @@ const reasonCRAMChallenge = "auth_challenge_cram_md5"
 func (ss *session) cmdAuth(c command) {
 	defer func() {
 		if ss.authUser == "" {
-			ss.co.authAftermath = true
+			ss.co.authAftermath = authAftermathLines
 		}
 	}()
 	switch {

@@ -118,7 +118,7 @@ type coach struct {
 	announced     string // the last EHLO reply's keywords, space separated
 	body8bit      bool   // this transaction's MAIL said BODY=8BITMIME or SMTPUTF8
 	verb          string // the command being answered
-	authAftermath bool   // an AUTH exchange just failed: base64 lines next are credentials
+	authAftermath int    // lines after a failed AUTH exchange in which base64 lines are credentials
 }
 
 func (ss *session) diagnose(rule, detail string) {
@@ -240,6 +240,34 @@ func (ss *session) pregreet() {
 		return
 	}
 	ss.diagnose("before_greeting", ss.earlyBytes())
+}
+
+// authAftermathLines is how many lines after a failed AUTH may be its
+// answers: a user name, a password, and one for good measure (PLAIN's
+// authorization identity, a mistyped line).
+const authAftermathLines = 3
+
+// holdsPassword reports whether a line is, or its base64 decodes to
+// something holding, a password that logs in here: whatever the session
+// thinks the line is, it is never shown.
+func (ss *session) holdsPassword(line string) bool {
+	line = strings.TrimSpace(line)
+	var passwords []string
+	if p := ss.p.Practice.Password; p != "" {
+		passwords = append(passwords, p)
+	}
+	for _, p := range ss.sb.accounts {
+		if p != "" {
+			passwords = append(passwords, p)
+		}
+	}
+	decoded, err := base64.StdEncoding.DecodeString(line)
+	for _, p := range passwords {
+		if strings.Contains(line, p) || err == nil && strings.Contains(string(decoded), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // looksBase64 reports whether a line could be an AUTH answer.

@@ -225,6 +225,18 @@ func TestCoachMistakes(t *testing.T) {
 			c.cmd(b64("practice-password"), "5")
 			c.cmd("QUIT", "221")
 		}, []string{"auth_answer_after_refusal", "no_ehlo_after_starttls"}, "AUTH"},
+		{"no EHLO after STARTTLS, raw user name, base64 password", func(t *testing.T, sb *Sandbox) {
+			c := dial(t, sb, "smtp.office365.com:587")
+			c.reply("220")
+			c.cmd("EHLO student.example.org", "250")
+			c.cmd("STARTTLS", "220")
+			c.host = "smtp.office365.com"
+			c.handshake()
+			c.cmd("AUTH LOGIN", "503")
+			c.cmd("someone@contoso.com", "5")
+			c.cmd(b64("practice-password"), "5")
+			c.cmd("QUIT", "221")
+		}, []string{"auth_answer_after_refusal", "no_ehlo_after_starttls"}, "AUTH"},
 		{"AUTH before STARTTLS", func(t *testing.T, sb *Sandbox) {
 			c := dial(t, sb, studentHost+":587")
 			c.reply("220")

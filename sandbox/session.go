@@ -488,16 +488,22 @@ func (ss *session) handle(line string) {
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
 	shown, secret := c.shown(line), c.secret
-	aftermath := ss.co.authAftermath
-	ss.co.authAftermath = false
-	if aftermath && !c.secret && !slices.Contains(smtp.Commands(), verb) && looksBase64(strings.TrimSpace(line)) {
-		// A refused AUTH, and the client sends its answers anyway: they
-		// are credentials read as commands, and are masked as such.
+	known := slices.Contains(smtp.Commands(), verb)
+	if known {
+		ss.co.authAftermath = 0
+	}
+	if !c.secret && !known && (ss.co.authAftermath > 0 && looksBase64(strings.TrimSpace(line)) || ss.holdsPassword(line)) {
+		// A refused AUTH, and the client sends its answers anyway (or
+		// pipelined them, or sends a password at all): they are
+		// credentials read as commands, and are masked as such. A raw
+		// user name in between does not end the aftermath.
 		shown, secret = secretMask, true
-		ss.co.authAftermath = true
 		if ss.rec != nil {
 			ss.rec.maskLast()
 		}
+	}
+	if ss.co.authAftermath > 0 {
+		ss.co.authAftermath--
 	}
 	e := ss.event(LineReceived, shown)
 	e.Secret = secret
