@@ -475,7 +475,7 @@ func (ss *session) coachCommand(verb, arg string) {
 	case smtp.CmdHELO:
 		ss.co.sawStartTLS = false
 	default:
-		if ss.co.sawStartTLS {
+		if ss.co.sawStartTLS && slices.Contains(smtp.Commands(), verb) {
 			ss.diagnoseOnce("no_ehlo_after_starttls", replySafe(clip(verb, 20)))
 		}
 	}

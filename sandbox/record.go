@@ -36,9 +36,11 @@ type sessionRecorder struct {
 
 	// An AUTH exchange in progress: its mechanism, whether every answer
 	// was well formed (only then can the auth step replay it).
-	inAuth   bool
-	authMech string
-	authBad  bool
+	inAuth     bool
+	authMech   string
+	authBad    bool
+	authLine   string // the AUTH command, when it carried no credential
+	authPrompt bool   // the server sent a 334
 	// A command whose reply a compound step expects itself.
 	pending string // "STARTTLS", "QUIT", "AUTH"
 	// The message being received, as sent.
@@ -102,8 +104,11 @@ func (ss *session) recordLine(line string, total int) {
 	switch {
 	case c.verb == smtp.CmdAUTH && !ss.lastBareLF && c.mech != "" && c.fields <= 2:
 		r.inAuth, r.authMech, r.authBad, r.pending = true, c.mech, false, "AUTH"
+		r.authLine, r.authPrompt = "", false
 		if c.fields == 2 {
 			r.authAnswer(c.response, "")
+		} else {
+			r.authLine = line
 		}
 		return
 	case c.verb == smtp.CmdSTARTTLS && line == "STARTTLS" && !ss.lastBareLF:
@@ -133,12 +138,15 @@ func (r *sessionRecorder) sendLine(line string, bareLF, secret bool) {
 }
 
 // maskLast replaces the last recorded line, which the session found to be
-// a credential, by a note.
+// a credential, by a note and the mask itself: a line the server reads as
+// an unknown command, as it read the credential, so the replay keeps the
+// session's shape.
 func (r *sessionRecorder) maskLast() {
 	if n := len(r.steps); n > 0 {
 		r.steps = r.steps[:n-1]
 	}
-	r.note("a line that looked like a credential, left out")
+	r.note("a line that looked like a credential, sent as " + secretMask)
+	r.add(&dsl.Send{Kw: word("send"), Text: lit(secretMask)})
 }
 
 // authAnswer records an answer to a 334 prompt (or an initial response):
@@ -182,10 +190,14 @@ func (ss *session) recordReply(code int, lines []string) {
 	switch r.pending {
 	case "AUTH":
 		if code == 334 {
+			r.authPrompt = true
 			return
 		}
 		r.pending, r.inAuth = "", false
-		if r.authBad {
+		if !r.authPrompt && r.authLine != "" {
+			// Refused at once: the command alone replays it.
+			r.sendLine(r.authLine, false, false)
+		} else if r.authBad {
 			r.note(fmt.Sprintf("an AUTH %s exchange with malformed answers, not replayable", r.authMech))
 		} else {
 			mech := strings.ToLower(r.authMech)

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -220,4 +223,51 @@ func TestServeExplainDiagnosis(t *testing.T) {
 			t.Errorf("transcript lacks %q:\n%s", want, transcript)
 		}
 	}
+}
+
+// TestServeRecordStudentSession: a student's session full of mistakes is
+// recorded too, without its credentials, and replays under --sandbox.
+func TestServeRecordStudentSession(t *testing.T) {
+	dir := t.TempDir()
+	ca, rec := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "recorded")
+	sub, _, out := startServe(t, "--profile", "office365", "--explain", "--ca-out", ca, "--record", rec)
+	user, pass := sandbox.PracticeCredentials("office365")
+	c, err := net.DialTimeout("tcp", sub, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	reply := func() {
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil || len(l) < 4 || l[3] != '-' {
+				return
+			}
+		}
+	}
+	reply()
+	fmt.Fprint(c, "EHLO laptop\r\n")
+	reply()
+	fmt.Fprint(c, "STARTTLS\r\n")
+	reply()
+	pem, _ := os.ReadFile(ca)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	tc := tls.Client(c, &tls.Config{ServerName: "smtp.office365.com", RootCAs: pool})
+	r = bufio.NewReader(tc)
+	c2 := net.Conn(tc)
+	for _, line := range []string{"AUTH LOGIN", user, base64.StdEncoding.EncodeToString([]byte(pass)), "QUIT"} {
+		fmt.Fprint(c2, line+"\r\n")
+		reply()
+	}
+	transcript := waitFor(t, out, "] closed")
+	for _, want := range []string{"[no_ehlo_after_starttls]", "[auth_answer_after_refusal]", "mistake: no_ehlo_after_starttls, once"} {
+		if !strings.Contains(transcript, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, transcript)
+		}
+	}
+	secretSweep(t, transcript, user, pass)
+	replayRecorded(t, rec, pass)
 }
