@@ -27,12 +27,22 @@ type Recording struct {
 }
 
 // maxRecordedMessage bounds the message content a recording keeps; a
-// larger message is recorded as a note.
-const maxRecordedMessage = 1 << 20
+// larger message is recorded as a note. maxRecordedBytes bounds a whole
+// recording (lines and messages): a client sending NOOP forever must not
+// grow the server. Both come out of the sandbox's memory budget
+// (Options.MaxMemoryBytes), shared with message heads, so all recordings
+// together are bounded too.
+const (
+	maxRecordedMessage = 1 << 20
+	maxRecordedBytes   = 4 << 20
+)
 
 // sessionRecorder builds a session's script as it goes.
 type sessionRecorder struct {
-	steps []dsl.Step
+	sb      *Sandbox
+	steps   []dsl.Step
+	held    int64 // bytes of the memory budget this recording holds
+	stopped bool  // over its bounds: nothing more is recorded
 
 	// An AUTH exchange in progress: its mechanism, whether every answer
 	// was well formed (only then can the auth step replay it).
@@ -84,7 +94,33 @@ func (r *sessionRecorder) withVars(s string) *dsl.String {
 	return out
 }
 
-func (r *sessionRecorder) add(st dsl.Step) { r.steps = append(r.steps, st) }
+func (r *sessionRecorder) add(st dsl.Step) {
+	if r.stopped {
+		return
+	}
+	r.steps = append(r.steps, st)
+}
+
+// reserve takes n bytes for the recording from its own bound and the
+// sandbox's memory budget; past either, the recording stops with a note.
+func (r *sessionRecorder) reserve(n int) bool {
+	if r.stopped {
+		return false
+	}
+	if r.held+int64(n) > r.sb.recordBound || !r.sb.reserveMemory(int64(n)) {
+		r.steps = append(r.steps, &dsl.Note{Kw: word("note"), Text: lit("recorded: the rest of the session, over the recording's memory bound")})
+		r.stopped = true
+		return false
+	}
+	r.held += int64(n)
+	return true
+}
+
+// release gives the recording's memory back.
+func (r *sessionRecorder) release() {
+	r.sb.memoryInUse.Add(-r.held)
+	r.held = 0
+}
 
 func (r *sessionRecorder) note(text string) {
 	r.add(&dsl.Note{Kw: word("note"), Text: lit("recorded: " + text)})
@@ -118,7 +154,9 @@ func (ss *session) recordLine(line string, total int) {
 		r.pending = "QUIT"
 		return
 	}
-	r.sendLine(line, ss.lastBareLF, c.secret)
+	if r.reserve(len(line) + 64) {
+		r.sendLine(line, ss.lastBareLF, c.secret)
+	}
 }
 
 func (r *sessionRecorder) sendLine(line string, bareLF, secret bool) {
@@ -219,6 +257,9 @@ func (ss *session) recordReply(code int, lines []string) {
 		}
 		r.sendLine("QUIT", false, false)
 	}
+	if !r.reserve(64) {
+		return
+	}
 	exp := &dsl.Expect{Kw: word("expect"), Codes: []*dsl.Code{{Word: word(strconv.Itoa(code))}}}
 	if sub := distinctive(lines); sub != "" {
 		exp.Match = &dsl.Matcher{Substring: lit(sub)}
@@ -270,7 +311,7 @@ func (r *sessionRecorder) recordData(b []byte) {
 	if r.dataOver {
 		return
 	}
-	if r.data.Len()+len(b) > maxRecordedMessage {
+	if r.data.Len()+len(b) > maxRecordedMessage || !r.reserve(len(b)) {
 		r.dataOver = true
 		return
 	}
@@ -328,6 +369,7 @@ func (ss *session) finishRecording() {
 	if r == nil || ss.sb.opts.Record == nil {
 		return
 	}
+	defer r.release()
 	if r.inData {
 		r.endData("")
 	}

@@ -157,7 +157,8 @@ type Sandbox struct {
 	greyMu sync.Mutex
 	grey   map[string]bool
 
-	testHook func(line string) // called with every command line; tests only
+	testHook    func(line string) // called with every command line; tests only
+	recordBound int64             // maxRecordedBytes; tests lower it
 }
 
 // New makes a sandbox with its own certificate authority, ready to serve.
@@ -168,15 +169,16 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{
-		opts:      opts,
-		cat:       cat,
-		clock:     opts.Clock,
-		rand:      opts.Rand,
-		accounts:  map[string]string{},
-		done:      make(chan struct{}),
-		conns:     map[net.Conn]struct{}{},
-		listeners: map[net.Listener]struct{}{},
-		grey:      map[string]bool{},
+		opts:        opts,
+		cat:         cat,
+		clock:       opts.Clock,
+		rand:        opts.Rand,
+		accounts:    map[string]string{},
+		done:        make(chan struct{}),
+		conns:       map[net.Conn]struct{}{},
+		listeners:   map[net.Listener]struct{}{},
+		grey:        map[string]bool{},
+		recordBound: maxRecordedBytes,
 	}
 	if opts.Scenario != "" {
 		if s.sc, err = cat.findScenario(opts.Scenario); err != nil {

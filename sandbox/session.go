@@ -87,7 +87,7 @@ func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP s
 	}
 	ss.co.on = sb.opts.Explain
 	if sb.opts.Record != nil {
-		ss.rec = &sessionRecorder{}
+		ss.rec = &sessionRecorder{sb: sb}
 	}
 	if sb.sc != nil && sb.sc.appliesTo(p.Name) {
 		ss.sc = sb.sc
