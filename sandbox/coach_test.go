@@ -405,6 +405,32 @@ func TestCoachMessageShown(t *testing.T) {
 	}
 }
 
+// TestCoachShowsUserNames: the user name, decoded, from every AUTH form
+// that carries one; never the password.
+func TestCoachShowsUserNames(t *testing.T) {
+	user, pass := PracticeCredentials("postfix")
+	sb, rec := coached(t)
+	c := greeted(t, sb)
+	c.cmd("AUTH PLAIN "+plain(user, pass+"x"), "535")
+	c.cmd("AUTH LOGIN "+b64("jane@example.org"), "334")
+	c.cmd(b64(pass+"y"), "535")
+	c.cmd("AUTH LOGIN", "334")
+	c.cmd(b64(pass), "334") // the password where the user name belongs
+	c.cmd("*", "501")
+	c.cmd("QUIT", "221")
+	rec.card(t, 1)
+	var users []string
+	for _, e := range rec.kinds(1, LineReceived) {
+		if e.User != "" {
+			users = append(users, e.User)
+		}
+	}
+	if !slices.Equal(users, []string{user, "jane@example.org"}) {
+		t.Errorf("user names shown %q", users)
+	}
+	sweep(t, rec, pass)
+}
+
 // TestAnyUserLogsIn: any user name logs in with the practice password,
 // as serve's banner says; a wrong password does not.
 func TestAnyUserLogsIn(t *testing.T) {

@@ -510,6 +510,9 @@ func (ss *session) handle(line string) {
 	if ss.co.on && c.secret && c.mech == "PLAIN" {
 		e.User = ss.plainUser(c.response)
 	}
+	if ss.co.on && c.secret && c.mech == "LOGIN" && c.fields == 2 {
+		e.User = ss.shownUser(c.response) // LOGIN's initial response is the user name
+	}
 	ss.sb.observe(e)
 	if secret && !c.secret {
 		ss.diagnose("auth_answer_after_refusal", fmt.Sprint(ss.co.lineNo))
