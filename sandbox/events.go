@@ -9,9 +9,10 @@ const (
 	// ConnOpened: a client connected. Line describes the profile and mode.
 	ConnOpened EventKind = iota + 1
 	// LineReceived: a command line, or an AUTH response line (Secret),
-	// without its CRLF. Message content is not reported line by line: the
-	// end of DATA is one event with Line "." and Bytes the message size, a
-	// BDAT chunk one with Bytes its size.
+	// without its CRLF. Message content is not reported line by line (but
+	// see MessageLine, with Options.Explain): the end of DATA is one event
+	// with Line "." and Bytes the message size, a BDAT chunk one with Bytes
+	// its size.
 	LineReceived
 	// ReplySent: one whole reply: Code, Lines (as sent, without CRLF) and
 	// Reason, why the session chose it.
