@@ -175,6 +175,12 @@ const NoticeCapabilitiesForgotten NoticeCode = "starttls-forgets-capabilities"
 // (STARTTLS for "TLS"), which mangles the transcript and hints at it.
 const NoticeShortSecret NoticeCode = "short-secret"
 
+// NoticePipeliningUnannounced: the script sent a command before reading
+// the reply to the one before, and the server's EHLO did not announce
+// PIPELINING (or there was no EHLO): RFC 2920 3.1 allows that only when
+// it did.
+const NoticePipeliningUnannounced NoticeCode = "pipelining-not-announced"
+
 // Narration is the text of a note step, the script's own words.
 type Narration struct {
 	Step int

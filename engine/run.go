@@ -105,6 +105,9 @@ type session struct {
 	// caps are the extensions the last EHLO reply announced (upper-case
 	// keyword -> parameters); TLS clears them (RFC 3207 4.2).
 	caps smtp.Capabilities
+	// pipeliningNoted: the Notice that this script pipelines to a server
+	// that did not announce PIPELINING has been given (once a connection).
+	pipeliningNoted bool
 }
 
 // Run executes a checked program (see dsl.Check). It returns at the first failure
@@ -295,7 +298,7 @@ func (ss *session) close(byServer bool) {
 	ss.held = nil
 	ss.tls, ss.tlsBegun = false, false
 	ss.inData, ss.dataSent = false, false
-	ss.asked, ss.caps = nil, nil
+	ss.asked, ss.caps, ss.pipeliningNoted = nil, nil, false
 }
 
 func (ss *session) setConn(c net.Conn) {
@@ -360,6 +363,13 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	}
 	switch {
 	case !ss.inData:
+		if len(ss.asked) > 0 && !ss.pipeliningNoted && !ss.caps.Has("PIPELINING") {
+			// A reply is still owed, and nothing said the server takes
+			// commands before it answers (RFC 2920 3.1): many do, some
+			// drop or misread the extra ones.
+			ss.pipeliningNoted = true
+			ss.emit(Notice{Step: ss.step, Code: NoticePipeliningUnannounced})
+		}
 		ss.asked = append(ss.asked, pending{line: line})
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.

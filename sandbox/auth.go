@@ -21,16 +21,25 @@ const reasonCRAMChallenge = "auth_challenge_cram_md5"
 // for a refused OAuth token, generated like the CRAM-MD5 challenge.
 const reasonOAuthChallenge = "auth_challenge_oauth_error"
 
-// cmdAuth: AUTH mechanism [initial-response] (RFC 4954).
+// cmdAuth: AUTH mechanism [initial-response] (RFC 4954). Whatever ends
+// it without success leaves the session in the AUTH aftermath: a client
+// that did not read the refusal sends its answers next, as commands, and
+// they are masked (a refused AUTH once leaked the password's base64).
 func (ss *session) cmdAuth(c command) {
+	defer func() {
+		if ss.authUser == "" {
+			ss.co.authAftermath = authAftermathLines
+		}
+	}()
 	switch {
-	case ss.helo == "":
+	case ss.helo == "" && ss.heloRequired():
 		ss.reply("need_helo")
 		return
 	case ss.authUser != "":
 		ss.reply("auth_already")
 		return
 	case ss.requireTLS() && !ss.tls:
+		ss.diagnose("before_starttls", "AUTH")
 		ss.reply("must_starttls")
 		return
 	}
@@ -63,6 +72,7 @@ func (ss *session) cmdAuth(c command) {
 	if hasInitial {
 		var ok bool
 		if initial, ok = ss.decodeResponse(c.response); !ok {
+			ss.diagnose("auth_not_base64", "after AUTH "+mech+" (masked)")
 			return
 		}
 	}
@@ -98,13 +108,23 @@ func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) 
 		ss.readFailed(err, "during AUTH")
 		return nil, false
 	}
+	ss.coachLine(ss.lastBareLF, ss.lastBareCR)
 	shown := line
 	if line != "*" {
 		shown = secretMask // a credential, or what may be one
 	}
 	e := ss.event(LineReceived, shown)
 	e.Secret = line != "*"
+	if ss.co.on && reason == "auth_prompt_user" {
+		e.User = ss.shownUser(line)
+	}
 	ss.sb.observe(e)
+	if ss.rec != nil {
+		ss.rec.authAnswer(line, reason)
+	}
+	if ss.co.on && line != "*" && total <= maxAuthLine {
+		ss.coachAnswer(reason, line)
+	}
 	if total > maxAuthLine {
 		ss.reply("line_too_long")
 		return nil, false
@@ -297,6 +317,7 @@ func (ss *session) finishAuth(user, pass string, valid bool) {
 		return
 	}
 	ss.authUser = user
+	ss.praise("AUTH")
 	ss.reply("auth_ok")
 }
 

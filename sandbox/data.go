@@ -6,20 +6,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// messageLimit is the most the session stores of one message: the
-// announced SIZE, or the sandbox's memory cap if that is smaller.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// messageLimit is the largest message the session accepts: the announced
+// SIZE, or Options.MaxMessageBytes if that is set and smaller. (An
+// internal 64 MiB cap once refused 70 MB at Microsoft 365, which
+// announces 150 MiB.)
 func (ss *session) messageLimit() int64 {
-	return min(ss.sizeLimit(), ss.sb.opts.MaxMessageBytes)
+	if m := ss.sb.opts.MaxMessageBytes; m > 0 {
+		return min(ss.sizeLimit(), m)
+	}
+	return ss.sizeLimit()
 }
 
 // cmdData: DATA (RFC 5321 4.1.1.4).
 func (ss *session) cmdData(arg string) {
 	if arg != "" {
 		ss.reply("syntax")
+		return
+	}
+	if ss.inTx && len(ss.rcpts) == 0 && ss.rcptTried && ss.p.AuthAtRcpt {
+		ss.reply("no_valid_recipients")
 		return
 	}
 	if !ss.inTx || len(ss.rcpts) == 0 {
@@ -31,15 +47,25 @@ func (ss *session) cmdData(arg string) {
 		return
 	}
 	ss.spool = ss.sb.newSpool(ss.messageLimit())
+	if ss.co.on {
+		ss.data = ss.newDataCoach()
+	}
 	msg, err := ss.readData(ss.spool)
 	if err != nil {
 		ss.readFailed(err, "during DATA")
 		return
 	}
+	if ss.data != nil {
+		ss.data.end()
+		ss.data = nil
+	}
+	if ss.rec != nil {
+		ss.rec.endData(msg.final)
+	}
 	e := ss.event(LineReceived, ".")
 	e.Bytes = ss.spool.size
 	ss.sb.observe(e)
-	if msg.bareLF && ss.p.BareLF == "reject" {
+	if msg.bareLF && (ss.p.BareLF == "reject" || ss.hooks().strict) {
 		// Postfix's smtpd_forbid_bare_newline=reject (the SMTP smuggling
 		// fix): refuse the message and hang up.
 		ss.reply("bare_lf")
@@ -69,7 +95,7 @@ func (ss *session) finishMessage(sp *spool) {
 	if ss.msgVars["message_id"] == "" {
 		ss.msgVars["message_id"] = ss.sb.randomString(randomClasses["hex"], 32) + "@" + ss.vars["server"]
 	}
-	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp)
+	path, err := ss.sb.saveMessage(ss.p.Name, ss.msgVars["queue_id"], sp, ss.envelope(sp.size))
 	if err != nil {
 		// Before the reply: a client that reads it may look at once.
 		sp.dropFile()
@@ -90,6 +116,7 @@ func (ss *session) finishMessage(sp *spool) {
 	e.Path = path
 	ss.sb.observe(e)
 	ss.errors = 0
+	ss.praise("message delivered")
 	ss.reply("data_ok")
 }
 
@@ -120,6 +147,7 @@ func messageID(data []byte) string {
 
 type message struct {
 	bareLF bool
+	final  string // the line that ended the message: ".\r\n" or ".\n"
 }
 
 // readData reads message content up to the line "." (RFC 5321 4.1.1.4),
@@ -131,14 +159,65 @@ func (ss *session) readData(sp *spool) (message, error) {
 	var m message
 	atStart := true
 	var last byte = '\n'
+	// With the coach on, the line being read as sent (to check it whole),
+	// at most a little over 998 octets of it, and its length.
+	var wire []byte
+	var wireLen int
 	for {
-		ss.setReadDeadline()
+		idle := ss.setReadDeadline()
+		watch := ss.data != nil && !ss.data.stuckSaid
+		if watch {
+			after := ss.sb.opts.StuckAfter
+			if after <= 0 {
+				after = defaultStuckAfter
+			}
+			if t := time.Now().Add(after); t.Before(idle) {
+				ss.conn.SetReadDeadline(t)
+			}
+		}
 		chunk, err := ss.r.ReadSlice('\n')
+		if watch && isTimeout(err) && time.Now().Before(idle) {
+			// No progress for StuckAfter: say so once per message, then
+			// wait as long as ever for the rest.
+			ss.data.stuck()
+			err = nil
+			if len(chunk) == 0 {
+				continue
+			}
+		}
 		if n := len(chunk); n > 0 {
 			complete := chunk[n-1] == '\n'
+			if ss.rec != nil {
+				ss.rec.recordData(chunk)
+			}
 			if atStart && complete && (string(chunk) == ".\r\n" || string(chunk) == ".\n") {
 				m.bareLF = m.bareLF || string(chunk) == ".\n"
+				m.final = string(chunk)
+				if ss.rec != nil {
+					// The final dot is the message step's, not content.
+					ss.rec.data.Truncate(max(0, ss.rec.data.Len()-n))
+				}
 				return m, nil
+			}
+			if ss.data != nil {
+				if room := 1002 - len(wire); room > 0 {
+					wire = append(wire, chunk[:min(room, n)]...)
+				}
+				wireLen += n
+				if complete {
+					prev := last
+					if n >= 2 {
+						prev = chunk[n-2]
+					}
+					lf := prev != '\r'
+					length := wireLen - 1
+					if !lf {
+						length--
+					}
+					text := wire[:min(len(wire), length)]
+					ss.data.line(text, length, lf, bytes.IndexByte(text, '\r') >= 0)
+					wire, wireLen = wire[:0], 0
+				}
 			}
 			data := chunk
 			if atStart && data[0] == '.' {
@@ -163,6 +242,10 @@ func (ss *session) readData(sp *spool) (message, error) {
 			continue
 		}
 		if err != nil {
+			if err == io.EOF && ss.data != nil && wireLen > 0 {
+				// A last line without its line ending: it counts.
+				ss.data.line(wire, wireLen, false, false)
+			}
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}

@@ -38,4 +38,12 @@
 // the command is parsed (command.go) and never leave the session, and text
 // a client controls is made safe before it is echoed in a reply or shown
 // (escape.go).
+//
+// With Options.Explain the sandbox is a coach (coach.go, its texts in
+// coach.yaml): it reports a client's mistakes as Diagnosis events as they
+// happen (bare LF, not waiting for a reply, no EHLO after STARTTLS, AUTH
+// answers not in base64, dot-stuffing, ...) and a ReportCard per session,
+// without changing how the session answers. With Options.Record each
+// session is handed over as a script that replays it (record.go); with
+// SaveDir each message has its envelope beside it (envelope.go).
 package sandbox

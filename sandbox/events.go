@@ -9,9 +9,10 @@ const (
 	// ConnOpened: a client connected. Line describes the profile and mode.
 	ConnOpened EventKind = iota + 1
 	// LineReceived: a command line, or an AUTH response line (Secret),
-	// without its CRLF. Message content is not reported line by line: the
-	// end of DATA is one event with Line "." and Bytes the message size, a
-	// BDAT chunk one with Bytes its size.
+	// without its CRLF. Message content is not reported line by line (but
+	// see MessageLine, with Options.Explain): the end of DATA is one event
+	// with Line "." and Bytes the message size, a BDAT chunk one with Bytes
+	// its size.
 	LineReceived
 	// ReplySent: one whole reply: Code, Lines (as sent, without CRLF) and
 	// Reason, why the session chose it.
@@ -27,6 +28,16 @@ const (
 	// ConnClosed: the connection ended. Err says why when it was not a
 	// QUIT (client vanished, idle timeout, too many errors, ...).
 	ConnClosed
+	// DiagnosisMade: the coach (Options.Explain) saw a client mistake;
+	// Diagnosis says which.
+	DiagnosisMade
+	// ReportCardMade: the coach's summary of a session, just before
+	// ConnClosed; Report holds it.
+	ReportCardMade
+	// MessageLine: with Options.Explain, a line of the message being
+	// received (every header line, the first and last body lines; a Note
+	// counts the others), dot-unstuffed, without its line ending.
+	MessageLine
 )
 
 func (k EventKind) String() string {
@@ -45,6 +56,12 @@ func (k EventKind) String() string {
 		return "note"
 	case ConnClosed:
 		return "closed"
+	case DiagnosisMade:
+		return "diagnosis"
+	case ReportCardMade:
+		return "report"
+	case MessageLine:
+		return "message-line"
 	}
 	return "unknown"
 }
@@ -75,4 +92,11 @@ type Event struct {
 	Bytes int64
 	Path  string
 	Err   error
+
+	// With Options.Explain: the AUTH user name, decoded, of a LineReceived
+	// that carried one (the password stays masked); the coach's Diagnosis
+	// and ReportCard.
+	User      string
+	Diagnosis *Diagnosis
+	Report    *ReportCard
 }

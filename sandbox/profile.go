@@ -71,6 +71,14 @@ var replyKeys = map[string]string{
 	"quit":                "QUIT",
 }
 
+// optionalReplyKeys are replies a profile defines only with the setting
+// that uses them.
+var optionalReplyKeys = map[string]string{
+	"unsupported_option":  "MAIL/RCPT with a parameter the server does not know, with unsupported_options: reject",
+	"forbidden_command":   "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
+	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
+}
+
 // mechanismsImplemented are the SASL mechanisms the session can run.
 var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
 
@@ -103,9 +111,28 @@ type profile struct {
 		User     string `yaml:"user"`
 		Password string `yaml:"password"`
 	} `yaml:"practice"`
-	Mechanisms  []string          `yaml:"mechanisms"`
-	RequireTLS  bool              `yaml:"require_tls"`
-	BareLF      string            `yaml:"bare_lf"`
+	Mechanisms []string `yaml:"mechanisms"`
+	RequireTLS bool     `yaml:"require_tls"`
+	BareLF     string   `yaml:"bare_lf"`
+	// How strict the server is where real servers differ (the strict
+	// scenario makes every profile strict): helo_optional lets MAIL and
+	// AUTH come before any HELO/EHLO, and after STARTTLS without a new
+	// one (Postfix's smtpd_helo_required=no); lenient_paths accepts
+	// "MAIL FROM: a@b" without angle brackets (strict_rfc821_envelopes=no).
+	HeloOptional bool `yaml:"helo_optional"`
+	LenientPaths bool `yaml:"lenient_paths"`
+	// UnsupportedOptions: "ignore" (the default) or "reject" (Postfix's
+	// 555 5.5.4 Unsupported option: FOO=BAR).
+	UnsupportedOptions string `yaml:"unsupported_options"`
+	// ForbiddenCommands: a command line that looks like a header
+	// ("Subject: hi") or like HTTP gets the forbidden_command reply and
+	// the server hangs up (Postfix's smtpd_forbidden_commands).
+	ForbiddenCommands bool `yaml:"forbidden_commands"`
+	// AuthAtRcpt: on a submission port, MAIL without AUTH is accepted and
+	// each RCPT is refused with auth_required instead, as Postfix's
+	// smtpd_recipient_restrictions=permit_sasl_authenticated,reject does;
+	// DATA after refused recipients gets no_valid_recipients.
+	AuthAtRcpt  bool              `yaml:"auth_at_rcpt"`
 	MaxErrors   int               `yaml:"max_errors"`
 	MaxAuthFail int               `yaml:"max_auth_failures"`
 	MaxLine     int               `yaml:"max_line"`
@@ -222,6 +249,13 @@ func parseProfile(data []byte) (*profile, error) {
 	if p.BareLF != "accept" && p.BareLF != "reject" {
 		return nil, fmt.Errorf("bare_lf: want accept or reject, not %q", p.BareLF)
 	}
+	switch p.UnsupportedOptions {
+	case "":
+		p.UnsupportedOptions = "ignore"
+	case "ignore", "reject":
+	default:
+		return nil, fmt.Errorf("unsupported_options: want ignore or reject, not %q", p.UnsupportedOptions)
+	}
 	if p.Practice.User == "" || p.Practice.Password == "" {
 		return nil, fmt.Errorf("practice user and password are required")
 	}
@@ -257,7 +291,8 @@ func parseProfile(data []byte) (*profile, error) {
 func (p *profile) parseReplies(known func(string) bool) error {
 	p.replies = map[string]replyTemplate{}
 	for key, text := range p.Replies {
-		if _, ok := replyKeys[key]; !ok {
+		_, required := replyKeys[key]
+		if _, optional := optionalReplyKeys[key]; !required && !optional {
 			return fmt.Errorf("replies: unknown key %q", key)
 		}
 		r, err := parseReply(text)
@@ -274,6 +309,15 @@ func (p *profile) parseReplies(known func(string) bool) error {
 		if _, ok := p.replies[key]; !ok {
 			missing = append(missing, key)
 		}
+	}
+	if _, ok := p.replies["unsupported_option"]; !ok && p.UnsupportedOptions == "reject" {
+		missing = append(missing, "unsupported_option")
+	}
+	if _, ok := p.replies["forbidden_command"]; !ok && p.ForbiddenCommands {
+		missing = append(missing, "forbidden_command")
+	}
+	if _, ok := p.replies["no_valid_recipients"]; !ok && p.AuthAtRcpt {
+		missing = append(missing, "no_valid_recipients")
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)

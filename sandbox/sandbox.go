@@ -60,10 +60,12 @@ type Options struct {
 	// provider's timeout reply; 0 means 5 minutes (Postfix's smtpd_timeout).
 	IdleTimeout time.Duration
 
-	// MaxMessageBytes bounds one message; 0 means 64 MiB. A message over
-	// it is refused like one over the provider's SIZE limit, even where
-	// that limit is larger (Microsoft 365: 150 MiB). Messages stream to
-	// SaveDir, so this bounds disk, not memory.
+	// MaxMessageBytes bounds one message below the SIZE the provider
+	// announces; 0 means no bound of its own: the SIZE a profile announces
+	// is the size it accepts (Microsoft 365: 150 MiB), as a client that
+	// read SIZE expects. A message over it is refused like one over SIZE.
+	// Messages stream to SaveDir (or are only counted), so this bounds
+	// disk, not memory.
 	MaxMessageBytes int64
 
 	// MaxMemoryBytes bounds the memory all connections together keep of
@@ -96,12 +98,27 @@ type Options struct {
 	// 15 minutes. PollInterval is the device flow's polling interval; 0
 	// means 5 seconds (RFC 8628 3.2).
 	DeviceCodeTTL, PollInterval time.Duration
+
+	// Explain turns the coach on (coach.go, `smtprun serve --explain`):
+	// Diagnosis events for the client's mistakes as they happen, a
+	// ReportCard per session, the message's lines (MessageLine) and the
+	// AUTH user name (Event.User) in the transcript. The password stays
+	// masked.
+	Explain bool
+	// StuckAfter is how long DATA may see nothing new before the coach
+	// says it is still waiting for the final dot; 0 means 5 seconds.
+	StuckAfter time.Duration
+	// PregreetWait is how long the coach listens for a client that speaks
+	// before the greeting; 0 means 200 ms.
+	PregreetWait time.Duration
+
+	// Record, if set, receives each finished session (record.go).
+	Record func(*Recording)
 }
 
 const (
 	defaultSlowDelay   = 2 * time.Second
 	defaultIdleTimeout = 5 * time.Minute
-	defaultMaxMessage  = 64 << 20
 	defaultMaxMemory   = 32 << 20
 	defaultSaveCount   = 1000
 	defaultSaveBytes   = 256 << 20
@@ -148,7 +165,8 @@ type Sandbox struct {
 	greyMu sync.Mutex
 	grey   map[string]bool
 
-	testHook func(line string) // called with every command line; tests only
+	testHook    func(line string) // called with every command line; tests only
+	recordBound int64             // maxRecordedBytes; tests lower it
 
 	oauth *issuer
 }
@@ -161,15 +179,16 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{
-		opts:      opts,
-		cat:       cat,
-		clock:     opts.Clock,
-		rand:      opts.Rand,
-		accounts:  map[string]string{},
-		done:      make(chan struct{}),
-		conns:     map[net.Conn]struct{}{},
-		listeners: map[net.Listener]struct{}{},
-		grey:      map[string]bool{},
+		opts:        opts,
+		cat:         cat,
+		clock:       opts.Clock,
+		rand:        opts.Rand,
+		accounts:    map[string]string{},
+		done:        make(chan struct{}),
+		conns:       map[net.Conn]struct{}{},
+		listeners:   map[net.Listener]struct{}{},
+		grey:        map[string]bool{},
+		recordBound: maxRecordedBytes,
 	}
 	if opts.Scenario != "" {
 		if s.sc, err = cat.findScenario(opts.Scenario); err != nil {
@@ -188,9 +207,6 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if s.opts.IdleTimeout <= 0 {
 		s.opts.IdleTimeout = defaultIdleTimeout
-	}
-	if s.opts.MaxMessageBytes <= 0 {
-		s.opts.MaxMessageBytes = defaultMaxMessage
 	}
 	if s.opts.MaxMemoryBytes <= 0 {
 		s.opts.MaxMemoryBytes = defaultMaxMemory
@@ -521,7 +537,7 @@ func (s *Sandbox) greylistPass(from, rcpt string) bool {
 // saveMessage moves an accepted message from its spool file into
 // Options.SaveDir and returns the file's path ("" when SaveDir is not
 // set). A message over the quota is refused with a *quotaError.
-func (s *Sandbox) saveMessage(profile, queueID string, sp *spool) (string, error) {
+func (s *Sandbox) saveMessage(profile, queueID string, sp *spool, env *Envelope) (string, error) {
 	if s.opts.SaveDir == "" {
 		return "", nil
 	}
@@ -543,6 +559,11 @@ func (s *Sandbox) saveMessage(profile, queueID string, sp *spool) (string, error
 	sp.file = nil
 	err := tmp.Close()
 	final := filepath.Join(s.opts.SaveDir, name)
+	if err == nil {
+		// The envelope first: whoever sees the .eml finds it beside.
+		env.Message = name
+		err = writeEnvelope(strings.TrimSuffix(final, ".eml")+".envelope.json", env)
+	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), final)
 	}

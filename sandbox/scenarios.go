@@ -30,6 +30,10 @@ type behaviour struct {
 	// sizeLimit and maxErrors replace the profile's limits.
 	sizeLimit func(sc *scenario) int64
 	maxErrors func(sc *scenario) int
+	// strict: HELO/EHLO before MAIL and AUTH (and again after
+	// STARTTLS), angle brackets around addresses, no bare LF in a message:
+	// what Postfix 3.7 lets pass by default and many real servers refuse.
+	strict bool
 	// requireTLS: AUTH and MAIL only after STARTTLS on every port, and
 	// EHLO before TLS does not offer AUTH.
 	requireTLS bool
@@ -78,6 +82,7 @@ var behaviours = map[string]*behaviour{
 		auth: func(*session, string, string, bool) (bool, bool) { return false, false },
 	},
 	"must-starttls": {requireTLS: true},
+	"strict":        {strict: true},
 	"relay-denied": {
 		rcpt: func(ss *session, _ string, local bool) bool {
 			if !local {

@@ -232,8 +232,8 @@ func TestScenarioTooManyErrors(t *testing.T) {
 	c.reply("220")
 	c.cmd("FOO", "500")
 	c.cmd("BAR", "500")
-	c.send("MAIL FROM:<a@example.net>") // no EHLO: the third error
-	c.expect("503 5.5.1 Error: send HELO/EHLO first")
+	c.send("RCPT TO:<a@example.net>") // no MAIL: the third error
+	c.expect("503 5.5.1 Error: need MAIL command")
 	c.expect("421 4.7.0 mail.example.edu Error: too many errors")
 	c.expectClosed()
 }
@@ -275,7 +275,7 @@ func TestEveryScenarioTested(t *testing.T) {
 		"auth-disabled": true, "app-password-required": true, "bad-credentials": true,
 		"must-starttls": true, "relay-denied": true, "greylisted": true, "mailbox-full": true,
 		"message-too-large": true, "tls-unavailable": true, "too-many-errors": true,
-		"drop-after-data": true, "slow": true,
+		"drop-after-data": true, "slow": true, "strict": true,
 		// oauth_test.go
 		"basic-auth-retired": true, "token-expired": true, "wrong-scope": true,
 	}

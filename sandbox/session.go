@@ -2,11 +2,13 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,7 @@ type session struct {
 	id       int64
 	remote   string
 	start    time.Time
+	started  time.Time // start, by Options.Clock
 
 	raw  net.Conn // the TCP connection
 	conn net.Conn // raw, or the TLS connection over it
@@ -38,20 +41,29 @@ type session struct {
 	domains map[string]bool   // the server's own domains (relay rules)
 
 	tls      bool
+	tlsInfo  string // "TLS 1.3, TLS_AES_128_GCM_SHA256", once TLS is on
 	helo     string
 	authUser string
 	// failed AUTH exchanges on this connection (max_auth_failures)
 	authFailures int
 	// authMech is the mechanism of the AUTH exchange under way, upper case.
-	authMech string
-	inTx     bool
-	from     string
-	rcpts    []string
-	spool    *spool // the message being received (DATA, or BDAT chunks so far)
-	errors   int
+	authMech  string
+	inTx      bool
+	from      string
+	rcpts     []string
+	rcptTried bool   // a RCPT was answered in this transaction, accepted or not
+	spool     *spool // the message being received (DATA, or BDAT chunks so far)
+	errors    int
 
 	stop     bool  // hang up after the current command
 	closeErr error // why the connection ended, when not by QUIT
+
+	// How the last line read ended: a bare LF, a CR inside it.
+	lastBareLF, lastBareCR bool
+	vanished               bool // the client closed the connection, or it broke
+	co                     coach
+	data                   *dataCoach       // the message being received, with the coach on
+	rec                    *sessionRecorder // Options.Record
 }
 
 // readBufferSize is the bufio size; lines longer than this are read in
@@ -69,10 +81,15 @@ func newSession(sb *Sandbox, c net.Conn, p *profile, mode Mode, host, clientIP s
 		id:       sb.connSeq.Add(1),
 		remote:   c.RemoteAddr().String(),
 		start:    time.Now(),
+		started:  sb.clock(),
 		raw:      c,
 		conn:     c,
 		r:        bufio.NewReaderSize(c, readBufferSize),
 		w:        bufio.NewWriter(c),
+	}
+	ss.co.on = sb.opts.Explain
+	if sb.opts.Record != nil {
+		ss.rec = &sessionRecorder{sb: sb}
 	}
 	if sb.sc != nil && sb.sc.appliesTo(p.Name) {
 		ss.sc = sb.sc
@@ -139,8 +156,11 @@ func (ss *session) run() {
 			// A bug must cost one connection, never the server.
 			ss.closeErr = fmt.Errorf("sandbox: internal error: %v", r)
 		}
+		ss.coachClosing()
 		ss.resetTransaction() // a half-received message's file and memory
 		ss.close()
+		ss.reportCard()
+		ss.finishRecording()
 		e := ss.event(ConnClosed, "")
 		e.Err = ss.closeErr
 		ss.sb.observe(e)
@@ -156,6 +176,9 @@ func (ss *session) run() {
 	if ss.mode == ImplicitTLS && !ss.startTLS() {
 		return
 	}
+	if ss.co.on && ss.mode != ImplicitTLS {
+		ss.pregreet()
+	}
 	ss.reply("greeting")
 	for !ss.stop {
 		line, total, err := ss.readLine(ss.p.MaxLine)
@@ -163,6 +186,8 @@ func (ss *session) run() {
 			ss.readFailed(err, "waiting for a command")
 			return
 		}
+		ss.coachLine(ss.lastBareLF, ss.lastBareCR)
+		ss.recordLine(line, total)
 		if total > ss.p.MaxLine {
 			// Mask a long AUTH line whole: its kept prefix holds the
 			// start of a credential.
@@ -233,18 +258,20 @@ func (ss *session) readFailed(err error, while string) {
 		ss.reply("timeout")
 		ss.hangUp(fmt.Errorf("client idle too long %s", while))
 	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+		ss.vanished = true
 		ss.hangUp(fmt.Errorf("client disconnected %s, without QUIT", while))
 	default:
 		ss.hangUp(fmt.Errorf("reading %s: %w", while, err))
 	}
 }
 
-func (ss *session) setReadDeadline() {
+func (ss *session) setReadDeadline() time.Time {
 	d := time.Now().Add(ss.sb.opts.IdleTimeout)
 	if end := ss.start.Add(maxSession); end.Before(d) {
 		d = end
 	}
 	ss.conn.SetReadDeadline(d)
+	return d
 }
 
 // readLine reads one line of at most max bytes (without its CRLF). A
@@ -277,9 +304,11 @@ func (ss *session) readLine(max int) (line string, total int, err error) {
 	}
 	// The line's own length, without its CRLF or bare LF.
 	total--
-	if before == '\r' && total > 0 {
+	ss.lastBareLF = before != '\r'
+	if !ss.lastBareLF && total > 0 {
 		total--
 	}
+	ss.lastBareCR = bytes.IndexByte(buf[:min(len(buf), total)], '\r') >= 0
 	if total > max {
 		return string(buf[:max]), total, nil
 	}
@@ -308,8 +337,10 @@ func (ss *session) send(r replyTemplate, reason string) {
 		ss.hangUp(net.ErrClosed)
 		return
 	}
+	ss.beforeSend(r.code, reason)
 	now := ss.sb.clock()
 	lines := r.render(func(s string) string { return ss.expandAt(s, now, 0) })
+	ss.recordReply(r.code, lines)
 	e := ss.event(ReplySent, "")
 	e.Code, e.Lines, e.Reason = r.code, lines, reason
 	ss.sb.observe(e)
@@ -392,6 +423,51 @@ func (ss *session) maxErrors() int {
 	return ss.p.MaxErrors
 }
 
+// heloRequired: MAIL and AUTH only after HELO/EHLO (and after STARTTLS,
+// only after a new one). Postfix's default (smtpd_helo_required=no) does
+// not insist; the strict scenario does.
+func (ss *session) heloRequired() bool {
+	return !ss.p.HeloOptional || ss.hooks().strict
+}
+
+// lenientPaths: "MAIL FROM: a@b" without angle brackets is accepted, as
+// by Postfix's default strict_rfc821_envelopes=no.
+func (ss *session) lenientPaths() bool {
+	return ss.p.LenientPaths && !ss.hooks().strict
+}
+
+// unsupportedOption refuses a MAIL or RCPT parameter the server does not
+// know, where the profile says so (Postfix: 555 5.5.4); true if it did.
+func (ss *session) unsupportedOption(params []string, known ...string) bool {
+	if ss.p.UnsupportedOptions != "reject" {
+		return false
+	}
+	for _, param := range params {
+		key, _, _ := strings.Cut(param, "=")
+		if !slices.Contains(known, strings.ToUpper(key)) {
+			ss.cmdVars["arg"] = replySafe(param)
+			ss.reply("unsupported_option")
+			return true
+		}
+	}
+	return false
+}
+
+// forbidden: a command line that is a message header ("Subject: hi",
+// what a client sends when it did not notice DATA was refused) or HTTP,
+// which Postfix answers by hanging up (smtpd_forbidden_commands).
+func (ss *session) forbidden(verb string) bool {
+	if !ss.p.ForbiddenCommands {
+		return false
+	}
+	switch verb {
+	case "CONNECT", "GET", "POST":
+		return true
+	}
+	name, ok := strings.CutSuffix(verb, ":")
+	return ok && name != "" && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ':' })
+}
+
 // requireTLS: AUTH and MAIL only after STARTTLS.
 func (ss *session) requireTLS() bool {
 	return ss.hooks().requireTLS || ss.mode == Submission && ss.p.RequireTLS
@@ -417,11 +493,44 @@ func (ss *session) handle(line string) {
 	// {cmd} and {arg} may be echoed in replies: no control characters,
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
-	e := ss.event(LineReceived, c.shown(line))
-	e.Secret = c.secret
+	shown, secret := c.shown(line), c.secret
+	known := slices.Contains(smtp.Commands(), verb)
+	if known {
+		ss.co.authAftermath = 0
+	}
+	if !c.secret && !known && (ss.co.authAftermath > 0 && looksBase64(strings.TrimSpace(line)) || ss.holdsPassword(line)) {
+		// A refused AUTH, and the client sends its answers anyway (or
+		// pipelined them, or sends a password at all): they are
+		// credentials read as commands, and are masked as such. A raw
+		// user name in between does not end the aftermath.
+		shown, secret = secretMask, true
+		if ss.rec != nil {
+			ss.rec.maskLast()
+		}
+	}
+	if ss.co.authAftermath > 0 {
+		ss.co.authAftermath--
+	}
+	e := ss.event(LineReceived, shown)
+	e.Secret = secret
+	if ss.co.on && c.secret && c.mech == "PLAIN" {
+		e.User = ss.plainUser(c.response)
+	}
+	if ss.co.on && c.secret && c.mech == "LOGIN" && c.fields == 2 {
+		e.User = ss.shownUser(c.response) // LOGIN's initial response is the user name
+	}
 	ss.sb.observe(e)
+	if secret && !c.secret {
+		ss.diagnose("auth_answer_after_refusal", fmt.Sprint(ss.co.lineNo))
+	}
+	ss.coachCommand(verb, arg)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
+	}
+	if ss.forbidden(verb) {
+		ss.reply("forbidden_command")
+		ss.hangUp(fmt.Errorf("forbidden command %q", replySafe(clip(verb, 40))))
+		return
 	}
 	switch verb {
 	case smtp.CmdHELO, smtp.CmdEHLO:
@@ -455,6 +564,10 @@ func (ss *session) handle(line string) {
 		// RFC 5321 3.5.3: 252, "cannot verify, but will accept".
 		ss.reply("vrfy")
 	case smtp.CmdQUIT:
+		ss.co.quit = true
+		if ss.co.on && len(ss.co.good) > 0 {
+			ss.praise("QUIT")
+		}
 		ss.reply("quit")
 		ss.stop = true
 	default:
@@ -463,6 +576,7 @@ func (ss *session) handle(line string) {
 }
 
 func (ss *session) resetTransaction() {
+	ss.rcptTried = false
 	ss.inTx = false
 	ss.from = ""
 	ss.rcpts = nil
@@ -490,7 +604,20 @@ func (ss *session) cmdHello(verb, arg string) {
 	if ss.tls {
 		key = "ehlo_tls"
 	}
-	ss.send(ss.ehloReply(), key)
+	r := ss.ehloReply()
+	caps := r.capabilities()
+	ss.co.pipelining = caps.Has("PIPELINING")
+	var kws []string
+	for _, l := range r.lines[1:] {
+		kw, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		kws = append(kws, strings.ToUpper(kw))
+	}
+	ss.co.announced = strings.Join(kws, " ")
+	if ss.co.sawStartTLS {
+		ss.co.sawStartTLS = false
+		ss.praise("EHLO again after STARTTLS")
+	}
+	ss.send(r, key)
 }
 
 // cmdStartTLS: RFC 3207. Only once, only where offered; afterwards the
@@ -515,6 +642,9 @@ func (ss *session) cmdStartTLS(arg string) {
 	if ss.stop {
 		return
 	}
+	if ss.co.on && ss.r.Buffered() > 0 {
+		ss.diagnose("after_starttls", ss.earlyBytes())
+	}
 	// Anything the client pipelined after STARTTLS was sent in plaintext
 	// and must not be executed inside TLS (CVE-2011-0411): startTLS
 	// replaces the reader, dropping it.
@@ -524,6 +654,9 @@ func (ss *session) cmdStartTLS(arg string) {
 	ss.helo = ""
 	ss.authUser = ""
 	ss.resetTransaction()
+	ss.co.sawStartTLS = true
+	ss.co.pipelining, ss.co.announced = false, ""
+	ss.praise("STARTTLS")
 }
 
 // startTLS runs the server side of the TLS handshake.
@@ -532,6 +665,10 @@ func (ss *session) startTLS() bool {
 	tc := tls.Server(ss.raw, conf)
 	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
 	if err := tc.Handshake(); err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && ss.mode != ImplicitTLS {
+			ss.diagnose("tls_handshake_plaintext", fmt.Sprintf("%q", clip(replySafe(string(rh.RecordHeader[:])), 5)))
+		}
 		ss.hangUp(fmt.Errorf("TLS handshake: %w", err))
 		return false
 	}
@@ -541,7 +678,8 @@ func (ss *session) startTLS() bool {
 	ss.w = bufio.NewWriter(tc)
 	ss.tls = true
 	st := tc.ConnectionState()
-	ss.emit(TLSStarted, fmt.Sprintf("%s, %s, certificate for %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), certName(st.ServerName, ss.host)))
+	ss.tlsInfo = tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
+	ss.emit(TLSStarted, fmt.Sprintf("%s, certificate for %s", ss.tlsInfo, certName(st.ServerName, ss.host)))
 	return true
 }
 
@@ -554,13 +692,14 @@ func certName(sni, host string) string {
 
 func (ss *session) cmdMail(arg string) {
 	switch {
-	case ss.helo == "":
+	case ss.helo == "" && ss.heloRequired():
 		ss.reply("need_helo")
 		return
 	case ss.requireTLS() && !ss.tls:
+		ss.diagnose("before_starttls", "MAIL")
 		ss.reply("must_starttls")
 		return
-	case ss.mode != Relay && ss.authUser == "":
+	case ss.mode != Relay && ss.authUser == "" && !ss.p.AuthAtRcpt:
 		ss.reply("auth_required")
 		return
 	case ss.inTx:
@@ -571,9 +710,12 @@ func (ss *session) cmdMail(arg string) {
 		ss.send(q.reply(), q.reason())
 		return
 	}
-	addr, params, ok := parsePath(arg, "FROM:", true)
+	addr, params, ok := parsePath(arg, "FROM:", true, ss.lenientPaths())
 	if !ok {
 		ss.reply("mail_syntax")
+		return
+	}
+	if ss.unsupportedOption(params, "SIZE", "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID") {
 		return
 	}
 	ss.cmdVars["addr"] = replySafe(addr)
@@ -595,6 +737,7 @@ func (ss *session) cmdMail(arg string) {
 	ss.inTx = true
 	ss.from = addr
 	ss.reply("mail_ok")
+
 }
 
 func (ss *session) cmdRcpt(arg string) {
@@ -602,14 +745,22 @@ func (ss *session) cmdRcpt(arg string) {
 		ss.reply("need_mail")
 		return
 	}
-	addr, _, ok := parsePath(arg, "TO:", false)
+	addr, params, ok := parsePath(arg, "TO:", false, ss.lenientPaths())
 	if !ok {
 		ss.reply("rcpt_syntax")
+		return
+	}
+	if ss.unsupportedOption(params, "NOTIFY", "ORCPT") {
 		return
 	}
 	ss.cmdVars["addr"] = replySafe(addr)
 	if len(ss.rcpts) >= ss.p.MaxRcpts {
 		ss.reply("too_many_recipients")
+		return
+	}
+	ss.rcptTried = true
+	if ss.mode != Relay && ss.authUser == "" && ss.p.AuthAtRcpt {
+		ss.reply("auth_required")
 		return
 	}
 	local := ss.isLocal(addr)
@@ -636,14 +787,19 @@ func (ss *session) isLocal(addr string) bool {
 
 // parsePath parses "FROM:<addr> params" or "TO:<addr> params" (RFC 5321
 // 4.1.2). A space after the colon is tolerated, as by most servers. The
-// null path <> is allowed for MAIL only.
-func parsePath(arg, prefix string, nullOK bool) (addr string, params []string, ok bool) {
+// null path <> is allowed for MAIL only. lenient accepts an address
+// without angle brackets, as Postfix does by default.
+func parsePath(arg, prefix string, nullOK, lenient bool) (addr string, params []string, ok bool) {
 	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
 		return "", nil, false
 	}
 	rest := strings.TrimLeft(arg[len(prefix):], " ")
 	if !strings.HasPrefix(rest, "<") {
-		return "", nil, false
+		f := strings.Fields(rest)
+		if !lenient || len(f) == 0 || strings.ContainsAny(f[0], "<>") {
+			return "", nil, false
+		}
+		rest = "<" + f[0] + "> " + strings.Join(f[1:], " ")
 	}
 	end := strings.IndexByte(rest, '>')
 	if end < 0 {

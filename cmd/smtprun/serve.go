@@ -43,6 +43,14 @@ Flags:
   --public              allow --listen* on an address other than loopback: the
                         practice password is public, so anyone who can reach
                         the port can use it
+  --explain             coach the client: annotate each line it sends, diagnose its
+                        mistakes (line endings, not waiting for replies, STARTTLS,
+                        AUTH encoding, dot-stuffing, ...) with the RFC section and
+                        what a correct client sends, and end each session with a
+                        report card; the message's lines and the AUTH user name
+                        are shown, the password stays masked
+  --record DIR          write each session to DIR as a .smtp script that replays
+                        it: smtprun --sandbox DIR/FILE.smtp
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
@@ -58,6 +66,8 @@ type serveOptions struct {
 	public, noColor                bool
 	listenOAuth                    string
 	tokenTTL                       time.Duration
+	explain                        bool
+	record                         string
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -85,6 +95,8 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.listenOAuth, "listen-oauth", "127.0.0.1:2580", "")
 	ttl := &durationFlag{name: "token-ttl", d: &o.tokenTTL}
 	fs.Var(ttl, "token-ttl", "")
+	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.StringVar(&o.record, "record", "", "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -173,8 +185,8 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
-	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor)}
-	sbOpts := sandbox.Options{
+	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
+	opts := sandbox.Options{
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
@@ -182,11 +194,19 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		MaxConnections:  o.maxConns,
 		Observer:        log.event,
 		TokenTTL:        o.tokenTTL,
+		Explain:         o.explain,
+	}
+	if o.record != "" {
+		if err := os.MkdirAll(o.record, 0o755); err != nil {
+			return serveUsageError(stderr, "--record: "+err.Error())
+		}
+		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
+		opts.Record = rec.write
 	}
 	if serveTestHook != nil {
-		serveTestHook(&sbOpts)
+		serveTestHook(&opts)
 	}
-	sb, err := sandbox.New(sbOpts)
+	sb, err := sandbox.New(opts)
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
@@ -271,6 +291,12 @@ func printServeHints(w io.Writer, o *serveOptions) {
 	if o.caOut != "" {
 		fmt.Fprintf(w, "  CA certificate for clients to verify with: %s\n", o.caOut)
 	}
+	if o.record != "" {
+		fmt.Fprintf(w, "  each session is recorded in %s as a script; replay one with: smtprun --sandbox FILE\n", o.record)
+	}
+	if o.explain {
+		fmt.Fprintln(w, "  --explain: the client's mistakes are diagnosed as they happen, with a report card per session")
+	}
 	if o.save != "" {
 		fmt.Fprintf(w, "  accepted messages are saved in %s (at most %d messages, %d bytes: --save-max-messages, --save-max-bytes)\n", o.save, o.saveMaxMessages, o.saveMaxBytes)
 	}
@@ -282,9 +308,10 @@ func printServeHints(w io.Writer, o *serveOptions) {
 // serveLog prints the server side of every conversation, prefixed with the
 // connection number so interleaved clients stay readable.
 type serveLog struct {
-	mu sync.Mutex
-	w  io.Writer
-	st style
+	mu      sync.Mutex
+	w       io.Writer
+	st      style
+	explain bool
 }
 
 func (l *serveLog) printf(format string, a ...any) {
@@ -308,7 +335,19 @@ func (l *serveLog) event(e sandbox.Event) {
 		if e.Secret {
 			line += " (credentials)"
 		}
+		if e.User != "" {
+			line += " (user " + esc(e.User) + ")"
+		}
 		text = l.st.client.Sprint(line)
+		if l.explain {
+			text += l.annotate(tag, e)
+		}
+	case sandbox.MessageLine:
+		text = l.st.client.Sprint("C| " + esc(e.Line))
+	case sandbox.DiagnosisMade:
+		text = l.diagnosis(tag, e.Diagnosis)
+	case sandbox.ReportCardMade:
+		text = l.reportCard(tag, e.Report)
 	case sandbox.ReplySent:
 		for i, line := range e.Lines {
 			if i > 0 {
@@ -342,8 +381,9 @@ func signalStop() (<-chan struct{}, func()) {
 	return ctx.Done(), cancel
 }
 
-// serveTestHook lets tests shorten the sandbox's OAuth timings (device
-// code lifetime, polling interval). Nil outside tests.
+// serveTestHook lets tests shorten the sandbox's waits (the OAuth device
+// code's lifetime and polling interval, the coach's) and fix the clock.
+// Nil outside tests.
 var serveTestHook func(*sandbox.Options)
 
 func orDefaultTTL(d time.Duration) string {

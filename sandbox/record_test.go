@@ -1,0 +1,136 @@
+package sandbox
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+)
+
+// recordings collects Options.Record's scripts.
+type recordings struct {
+	mu   sync.Mutex
+	list []*Recording
+}
+
+func (r *recordings) add(rec *Recording) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, rec)
+}
+
+func (r *recordings) wait(t *testing.T, n int) []*Recording {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		if len(r.list) >= n {
+			defer r.mu.Unlock()
+			return r.list
+		}
+		r.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d recordings", n)
+	return nil
+}
+
+func formatted(t *testing.T, rec *Recording) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := dsl.Format(&b, rec.Script); err != nil {
+		t.Fatal(err)
+	}
+	// What Format prints parses back and checks.
+	s, err := dsl.Parse("recorded.smtp", b.Bytes())
+	if err != nil {
+		t.Fatalf("recording does not parse: %v\n%s", err, b.String())
+	}
+	if _, err := dsl.Check(s); err != nil {
+		t.Fatalf("recording does not check: %v\n%s", err, b.String())
+	}
+	return b.String()
+}
+
+func TestRecordSession(t *testing.T) {
+	recs := &recordings{}
+	sb := newTestSandbox(t, Options{Record: recs.add})
+	c := inData(t, sb)
+	c.write(goodMessage + ".\r\n")
+	c.reply("250")
+	c.cmd("QUIT", "221")
+	got := formatted(t, recs.wait(t, 1)[0])
+	want := `connect "mail.example.edu:587"
+expect 220 "mail.example.edu ESMTP Postfix"
+send "EHLO student.example.org"
+expect 250 "STARTTLS"
+starttls
+send "EHLO student.example.org"
+expect 250 "AUTH"
+auth login "${SMTP_USER}" "${SMTP_PASS}"
+expect 235 "Authentication successful"
+send "MAIL FROM:<${SMTP_USER}>"
+expect 250 "Ok"
+send "RCPT TO:<friend@example.edu>"
+expect 250 "Ok"
+send "DATA"
+expect 354 "End data with"
+message """
+From: <${SMTP_USER}>
+To: <friend@example.edu>
+Date: Mon, 27 Mar 2023 18:17:53 +0000
+Subject: hi
+
+Hello.
+.A dotted line.
+"""
+expect 250 "Ok: queued as"
+quit
+`
+	if got != want {
+		t.Errorf("recording:\n%s\nwant:\n%s", got, want)
+	}
+	if n := sb.memoryInUse.Load(); n != 0 {
+		t.Errorf("%d bytes of the memory budget still held", n)
+	}
+}
+
+// TestRecordBounded: a client that never stops does not grow the
+// recording past its bound.
+func TestRecordBounded(t *testing.T) {
+	recs := &recordings{}
+	sb := newTestSandbox(t, Options{Record: recs.add})
+	sb.recordBound = 64 << 10 // 4 MiB in production; the same code path
+	c := dial(t, sb, studentHost+":25")
+	c.conn.SetDeadline(time.Now().Add(60 * time.Second))
+	c.reply("220")
+	const n = 2_000 // (4 + 64) bytes each: past the 64 KiB bound
+	go func() {
+		// Straight to the socket: the test client's transcript would
+		// hold all of it.
+		batch := strings.Repeat("NOOP\r\n", 1000)
+		for i := 0; i < n/1000; i++ { // n is a multiple of 1000
+			c.conn.Write([]byte(batch))
+		}
+		c.conn.Write([]byte("QUIT\r\n"))
+	}()
+	for i := 0; i <= n; i++ {
+		line, err := c.r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "250 ") && !strings.HasPrefix(line, "221 ") {
+			t.Fatalf("reply %d: %q %v", i, line, err)
+		}
+	}
+	rec := recs.wait(t, 1)[0]
+	if len(rec.Script.Steps) > int(sb.recordBound/64)+2 {
+		t.Errorf("%d steps recorded", len(rec.Script.Steps))
+	}
+	if !strings.Contains(formatted(t, rec), "over the recording's memory bound") {
+		t.Errorf("no note that the recording stopped")
+	}
+	if n := sb.memoryInUse.Load(); n != 0 {
+		t.Errorf("%d bytes of the memory budget still held", n)
+	}
+}
