@@ -23,31 +23,7 @@ func Check(s *Script) (*Program, error) {
 	var errs ErrorList
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header)}
-	for _, st := range s.Steps {
-		switch st := st.(type) {
-		case *Unknown:
-			add(unknownStep(st))
-		case *Connect:
-			if addr, ok := st.Address.Static(); ok {
-				if e := checkAddress(st.Address, addr); e != nil {
-					add(e)
-				}
-			}
-		case *Expect:
-			x, xerrs := checkExpect(st)
-			errs = append(errs, xerrs...)
-			p.steps = append(p.steps, x)
-			continue
-		case *Auth:
-			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
-				add(unknownMechanism(st.Mechanism))
-			}
-		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
-		default:
-			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
-		}
-		p.steps = append(p.steps, st)
-	}
+	p.steps = checkSteps(s.Steps, add)
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
 		var o *orderInfo
@@ -61,6 +37,71 @@ func Check(s *Script) (*Program, error) {
 	}
 	p.vars = collectVariables(s)
 	return p, nil
+}
+
+// checkSteps checks each step and returns the Program's copies: an
+// expect with its patterns compiled, a repeat with its block checked.
+func checkSteps(steps []Step, add func(*Error)) []Step {
+	out := make([]Step, 0, len(steps))
+	for _, st := range steps {
+		switch st := st.(type) {
+		case *Unknown:
+			add(unknownStep(st))
+		case *Connect:
+			if addr, ok := st.Address.Static(); ok {
+				if e := checkAddress(st.Address, addr); e != nil {
+					add(e)
+				}
+			}
+		case *Expect:
+			x, xerrs := checkExpect(st)
+			for _, e := range xerrs {
+				add(e)
+			}
+			out = append(out, x)
+			continue
+		case *Auth:
+			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
+				add(unknownMechanism(st.Mechanism))
+			}
+		case *Repeat:
+			cp := *st
+			if n, ok := st.Count.Static(); ok {
+				if _, err := RepeatCount(n); err != nil {
+					add(&Error{Pos: st.Count.Pos(), Span: st.Count.Span(), Title: "invalid repeat count", Label: err.Error(),
+						Notes: []string{"help: write a whole number, e.g. repeat 10 {, or a variable: repeat ${COUNT} {"}})
+				}
+			}
+			if len(st.Steps) == 0 {
+				add(&Error{Pos: st.Open.Pos(), Span: st.Open.Span(), Title: "empty repeat",
+					Label: "the block has no steps", Notes: []string{"help: put the steps to repeat on the lines between { and }"}})
+			}
+			cp.Steps = checkSteps(st.Steps, add)
+			out = append(out, &cp)
+			continue
+		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
+		default:
+			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// MaxRepeat bounds a repeat count, so a typo cannot run a block for ever.
+const MaxRepeat = 10_000_000
+
+// RepeatCount reads a repeat block's count as written or as a variable's
+// value: a whole number from 1 to MaxRepeat.
+func RepeatCount(text string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a whole number", text)
+	case n < 1 || n > MaxRepeat:
+		return 0, fmt.Errorf("%d is not from 1 to %d", n, MaxRepeat)
+	}
+	return n, nil
 }
 
 // checkExpect returns the Program's copy of an expect, with its code

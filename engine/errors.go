@@ -166,6 +166,7 @@ type InputCode string
 const (
 	InputAddressWithoutPort InputCode = "address-without-port"
 	InputLineBreak          InputCode = "line-break-in-command"
+	InputRepeatCount        InputCode = "repeat-count"
 )
 
 func (e *InputError) Error() string { return e.Diag.Error() }
@@ -206,10 +207,15 @@ func (r *redactor) maskErr(err error) error {
 		de *dsl.Error
 		dl dsl.ErrorList
 		ie *InputError
+		it *IterationError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &it):
+		c := *it
+		c.Err = r.maskErr(it.Err)
+		return &c
 	case errors.As(err, &ie):
 		return &InputError{Diag: r.maskErr(ie.Diag).(*dsl.Error), Code: ie.Code}
 	case errors.As(err, &dl):

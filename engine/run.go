@@ -65,6 +65,8 @@ type session struct {
 	red  redactor
 	res  Result
 	step int // index of the step running, for events
+	// builtins are ${ITERATION} and ${REPEAT}, ahead of the user's variables.
+	builtins *builtins
 
 	mu      sync.Mutex // guards conn against the interrupt goroutine
 	conn    net.Conn
@@ -99,6 +101,7 @@ type session struct {
 // so one may be run by many goroutines at once.
 func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	ss := &session{e: e, prog: p}
+	ss.withBuiltins(ctx)
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
 	// The one way out: whatever the run returns is masked here.
@@ -112,7 +115,7 @@ func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 
 func (ss *session) run(ctx context.Context) error {
 	start := time.Now()
-	p, e := ss.prog, ss.e
+	p := ss.prog
 	if err := ss.collectSecrets(); err != nil {
 		return err
 	}
@@ -121,31 +124,9 @@ func (ss *session) run(ctx context.Context) error {
 	defer ss.close(false)
 	for i, st := range p.Steps() {
 		ss.step = i
-		if err := ctx.Err(); err != nil {
+		if err := ss.runStep(ctx, st); err != nil {
 			return err
 		}
-		started := StepStarted{Step: i, Pos: st.Pos(), Kind: st.Keyword(), Source: stepLine(p, st)}
-		if e.beforeStep != nil {
-			if err := ss.pause(ctx, started); err != nil {
-				if errors.Is(err, ErrStopped) || ctx.Err() != nil {
-					ss.quitOnInterrupt()
-				}
-				return err
-			}
-		}
-		ss.emit(started)
-		ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos().Line, Kind: started.Kind, Start: time.Now()})
-		err := ss.exec(ctx, st)
-		out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
-		out.Duration, out.OK = time.Since(out.Start), err == nil
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				ss.quitOnInterrupt()
-				return ctxErr
-			}
-			return err
-		}
-		ss.res.Steps++
 	}
 	if ss.conn != nil && ss.w.Buffered() > 0 {
 		// Commands at the end of a script with no expect still go out.
@@ -154,6 +135,42 @@ func (ss *session) run(ctx context.Context) error {
 		}
 	}
 	ss.res.Duration = time.Since(start)
+	return nil
+}
+
+// runStep runs one step with its events and outcome; a repeat block runs
+// its steps through here too.
+func (ss *session) runStep(ctx context.Context, st dsl.Step) error {
+	p, e, i := ss.prog, ss.e, ss.step
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	started := StepStarted{Step: i, Pos: st.Pos(), Kind: st.Keyword(), Source: stepLine(p, st)}
+	if e.beforeStep != nil {
+		if err := ss.pause(ctx, started); err != nil {
+			if errors.Is(err, ErrStopped) || ctx.Err() != nil {
+				ss.quitOnInterrupt()
+			}
+			return err
+		}
+	}
+	ss.emit(started)
+	if _, block := st.(*dsl.Repeat); block {
+		// The block's own steps have their outcomes.
+		return ss.repeat(ctx, st.(*dsl.Repeat))
+	}
+	ss.res.Outcomes = append(ss.res.Outcomes, StepOutcome{Index: i, Line: st.Pos().Line, Kind: started.Kind, Start: time.Now()})
+	err := ss.exec(ctx, st)
+	out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]
+	out.Duration, out.OK = time.Since(out.Start), err == nil
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			ss.quitOnInterrupt()
+			return ctxErr
+		}
+		return err
+	}
+	ss.res.Steps++
 	return nil
 }
 
@@ -166,14 +183,15 @@ func stepLine(p *dsl.Program, st dsl.Step) string {
 // secret is masked even where it appears before its auth step (a
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
-	for _, st := range ss.prog.Steps() {
+	var err error
+	dsl.Walk(ss.prog.Steps(), func(st dsl.Step) {
 		a, ok := st.(*dsl.Auth)
-		if !ok {
-			continue
+		if !ok || err != nil {
+			return
 		}
-		v, err := a.Secret.Expand(ss.e.vars)
-		if err != nil {
-			return err
+		var v string
+		if v, err = a.Secret.Expand(ss.e.vars); err != nil {
+			return
 		}
 		ss.red.add(v)
 		for _, p := range a.Secret.Variables() {
@@ -181,8 +199,8 @@ func (ss *session) collectSecrets() error {
 				ss.red.add(val)
 			}
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // emit is the one exit for events: each is masked on its way out.
@@ -208,6 +226,8 @@ func (ss *session) exec(ctx context.Context, st dsl.Step) error {
 		return ss.quit(st)
 	case *dsl.Raw:
 		return ss.raw(st)
+	case *dsl.Repeat:
+		return ss.repeat(ctx, st)
 	case *dsl.Note:
 		text, err := st.Text.Expand(ss.e.vars)
 		if err != nil {

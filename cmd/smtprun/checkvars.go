@@ -20,7 +20,7 @@ func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars d
 	var names, unset []string
 	seen := map[string]bool{}
 	for _, u := range uses {
-		if seen[u.Name] {
+		if seen[u.Name] || dsl.Builtin(u.Name) {
 			continue
 		}
 		seen[u.Name] = true
