@@ -99,6 +99,7 @@ func (ss *session) tlsConfig() *tls.Config {
 		RootCAs:            ss.e.roots,
 		InsecureSkipVerify: ss.e.insecure,
 		MinVersion:         tls.VersionTLS12,
+		ClientSessionCache: ss.e.sessions,
 	}
 }
 
@@ -169,6 +170,7 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		ServerName:  ss.host,
 		Verified:    !ss.e.insecure,
 		Implicit:    implicit,
+		Resumed:     cs.DidResume,
 	})
 	if !implicit {
 		ss.emit(Notice{Step: ss.step, Code: NoticeCapabilitiesForgotten})

@@ -27,6 +27,7 @@ Usage:
   smtprun scenarios               list the emulated providers and failure scenarios
   smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
+  smtprun load [flags] SCRIPT     run a script many times at once and measure it (see load --help)
   smtprun version                 print the version (also --version)
   smtprun help                    show this help
 
@@ -55,7 +56,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "scenarios", "serve", "version"}
+var commands = []string{"check", "explain", "fmt", "help", "load", "scenarios", "serve", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -75,6 +76,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runScenarios(stdout)
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
+		case "load":
+			return runLoad(args[1:], stdout, stderr)
 		case "serve":
 			stop, cancel := signalStop()
 			defer cancel()
