@@ -104,6 +104,7 @@ func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	ss.withBuiltins(ctx)
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
+	ss.release()
 	// The one way out: whatever the run returns is masked here.
 	for i := range ss.res.Outcomes {
 		for j, r := range ss.res.Outcomes[i].Replies {
@@ -297,8 +298,31 @@ func (ss *session) setConn(c net.Conn) {
 	ss.conn = c
 	ss.mu.Unlock()
 	ss.arrived = &arrivals{r: c}
-	ss.r = bufio.NewReaderSize(ss.arrived, 4096)
-	ss.w = bufio.NewWriterSize(c, 32<<10)
+	if ss.r == nil {
+		ss.r, ss.w = readers.Get().(*bufio.Reader), writers.Get().(*bufio.Writer)
+	}
+	// Reset drops what was buffered, as new buffers would: after STARTTLS
+	// nothing read or written in plaintext may be taken for TLS.
+	ss.r.Reset(ss.arrived)
+	ss.w.Reset(c)
+}
+
+// The buffers of a connection are kept between runs (see release): a
+// load run opens thousands of connections a second.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+)
+
+// release returns the session's buffers once the run is over.
+func (ss *session) release() {
+	if ss.r != nil {
+		ss.r.Reset(nil)
+		ss.w.Reset(nil)
+		readers.Put(ss.r)
+		writers.Put(ss.w)
+		ss.r, ss.w = nil, nil
+	}
 }
 
 // needConn reports a step that needs a connection when there is none.
