@@ -357,7 +357,7 @@ func liveProgress(f *os.File, r *loadmode.Runner, done <-chan struct{}) {
 	defer t.Stop()
 	update := func() {
 		p := r.Progress()
-		bar.Describe(fmt.Sprintf("%s |", strings.TrimPrefix(progressLine(p), fmt.Sprintf("%d/%d iterations, ", p.Done, p.Planned))))
+		bar.Describe(fmt.Sprintf("load: %s |", strings.TrimPrefix(progressLine(p), fmt.Sprintf("%d/%d iterations, ", p.Done, p.Planned))))
 		bar.Set64(p.Done)
 	}
 	for {
