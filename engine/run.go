@@ -311,7 +311,7 @@ func (ss *session) setConn(c net.Conn) {
 // load run opens thousands of connections a second.
 var (
 	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
-	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 )
 
 // release returns the session's buffers once the run is over.
