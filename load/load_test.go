@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -167,7 +168,7 @@ type postfix struct {
 	pool                                  *x509.CertPool
 }
 
-func loadPostfix(t *testing.T) *postfix {
+func loadPostfix(t testing.TB) *postfix {
 	t.Helper()
 	path := "/etc/smtprun-test/postfix.env"
 	if p := os.Getenv("SMTPRUN_POSTFIX_ENV"); p != "" {
@@ -247,5 +248,34 @@ func TestLoadInterrupted(t *testing.T) {
 	}
 	if !rep.Interrupted || rep.OK == 0 || rep.Failed != 0 || time.Since(start) > 10*time.Second {
 		t.Fatalf("interrupted %v ok %d failed %d after %v", rep.Interrupted, rep.OK, rep.Failed, time.Since(start))
+	}
+}
+
+// BenchmarkConversation is one conversation as load mode runs it (lean
+// engine, TLS sessions cached), against servers in other processes, so
+// -benchmem counts the client's allocations alone: smtp-sink with a new
+// connection per message, and the local Postfix with STARTTLS, AUTH and
+// one message.
+func BenchmarkConversation(b *testing.B) {
+	cache := tls.NewLRUClientSessionCache(8)
+	b.Run("smtp-sink", func(b *testing.B) {
+		sink := startSink(b)
+		benchConversation(b, program(b, "testdata/sink-new.smtp"), engine.WithVars(dsl.MapVars{"SINK": sink}))
+	})
+	b.Run("postfix-starttls-auth", func(b *testing.B) {
+		pf := loadPostfix(b)
+		vars := dsl.MapVars{"SUBMISSION": pf.submission, "SMTP_USER": pf.user, "SMTP_PASS": pf.pass, "RCPT": pf.rcpt, "PER": "1", "RUN": "bench"}
+		benchConversation(b, program(b, "testdata/postfix-submit.smtp"), engine.WithRootCAs(pf.pool), engine.WithVars(vars),
+			engine.WithTLSSessionCache(cache))
+	})
+}
+
+func benchConversation(b *testing.B, prog *dsl.Program, opts ...engine.Option) {
+	eng := engine.New(append(opts, engine.WithLean(true), engine.WithTimeout(20*time.Second))...)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eng.Run(context.Background(), prog); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
