@@ -177,6 +177,10 @@ func (ss *session) message(m *dsl.Message) error {
 	}
 	ss.w.WriteString(".\r\n")
 	ss.asked = append(ss.asked, pending{line: messageVerdict})
+	// The dot ends the content: what the script writes next is a command
+	// whose reply is awaited, even before the verdict is read (RFC 2920
+	// 3.1 lets the next MAIL follow the dot in one group).
+	ss.inData = false
 	sum.Bytes += 3
 	if !ss.e.lean {
 		ss.emit(Sent{Step: ss.step, Line: ".", TLS: ss.tls, Role: RoleEndOfData, At: time.Now()})

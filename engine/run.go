@@ -358,6 +358,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
 		ss.asked = append(ss.asked, pending{line: messageVerdict})
+		defer func() { ss.inData = false }() // what follows is a command
 	}
 	ss.w.WriteString(line)
 	ss.w.WriteString("\r\n")

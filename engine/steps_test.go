@@ -92,3 +92,56 @@ func TestRepeatRunsTheBlockWithItsNumber(t *testing.T) {
 		t.Fatalf("got %v, want iteration 2 of 2 wrapping an AssertError", err)
 	}
 }
+
+// TestCommandsAfterTheDotAreCommands: MAIL, RCPT and DATA written right
+// after a message's content, before its verdict is read (one RFC 2920
+// group), are commands whose replies are matched to them in order, not
+// more content.
+func TestCommandsAfterTheDotAreCommands(t *testing.T) {
+	g := smtptest.Start(t, false)
+	vars := dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password}
+	src := tlsPrelude + `expect 250
+auth plain "${USER}" "${PASS}"
+expect 235
+send "MAIL FROM:<${USER}>"
+send "RCPT TO:<friend@example.test>"
+send "DATA"
+expect 250
+expect 250
+expect 354
+message """
+Subject: first
+
+"""
+send "MAIL FROM:<${USER}>"
+send "RCPT TO:<friend@example.test>"
+send "DATA"
+expect 250
+expect 250
+expect 250
+expect 354
+message """
+Subject: second
+
+"""
+expect 250
+quit
+`
+	rec, _, err := runSrc(t, src, engine.WithRootCAs(g.PKI.Pool), engine.WithVars(vars))
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, rec.text())
+	}
+	var answers []string
+	for _, ev := range rec.events {
+		if r, ok := ev.(engine.Received); ok {
+			answers = append(answers, r.Answers)
+		}
+	}
+	want := "(message)|MAIL FROM:<" + g.User + ">|RCPT TO:<friend@example.test>|DATA|(message)|QUIT"
+	if got := strings.Join(answers[len(answers)-6:], "|"); got != want {
+		t.Errorf("replies answer %s\nwant %s", got, want)
+	}
+	if n := len(g.Messages()); n != 2 {
+		t.Errorf("%d messages delivered, want 2", n)
+	}
+}
