@@ -226,10 +226,15 @@ func (r *Report) WriteSummary(w io.Writer) {
 	tw.Flush()
 	if len(r.Latencies) > 0 {
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "latency (ms)\tcount\tp50\tp90\tp99\tp99.9\tmax\t")
+		width := len("latency (ms)")
 		for _, l := range r.Latencies {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", l.Name, l.Count, ms(l.P50), ms(l.P90), ms(l.P99), ms(l.P999), ms(l.Max))
+			width = max(width, len(l.Name))
+		}
+		// Names left, numbers right: tabwriter aligns every column one way.
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%-*s\tcount\tp50\tp90\tp99\tp99.9\tmax\t\n", width, "latency (ms)")
+		for _, l := range r.Latencies {
+			fmt.Fprintf(tw, "%-*s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", width, l.Name, l.Count, ms(l.P50), ms(l.P90), ms(l.P99), ms(l.P999), ms(l.Max))
 		}
 		tw.Flush()
 	}
