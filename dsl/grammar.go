@@ -142,10 +142,12 @@ type gRepeat struct {
 	Close gBrace   `parser:"@@"`
 }
 
-// gVarRef is a bare ${NAME}, which the lexer splits into $ { NAME }.
+// gVarRef is a bare ${NAME} or ${NAME:-default}, which the lexer splits
+// into $ { NAME : - default }.
 type gVarRef struct {
-	Pos  lexer.Position
-	Name string `parser:"'$' '{' @Ident '}'"`
+	Pos     lexer.Position
+	Name    string  `parser:"'$' '{' @Ident"`
+	Default *string `parser:"( ':' '-' @(Code | Ident) )? '}'"`
 }
 
 type gOpen struct {
@@ -324,9 +326,14 @@ func lowerStep(gs *gStep) Step {
 			w := tok(g.Count.Pos, g.Count.Value)
 			r.Count = &String{span: w.span, Raw: w.Text, Parts: []Part{{Pos: w.pos, End: w.end, Lit: w.Text}}}
 		} else {
-			text := "${" + g.Var.Name + "}"
+			text := "${" + g.Var.Name
+			if g.Var.Default != nil {
+				text += ":-" + *g.Var.Default
+			}
+			text += "}"
 			end := advance(g.Var.Pos, text)
-			r.Count = &String{span: span{g.Var.Pos, end}, Raw: text, Parts: []Part{{Pos: g.Var.Pos, End: end, Var: g.Var.Name}}}
+			r.Count = &String{span: span{g.Var.Pos, end}, Raw: text,
+				Parts: []Part{{Pos: g.Var.Pos, End: end, Var: g.Var.Name, Default: g.Var.Default}}}
 		}
 		for _, st := range g.Steps {
 			r.Steps = append(r.Steps, lowerStep(st))
