@@ -141,3 +141,25 @@ func TestLoadCtrlC(t *testing.T) {
 		t.Errorf("partial summary:\n%s", s)
 	}
 }
+
+// TestRepeatErrorNamesTheIteration: a failure inside a repeat block is
+// reported at its line with the iteration it happened in: the sandbox's
+// too-many-errors scenario hangs up with 421 after three error replies.
+func TestRepeatErrorNamesTheIteration(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "errors.smtp", `connect "mail.example.edu:25"
+expect 220
+send "EHLO x"
+expect 250
+repeat 5 {
+  send "BOGUS"
+  expect 5xx
+}
+`)
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	code := run([]string{"--sandbox", "--no-color", "--scenario", "too-many-errors", script}, nil, out, errOut)
+	if code != exitExpectation || !strings.Contains(errOut.String(), "errors.smtp:7:10") ||
+		!strings.Contains(errOut.String(), "note: in iteration 4 of 5 of the repeat on line 5") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
