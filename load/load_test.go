@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -276,6 +277,68 @@ func benchConversation(b *testing.B, prog *dsl.Program, opts ...engine.Option) {
 	for b.Loop() {
 		if _, err := eng.Run(context.Background(), prog); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestInterruptSaysQUIT: when the load is interrupted, each open
+// conversation says QUIT before it closes. The server here greets and
+// never answers NOOP, so every conversation is open at the interrupt.
+func TestInterruptSaysQUIT(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	quits := make(chan string, 8)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				c.Write([]byte("220 slow\r\n"))
+				r := bufio.NewReader(c)
+				r.ReadString('\n') // NOOP, never answered
+				line, _ := r.ReadString('\n')
+				c.Write([]byte("221 bye\r\n"))
+				quits <- strings.TrimSpace(line)
+			}()
+		}
+	}()
+	s, err := dsl.Parse("wait.smtp", []byte("connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := dsl.Check(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := load.New(load.Config{Program: prog, Connections: 3, Iterations: 3,
+		Engine: []engine.Option{engine.WithVars(dsl.MapVars{"ADDR": l.Addr().String()}), engine.WithTimeout(10 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	rep, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.OK != 0 || rep.Failed != 0 {
+		t.Errorf("interrupted %v ok %d failed %d; want an interrupted run with nothing counted", rep.Interrupted, rep.OK, rep.Failed)
+	}
+	for i := range 3 {
+		select {
+		case q := <-quits:
+			if q != "QUIT" {
+				t.Errorf("conversation %d said %q after the interrupt, want QUIT", i, q)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of 3 conversations said QUIT", i)
 		}
 	}
 }
