@@ -70,6 +70,7 @@ func flatten(steps []Step, top bool, out []flatStep) []flatStep {
 // its end must match so that every iteration starts alike.
 type block struct {
 	connected, tls bool
+	phase          dataPhase
 }
 
 // conversation is the order check's state.
@@ -124,7 +125,7 @@ func (c *conversation) step(i int, st Step) {
 	if c.lost {
 		switch st.(type) {
 		case *Repeat:
-			c.blocks = append(c.blocks, block{c.connected, c.tls})
+			c.blocks = append(c.blocks, block{c.connected, c.tls, c.phase})
 			return
 		case *Connect:
 		case *Quit:
@@ -145,7 +146,7 @@ func (c *conversation) step(i int, st Step) {
 				Notes: []string{"help: add `expect` before `repeat`; a block starts with every reply read, so each iteration starts alike"}})
 			c.owed = c.owed[:0]
 		}
-		c.blocks = append(c.blocks, block{c.connected, c.tls})
+		c.blocks = append(c.blocks, block{c.connected, c.tls, c.phase})
 	case *Connect:
 		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
 		c.owed = append(c.owed[:0], owing{i, "greeting"})
@@ -301,6 +302,11 @@ func (c *conversation) endBlock(r *Repeat) {
 		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "repeat changes the connection",
 			Label: "the block starts TLS on a connection it did not open, so the next iteration would start TLS twice",
 			Notes: []string{"help: put starttls before the repeat, or connect and quit inside the block"}})
+	case (c.phase == inContent) != (b.phase == inContent):
+		where := map[bool]string{true: "inside DATA (after its 354)", false: "outside DATA"}
+		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "repeat changes the transaction",
+			Label: fmt.Sprintf("the block starts %s and ends %s, so the next iteration would not start as the first did", where[b.phase == inContent], where[c.phase == inContent]),
+			Notes: []string{"help: end the block where it started: after the expect 354 that lets content follow, or after the message's reply"}})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -103,6 +104,34 @@ func TestLoadAgainstSmtpSink(t *testing.T) {
 	}
 	if rep.Latency("other") != nil {
 		t.Errorf("replies counted as other: %+v", rep.Latency("other"))
+	}
+}
+
+// TestLoadDotPipelinedAgainstSmtpSink: the README's fastest script, each
+// message's final dot in one group with the next MAIL, RCPT and DATA: all
+// messages accepted, and every reply matched to its command.
+func TestLoadDotPipelinedAgainstSmtpSink(t *testing.T) {
+	sink := startSink(t)
+	rep := runLoad(t, load.Config{Program: program(t, "testdata/sink-reuse-dot.smtp"), Connections: 2, Iterations: 4,
+		Engine: []engine.Option{engine.WithVars(dsl.MapVars{"SINK": sink, "MORE": "9"}), engine.WithTimeout(10 * time.Second)}})
+	if rep.OK != 4 || rep.Messages != 40 {
+		t.Fatalf("ok %d failed %d messages %d; want 4, 0, 40; failures %+v", rep.OK, rep.Failed, rep.Messages, rep.Failures)
+	}
+	for _, name := range []string{"MAIL", "RCPT", "DATA", load.MessageReply} {
+		if l := rep.Latency(name); l == nil || l.Count != 40 {
+			t.Errorf("%s: %+v, want 40 samples", name, l)
+		}
+	}
+}
+
+// TestScriptsCheck: every script in testdata parses and checks.
+func TestScriptsCheck(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.smtp")
+	if len(files) < 6 {
+		t.Fatalf("found %d scripts", len(files))
+	}
+	for _, f := range files {
+		program(t, f)
 	}
 }
 
