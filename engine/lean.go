@@ -13,7 +13,8 @@ import (
 // (no StepStarted, Sent, DataSummary, ExpectPassed, Narration or Notice),
 // no Result.Outcomes, and ReplyTime in place of Received, so nothing is
 // rendered, escaped or copied for a reader who is not there. Connected,
-// TLSEstablished and Closed still come, with their times.
+// TLSEstablished and Closed still come, with their times. A function
+// given to WithBeforeStep is not called.
 func WithLean(on bool) Option { return func(e *Engine) { e.lean = on } }
 
 // WithTLSSessionCache resumes TLS sessions across connections to the same
@@ -53,13 +54,10 @@ func verbOf(line string) string {
 
 // runLean is runStep without a transcript: no StepStarted, no outcome.
 func (ss *session) runLean(ctx context.Context, st dsl.Step) error {
-	var err error
 	if r, block := st.(*dsl.Repeat); block {
-		err = ss.repeat(ctx, r)
-	} else {
-		err = ss.exec(ctx, st)
+		return ss.repeat(ctx, r) // its steps count themselves
 	}
-	if err != nil {
+	if err := ss.exec(ctx, st); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			ss.quitOnInterrupt()
 			return ctxErr

@@ -172,7 +172,7 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 		Implicit:    implicit,
 		Resumed:     cs.DidResume,
 	})
-	if !implicit {
+	if !implicit && !ss.e.lean {
 		ss.emit(Notice{Step: ss.step, Code: NoticeCapabilitiesForgotten})
 	}
 	return nil
