@@ -24,6 +24,7 @@ func Check(s *Script) (*Program, error) {
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header)}
 	p.steps = checkSteps(s.Steps, add)
+	checkRepeatVar(s.Steps, add)
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
 		var o *orderInfo
@@ -86,6 +87,24 @@ func checkSteps(steps []Step, add func(*Error)) []Step {
 		out = append(out, st)
 	}
 	return out
+}
+
+// checkRepeatVar refuses ${REPEAT} outside every repeat block, where the
+// engine has no value for it (a default makes it fine).
+func checkRepeatVar(steps []Step, add func(*Error)) {
+	var outside []Step
+	for _, st := range steps {
+		if _, block := st.(*Repeat); !block {
+			outside = append(outside, st)
+		}
+	}
+	for _, v := range collectVariables(&Script{Steps: outside}) {
+		if v.Name == VarRepeat && !v.HasDefault {
+			add(&Error{Pos: v.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
+				Label: "REPEAT is the iteration of the enclosing repeat block, and there is none here",
+				Notes: []string{"help: move this step into a repeat block, use ${ITERATION} (the script's run), or give a default: ${REPEAT:-1}"}})
+		}
+	}
 }
 
 // MaxRepeat bounds a repeat count, so a typo cannot run a block for ever.

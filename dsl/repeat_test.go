@@ -82,6 +82,7 @@ func TestRepeatErrors(t *testing.T) {
 		{"connect \"a:25\"\nexpect 220\nrepeat 2 {\nstarttls\n}\n", "r.smtp:5:1: repeat changes the connection"},
 		{"connect \"a:25\"\nrepeat 2 {\nsend \"NOOP\"\nexpect 250\n}\n", "r.smtp:2:1: unread reply"},
 		{"connect \"a:25\"\nexpect 220\nrepeat 2 {\n}\n", "r.smtp:3:10: empty repeat"},
+		{"connect \"a:25\"\nexpect 220\nsend \"NOOP ${REPEAT}\"\nexpect 250\n", "r.smtp:3:12: ${REPEAT} outside a repeat block"},
 		{"connect \"a:25\"\nexpect 220\nsend \"DATA\"\nexpect 354\nrepeat 2 {\nmessage \"\"\"\nx\n\"\"\"\nexpect 250\n}\n", "r.smtp:10:1: repeat changes the transaction"},
 		{"connect \"a:25\"\nexpect 220\nrepeat 2 {\nsend \"NOOP\"\nexpect 250\nexpect 250\n}\n", "r.smtp:6:1: nothing to expect"},
 	} {
