@@ -27,7 +27,8 @@ type Script struct {
 }
 
 // Step is one line of a script. The concrete types are *Connect, *Send,
-// *Expect, *StartTLS, *Auth, *Message, *Quit, *Raw, *Note and *Unknown;
+// *Expect, *StartTLS, *Auth, *Message, *Quit, *Raw, *Note, *Repeat (a
+// block of steps) and *Unknown;
 // code that handles steps uses a type switch over them (see registry.go
 // and its test for how a missing case is caught).
 type Step interface {
@@ -179,6 +180,24 @@ type Include struct {
 	Path *String
 }
 
+// Repeat runs the steps of its block Count times in a row, on the same
+// connection: several transactions after one login, say. The order check
+// treats the block as one unit that must leave no reply unread, so every
+// iteration starts where the first did.
+type Repeat struct {
+	span
+	Kw Word
+	// Count is the number as written ("20") or a variable (${N}); its
+	// value is a whole number, checked by Check when static and by the
+	// engine when it is expanded.
+	Count *String
+	// Open is the brace that ends the repeat line.
+	Open  Word
+	Steps []Step
+	// Close is the closing brace, on a line of its own.
+	Close Word
+}
+
 // Unknown is a line that starts with a word that is not a step, or a
 // step whose arguments did not parse; Check explains it.
 type Unknown struct {
@@ -220,8 +239,20 @@ func (*Quit) Keyword() string     { return "quit" }
 func (*Raw) Keyword() string      { return "raw" }
 func (*Note) Keyword() string     { return "note" }
 func (*Include) Keyword() string  { return "include" }
+func (*Repeat) Keyword() string   { return "repeat" }
 func (u *Unknown) Keyword() string {
 	return u.Word.Text
+}
+
+// Walk calls fn for each step in order, the steps inside a repeat block
+// after the repeat itself.
+func Walk(steps []Step, fn func(Step)) {
+	for _, st := range steps {
+		fn(st)
+		if r, ok := st.(*Repeat); ok {
+			Walk(r.Steps, fn)
+		}
+	}
 }
 
 // Columns is how many columns a caret from one position to another

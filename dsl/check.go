@@ -41,34 +41,8 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	errs := sp.errs
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header), sources: sp.sources, origins: sp.origins}
-	for _, st := range s.Steps {
-		switch st := st.(type) {
-		case *Unknown:
-			add(unknownStep(st))
-		case *Connect:
-			if addr, ok := st.Address.Static(); ok {
-				if e := checkAddress(st.Address, addr); e != nil {
-					add(e)
-				}
-			}
-		case *Expect:
-			x, xerrs := checkExpect(st)
-			errs = append(errs, xerrs...)
-			p.steps = append(p.steps, x)
-			continue
-		case *Auth:
-			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
-				add(unknownMechanism(st.Mechanism))
-			}
-		case *Include:
-			// Spliced away by the splicer; one left here had an error there.
-			continue
-		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
-		default:
-			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
-		}
-		p.steps = append(p.steps, st)
-	}
+	p.steps = checkSteps(s.Steps, add, false)
+	checkRepeatVar(s.Steps, add)
 	if len(errs) == 0 {
 		var cerrs ErrorList
 		p.captures, cerrs = checkCaptures(p)
@@ -87,6 +61,98 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	}
 	p.vars = collectVariables(s)
 	return p, nil
+}
+
+// checkSteps checks each step and returns the Program's copies: an
+// expect with its patterns compiled, a repeat with its block checked.
+func checkSteps(steps []Step, add func(*Error), inBlock bool) []Step {
+	out := make([]Step, 0, len(steps))
+	for _, st := range steps {
+		switch st := st.(type) {
+		case *Unknown:
+			add(unknownStep(st))
+		case *Connect:
+			if addr, ok := st.Address.Static(); ok {
+				if e := checkAddress(st.Address, addr); e != nil {
+					add(e)
+				}
+			}
+		case *Expect:
+			x, xerrs := checkExpect(st)
+			for _, e := range xerrs {
+				add(e)
+			}
+			out = append(out, x)
+			continue
+		case *Auth:
+			if m := strings.ToLower(st.Mechanism.Text); !slices.Contains(mechanisms, m) {
+				add(unknownMechanism(st.Mechanism))
+			}
+		case *Repeat:
+			cp := *st
+			if n, ok := st.Count.Static(); ok {
+				if _, err := RepeatCount(n); err != nil {
+					add(&Error{Pos: st.Count.Pos(), Span: st.Count.Span(), Title: "invalid repeat count", Label: err.Error(),
+						Notes: []string{"help: write a whole number, e.g. repeat 10 {, or a variable: repeat ${COUNT} {"}})
+				}
+			}
+			if len(st.Steps) == 0 {
+				add(&Error{Pos: st.Open.Pos(), Span: st.Open.Span(), Title: "empty repeat",
+					Label: "the block has no steps", Notes: []string{"help: put the steps to repeat on the lines between { and }"}})
+			}
+			cp.Steps = checkSteps(st.Steps, add, true)
+			out = append(out, &cp)
+			continue
+		case *Include:
+			// At the top level the splicer has replaced it (one left here
+			// had an error there); in a block it is not spliced.
+			if inBlock {
+				add(&Error{Pos: st.Kw.Pos(), Span: st.Kw.Span(), Title: "include inside a repeat block",
+					Label: "an include is spliced once, before the script runs, so it cannot be part of a block",
+					Notes: []string{"help: put the repeat block in the included script, or write the block's steps here"}})
+			}
+			continue
+		case *Send, *StartTLS, *Message, *Quit, *Raw, *Note:
+		default:
+			panic(fmt.Sprintf("dsl.Check: unhandled step %T", st))
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// checkRepeatVar refuses ${REPEAT} outside every repeat block, where the
+// engine has no value for it (a default makes it fine).
+func checkRepeatVar(steps []Step, add func(*Error)) {
+	var outside []Step
+	for _, st := range steps {
+		if _, block := st.(*Repeat); !block {
+			outside = append(outside, st)
+		}
+	}
+	for _, v := range collectVariables(&Script{Steps: outside}) {
+		if v.Name == VarRepeat && !v.HasDefault {
+			add(&Error{Pos: v.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
+				Label: "REPEAT is the iteration of the enclosing repeat block, and there is none here",
+				Notes: []string{"help: move this step into a repeat block, use ${ITERATION} (the script's run), or give a default: ${REPEAT:-1}"}})
+		}
+	}
+}
+
+// MaxRepeat bounds a repeat count, so a typo cannot run a block for ever.
+const MaxRepeat = 10_000_000
+
+// RepeatCount reads a repeat block's count as written or as a variable's
+// value: a whole number from 1 to MaxRepeat.
+func RepeatCount(text string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a whole number", text)
+	case n < 1 || n > MaxRepeat:
+		return 0, fmt.Errorf("%d is not from 1 to %d", n, MaxRepeat)
+	}
+	return n, nil
 }
 
 // checkExpect returns the Program's copy of an expect, with its code

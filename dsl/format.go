@@ -26,30 +26,66 @@ import (
 func Format(w io.Writer, s *Script) error {
 	type item struct {
 		line, endLine int
+		depth         int
 		text          string
 	}
 	var items []item
 	trailing := map[int]string{} // end line of a step -> its comment
 	stepEnds := map[int]int{}    // end line -> end column of the step ending there
-	for _, st := range s.Steps {
+	type block struct{ from, to int }
+	var blocks []block // lines of repeat blocks, to indent the comments inside
+	Walk(s.Steps, func(st Step) {
+		if r, ok := st.(*Repeat); ok {
+			stepEnds[r.Open.End().Line] = r.Open.End().Column
+			blocks = append(blocks, block{r.Pos().Line, r.Close.Pos().Line})
+		}
 		stepEnds[st.End().Line] = st.End().Column
-	}
+	})
 	for _, c := range comments(s) {
 		if col, ok := stepEnds[c.line]; ok && col <= c.col {
 			trailing[c.line] = c.text
 			continue
 		}
-		items = append(items, item{c.line, c.line, c.text})
+		depth := 0
+		for _, b := range blocks {
+			if b.from < c.line && c.line < b.to {
+				depth++
+			}
+		}
+		items = append(items, item{c.line, c.line, depth, c.text})
 	}
-	for _, st := range s.Steps {
-		text, err := formatStep(st)
-		if err != nil {
-			return err
+	var addSteps func(steps []Step, depth int) error
+	addSteps = func(steps []Step, depth int) error {
+		for _, st := range steps {
+			if r, ok := st.(*Repeat); ok {
+				text := "repeat " + countText(r.Count) + " {"
+				if c, ok := trailing[r.Open.End().Line]; ok {
+					text += " " + c
+				}
+				items = append(items, item{r.Pos().Line, r.Open.End().Line, depth, text})
+				if err := addSteps(r.Steps, depth+1); err != nil {
+					return err
+				}
+				text = "}"
+				if c, ok := trailing[r.Close.End().Line]; ok {
+					text += " " + c
+				}
+				items = append(items, item{r.Close.Pos().Line, r.Close.End().Line, depth, text})
+				continue
+			}
+			text, err := formatStep(st)
+			if err != nil {
+				return err
+			}
+			if c, ok := trailing[st.End().Line]; ok {
+				text += " " + c
+			}
+			items = append(items, item{st.Pos().Line, st.End().Line, depth, text})
 		}
-		if c, ok := trailing[st.End().Line]; ok {
-			text += " " + c
-		}
-		items = append(items, item{st.Pos().Line, st.End().Line, text})
+		return nil
+	}
+	if err := addSteps(s.Steps, 0); err != nil {
+		return err
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].line < items[j].line })
 	var b strings.Builder
@@ -58,12 +94,25 @@ func Format(w io.Writer, s *Script) error {
 		if i > 0 && it.line > prev+1 {
 			b.WriteByte('\n') // blank lines stood here: keep one
 		}
+		b.WriteString(strings.Repeat("  ", it.depth))
 		b.WriteString(it.text)
 		b.WriteByte('\n')
 		prev = it.endLine
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// countText is a repeat count as written: a number or ${NAME}.
+func countText(s *String) string {
+	if n, ok := s.Static(); ok {
+		return n
+	}
+	var b strings.Builder
+	for _, p := range s.Parts {
+		writeRef(&b, p)
+	}
+	return b.String()
 }
 
 // FormatProgram writes a checked program back as canonical script text,
@@ -157,6 +206,19 @@ func formatStep(st Step) (string, error) {
 		return "note " + quote(st.Text), nil
 	case *Include:
 		return "include " + quote(st.Path), nil
+	case *Repeat:
+		// A block alone, without its comments (Format keeps those).
+		var b strings.Builder
+		b.WriteString("repeat " + countText(st.Count) + " {\n")
+		for _, in := range st.Steps {
+			text, err := formatStep(in)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString("  " + text + "\n")
+		}
+		b.WriteString("}")
+		return b.String(), nil
 	case *Unknown:
 		// A line that is no step is a syntax error in all but name:
 		// like gofmt, refuse to guess how to print it.

@@ -107,8 +107,11 @@ func shape(s *Script) string {
 		// Adjacent literals print as one; compare them joined.
 		return strings.ReplaceAll(strings.Join(out, " "), `" "`, "")
 	}
-	for _, st := range s.Steps {
+	Walk(s.Steps, func(st Step) {
 		switch st := st.(type) {
+		case *Repeat:
+			// The block's steps follow (Walk); their count closes it.
+			fmt.Fprintf(&b, "repeat %s %d\n", str(st.Count), len(st.Steps))
 		case *Connect:
 			fmt.Fprintf(&b, "connect %s %v\n", str(st.Address), st.TLS != nil)
 		case *Send:
@@ -144,7 +147,7 @@ func shape(s *Script) string {
 		default:
 			panic(fmt.Sprintf("shape: unhandled %T", st))
 		}
-	}
+	})
 	return b.String()
 }
 

@@ -25,6 +25,7 @@ type gStep struct {
 	Raw      *gRaw      `parser:"| @@"`
 	Note     *gNote     `parser:"| @@"`
 	Include  *gInclude  `parser:"| @@"`
+	Repeat   *gRepeat   `parser:"| @@"`
 	Unknown  *gUnknown  `parser:"| @@"`
 }
 
@@ -138,6 +139,34 @@ type gMessage struct {
 	File   *gStr     `parser:"  @@ )"`
 }
 
+type gRepeat struct {
+	Pos   lexer.Position
+	Kw    string   `parser:"@'repeat'"`
+	Count *gName   `parser:"( @@"`
+	Var   *gVarRef `parser:"| @@ )"`
+	Open  gOpen    `parser:"@@ EOL+"`
+	Steps []*gStep `parser:"( @@ EOL+ )*"`
+	Close gBrace   `parser:"@@"`
+}
+
+// gVarRef is a bare ${NAME} or ${NAME:-default}, which the lexer splits
+// into $ { NAME : - default }.
+type gVarRef struct {
+	Pos     lexer.Position
+	Name    string  `parser:"'$' '{' @Ident"`
+	Default *string `parser:"( ':' '-' @(Code | Ident) )? '}'"`
+}
+
+type gOpen struct {
+	Pos   lexer.Position
+	Value string `parser:"@'{'"`
+}
+
+type gBrace struct {
+	Pos   lexer.Position
+	Value string `parser:"@'}'"`
+}
+
 type gUnknown struct {
 	Word gName     `parser:"@@"`
 	Rest []*gToken `parser:"@@*"`
@@ -169,6 +198,7 @@ var stepRules = map[string]func(line string) error{
 	"raw":      rule[gRaw](),
 	"note":     rule[gNote](),
 	"include":  rule[gInclude](),
+	"repeat":   rule[gRepeat](),
 }
 
 func rule[T any]() func(string) error {
@@ -301,6 +331,27 @@ func lowerStep(gs *gStep) Step {
 			m.span = span{m.Kw.pos, m.File.end}
 		}
 		return m
+	case gs.Repeat != nil:
+		g := gs.Repeat
+		r := &Repeat{Kw: tok(g.Pos, g.Kw), Open: tok(g.Open.Pos, g.Open.Value), Close: tok(g.Close.Pos, g.Close.Value)}
+		if g.Count != nil {
+			w := tok(g.Count.Pos, g.Count.Value)
+			r.Count = &String{span: w.span, Raw: w.Text, Parts: []Part{{Pos: w.pos, End: w.end, Lit: w.Text}}}
+		} else {
+			text := "${" + g.Var.Name
+			if g.Var.Default != nil {
+				text += ":-" + *g.Var.Default
+			}
+			text += "}"
+			end := advance(g.Var.Pos, text)
+			r.Count = &String{span: span{g.Var.Pos, end}, Raw: text,
+				Parts: []Part{{Pos: g.Var.Pos, End: end, Var: g.Var.Name, Default: g.Var.Default}}}
+		}
+		for _, st := range g.Steps {
+			r.Steps = append(r.Steps, lowerStep(st))
+		}
+		r.span = span{r.Kw.pos, r.Close.end}
+		return r
 	default:
 		g := gs.Unknown
 		u := &Unknown{Word: tok(g.Word.Pos, g.Word.Value)}

@@ -43,9 +43,41 @@ type orderInfo struct {
 	reads     []int // for each expect, the index of the step whose reply it reads; -1 otherwise
 }
 
+// flatStep is one step of the script with the steps of repeat blocks laid
+// out in line; a block's end is an entry of its own (end set).
+type flatStep struct {
+	st  Step
+	top int     // index among the script's top-level steps, or -1 inside a block
+	end *Repeat // set on the entry that closes this block
+}
+
+func flatten(steps []Step, top bool, out []flatStep) []flatStep {
+	for i, st := range steps {
+		t := -1
+		if top {
+			t = i
+		}
+		out = append(out, flatStep{st: st, top: t})
+		if r, ok := st.(*Repeat); ok {
+			out = flatten(r.Steps, false, out)
+			out = append(out, flatStep{st: r, top: t, end: r})
+		}
+	}
+	return out
+}
+
+// block is the conversation's state where a repeat block starts, which
+// its end must match so that every iteration starts alike.
+type block struct {
+	connected, tls bool
+	phase          dataPhase
+}
+
 // conversation is the order check's state.
 type conversation struct {
 	s         *Script
+	flat      []flatStep
+	blocks    []block
 	errs      ErrorList
 	connected bool
 	tls       bool
@@ -67,12 +99,22 @@ func checkOrder(s *Script) (*orderInfo, ErrorList) {
 		owedAfter: make([]int, len(s.Steps)),
 		reads:     make([]int, len(s.Steps)),
 	}}
-	for i, st := range s.Steps {
+	c.flat = flatten(s.Steps, true, nil)
+	for i := range c.info.reads {
 		c.info.reads[i] = -1
-		c.step(i, st)
-		c.info.owedAfter[i] = len(c.owed)
+	}
+	for i, f := range c.flat {
+		if f.end != nil {
+			c.endBlock(f.end)
+		} else {
+			c.step(i, f.st)
+		}
+		if f.top < 0 {
+			continue
+		}
+		c.info.owedAfter[f.top] = len(c.owed)
 		if c.lost {
-			c.info.owedAfter[i] = -1
+			c.info.owedAfter[f.top] = -1
 		}
 	}
 	c.atEnd()
@@ -82,6 +124,9 @@ func checkOrder(s *Script) (*orderInfo, ErrorList) {
 func (c *conversation) step(i int, st Step) {
 	if c.lost {
 		switch st.(type) {
+		case *Repeat:
+			c.blocks = append(c.blocks, block{c.connected, c.tls, c.phase})
+			return
 		case *Connect:
 		case *Quit:
 			c.connected = false
@@ -94,6 +139,15 @@ func (c *conversation) step(i int, st Step) {
 	case *Note, *Include:
 		// narration: no effect on the conversation; an include is
 		// spliced away before the order check runs
+	case *Repeat:
+		if len(c.owed) > 0 {
+			first := c.owed[0]
+			c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: st.Kw.Span(), Title: "unread reply",
+				Label: fmt.Sprintf("the reply to line %d (%s) has not been read", c.line(first), c.describe(first)),
+				Notes: []string{"help: add `expect` before `repeat`; a block starts with every reply read, so each iteration starts alike"}})
+			c.owed = c.owed[:0]
+		}
+		c.blocks = append(c.blocks, block{c.connected, c.tls, c.phase})
 	case *Connect:
 		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
 		c.owed = append(c.owed[:0], owing{i, "greeting"})
@@ -177,7 +231,11 @@ func (c *conversation) expect(i int, x *Expect) {
 	}
 	o := c.owed[read]
 	c.owed = c.owed[read+1:]
-	c.info.reads[i] = o.i
+	if f := c.flat[i]; f.top >= 0 {
+		if r := c.flat[o.i]; r.top >= 0 {
+			c.info.reads[f.top] = r.top
+		}
+	}
 	if o.verb == "DATA" && c.phase == dataAsked {
 		if canAnswer(x, "354") {
 			c.phase = inContent
@@ -219,6 +277,40 @@ func (c *conversation) message(i int, m *Message) {
 	c.owed = append(c.owed, owing{i, "message"})
 }
 
+// endBlock checks that a repeat block ends as it started: with no reply
+// unread and the connection in the same state, or the next iteration
+// would read the wrong replies, or send commands on no connection.
+func (c *conversation) endBlock(r *Repeat) {
+	b := c.blocks[len(c.blocks)-1]
+	c.blocks = c.blocks[:len(c.blocks)-1]
+	if c.lost {
+		return
+	}
+	if len(c.owed) > 0 {
+		first := c.owed[0]
+		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "unread reply in repeat",
+			Label: fmt.Sprintf("the block ends with the reply to line %d (%s) unread", c.line(first), c.describe(first)),
+			Notes: []string{"help: each iteration must read the replies to its own commands; add an expect before }"}})
+		c.owed = c.owed[:0]
+	}
+	switch {
+	case c.connected != b.connected:
+		state := map[bool]string{true: "connected", false: "without a connection"}
+		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "repeat changes the connection",
+			Label: fmt.Sprintf("the block starts %s and ends %s, so the next iteration would not start as the first did", state[b.connected], state[c.connected]),
+			Notes: []string{"help: a block that connects must quit (or expect closed) before }; one that starts connected must stay connected"}})
+	case c.tls != b.tls:
+		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "repeat changes the connection",
+			Label: "the block starts TLS on a connection it did not open, so the next iteration would start TLS twice",
+			Notes: []string{"help: put starttls before the repeat, or connect and quit inside the block"}})
+	case (c.phase == inContent) != (b.phase == inContent):
+		where := map[bool]string{true: "inside DATA (after its 354)", false: "outside DATA"}
+		c.errs = append(c.errs, &Error{Pos: r.Close.Pos(), Span: r.Close.Span(), Title: "repeat changes the transaction",
+			Label: fmt.Sprintf("the block starts %s and ends %s, so the next iteration would not start as the first did", where[b.phase == inContent], where[c.phase == inContent]),
+			Notes: []string{"help: end the block where it started: after the expect 354 that lets content follow, or after the message's reply"}})
+	}
+}
+
 // atEnd reports replies still owed when the script ends, if an expect
 // came after them: an expect went missing, and the last expect read the
 // reply of a later step than its author thought. Commands at the very end
@@ -228,7 +320,7 @@ func (c *conversation) atEnd() {
 		return
 	}
 	first := c.owed[0]
-	st := c.s.Steps[first.i]
+	st := c.flat[first.i].st
 	c.errs = append(c.errs, &Error{Pos: st.Pos(), Span: stepSpan(st), Title: "unread reply",
 		Label: "no expect reads the reply to this step",
 		Notes: []string{fmt.Sprintf("help: expects read replies in order, so the script ends with %s unread; add an expect after this line, or after the step that lacks one before it", plural(len(c.owed), "reply", "replies"))}})
@@ -237,7 +329,7 @@ func (c *conversation) atEnd() {
 // skipped is the error for an expect that reads a later step's reply
 // (want) because the step before it (o) has none.
 func (c *conversation) skipped(o owing, x *Expect, want owing) *Error {
-	st := c.s.Steps[o.i]
+	st := c.flat[o.i].st
 	codes := make([]string, len(x.Codes))
 	for i, cd := range x.Codes {
 		codes[i] = cd.Text
@@ -271,9 +363,9 @@ func (c *conversation) needNothingOwed(st Step) {
 	c.owed = c.owed[:0]
 }
 
-func (c *conversation) line(o owing) int { return c.s.Steps[o.i].Pos().Line }
+func (c *conversation) line(o owing) int { return c.flat[o.i].st.Pos().Line }
 
-func (c *conversation) describe(o owing) string { return describeStep(c.s, c.s.Steps[o.i]) }
+func (c *conversation) describe(o owing) string { return describeStep(c.s, c.flat[o.i].st) }
 
 // canAnswer reports whether some code the expect accepts can be the reply
 // to verb. Only the codes that answer one command alone are told apart
@@ -354,6 +446,8 @@ func keywordOf(st Step) Word {
 	case *Note:
 		return st.Kw
 	case *Include:
+		return st.Kw
+	case *Repeat:
 		return st.Kw
 	case *Unknown:
 		return st.Word

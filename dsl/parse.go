@@ -19,11 +19,11 @@ func Parse(path string, src []byte) (*Script, error) {
 		return nil, parseError(path, src, err)
 	}
 	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
-	for _, st := range s.Steps {
+	Walk(s.Steps, func(st Step) {
 		if u, ok := st.(*Unknown); ok {
 			u.line, _ = SourceLine(src, u.pos.Line)
 		}
-	}
+	})
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -122,8 +122,10 @@ func readHeader(src []byte) map[string]string {
 	return h
 }
 
-func (s *Script) decodeStrings() error {
-	for _, st := range s.Steps {
+func (s *Script) decodeStrings() error { return decodeSteps(s.Steps) }
+
+func decodeSteps(steps []Step) error {
+	for _, st := range steps {
 		var strs []*String
 		switch st := st.(type) {
 		case *Connect:
@@ -146,6 +148,11 @@ func (s *Script) decodeStrings() error {
 			if st.File != nil {
 				strs = append(strs, st.File)
 			} else if err := st.Inline.decode(); err != nil {
+				return err
+			}
+		case *Repeat:
+			// The count's parts are made by the lowering: nothing to unquote.
+			if err := decodeSteps(st.Steps); err != nil {
 				return err
 			}
 		case *StartTLS, *Quit, *Unknown:

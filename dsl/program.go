@@ -71,6 +71,17 @@ func (p *Program) Reads(i int) int { return p.reads[i] }
 // a copy.
 func (p *Program) Variables() []VarUse { return append([]VarUse(nil), p.vars...) }
 
+// Built-in variables the engine sets itself: ITERATION is the number of
+// the script's run (from 1; in load mode, across all connections and
+// shards), REPEAT the iteration of the innermost repeat block (from 1).
+const (
+	VarIteration = "ITERATION"
+	VarRepeat    = "REPEAT"
+)
+
+// Builtin reports whether name is a variable the engine sets itself.
+func Builtin(name string) bool { return name == VarIteration || name == VarRepeat }
+
 func collectVariables(s *Script) []VarUse {
 	var out []VarUse
 	add := func(parts []Part, secret bool) {
@@ -80,8 +91,10 @@ func collectVariables(s *Script) []VarUse {
 			}
 		}
 	}
-	for _, st := range s.Steps {
+	Walk(s.Steps, func(st Step) {
 		switch st := st.(type) {
+		case *Repeat:
+			add(st.Count.Parts, false)
 		case *Connect:
 			add(st.Address.Parts, false)
 		case *Send:
@@ -105,6 +118,6 @@ func collectVariables(s *Script) []VarUse {
 			add(st.Text.Parts, false)
 		case *StartTLS, *Quit, *Unknown, *Include:
 		}
-	}
+	})
 	return out
 }

@@ -26,6 +26,7 @@ var stepKinds = []StepKind{
 	{"raw", `raw "BYTES"   (exact bytes, no CRLF added; \r \n \t \xNN allowed)`, "write exact bytes", `raw "NOOP\r\n"`},
 	{"note", `note "TEXT"   (narration for the transcript)`, "narrate; nothing is sent", `note "hello"`},
 	{"include", `include "PATH"   (a script's steps spliced here; PATH relative to this file)`, "splice the steps of another script here", `include "common/login.smtp"`},
+	{"repeat", `repeat COUNT {   (COUNT a number, ${NAME} or ${NAME:-NUMBER}; the steps on the lines after it, then } alone on a line)`, "run the steps of the block COUNT times in a row on the same connection; ${REPEAT} is the iteration, from 1", "repeat 2 {\n  send \"NOOP\"\n  expect 250\n}"},
 }
 
 // StepKinds lists the steps of language version 1, in the order help

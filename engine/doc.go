@@ -19,6 +19,12 @@
 // type without one does not compile), and every error and Result passes
 // the end of Run.
 //
+// A repeat block runs its steps on the same connection as many times as
+// it says; an error inside is an *IterationError that says which
+// iteration. For load mode, WithLean drops the transcript (no per-line
+// events, no outcomes; ReplyTime instead of Received) and
+// WithTLSSessionCache resumes TLS sessions across runs.
+//
 // An Engine holds no global state and Programs are immutable, so several
 // runs, of one Program or of many, can go on at once in one process.
 package engine

@@ -182,6 +182,7 @@ type InputCode string
 const (
 	InputAddressWithoutPort InputCode = "address-without-port"
 	InputLineBreak          InputCode = "line-break-in-command"
+	InputRepeatCount        InputCode = "repeat-count"
 )
 
 func (e *InputError) Error() string { return e.Diag.Error() }

@@ -154,6 +154,9 @@ type TLSEstablished struct {
 	// Implicit is true for `connect ... tls`, false after STARTTLS.
 	Implicit bool
 	Took     time.Duration // the handshake
+	// Resumed: the handshake resumed an earlier session
+	// (WithTLSSessionCache) instead of a full one.
+	Resumed bool
 }
 
 // Notice is something the user should know that is not on the wire. Code

@@ -7,3 +7,7 @@ func SetMaxStreamedMessage(n int) (undo func()) {
 	maxStreamedMessage = n
 	return func() { maxStreamedMessage = old }
 }
+
+// SetStallGuard switches the post-handshake quick-ack guard on or off,
+// so the stall test and benchmark can show the difference.
+func SetStallGuard(on bool) { stallGuardOff = !on }

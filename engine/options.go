@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"time"
@@ -60,6 +61,8 @@ type Engine struct {
 	dialer        Dialer
 	observer      Observer
 	beforeStep    func(context.Context, StepStarted) error
+	lean          bool                   // WithLean
+	sessions      tls.ClientSessionCache // WithTLSSessionCache
 }
 
 // New builds an Engine.

@@ -45,7 +45,7 @@ type postfixEnv struct {
 
 // loadPostfixEnv reads the env file written by .ci/setup-postfix, skipping
 // the test when it is absent and failing when Postfix is not reachable.
-func loadPostfixEnv(t *testing.T) *postfixEnv {
+func loadPostfixEnv(t testing.TB) *postfixEnv {
 	t.Helper()
 	path := os.Getenv("SMTPRUN_POSTFIX_ENV")
 	if path == "" {

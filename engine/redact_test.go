@@ -63,7 +63,7 @@ func eventTypes(t *testing.T) []string {
 func TestEveryEventIsMasked(t *testing.T) {
 	samples := map[string]Event{}
 	for _, ev := range []Event{StepStarted{}, Connected{}, Sent{}, Sent{Role: RolePassword}, DataSummary{}, Received{},
-		TLSEstablished{}, Notice{}, Narration{}, ExpectPassed{}, Closed{}, Captured{}, OAuthRefused{}} {
+		TLSEstablished{}, Notice{}, Narration{}, ExpectPassed{}, Closed{}, Captured{}, OAuthRefused{}, ReplyTime{}} {
 		samples[reflect.TypeOf(ev).Name()] = ev
 	}
 	types := eventTypes(t)

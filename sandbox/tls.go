@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -24,6 +25,12 @@ type authority struct {
 
 	mu     sync.Mutex
 	leaves map[string]*tls.Certificate
+
+	// ticketKey encrypts session tickets for every connection's config,
+	// so a client can resume a session on its next connection, as it can
+	// with the real providers (each new tls.Config would otherwise have
+	// its own random key).
+	ticketKey [32]byte
 }
 
 // maxLeaves bounds the certificate cache: a Serve client chooses the SNI
@@ -37,7 +44,11 @@ func newAuthority() (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authority{ca: ca, pem: ca.PEM(), pool: ca.Pool(), leaves: map[string]*tls.Certificate{}}, nil
+	a := &authority{ca: ca, pem: ca.PEM(), pool: ca.Pool(), leaves: map[string]*tls.Certificate{}}
+	if _, err := rand.Read(a.ticketKey[:]); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // leaf returns a server certificate for name (a host name or an IP
@@ -81,7 +92,7 @@ func (a *authority) leaf(name string) (*tls.Certificate, error) {
 // the connection was made for when the client sends none (an IP literal).
 // fail makes every handshake fail, for the tls-unavailable scenario.
 func (a *authority) serverConfig(host string, fail bool) *tls.Config {
-	return &tls.Config{
+	c := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			if fail {
@@ -94,4 +105,6 @@ func (a *authority) serverConfig(host string, fail bool) *tls.Config {
 			return a.leaf(name)
 		},
 	}
+	c.SetSessionTicketKeys([][32]byte{a.ticketKey})
+	return c
 }

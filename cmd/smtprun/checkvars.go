@@ -20,8 +20,8 @@ func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars d
 	var names, unset []string
 	seen := map[string]bool{}
 	for _, u := range uses {
-		if seen[u.Name] || prog.IsCapture(u.Name) {
-			continue // a capture is set by the run itself
+		if seen[u.Name] || prog.IsCapture(u.Name) || dsl.Builtin(u.Name) {
+			continue // set by the run itself: a capture, ${ITERATION}, ${REPEAT}
 		}
 		seen[u.Name] = true
 		label := u.Name

@@ -45,14 +45,14 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 			}
 		}
 	}
-	for _, st := range script.Steps() {
+	dsl.Walk(script.Steps(), func(st dsl.Step) {
 		if a, ok := st.(*dsl.Auth); ok {
 			fill(a.User, practiceUser, &unsetUser)
 			if !isOAuth(a) {
 				fill(a.Secret, practicePass, &unsetPass)
 			}
 		}
-	}
+	})
 	vars := dsl.Chain{userVars, practice}
 	// The sandbox takes the practice password for any user name, so a
 	// learner practises as themselves.
@@ -128,22 +128,22 @@ func practiceNote(unsetUser, unsetPass []string, practiceUser string) string {
 
 // firstProfile names the emulation the script's first connect reaches.
 func firstProfile(script *dsl.Program, vars dsl.Vars) string {
-	for _, st := range script.Steps() {
+	profile, done := "", false
+	dsl.Walk(script.Steps(), func(st dsl.Step) {
 		c, ok := st.(*dsl.Connect)
-		if !ok {
-			continue
+		if !ok || done {
+			return
 		}
+		done = true
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return ""
+			return
 		}
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return ""
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			profile = sandbox.ProfileForHost(host)
 		}
-		return sandbox.ProfileForHost(host)
-	}
-	return ""
+	})
+	return profile
 }
 
 func joinAnd(names []string) string {

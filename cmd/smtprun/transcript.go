@@ -262,6 +262,7 @@ func report(w io.Writer, st style, src []byte, err error, host string, extra ...
 		d = dg.Diagnostic()
 	}
 	if d != nil {
+		d.Notes = append(iterationNotes(err), d.Notes...)
 		if h := helpFor(err); h != "" {
 			d.Notes = append(d.Notes, "help: "+h)
 		}
@@ -271,6 +272,16 @@ func report(w io.Writer, st style, src []byte, err error, host string, extra ...
 		return
 	}
 	reportErr(w, st, src, err)
+}
+
+// iterationNotes say in which iteration of each enclosing repeat block
+// an error happened, outermost first.
+func iterationNotes(err error) []string {
+	var notes []string
+	for it := (*engine.IterationError)(nil); errors.As(err, &it); err = it.Err {
+		notes = append(notes, fmt.Sprintf("note: in iteration %d of %d of the repeat on line %d", it.Iteration, it.Count, it.Block.Pos().Line))
+	}
+	return notes
 }
 
 func reportErr(w io.Writer, st style, src []byte, err error) {

@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/provider"
+	loadmode "github.com/smtprun/smtprun/load"
+	"github.com/smtprun/smtprun/sandbox"
+)
+
+const loadUsage = `smtprun load runs a script many times at once and measures it.
+
+Usage:
+  smtprun load [flags] SCRIPT
+  smtprun load merge [--report-json FILE] [-q] REPORT.json...
+
+Each iteration is one whole run of the script; a failed iteration is
+counted and the load goes on. ${ITERATION} is the iteration's number (from
+1, across shards) and ${REPEAT} the iteration of the innermost repeat block.
+
+Flags:
+  -c, --connections N     conversations at once (default 10)
+  -n, --iterations N      whole runs of the script (default 100 without --duration)
+  --duration D            stop starting iterations after D (e.g. 30s, 5m)
+  --rate R                start R iterations per second (open model: latency
+                          counts from when an iteration was due)
+  --max-errors N          stop early after N failed iterations
+  --shard I/N             run part I (from 0) of N equal parts of the iterations
+  --report-json FILE      also write the report, with HDR histograms, as JSON
+  --sandbox               serve every connect in-process by an emulated provider
+  --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --var NAME=VALUE        set a script variable (repeatable)
+  --ca FILE               also trust the CA certificates in FILE (PEM)
+  --insecure              skip TLS certificate verification
+  --timeout DURATION      deadline for connecting, each reply and each handshake (default 30s)
+  -q, --quiet             print nothing but the summary
+  --no-color              plain output
+
+Progress goes to stderr: a live display on a terminal, otherwise a line
+every few seconds. Ctrl-C stops starting iterations, says QUIT on the open
+connections and prints the partial summary (exit 130).
+
+Load mode refuses the submission hosts of public providers (Gmail, Office
+365, Yahoo, AOL, ...) unless --sandbox: hammering them gets accounts locked.
+
+Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
+4 some iterations failed; 130 interrupted.
+`
+
+// plainProgressEvery is how often progress is printed without a terminal.
+var plainProgressEvery = 5 * time.Second
+
+type loadOptions struct {
+	*options
+	connections int
+	iterations  int
+	duration    time.Duration
+	rate        float64
+	maxErrors   int
+	shard       string
+	reportJSON  string
+}
+
+func parseLoadFlags(args []string) (*loadOptions, error) {
+	o := &loadOptions{options: &options{vars: dsl.MapVars{}, timeout: 30 * time.Second}}
+	fs := newFlagSet("smtprun load")
+	fs.IntVar(&o.connections, "connections", 10, "")
+	fs.IntVar(&o.connections, "c", 10, "")
+	fs.IntVar(&o.iterations, "iterations", 0, "")
+	fs.IntVar(&o.iterations, "n", 0, "")
+	duration := &durationFlag{name: "duration", d: &o.duration}
+	fs.Var(duration, "duration", "")
+	fs.Float64Var(&o.rate, "rate", 0, "")
+	fs.IntVar(&o.maxErrors, "max-errors", 0, "")
+	fs.StringVar(&o.shard, "shard", "", "")
+	fs.StringVar(&o.reportJSON, "report-json", "", "")
+	fs.Var(varFlag{o.vars}, "var", "")
+	fs.Var(listFlag{&o.caFiles}, "ca", "")
+	fs.BoolVar(&o.insecure, "insecure", false, "")
+	timeout := &durationFlag{name: "timeout", d: &o.timeout}
+	fs.Var(timeout, "timeout", "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.sandbox, "sandbox", false, "")
+	fs.StringVar(&o.scenario, "scenario", "", "")
+	var err error
+	if o.args, err = parseInterspersed(fs, args); err != nil {
+		return nil, err
+	}
+	for _, f := range []*durationFlag{duration, timeout} {
+		if f.err != nil {
+			return nil, f.err
+		}
+	}
+	switch {
+	case o.scenario != "" && !o.sandbox:
+		return nil, errors.New("--scenario needs --sandbox")
+	case o.connections < 1:
+		return nil, fmt.Errorf("--connections must be at least 1, got %d", o.connections)
+	case o.iterations < 0:
+		return nil, fmt.Errorf("--iterations must not be negative, got %d", o.iterations)
+	case o.rate < 0:
+		return nil, fmt.Errorf("--rate must not be negative, got %g", o.rate)
+	case o.maxErrors < 0:
+		return nil, fmt.Errorf("--max-errors must not be negative, got %d", o.maxErrors)
+	case o.timeout <= 0:
+		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	if o.iterations == 0 && o.duration <= 0 {
+		o.iterations = 100
+	}
+	return o, nil
+}
+
+// parseShard reads --shard I/N.
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard %s: want I/N with I from 0 to N-1, as in --shard 0/4 (a Kubernetes Indexed Job's completion index works as I)", s)
+	}
+	return i, n, nil
+}
+
+func runLoad(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return runLoadMerge(args[1:], stdout, stderr)
+	}
+	o, err := parseLoadFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, loadUsage)
+		return exitOK
+	}
+	if err != nil {
+		return commandUsageError(stderr, "smtprun load", err.Error())
+	}
+	if len(o.args) != 1 {
+		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
+	}
+	shard, shards, err := parseShard(o.shard)
+	if err != nil {
+		return commandUsageError(stderr, "smtprun load", err.Error())
+	}
+	est := newStyle(stderr, o.noColor)
+	prog, code := load(o.args[0], stderr, est)
+	if prog == nil {
+		return code
+	}
+	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
+	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure)}
+	pool, err := loadCAs(o.caFiles)
+	if err != nil {
+		return commandUsageError(stderr, "smtprun load", err.Error())
+	}
+	if o.sandbox {
+		sr, err := setupSandbox(o.scenario, prog, vars)
+		if err != nil {
+			return commandUsageError(stderr, "smtprun load", err.Error())
+		}
+		defer sr.sb.Close()
+		vars = sr.vars
+		engOpts = append(engOpts, sr.opts...)
+	} else {
+		if msg := refusedHost(prog, vars); msg != "" {
+			fmt.Fprint(stderr, msg)
+			return exitUsage
+		}
+		if pool != nil {
+			engOpts = append(engOpts, engine.WithRootCAs(pool))
+		}
+	}
+	engOpts = append(engOpts, engine.WithVars(vars))
+	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: engOpts, Connections: o.connections, Iterations: o.iterations,
+		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
+	if err != nil {
+		return commandUsageError(stderr, "smtprun load", err.Error())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	if !o.quiet {
+		go func() { showProgress(stderr, r, done); close(finished) }()
+	} else {
+		close(finished)
+	}
+	rep, err := r.Run(ctx)
+	close(done)
+	<-finished
+	if err != nil {
+		fmt.Fprintf(stderr, "smtprun load: %v\n", err)
+		return exitRuntime
+	}
+	rep.WriteSummary(stdout)
+	if o.reportJSON != "" {
+		if err := writeReport(o.reportJSON, rep); err != nil {
+			fmt.Fprintf(stderr, "smtprun load: %v\n", err)
+			return exitRuntime
+		}
+	}
+	switch {
+	case rep.Interrupted:
+		return exitInterrupted
+	case rep.Failed > 0:
+		return exitExpectation
+	}
+	return exitOK
+}
+
+func writeReport(path string, rep *loadmode.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// refusedHost explains why load mode will not connect where the script
+// does, or returns "": a public provider's submission host.
+func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
+	var msg string
+	dsl.Walk(prog.Steps(), func(st dsl.Step) {
+		c, ok := st.(*dsl.Connect)
+		if !ok || msg != "" {
+			return
+		}
+		addr, err := c.Address.Expand(vars)
+		if err != nil {
+			return
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return
+		}
+		name := ""
+		if p, _ := provider.ForHost(host); p != nil {
+			name = p.Title
+		} else {
+			name = publicProfile(host)
+		}
+		if name == "" {
+			return
+		}
+		msg = fmt.Sprintf("smtprun load: refusing to load %s (%s, line %d)\n"+
+			"  Hammering a public provider's submission host gets the account locked and the address blocked;\n"+
+			"  its terms forbid it, and it measures their servers, not yours.\n"+
+			"help: practise with --sandbox, which serves %s in-process with the same conversation,\n"+
+			"      or point the script at a server you run (a local Postfix, smtp-sink).\n",
+			host, name, c.Pos().Line, host)
+	})
+	return msg
+}
+
+// publicProfile names the sandbox's emulation of a public provider that
+// host belongs to, or "" (the generic profile answers every other host).
+func publicProfile(host string) string {
+	prof := sandbox.ProfileForHost(host)
+	for _, p := range sandbox.Profiles() {
+		if p.Name == prof && !p.Generic {
+			return prof
+		}
+	}
+	return ""
+}
+
+// showProgress draws progress until done: a live bar on a terminal, a
+// plain line every few seconds otherwise.
+func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
+		liveProgress(f, r, done)
+		return
+	}
+	t := time.NewTicker(plainProgressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			fmt.Fprintf(w, "progress: %s\n", progressLine(r.Progress()))
+		}
+	}
+}
+
+func progressLine(p loadmode.Progress) string {
+	its := fmt.Sprintf("%d iterations", p.Done)
+	if p.Planned > 0 {
+		its = fmt.Sprintf("%d/%d iterations", p.Done, p.Planned)
+	}
+	rate := 0.0
+	if p.Elapsed > 0 {
+		rate = float64(p.Done) / p.Elapsed.Seconds()
+	}
+	line := fmt.Sprintf("%s, %d messages accepted, %.1f/s, %d errors, %s elapsed", its, p.Messages, rate, p.Failed, p.Elapsed.Round(time.Second))
+	if left := remaining(p, rate); left >= 0 {
+		line += fmt.Sprintf(", %s left", left.Round(time.Second))
+	}
+	return line
+}
+
+// remaining estimates the time left, or -1 when nobody can tell yet.
+func remaining(p loadmode.Progress, rate float64) time.Duration {
+	left := time.Duration(-1)
+	if p.Duration > 0 {
+		left = max(0, p.Duration-p.Elapsed)
+	}
+	if p.Planned > 0 && rate > 0 {
+		byCount := time.Duration(float64(int64(p.Planned)-p.Done) / rate * float64(time.Second))
+		if left < 0 || byCount < left {
+			left = byCount
+		}
+	}
+	return left
+}
+
+// liveProgress is the terminal display, drawn by progressbar.
+func liveProgress(f *os.File, r *loadmode.Runner, done <-chan struct{}) {
+	total := int64(r.Planned())
+	if total == 0 {
+		total = -1 // bounded by time: a spinner
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(f),
+		progressbar.OptionSetDescription("load"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionClearOnFinish(),
+	)
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	update := func() {
+		p := r.Progress()
+		bar.Describe(fmt.Sprintf("load: %s |", strings.TrimPrefix(progressLine(p), fmt.Sprintf("%d/%d iterations, ", p.Done, p.Planned))))
+		bar.Set64(p.Done)
+	}
+	for {
+		select {
+		case <-done:
+			update()
+			bar.Finish()
+			bar.Clear()
+			return
+		case <-t.C:
+			update()
+		}
+	}
+}
+
+func runLoadMerge(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("smtprun load merge")
+	var out string
+	var quiet bool
+	fs.StringVar(&out, "report-json", "", "")
+	fs.BoolVar(&quiet, "q", false, "")
+	fs.BoolVar(&quiet, "quiet", false, "")
+	files, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, loadUsage)
+		return exitOK
+	}
+	if err != nil {
+		return commandUsageError(stderr, "smtprun load merge", err.Error())
+	}
+	if len(files) == 0 {
+		return commandUsageError(stderr, "smtprun load merge", "no report given")
+	}
+	var reps []*loadmode.Report
+	for _, f := range files {
+		r, err := loadmode.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
+			return exitUsage
+		}
+		reps = append(reps, r)
+	}
+	rep, err := loadmode.Merge(reps...)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
+		return exitUsage
+	}
+	rep.WriteSummary(stdout)
+	if out != "" {
+		if err := writeReport(out, rep); err != nil {
+			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
+			return exitRuntime
+		}
+	}
+	if rep.Failed > 0 {
+		return exitExpectation
+	}
+	return exitOK
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+const loadScript = "../../load/testdata/sandbox-submit.smtp"
+
+// TestLoadProgressOnPTY: on a terminal the live display is drawn (and
+// redrawn with carriage returns) on stderr, and cleared before the
+// summary, which goes to stdout.
+func TestLoadProgressOnPTY(t *testing.T) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { master.Close(); tty.Close() })
+	screen := &syncBuffer{}
+	go io.Copy(screen, master)
+	t.Setenv("TERM", "xterm")
+	out := &syncBuffer{}
+	code := run([]string{"load", "--sandbox", "-c", "2", "-n", "12", "--rate", "12", loadScript}, nil, out, tty)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, screen)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(screen.String(), "█") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := screen.String()
+	for _, want := range []string{"load: ", "messages accepted", "errors", "elapsed", "/12)", "█", "\r"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("terminal lacks %q:\n%q", want, s)
+		}
+	}
+	if !strings.Contains(out.String(), "iterations  12 ok, 0 failed (of 12)") {
+		t.Errorf("summary:\n%s", out)
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("progress leaked into stdout:\n%q", out)
+	}
+}
+
+// TestLoadPlainProgress: without a terminal, a plain line now and then;
+// with -q, nothing at all on stderr.
+func TestLoadPlainProgress(t *testing.T) {
+	old := plainProgressEvery
+	plainProgressEvery = 100 * time.Millisecond
+	defer func() { plainProgressEvery = old }()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "progress: ") || !strings.Contains(lines[0], "/8 iterations") || strings.Contains(errOut.String(), "\r") {
+		t.Errorf("stderr:\n%q", errOut)
+	}
+	out, errOut = &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK || errOut.String() != "" {
+		t.Errorf("-q: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestLoadRefusesPublicProviders: the script connects to smtp.gmail.com;
+// without --sandbox load mode says why it will not, and how to practise.
+func TestLoadRefusesPublicProviders(t *testing.T) {
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	code := run([]string{"load", "-n", "1", loadScript}, nil, out, errOut)
+	if code != exitUsage || !strings.Contains(errOut.String(), "refusing to load smtp.gmail.com") || !strings.Contains(errOut.String(), "--sandbox") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}
+
+// TestLoadShardsThenMerge: two shard processes' JSON reports merge into
+// the summary of the whole run.
+func TestLoadShardsThenMerge(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, shard := range []string{"0/2", "1/2"} {
+		f := filepath.Join(dir, strings.ReplaceAll(shard, "/", "-")+".json")
+		files = append(files, f)
+		out := &syncBuffer{}
+		if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "9", "--shard", shard, "--report-json", f, loadScript}, nil, out, io.Discard); code != exitOK {
+			t.Fatalf("shard %s: exit %d\n%s", shard, code, out)
+		}
+		if !strings.Contains(out.String(), "shard "+shard) {
+			t.Errorf("shard %s summary:\n%s", shard, out)
+		}
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	if code := run(append([]string{"load", "merge"}, files...), nil, out, errOut); code != exitOK {
+		t.Fatalf("merge: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"2 shards merged", "iterations  9 ok, 0 failed (of 9)", "messages    9 accepted", "conversation"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("merged summary lacks %q:\n%s", want, out)
+		}
+	}
+	if code := run([]string{"load", "-n", "4", "--shard", "2/2", "--sandbox", loadScript}, nil, io.Discard, errOut); code != exitUsage {
+		t.Errorf("--shard 2/2: exit %d", code)
+	}
+}
+
+// TestLoadCtrlC: a real SIGINT stops the load, prints the partial
+// summary and exits 130.
+func TestLoadCtrlC(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "load", "--sandbox", "-c", "2", "--duration", "1m", loadScript)
+	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1")
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("load did not stop after SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\nstdout:\n%s\nstderr:\n%s", err, exitInterrupted, out, errOut)
+	}
+	s := out.String()
+	if !strings.Contains(s, "interrupted: partial results") || !strings.Contains(s, " ok, 0 failed") || !strings.Contains(s, "conversation") {
+		t.Errorf("partial summary:\n%s", s)
+	}
+}
+
+// TestRepeatErrorNamesTheIteration: a failure inside a repeat block is
+// reported at its line with the iteration it happened in: the sandbox's
+// too-many-errors scenario hangs up with 421 after three error replies.
+func TestRepeatErrorNamesTheIteration(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "errors.smtp", `connect "mail.example.edu:25"
+expect 220
+send "EHLO x"
+expect 250
+repeat 5 {
+  send "BOGUS"
+  expect 5xx
+}
+`)
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	code := run([]string{"--sandbox", "--no-color", "--scenario", "too-many-errors", script}, nil, out, errOut)
+	if code != exitExpectation || !strings.Contains(errOut.String(), "errors.smtp:7:10") ||
+		!strings.Contains(errOut.String(), "note: in iteration 4 of 5 of the repeat on line 5") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
