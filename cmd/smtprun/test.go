@@ -119,6 +119,19 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: time.Now()}
 	start := time.Now()
 
+	// Scripts that failed their check are reported first, in order, before
+	// any runs: reported as they were reached, their place among the
+	// running scripts' lines would depend on the scheduler.
+	var failures []*testJob
+	for _, j := range jobsList {
+		if j.done {
+			if !o.quiet {
+				fmt.Fprintln(stdout, statusLine(st, j.res))
+			}
+			failures = append(failures, j)
+		}
+	}
+
 	finished := make(chan *testJob)
 	var wg sync.WaitGroup
 	go func() {
@@ -130,8 +143,6 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 				if o.failFast {
 					failed.Do(func() { close(stopScheduling) })
 				}
-				wg.Add(1)
-				go func(j *testJob) { defer wg.Done(); finished <- j }(j)
 				continue
 			}
 			acquired := false
@@ -169,7 +180,6 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		close(finished)
 	}()
 
-	var failures []*testJob
 	for j := range finished {
 		if j.res.Result != rpt.Skipped && !o.quiet {
 			fmt.Fprintln(stdout, statusLine(st, j.res))
