@@ -191,31 +191,41 @@ func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, 
 // by its 40 ms minimum. In a capture on loopback (tcpdump), the EHLO after
 // STARTTLS went at +0.6 ms after our Finished, the tickets came at
 // +0.8 ms, our bare ACK at +44 ms and the 250 reply 26 µs after it.
-// Quick-ack mode makes the kernel acknowledge the tickets as soon as we
-// read them; it is set before each read (quickAckConn) because our own
-// writes switch it off again. Four reads cover the tickets, whether they
-// come alone or with the first reply.
+// Setting TCP_QUICKACK sends an acknowledgement the kernel is holding
+// at once, and leaves the delayed-ACK ("pingpong") mode that our own
+// writes put the connection in; but data that arrives later can still
+// wait on the timer. So quickAckConn sets it both before each read (the
+// tickets may be waiting already) and after each read that returned
+// bytes (the tickets just came while we waited, and their ACK is held).
+// Four reads cover the tickets, whether they come alone or with the first
+// reply.
 const stallGuard = 4
 
 // stallGuardOff switches the guard off, for the benchmark that shows what
 // it saves.
 var stallGuardOff bool
 
-// quickAckConn sets quick-ack mode before each read of the TCP connection
-// under TLS, while reads remain in its budget: a set made before our
-// last write is undone by that write, so the mode is set as late as
-// possible, just before the kernel is asked for the bytes.
+// quickAckConn sets quick-ack mode around each read of the TCP connection
+// under TLS while reads remain in its budget (see stallGuard): just before
+// the kernel is asked for the bytes, since a set made before our last
+// write is undone by that write, and just after bytes came, to push out
+// the acknowledgement the kernel scheduled for them.
 type quickAckConn struct {
 	net.Conn
 	reads int
 }
 
 func (c *quickAckConn) Read(b []byte) (int, error) {
-	if c.reads > 0 {
-		c.reads--
+	if c.reads <= 0 {
+		return c.Conn.Read(b)
+	}
+	c.reads--
+	quickAck(c.Conn)
+	n, err := c.Conn.Read(b)
+	if n > 0 {
 		quickAck(c.Conn)
 	}
-	return c.Conn.Read(b)
+	return n, err
 }
 
 func injectionError(pos lexer.Position, span int, msg string, b []byte) error {
