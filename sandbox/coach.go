@@ -511,6 +511,14 @@ func (ss *session) coachClosing() {
 		ss.diagnose("closed_in_data", detail)
 		return
 	}
+	if ss.co.delivered > 0 && !ss.inTx {
+		// Every message was confirmed and nothing was left half done:
+		// closing now loses nothing, and nodemailer's default transport
+		// does just that (it closes after the 250, without QUIT). RFC 5321
+		// 4.1.1.10 asks for QUIT, but a coach that flags a mainstream
+		// client's normal ending teaches people to ignore it.
+		return
+	}
 	ss.diagnose("no_quit", "")
 }
 

@@ -263,6 +263,12 @@ func TestCoachMistakes(t *testing.T) {
 			c.cmd("EHLO student.example.org", "250")
 			c.conn.Close()
 		}, []string{"no_quit"}, ""},
+		{"closed without QUIT after a confirmed message (as nodemailer does)", func(t *testing.T, sb *Sandbox) {
+			c := inData(t, sb)
+			c.write(goodMessage + ".\r\n")
+			c.reply("250")
+			c.conn.Close()
+		}, nil, ""},
 		{"QUIT before the message was confirmed", func(t *testing.T, sb *Sandbox) {
 			c := inData(t, sb)
 			c.write(goodMessage + ".\r\nQUIT\r\n")
