@@ -211,7 +211,7 @@ func parseRef(text string, pos lexer.Position) (Part, int, error) {
 	}
 	inner := text[2:end]
 	name, def, hasDef := strings.Cut(inner, ":-")
-	if !validName(name) {
+	if !ValidName(name) {
 		return Part{}, 0, &Error{Pos: pos, Span: end + 1, Title: "invalid variable name",
 			Label: fmt.Sprintf("%q: names are letters, digits and _, not starting with a digit", name)}
 	}
@@ -226,7 +226,10 @@ func parseRef(text string, pos lexer.Position) (Part, int, error) {
 	return p, end + 1, nil
 }
 
-func validName(n string) bool {
+// ValidName reports whether n can name a variable in ${NAME}: a letter
+// or underscore, then letters, digits and underscores. Variables files
+// use the same rule, so every name they set can be used in a script.
+func ValidName(n string) bool {
 	if n == "" {
 		return false
 	}

@@ -58,7 +58,7 @@ func readVariablesFile(path string) (*variablesFile, error) {
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, got %q", path, n, trimmed)
-		case !isVariableName(name):
+		case !dsl.ValidName(name):
 			return nil, fmt.Errorf("--variables-file %s:%d: %q is not a variable name (letters, digits and _, not starting with a digit)", path, n, name)
 		}
 		if _, dup := vf.vars[name]; dup {
@@ -70,21 +70,6 @@ func readVariablesFile(path string) (*variablesFile, error) {
 		return nil, fmt.Errorf("--variables-file %s: %v", path, err)
 	}
 	return vf, nil
-}
-
-func isVariableName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i, c := range n {
-		switch {
-		case c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // scriptVars is where a run looks variables up: --var first, then the
