@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -55,22 +56,29 @@ func ehloAfterTLS(tb testing.TB, env *postfixEnv, n int, opts ...engine.Option) 
 
 // TestPostfixNoDelayedAckStallAfterSTARTTLS: the EHLO after STARTTLS is
 // answered without waiting for the client's delayed-ACK timer (about
-// 40 ms on Linux). Without the guard a quarter of the runs or more
-// stalled on this machine, so 30 runs with at most one over 30 ms fail
-// without it with near certainty; the bound is generous, loopback
-// replies take well under a millisecond.
+// 40 ms on Linux). Without the guard, one run in eight (quiet machine)
+// to more than half (busy machine) stalled here, so a batch of 40 runs
+// with at most one over 30 ms fails without it almost surely; loopback
+// replies take well under a millisecond. A machine busy with other work
+// can still delay a reply now and then (the process is not scheduled),
+// so one failed batch gets a second chance: a real stall fails both.
 func TestPostfixNoDelayedAckStallAfterSTARTTLS(t *testing.T) {
 	env := loadPostfixEnv(t)
-	times := ehloAfterTLS(t, env, 30)
-	slow := 0
-	for _, d := range times {
-		if d >= 30*time.Millisecond {
-			slow++
+	var report string
+	for batch := 1; batch <= 2; batch++ {
+		times := ehloAfterTLS(t, env, 40)
+		slow := 0
+		for _, d := range times {
+			if d >= 30*time.Millisecond {
+				slow++
+			}
 		}
+		if slow <= 1 && times[len(times)/2] <= 10*time.Millisecond {
+			return
+		}
+		report += fmt.Sprintf("batch %d: %d of %d replies took 30 ms or more, median %v; times %v\n", batch, slow, len(times), times[len(times)/2], times)
 	}
-	if slow > 1 || times[len(times)/2] > 10*time.Millisecond {
-		t.Errorf("EHLO after STARTTLS: %d of %d replies took 30 ms or more, median %v; times %v", slow, len(times), times[len(times)/2], times)
-	}
+	t.Errorf("EHLO after STARTTLS stalled:\n%s", report)
 }
 
 // BenchmarkPostfixEHLOAfterSTARTTLS reports the post-STARTTLS EHLO reply
