@@ -171,6 +171,13 @@ func checkExpect(x *Expect) (*Expect, []*Error) {
 		cc.pattern = pat
 		cp.Codes[i] = &cc
 	}
+	if x.Closed != nil && x.Match != nil {
+		// The engine would never look at it: a closed connection has no
+		// reply text to match.
+		errs = append(errs, &Error{Pos: x.Match.Pos(), Span: x.Match.Span(), Title: "text after expect closed",
+			Label: "a closed connection sends no reply, so there is no text to match",
+			Notes: []string{"help: write `expect closed` alone; to check the reply before the close, `expect 421 \"...\"` then `expect closed`"}})
+	}
 	if x.Match != nil {
 		m := *x.Match
 		if e := compileMatcher(&m); e != nil {
