@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +42,8 @@ Flags:
   --rate R                start R iterations per second (open model: latency
                           counts from when an iteration was due)
   --max-errors N          stop early after N failed iterations
+  --procs N               CPU threads for the conversations (default: every CPU);
+                          against a server on the same machine, fewer leave it CPU
   --shard I/N             run part I (from 0) of N equal parts of the iterations
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
@@ -73,6 +76,7 @@ type loadOptions struct {
 	duration    time.Duration
 	rate        float64
 	maxErrors   int
+	procs       int
 	shard       string
 	reportJSON  string
 }
@@ -88,6 +92,7 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 	fs.Var(duration, "duration", "")
 	fs.Float64Var(&o.rate, "rate", 0, "")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "")
+	fs.IntVar(&o.procs, "procs", 0, "")
 	fs.StringVar(&o.shard, "shard", "", "")
 	fs.StringVar(&o.reportJSON, "report-json", "", "")
 	fs.Var(varFlag{o.vars}, "var", "")
@@ -120,6 +125,8 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 		return nil, fmt.Errorf("--rate must not be negative, got %g", o.rate)
 	case o.maxErrors < 0:
 		return nil, fmt.Errorf("--max-errors must not be negative, got %d", o.maxErrors)
+	case o.procs < 0:
+		return nil, fmt.Errorf("--procs must not be negative, got %d", o.procs)
 	case o.timeout <= 0:
 		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}
@@ -158,6 +165,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) != 1 {
 		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
 	}
+	defer withProcs(o.procs)()
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
 		return commandUsageError(stderr, "smtprun load", err.Error())
@@ -416,4 +424,17 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 		return exitExpectation
 	}
 	return exitOK
+}
+
+// withProcs runs the conversations on n CPU threads (0: every CPU) until
+// the returned function restores the setting. Go's scheduler spreads them
+// over every CPU; with the server on the same machine that takes CPU from
+// it, and the hand-offs between threads cost more than they win for
+// conversations that mostly wait (smtp-source runs on one).
+func withProcs(n int) (restore func()) {
+	if n <= 0 {
+		return func() {}
+	}
+	old := runtime.GOMAXPROCS(n)
+	return func() { runtime.GOMAXPROCS(old) }
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,5 +162,30 @@ repeat 5 {
 	if code != exitExpectation || !strings.Contains(errOut.String(), "errors.smtp:7:10") ||
 		!strings.Contains(errOut.String(), "note: in iteration 4 of 5 of the repeat on line 5") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestLoadProcs: --procs sets how many threads run the conversations for
+// the run and restores the setting after; a load with it passes.
+func TestLoadProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	restore := withProcs(1)
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("during: GOMAXPROCS %d, want 1", got)
+	}
+	restore()
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("after: GOMAXPROCS %d, want %d", got, before)
+	}
+	withProcs(0)()
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("--procs 0 changed GOMAXPROCS to %d", got)
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "--procs", "1", "-c", "2", "-n", "4", loadScript}, nil, out, errOut); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("after the load: GOMAXPROCS %d, want %d", got, before)
 	}
 }

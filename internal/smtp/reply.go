@@ -83,8 +83,17 @@ func ReadReply(r *bufio.Reader) (*Reply, error) {
 			return nil, &ReplyError{Msg: fmt.Sprintf("reply too long: more than %d lines or %d bytes", MaxReplyLines, MaxReplyBytes),
 				Detail: reply.Summary()}
 		}
-		shown := Escape(raw)
 		line, perr := ParseReplyLine(raw)
+		var shown, text string
+		rawStr := string(raw)
+		if plain(raw) {
+			// The common case: nothing to escape, so the shown line and
+			// its text share the raw string instead of copies of it.
+			shown = rawStr
+			text = rawStr[len(raw)-len(line.Text):]
+		} else {
+			shown, text = Escape(raw), Escape(line.Text)
+		}
 		if perr != nil {
 			return nil, &ReplyError{Msg: perr.Error(), Detail: shown}
 		}
@@ -96,8 +105,8 @@ func ReadReply(r *bufio.Reader) (*Reply, error) {
 				Detail: shown}
 		}
 		reply.Lines = append(reply.Lines, shown)
-		reply.Raw = append(reply.Raw, string(raw))
-		reply.Text = append(reply.Text, Escape(line.Text))
+		reply.Raw = append(reply.Raw, rawStr)
+		reply.Text = append(reply.Text, text)
 		if !line.More {
 			return reply, nil
 		}
@@ -178,6 +187,17 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	return line, nil
+}
+
+// plain reports whether Escape would return b unchanged: printable ASCII
+// without a backslash.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Escape makes server bytes safe to print: valid printable UTF-8 passes,
