@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,5 +188,27 @@ func TestLoadProcs(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Errorf("after the load: GOMAXPROCS %d, want %d", got, before)
+	}
+}
+
+// TestLoadGC: a load collects garbage at GOGC=50 unless GOGC is set, and
+// restores the setting after.
+func TestLoadGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	restore := loadGC()
+	if got := debug.SetGCPercent(50); got != 50 {
+		t.Errorf("during a load: GC percent %d, want 50", got)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("after: GC percent %d, want 100", got)
+	}
+	t.Setenv("GOGC", "200")
+	loadGC()()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, loadGC changed the GC percent to %d", got)
 	}
 }
