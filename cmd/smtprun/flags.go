@@ -94,15 +94,16 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags accepts flags before and after positional arguments, as users
-// type them (`smtprun x.smtp --var A=B`).
-func parseFlags(args []string) (*options, error) {
-	o := &options{vars: dsl.MapVars{}, timeout: 30 * time.Second}
-	fs := newFlagSet("smtprun")
+func newOptions() *options { return &options{vars: dsl.MapVars{}, timeout: 30 * time.Second} }
+
+// conversationFlags registers the flags every command that holds
+// conversations takes (a run, a test, a load): variables, trust, the
+// timeout, output and the sandbox. It returns the timeout flag, whose
+// error the caller reports after parsing.
+func (o *options) conversationFlags(fs *flag.FlagSet) *durationFlag {
 	fs.Var(varFlag{o.vars}, "var", "")
 	fs.Var(listFlag{&o.caFiles}, "ca", "")
 	fs.BoolVar(&o.insecure, "insecure", false, "")
-	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
 	timeout := &durationFlag{name: "timeout", d: &o.timeout}
 	fs.Var(timeout, "timeout", "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
@@ -110,6 +111,16 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
+	return timeout
+}
+
+// parseFlags accepts flags before and after positional arguments, as users
+// type them (`smtprun x.smtp --var A=B`).
+func parseFlags(args []string) (*options, error) {
+	o := newOptions()
+	fs := newFlagSet("smtprun")
+	timeout := o.conversationFlags(fs)
+	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")

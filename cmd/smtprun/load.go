@@ -83,7 +83,7 @@ type loadOptions struct {
 }
 
 func parseLoadFlags(args []string) (*loadOptions, error) {
-	o := &loadOptions{options: &options{vars: dsl.MapVars{}, timeout: 30 * time.Second}}
+	o := &loadOptions{options: newOptions()}
 	fs := newFlagSet("smtprun load")
 	fs.IntVar(&o.connections, "connections", 10, "")
 	fs.IntVar(&o.connections, "c", 10, "")
@@ -96,16 +96,7 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 	fs.IntVar(&o.procs, "procs", 0, "")
 	fs.StringVar(&o.shard, "shard", "", "")
 	fs.StringVar(&o.reportJSON, "report-json", "", "")
-	fs.Var(varFlag{o.vars}, "var", "")
-	fs.Var(listFlag{&o.caFiles}, "ca", "")
-	fs.BoolVar(&o.insecure, "insecure", false, "")
-	timeout := &durationFlag{name: "timeout", d: &o.timeout}
-	fs.Var(timeout, "timeout", "")
-	fs.BoolVar(&o.noColor, "no-color", false, "")
-	fs.BoolVar(&o.quiet, "quiet", false, "")
-	fs.BoolVar(&o.quiet, "q", false, "")
-	fs.BoolVar(&o.sandbox, "sandbox", false, "")
-	fs.StringVar(&o.scenario, "scenario", "", "")
+	timeout := o.conversationFlags(fs)
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
