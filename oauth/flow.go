@@ -202,14 +202,27 @@ func (req Request) code(ctx context.Context, cfg *oauth2.Config) (*oauth2.Token,
 		if a.code == "" {
 			msg = "Sign-in did not complete (" + html.EscapeString(a.err) + "). You can close this window."
 		}
+		w.Header().Set("Connection", "close")
 		fmt.Fprintf(w, "<!DOCTYPE html><html><body><p>%s</p></body></html>\n", msg)
+		// The page goes out before the command hears the answer: once it
+		// does, it stops this server, and the browser must not be left
+		// with a dropped connection instead of the page.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
 		select {
 		case got <- a:
 		default:
 		}
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: a browser whose request is still being
+		// answered gets its page.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 
 	fmt.Fprintf(req.Prompt, "To sign in to %s, open this URL in a browser on this machine:\n\n  %s\n\nWaiting for the browser to come back to %s ...\n", req.Provider.Name, authURL, cfg.RedirectURL)
 	if req.Approve != nil {
