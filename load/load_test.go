@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -285,30 +284,8 @@ func benchConversation(b *testing.B, prog *dsl.Program, opts ...engine.Option) {
 // conversation says QUIT before it closes. The server here greets and
 // never answers NOOP, so every conversation is open at the interrupt.
 func TestInterruptSaysQUIT(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	quits := make(chan string, 8)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				c.Write([]byte("220 slow\r\n"))
-				r := bufio.NewReader(c)
-				r.ReadString('\n') // NOOP, never answered
-				line, _ := r.ReadString('\n')
-				c.Write([]byte("221 bye\r\n"))
-				quits <- strings.TrimSpace(line)
-			}()
-		}
-	}()
+	addr := smtptest.Serve(t, smtptest.NeverAnswersNOOP(quits))
 	s, err := dsl.Parse("wait.smtp", []byte("connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +295,7 @@ func TestInterruptSaysQUIT(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := load.New(load.Config{Program: prog, Connections: 3, Iterations: 3,
-		Engine: []engine.Option{engine.WithVars(dsl.MapVars{"ADDR": l.Addr().String()}), engine.WithTimeout(10 * time.Second)}})
+		Engine: []engine.Option{engine.WithVars(dsl.MapVars{"ADDR": addr}), engine.WithTimeout(10 * time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}

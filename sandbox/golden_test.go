@@ -15,18 +15,8 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // EHLO, STARTTLS, EHLO, AUTH LOGIN, MAIL, RCPT, DATA (with a line that
 // needs dot-stuffing), QUIT.
 func normalConversation(t *testing.T, host string) string {
-	sb := newTestSandbox(t, Options{})
-	c := dial(t, sb, host+":587")
-	c.transcript.WriteString("# " + ProfileForHost(host) + ": " + host + ":587\n")
-	c.reply("220")
-	c.cmd("EHLO client.example.org", "250")
-	c.cmd("STARTTLS", "220")
-	c.handshake()
-	c.cmd("EHLO client.example.org", "250")
-	user, pass := PracticeCredentials(ProfileForHost(host))
-	c.cmd("AUTH LOGIN", "334")
-	c.cmd(b64(user), "334")
-	c.cmd(b64(pass), "235")
+	c := login(t, newTestSandbox(t, Options{}), host)
+	user, _ := PracticeCredentials(ProfileForHost(host))
 	c.cmd("MAIL FROM:<"+user+">", "250")
 	c.cmd("RCPT TO:<friend@example.net>", "250")
 	c.cmd("DATA", "354")
@@ -44,7 +34,7 @@ func normalConversation(t *testing.T, host string) string {
 	}
 	c.cmd(".", "250")
 	c.cmd("QUIT", "221")
-	return c.transcript.String()
+	return "# " + ProfileForHost(host) + ": " + host + ":587\n" + c.transcript.String()
 }
 
 // verbatim are lines that must appear exactly in each profile's normal

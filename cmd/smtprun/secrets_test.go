@@ -8,9 +8,9 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 // TestSecretsNeverPrinted sweeps every output of runs that authenticate
@@ -86,49 +86,32 @@ var unusualPasswords = map[string]string{
 // echoServer answers like a server that quotes the client's AUTH data
 // back, blob and decoded password both, in its refusal.
 func echoServer(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	return smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) {
+		io.WriteString(c, "220 echo\r\n")
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				r := bufio.NewReader(c)
-				io.WriteString(c, "220 echo\r\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					switch f := strings.Fields(line); {
-					case len(f) == 0:
-						io.WriteString(c, "500 empty\r\n")
-					case strings.EqualFold(f[0], "EHLO"):
-						io.WriteString(c, "250-echo\r\n250 AUTH PLAIN\r\n")
-					case strings.EqualFold(f[0], "AUTH") && len(f) == 3:
-						dec, _ := base64.StdEncoding.DecodeString(f[2])
-						parts := strings.SplitN(string(dec), "\x00", 3)
-						pass := parts[len(parts)-1]
-						io.WriteString(c, "535-5.7.8 you sent "+f[2]+"\r\n535 5.7.8 password "+pass+" is wrong\r\n")
-					case strings.EqualFold(f[0], "QUIT"):
-						io.WriteString(c, "221 bye\r\n")
-						return
-					default:
-						io.WriteString(c, "250 ok "+line+"\r\n")
-					}
-				}
-			}()
+			line = strings.TrimRight(line, "\r\n")
+			switch f := strings.Fields(line); {
+			case len(f) == 0:
+				io.WriteString(c, "500 empty\r\n")
+			case strings.EqualFold(f[0], "EHLO"):
+				io.WriteString(c, "250-echo\r\n250 AUTH PLAIN\r\n")
+			case strings.EqualFold(f[0], "AUTH") && len(f) == 3:
+				dec, _ := base64.StdEncoding.DecodeString(f[2])
+				parts := strings.SplitN(string(dec), "\x00", 3)
+				pass := parts[len(parts)-1]
+				io.WriteString(c, "535-5.7.8 you sent "+f[2]+"\r\n535 5.7.8 password "+pass+" is wrong\r\n")
+			case strings.EqualFold(f[0], "QUIT"):
+				io.WriteString(c, "221 bye\r\n")
+				return
+			default:
+				io.WriteString(c, "250 ok "+line+"\r\n")
+			}
 		}
-	}()
-	return l.Addr().String()
+	})
 }
 
 // TestUnusualSecretsNeverPrinted sweeps the transcript, -q and --explain

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/smtptest"
 )
 
 // TestMain lets a test run this package's main() in a child process, to
@@ -35,28 +37,11 @@ func TestMain(m *testing.M) {
 
 // TestCtrlC: SIGINT during a run says QUIT, closes, and exits 130.
 func TestCtrlC(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	gotQuit := make(chan string, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.Write([]byte("220 slow server\r\n"))
-		r := bufio.NewReader(c)
-		r.ReadString('\n') // NOOP, never answered
-		line, _ := r.ReadString('\n')
-		c.Write([]byte("221 bye\r\n"))
-		gotQuit <- strings.TrimSpace(line)
-	}()
+	addr := smtptest.Serve(t, smtptest.NeverAnswersNOOP(gotQuit))
 	dir := t.TempDir()
 	script := writeFile(t, dir, "wait.smtp", "connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n")
-	cmd := exec.Command(os.Args[0], "--no-color", "--var", "ADDR="+l.Addr().String(), script)
+	cmd := exec.Command(os.Args[0], "--no-color", "--var", "ADDR="+addr, script)
 	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1")
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errOut
@@ -68,7 +53,7 @@ func TestCtrlC(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("exit: %v, want %d\nstdout:\n%s\nstderr:\n%s", err, exitInterrupted, out.String(), errOut.String())
@@ -90,30 +75,19 @@ func TestCtrlC(t *testing.T) {
 // writes to (issue 13, item 11): the wait honours cancellation, and the
 // run exits 130 well within its 60 s timeout.
 func TestCtrlCEndsAFIFOWait(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) {
 		c.Write([]byte("220 fake\r\n"))
-		r := bufio.NewReader(c)
 		r.ReadString('\n')
 		c.Write([]byte("354 go\r\n"))
 		r.ReadString('\n')
-	}()
+	})
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	script := writeFile(t, dir, "fifo.smtp", "connect \"${ADDR}\"\nexpect 220\nsend \"DATA\"\nexpect 354\nmessage file \"${FILE}\"\nexpect 250\n")
-	cmd := exec.Command(os.Args[0], "--no-color", "--timeout", "60s", "--var", "ADDR="+l.Addr().String(), "--var", "FILE="+fifo, script)
+	cmd := exec.Command(os.Args[0], "--no-color", "--timeout", "60s", "--var", "ADDR="+addr, "--var", "FILE="+fifo, script)
 	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1")
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errOut
