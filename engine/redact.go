@@ -117,6 +117,12 @@ func (r *redactor) maskReply(rep *Reply) (*Reply, bool) {
 	}
 	c := *rep
 	c.Raw = nil // never shown
+	if len(r.forms) == 0 {
+		// No secrets: the reader's escaped lines are what show would
+		// make of the raw ones. Shared, not copied: replies are never
+		// written after they are read.
+		return &c, false
+	}
 	if len(rep.Raw) == len(rep.Lines) && rep.Raw != nil {
 		// Mask the bytes as received, then escape: see show.
 		c.Lines, c.Text = make([]string, len(rep.Raw)), make([]string, len(rep.Raw))
