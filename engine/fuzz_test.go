@@ -100,9 +100,7 @@ func receive(t *testing.T, wire []byte) []string {
 		if l == "." {
 			t.Fatalf("a lone dot would end the message early: %q", wire)
 		}
-		if strings.HasPrefix(l, ".") {
-			l = l[1:]
-		}
+		l = strings.TrimPrefix(l, ".")
 		if len(l)+2 > 1000 {
 			t.Fatalf("a line of %d octets with its CRLF", len(l)+2)
 		}

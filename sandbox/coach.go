@@ -394,9 +394,7 @@ func (d *dataCoach) line(wire []byte, length int, bareLF, bareCR bool) {
 			}
 		}
 	}
-	if strings.HasPrefix(text, ".") {
-		text = text[1:]
-	}
+	text = strings.TrimPrefix(text, ".")
 	if d.inHeader {
 		switch {
 		case text == "":
