@@ -24,12 +24,6 @@ type execution struct {
 // under --sandbox, its own emulated servers, writing the plain transcript
 // to w. Nothing is shared with other scripts running at the same time.
 func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509.CertPool, prog *dsl.Program, w io.Writer) execution {
-	var vars dsl.Vars = scriptVars(o, files)
-	engOpts := []engine.Option{
-		engine.WithTimeout(o.timeout),
-		engine.WithInsecure(o.insecure),
-		engine.WithPlaintextAuth(o.plaintextAuth),
-	}
 	tr := newTranscript(w, plainStyle(), false)
 	tr.main = prog.File()
 	rec := &rpt.Recorder{File: prog.File()}
@@ -37,24 +31,16 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 		tr.teach = &teacher{}
 		rec.Explain = explainer(&teacher{})
 	}
-	var ex execution
-	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
-		if err != nil {
-			return execution{err: err, rec: rec}
-		}
-		defer sr.sb.Close()
-		vars = sr.vars
-		engOpts = append(engOpts, sr.opts...)
-		for _, n := range sr.notes {
-			tr.note(n)
-		}
-		ex.notes = sr.notes
-	} else if pool != nil {
-		engOpts = append(engOpts, engine.WithRootCAs(pool))
+	conv, err := o.newConversation(prog, scriptVars(o, files), pool)
+	if err != nil {
+		return execution{err: err, rec: rec}
 	}
-	engOpts = append(engOpts, engine.WithObserver(observers{tr, rec}), engine.WithVars(vars))
-	ex.res, ex.err = engine.New(engOpts...).Run(ctx, prog)
+	defer conv.close()
+	for _, n := range conv.notes {
+		tr.note(n)
+	}
+	ex := execution{notes: conv.notes}
+	ex.res, ex.err = engine.New(conv.engineOptions(observers{tr, rec})...).Run(ctx, prog)
 	tr.finish(ex.res, ex.err)
 	ex.rec, ex.host = rec, tr.host
 	return ex

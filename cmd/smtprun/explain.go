@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -125,10 +124,31 @@ func oauthHint(o engine.OAuthError, host string) string {
 	return fmt.Sprintf("the token was refused (status %s); it must be a current access token issued with the scope %s (`smtprun token --scope`), for the same account as the user name", o.Status, scope)
 }
 
+const explainUsage = `Usage:
+  smtprun explain ARG...
+
+Explains, offline, a reply code (535), an enhanced status code (5.7.8), a
+whole reply line ("535 5.7.8 Username and Password not accepted"), an EHLO
+keyword (PIPELINING, "SIZE 35882577"), a command (MAIL) or an AUTH
+mechanism (PLAIN), with its source (RFC section or provider document) and
+the known fixes. Each argument is explained on its own, except a reply
+line typed without quotes.
+
+Example:
+  smtprun explain 535 5.7.139
+
+Exit codes: 0 ok; 1 nothing known matches an argument.
+`
+
 // runExplain answers `smtprun explain ARG...` offline.
-func runExplain(args []string, stdout, stderr io.Writer) int {
+func runExplain(inv *invocation, args []string) int {
+	stdout := inv.stdout
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, explainUsage)
+		return exitOK
+	}
 	if len(args) == 0 {
-		return usageError(stderr, `explain: what should be explained? e.g. smtprun explain 535 5.7.139, smtprun explain "530 5.7.0 Must issue a STARTTLS command first", smtprun explain PIPELINING`)
+		return inv.usageError(`what should be explained? e.g. smtprun explain 535 5.7.139, smtprun explain "530 5.7.0 Must issue a STARTTLS command first", smtprun explain PIPELINING`)
 	}
 	// Each argument is explained on its own ("535 5.7.139" gives the code
 	// and the enhanced code), except a reply line typed without quotes:
@@ -144,8 +164,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		}
 		entries, hints, err := explain.Lookup(q)
 		if err != nil {
-			fmt.Fprintf(stderr, "smtprun explain: %v\n", err)
-			code = exitUsage
+			code = inv.failf(exitUsage, "%s", notFound(err))
 			continue
 		}
 		fmt.Fprintf(stdout, "%s\n", q)
@@ -160,6 +179,21 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// notFound says what Lookup could not explain; the command's name is
+// already in front of it, so the query is not prefixed with "explain"
+// again.
+func notFound(err error) string {
+	var nf *explain.NotFoundError
+	if !errors.As(err, &nf) {
+		return err.Error()
+	}
+	msg := fmt.Sprintf("%q: %s", nf.Arg, nf.Reason)
+	if nf.Suggestion != "" {
+		msg += fmt.Sprintf("; closest known topic: %q", nf.Suggestion)
+	}
+	return msg
 }
 
 // looksLikeCode: a reply code or an enhanced status code.

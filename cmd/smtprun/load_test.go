@@ -16,7 +16,7 @@ import (
 	"github.com/creack/pty"
 )
 
-const loadScript = "../../load/testdata/sandbox-submit.smtp"
+const loadTestScript = "../../load/testdata/sandbox-submit.smtp"
 
 // TestLoadProgressOnPTY: on a terminal the live display is drawn (and
 // redrawn with carriage returns) on stderr, and cleared before the
@@ -31,7 +31,7 @@ func TestLoadProgressOnPTY(t *testing.T) {
 	go io.Copy(screen, master)
 	t.Setenv("TERM", "xterm")
 	out := &syncBuffer{}
-	code := run([]string{"load", "--sandbox", "-c", "2", "-n", "12", "--rate", "12", loadScript}, nil, out, tty)
+	code := run([]string{"load", "--sandbox", "-c", "2", "-n", "12", "--rate", "12", loadTestScript}, nil, out, tty)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, screen)
 	}
@@ -60,7 +60,7 @@ func TestLoadPlainProgress(t *testing.T) {
 	plainProgressEvery = 100 * time.Millisecond
 	defer func() { plainProgressEvery = old }()
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK {
+	if code := run([]string{"load", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadTestScript}, nil, out, errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
@@ -68,7 +68,7 @@ func TestLoadPlainProgress(t *testing.T) {
 		t.Errorf("stderr:\n%q", errOut)
 	}
 	out, errOut = &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK || errOut.String() != "" {
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadTestScript}, nil, out, errOut); code != exitOK || errOut.String() != "" {
 		t.Errorf("-q: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -77,7 +77,7 @@ func TestLoadPlainProgress(t *testing.T) {
 // without --sandbox load mode says why it will not, and how to practise.
 func TestLoadRefusesPublicProviders(t *testing.T) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	code := run([]string{"load", "-n", "1", loadScript}, nil, out, errOut)
+	code := run([]string{"load", "-n", "1", loadTestScript}, nil, out, errOut)
 	if code != exitUsage || !strings.Contains(errOut.String(), "refusing to load smtp.gmail.com") || !strings.Contains(errOut.String(), "--sandbox") {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
@@ -92,7 +92,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 		f := filepath.Join(dir, strings.ReplaceAll(shard, "/", "-")+".json")
 		files = append(files, f)
 		out := &syncBuffer{}
-		if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "9", "--shard", shard, "--report-json", f, loadScript}, nil, out, io.Discard); code != exitOK {
+		if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "9", "--shard", shard, "--report-json", f, loadTestScript}, nil, out, io.Discard); code != exitOK {
 			t.Fatalf("shard %s: exit %d\n%s", shard, code, out)
 		}
 		if !strings.Contains(out.String(), "shard "+shard) {
@@ -108,7 +108,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 			t.Errorf("merged summary lacks %q:\n%s", want, out)
 		}
 	}
-	if code := run([]string{"load", "-n", "4", "--shard", "2/2", "--sandbox", loadScript}, nil, io.Discard, errOut); code != exitUsage {
+	if code := run([]string{"load", "-n", "4", "--shard", "2/2", "--sandbox", loadTestScript}, nil, io.Discard, errOut); code != exitUsage {
 		t.Errorf("--shard 2/2: exit %d", code)
 	}
 }
@@ -116,7 +116,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 // TestLoadCtrlC: a real SIGINT stops the load, prints the partial
 // summary and exits 130.
 func TestLoadCtrlC(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "load", "--sandbox", "-c", "2", "--duration", "1m", loadScript)
+	cmd := exec.Command(os.Args[0], "load", "--sandbox", "-c", "2", "--duration", "1m", loadTestScript)
 	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1")
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errOut
@@ -183,7 +183,7 @@ func TestLoadProcs(t *testing.T) {
 		t.Errorf("--procs 0 changed GOMAXPROCS to %d", got)
 	}
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "-q", "--sandbox", "--procs", "1", "-c", "2", "-n", "4", loadScript}, nil, out, errOut); code != exitOK {
+	if code := run([]string{"load", "-q", "--sandbox", "--procs", "1", "-c", "2", "-n", "4", loadTestScript}, nil, out, errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	if got := runtime.GOMAXPROCS(0); got != before {

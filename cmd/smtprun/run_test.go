@@ -60,7 +60,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-const conversation = `# A whole submission, as in scripts/utep.smtp.
+const conversationScript = `# A whole submission, as in scripts/utep.smtp.
 connect "${ADDR}"
 expect 220
 send "EHLO client.test"
@@ -89,7 +89,7 @@ func TestCLI(t *testing.T) {
 	srv := smtptest.Start(t, false)
 	dir := t.TempDir()
 	ca := writeFile(t, dir, "ca.pem", string(srv.PKI.CAPEM))
-	script := writeFile(t, dir, "conv.smtp", conversation)
+	script := writeFile(t, dir, "conv.smtp", conversationScript)
 	t.Setenv("SMTP_PASS", srv.Password)
 	vars := []string{"--var", "ADDR=" + srv.Addr, "--var", "SMTP_USER=" + srv.User}
 
@@ -158,19 +158,38 @@ func TestCheckVariablesNote(t *testing.T) {
 	golden(t, "check-variables", strings.ReplaceAll("--- stdout\n"+out+"--- stderr\n"+errOut, dir, "DIR"))
 }
 
-// TestHelp: the help is the same however it is asked for, for smtprun
-// and for serve, and reads as in the golden files.
+// TestHelp: the global help lists every command of the table; each
+// command's own help (--help, -h, smtprun help NAME) is its own, not the
+// global one, the same however it is asked for, and has an example.
 func TestHelp(t *testing.T) {
-	for name, forms := range map[string][][]string{
-		"help":       {{"--help"}, {"-h"}, {"help"}, {"x.smtp", "--help"}, {"check", "--help"}},
-		"serve-help": {{"serve", "--help"}, {"serve", "-h"}},
-	} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, out, errOut := cli(t, args...)
+		if code != exitOK || errOut != "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+		golden(t, "help", out)
+	}
+	global := globalHelp()
+	for _, c := range commands {
+		if !strings.Contains(global, c.synopsis+" ") || !strings.Contains(global, c.summary) {
+			t.Errorf("the global help does not list %s", c.name)
+		}
+		forms := [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}}
+		if c.name == "run" {
+			forms = append(forms, []string{"x.smtp", "--help"})
+		}
 		for _, args := range forms {
 			code, out, errOut := cli(t, args...)
 			if code != exitOK || errOut != "" {
 				t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
 			}
-			golden(t, name, out)
+			if out == global {
+				t.Errorf("%q prints the global help, not %s's", args, c.name)
+			}
+			golden(t, "help-"+c.name, out)
+		}
+		if c.name != "help" && c.name != "version" && !strings.Contains(c.usage, "Example") {
+			t.Errorf("%s --help has no example", c.name)
 		}
 	}
 }

@@ -1,29 +1,25 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
-const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
-for any client to practise against (swaks, Thunderbird, your own socket program).
-
-Usage:
+const serveUsage = `Usage:
   smtprun serve [flags]
+
+Runs an emulated provider as a real SMTP server on loopback, for any client
+to practise against (swaks, Thunderbird, your own socket program).
 
 Flags:
   --profile NAME        provider to emulate: office365, gmail, yahoo, aol, postfix (default postfix)
@@ -54,6 +50,9 @@ Flags:
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
+
+Example:
+  smtprun serve --profile gmail --explain --ca-out ca.pem
 `
 
 // serveOptions are the parsed `smtprun serve` command line.
@@ -68,12 +67,6 @@ type serveOptions struct {
 	tokenTTL                       time.Duration
 	explain                        bool
 	record                         string
-}
-
-// serveUsageError reports a mistake on the serve command line and points
-// at serve's own help, which is where its flags are described.
-func serveUsageError(stderr io.Writer, msg string) int {
-	return commandUsageError(stderr, "smtprun serve", msg)
 }
 
 // parseServeFlags parses and checks the serve command line.
@@ -93,24 +86,18 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.StringVar(&o.listenOAuth, "listen-oauth", "127.0.0.1:2580", "")
-	ttl := &durationFlag{name: "token-ttl", d: &o.tokenTTL}
-	fs.Var(ttl, "token-ttl", "")
+	fs.Var(durationFlag{&o.tokenTTL}, "token-ttl", "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.record, "record", "", "")
-	if err := checkFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return nil, err
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if ttl.err != nil {
-		return nil, ttl.err
 	}
 	if o.tokenTTL < 0 || (o.tokenTTL > 0 && o.tokenTTL < time.Second) {
 		return nil, fmt.Errorf("--token-ttl must be at least 1s (OAuth counts expires_in in seconds), got %s", o.tokenTTL)
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	if o.saveMaxMessages <= 0 || o.saveMaxBytes <= 0 || o.maxConns <= 0 {
 		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
@@ -175,15 +162,12 @@ func (o *serveOptions) listeners() []serveListener {
 	return want
 }
 
-// runServe serves until stop is closed (Ctrl-C in main use).
-func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
+// runServe serves until the invocation's context ends (Ctrl-C).
+func runServe(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseServeFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, serveUsage)
-		return exitOK
-	}
-	if err != nil {
-		return serveUsageError(stderr, err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
 	opts := sandbox.Options{
@@ -198,7 +182,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	if o.record != "" {
 		if err := os.MkdirAll(o.record, 0o755); err != nil {
-			return serveUsageError(stderr, "--record: "+err.Error())
+			return inv.usageError("--record: " + err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
 		opts.Record = rec.write
@@ -208,12 +192,12 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
-		return serveUsageError(stderr, err.Error())
+		return inv.usageError(err.Error())
 	}
 	defer sb.Close()
 	if o.caOut != "" {
 		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
-			return serveUsageError(stderr, "--ca-out: "+err.Error())
+			return inv.usageError("--ca-out: " + err.Error())
 		}
 	}
 	fmt.Fprintf(stdout, "smtprun serve: emulating %s", o.profile)
@@ -226,7 +210,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	for _, l := range o.listeners() {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
 		}
 		fmt.Fprintf(stdout, "  listening on %s: %s\n", ln.Addr(), l.what)
 		if !isLoopbackAddr(ln.Addr().String()) {
@@ -244,7 +228,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if o.listenOAuth != "" && o.listenOAuth != "off" {
 		ln, err := net.Listen("tcp", o.listenOAuth)
 		if err != nil {
-			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
 		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
 		oauthSrv = srv
@@ -263,10 +247,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	printServeHints(stdout, o)
 	code := exitOK
 	select {
-	case <-stop:
+	case <-inv.ctx.Done():
 	case err := <-errs:
-		fmt.Fprintf(stderr, "smtprun serve: %v\n", err)
-		code = exitRuntime
+		code = inv.failf(exitRuntime, "%v", err)
 	}
 	sb.Close()
 	if oauthSrv != nil {
@@ -373,12 +356,6 @@ func (l *serveLog) event(e sandbox.Event) {
 		return
 	}
 	l.printf("%s %s\n", tag, text)
-}
-
-// signalStop is closed on Ctrl-C or SIGTERM.
-func signalStop() (<-chan struct{}, func()) {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return ctx.Done(), cancel
 }
 
 // serveTestHook lets tests shorten the sandbox's waits (the OAuth device

@@ -5,27 +5,22 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	rpt "github.com/smtprun/smtprun/report"
 )
 
-const testUsageText = `smtprun test runs many scripts at once, as a test suite, with reports for CI.
-
-Usage:
+const testUsage = `Usage:
   smtprun test [flags] PATH...
 
 PATH is a script, a directory (every *.smtp under it, at any depth, in
@@ -50,39 +45,35 @@ Exit codes: 0 when every script passed; otherwise the worst outcome:
   3  a runtime error (connect, TLS, timeout, protocol)
   4  an expectation failed
   1  usage error; 130 interrupted
+
+Example:
+  smtprun test --sandbox --report-junit junit.xml scripts
 `
 
 // runTest is `smtprun test`.
-func runTest(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(stdout, testUsageText)
-		return exitOK
-	}
+func runTest(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseFlags(args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, testUsageText)
-			return exitOK
-		}
-		return commandUsageError(stderr, "smtprun test", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	if o.step {
-		return commandUsageError(stderr, "smtprun test", "--step needs one script at a time; use smtprun --step SCRIPT")
+		return inv.usageError("--step needs one script at a time; use smtprun --step SCRIPT")
 	}
 	if len(o.args) == 0 {
-		return commandUsageError(stderr, "smtprun test", "no script or directory given")
+		return inv.usageError("no script or directory given")
 	}
-	paths, err := findScripts(o.args)
+	paths, err := findScripts(o.args, false)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inv.usageError(err.Error())
 	}
 	files, err := readVariablesFiles(o.variableFiles)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inv.usageError(err.Error())
 	}
 	pool, err := loadCAs(o.caFiles)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inv.usageError(err.Error())
 	}
 	jobs := o.jobs
 	if jobs == 0 {
@@ -97,7 +88,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	jobsList := make([]*testJob, len(paths))
 	for i, p := range paths {
 		j := &testJob{path: p, res: &rpt.Script{Path: p, Steps: []*rpt.Step{}}}
-		prog, src, err := loadChecked(p)
+		prog, src, err := readScript(p)
 		if err != nil {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
 			j.runErr, j.errSrc = err, src
@@ -114,8 +105,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		jobsList[i] = j
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := inv.ctx
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: time.Now()}
 	start := time.Now()
 
@@ -208,28 +198,12 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, summaryLine(st, run))
 	if code := writeReports(o, run); code != exitOK {
-		fmt.Fprintf(stderr, "smtprun test: %s\n", reportErrMsg)
-		return code
+		return inv.failf(code, "%s", reportErrMsg)
 	}
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
 	return worstExit(run)
-}
-
-// loadChecked reads, parses and checks a script; a script that cannot be
-// read is a script error of that script in test mode, not of the run.
-func loadChecked(path string) (*dsl.Program, []byte, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read script: %w", err)
-	}
-	script, err := dsl.Parse(path, src)
-	if err != nil {
-		return nil, src, err
-	}
-	prog, err := dsl.Check(script, dsl.WithLoader(os.ReadFile))
-	return prog, src, err
 }
 
 // testJob is one script of a test run.
@@ -424,8 +398,9 @@ func summaryLine(st style, run *rpt.Run) string {
 
 // findScripts expands PATH arguments: a file as it is, a directory to
 // every *.smtp under it in name order, a glob to its matches. A script
-// named twice runs once.
-func findScripts(args []string) ([]string, error) {
+// named twice is listed once. With missingOK a path that does not exist
+// is listed as it is, for the command to report when it reads it.
+func findScripts(args []string, missingOK bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -476,6 +451,10 @@ func findScripts(args []string) ([]string, error) {
 			return nil
 		}
 		if errors.Is(err, fs.ErrNotExist) {
+			if missingOK {
+				add(arg)
+				return nil
+			}
 			return fmt.Errorf("%s: no such file or directory", arg)
 		}
 		return err

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
@@ -48,6 +45,9 @@ Prompts (the URL to open, the code to type) go to stderr. Tokens are cached in
 ` + "`os.UserConfigDir()`" + `/smtprun/tokens (mode 0600) and refreshed when they expire;
 one from endpoints on another host (smtprun serve's) is cached as PROVIDER@HOST,
 the name that --oauth and --forget then take.
+Example:
+  smtprun token office365 --account you@example.com
+
 Exit codes: 0 ok, 1 usage, 3 the sign-in failed (declined, expired, unreachable, bad answer).
 `
 
@@ -77,24 +77,10 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 	fs.BoolVar(&o.forget, "forget", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
-	timeout := &durationFlag{name: "timeout", d: &o.timeout}
-	fs.Var(timeout, "timeout", "")
-	if err := checkFlags(fs, args); err != nil {
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return nil, err
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if timeout.err != nil {
-		return nil, timeout.err
 	}
 	switch len(pos) {
 	case 0:
@@ -185,28 +171,25 @@ func (o *tokenOptions) resolve() (oauth.Provider, error) {
 	return p, nil
 }
 
-func runToken(args []string, stdout, stderr io.Writer) int {
+func runToken(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseTokenFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, tokenUsage)
-		return exitOK
-	}
-	if err != nil {
-		return commandUsageError(stderr, "smtprun token", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	p, err := o.resolve()
 	if err != nil {
-		return commandUsageError(stderr, "smtprun token", err.Error())
+		return inv.usageError(err.Error())
 	}
 	var cache *oauth.Cache
 	if !o.noCache && !o.sandbox {
 		if cache, err = oauth.DefaultCache(); err != nil {
-			return commandUsageError(stderr, "smtprun token", err.Error())
+			return inv.usageError(err.Error())
 		}
 	}
 	if o.forget {
 		if cache == nil {
-			return commandUsageError(stderr, "smtprun token", "--forget works on the cache; drop --no-cache/--sandbox")
+			return inv.usageError("--forget works on the cache; drop --no-cache/--sandbox")
 		}
 		removed, err := cache.Forget(p.Name, o.account)
 		if err != nil {
@@ -226,17 +209,15 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		// A one-second polling interval: nobody types the code here.
 		sb, err := sandbox.New(sandbox.Options{PollInterval: time.Second})
 		if err != nil {
-			return commandUsageError(stderr, "smtprun token", err.Error())
+			return inv.usageError(err.Error())
 		}
 		defer sb.Close()
 		req = sandboxTokenRequest(req, sb, o.provider, stderr)
 		if req.Provider.TokenURL == "" {
-			return commandUsageError(stderr, "smtprun token", fmt.Sprintf("the sandbox emulates the OAuth endpoints of %s only", strings.Join(sandbox.OAuthProviders(), ", ")))
+			return inv.usageError(fmt.Sprintf("the sandbox emulates the OAuth endpoints of %s only", strings.Join(sandbox.OAuthProviders(), ", ")))
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(inv.ctx, o.timeout)
 	defer cancel()
 	res, err := oauth.Get(ctx, req)
 	mask := secretMasker(o.clientSecret)
@@ -375,7 +356,8 @@ const tokenVar = "SMTP_TOKEN"
 // oauthVars gives a run SMTP_TOKEN from the token cache for --oauth
 // PROVIDER, refreshing an expired token, or signing in if nothing is
 // cached; a variable already set wins, and --sandbox issues its own.
-func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (dsl.Vars, string, int) {
+func oauthVars(inv *invocation, o *options, vars dsl.Vars) (dsl.Vars, string, int) {
+	stderr := inv.stderr
 	if _, ok := vars.Lookup(tokenVar); ok {
 		return vars, fmt.Sprintf("--oauth %s: %s is already set; using it", o.oauth, tokenVar), exitOK
 	}
@@ -385,19 +367,17 @@ func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (dsl.Vars, string, i
 	to := &tokenOptions{provider: o.oauth, clientID: os.Getenv("SMTPRUN_OAUTH_CLIENT_ID"), clientSecret: os.Getenv("SMTPRUN_OAUTH_CLIENT_SECRET")}
 	p, err := to.resolve()
 	if err != nil {
-		return nil, "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", inv.usageError("--oauth: " + err.Error())
 	}
 	cache, err := oauth.DefaultCache()
 	if err != nil {
-		return nil, "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", inv.usageError("--oauth: " + err.Error())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	ctx, cancel := context.WithTimeout(inv.ctx, 15*time.Minute)
 	defer cancel()
 	res, err := oauth.Get(ctx, oauth.Request{Provider: p, ClientID: to.clientID, ClientSecret: to.clientSecret, Prompt: stderr, Cache: cache})
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun: --oauth %s: %s\n", o.oauth, secretMasker(to.clientSecret)(err.Error()))
+		fmt.Fprintf(stderr, "%s: --oauth %s: %s\n", inv.cmd.label(), o.oauth, secretMasker(to.clientSecret)(err.Error()))
 		var oe *oauth.Error
 		if errors.As(err, &oe) && oe.Kind == oauth.Setup {
 			return nil, "", exitUsage

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/smtprun/smtprun/sandbox"
+)
+
+const scenariosUsage = `Usage:
+  smtprun scenarios
+
+Lists the providers the sandbox emulates (chosen by the host name a
+script connects to) and the failure scenarios (--scenario NAME, or a
+'# scenario: NAME' line at the top of a script).
+
+Example:
+  smtprun --sandbox --scenario greylisted scripts/gmail.smtp
+`
+
+// runScenarios lists the emulated providers and the scenarios.
+func runScenarios(inv *invocation, args []string) int {
+	if code, ok := inv.noArguments(args); !ok {
+		return code
+	}
+	stdout := inv.stdout
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Profiles (chosen by the host name in connect; ports 587 STARTTLS, 465 implicit TLS, 25 relay):")
+	for _, p := range sandbox.Profiles() {
+		hosts := strings.Join(p.Hosts, ", ")
+		if p.Generic {
+			hosts = "any other host"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, hosts, p.Description)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "\nScenarios (--scenario NAME, or a '# scenario: NAME' line at the top of a script):")
+	for _, s := range sandbox.Scenarios() {
+		applies := "all"
+		if len(s.Profiles) > 0 {
+			applies = strings.Join(s.Profiles, ",")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, applies, s.Description)
+	}
+	tw.Flush()
+	return exitOK
+}
