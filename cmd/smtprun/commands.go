@@ -158,7 +158,7 @@ func (inv *invocation) parsed(err error) (code int, ok bool) {
 func (inv *invocation) noArguments(args []string) (code int, ok bool) {
 	rest, err := parseInterspersed(newFlagSet(inv.cmd.label()), args)
 	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("%s takes no arguments, got %q", inv.cmd.name, strings.Join(rest, " "))
+		err = fmt.Errorf("unexpected argument %q: %s takes none", rest[0], inv.cmd.label())
 	}
 	return inv.parsed(err)
 }

@@ -73,6 +73,28 @@ func TestLoadPlainProgress(t *testing.T) {
 	}
 }
 
+// TestLoadVariablesFile: load takes --variables-file as a run does: a
+// wrong password from the file fails every iteration where the sandbox's
+// practice password (filled in when none is set) passes.
+func TestLoadVariablesFile(t *testing.T) {
+	dir := t.TempDir()
+	vf := filepath.Join(dir, "ci.env")
+	if err := os.WriteFile(vf, []byte("SMTP_USER=ci@example.com\nSMTP_PASS=not-the-practice-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "1", "-n", "2", "--variables-file", vf, loadTestScript}, nil, out, errOut); code != exitExpectation {
+		t.Errorf("with the file: exit %d, want %d\n%s\n%s", code, exitExpectation, out, errOut)
+	}
+	if !strings.Contains(out.String(), "0 ok, 2 failed") {
+		t.Errorf("with the file, the summary:\n%s", out)
+	}
+	out, errOut = &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "1", "-n", "2", loadTestScript}, nil, out, errOut); code != exitOK {
+		t.Errorf("without it: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestLoadRefusesPublicProviders: the script connects to smtp.gmail.com;
 // without --sandbox load mode says why it will not, and how to practise.
 func TestLoadRefusesPublicProviders(t *testing.T) {

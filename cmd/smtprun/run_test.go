@@ -158,6 +158,45 @@ func TestCheckVariablesNote(t *testing.T) {
 	golden(t, "check-variables", strings.ReplaceAll("--- stdout\n"+out+"--- stderr\n"+errOut, dir, "DIR"))
 }
 
+// TestCheckDirectory: check takes folders as fmt and test do, checking
+// every .smtp below, and a broken script among them fails the check.
+func TestCheckDirectory(t *testing.T) {
+	code, out, errOut := cli(t, "check", "-q", "../../scripts")
+	if code != exitOK || out != "" || errOut != "" {
+		t.Errorf("check scripts: exit %d\n%s%s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "a.smtp", "connect \"h:25\"\nexpect 220\nquit\n")
+	writeFile(t, dir, "sub/b.smtp", "connect \"h:25\"\nexpect 220\nstartls\n")
+	writeFile(t, dir, "notes.txt", "not a script")
+	code, out, errOut = cli(t, "check", dir)
+	if code != exitScript {
+		t.Errorf("exit %d, want %d", code, exitScript)
+	}
+	if want := filepath.Join(dir, "a.smtp") + ": ok (3 steps)\n"; out != want {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+	if !strings.Contains(errOut, filepath.Join(dir, "sub", "b.smtp")+":3:1") || strings.Contains(errOut, "notes.txt") {
+		t.Errorf("stderr does not report sub/b.smtp alone:\n%s", errOut)
+	}
+}
+
+// TestCheckNoteNamesVariables: the note lists what a user must set; a
+// script whose only variables are captures and built-ins gets no note
+// (it said "uses " with nothing after it).
+func TestCheckNoteNamesVariables(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "captures.smtp", "connect \"h:25\"\nexpect 220\nsend \"EHLO c.test\"\n"+
+		"expect 250 /(?P<NAME>\\S+)/\nsend \"NOOP ${NAME} ${ITERATION}\"\nexpect 250\nquit\n")
+	code, out, errOut := cli(t, "check", p)
+	if code != exitOK || out != p+": ok (7 steps)\n" || errOut != "" {
+		t.Errorf("exit %d\n--- stdout\n%s--- stderr\n%s", code, out, errOut)
+	}
+}
+
 // TestHelp: the global help lists every command of the table; each
 // command's own help (--help, -h, smtprun help NAME) is its own, not the
 // global one, the same however it is asked for, and has an example.
