@@ -364,11 +364,8 @@ func (r *Runner) stop(why string) {
 func describe(err error, p *dsl.Program) *Failure {
 	f := &Failure{File: p.File()}
 	var d *dsl.Error
-	var dg engine.Diagnoser
-	switch {
-	case errors.As(err, &dg):
-		d = dg.Diagnostic()
-	case errors.As(err, &d):
+	if ds := dsl.Diagnostics(err); len(ds) > 0 {
+		d = ds[0]
 	}
 	var ae *engine.AssertError
 	switch {

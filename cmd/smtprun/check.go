@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -50,7 +51,7 @@ func runCheck(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	st := newStyle(inv.stderr, o.noColor)
+	st := present.NewStyle(inv.stderr, o.noColor)
 	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range paths {
@@ -72,7 +73,7 @@ func runCheck(inv *invocation, args []string) int {
 // needs and which of them are not set here. It is a note, not a failure:
 // the values may well come at run time (--var, the environment of CI).
 // Values are never printed, only names.
-func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars dsl.Vars) {
+func variablesNote(w io.Writer, st present.Style, path string, prog *dsl.Program, vars dsl.Vars) {
 	uses := prog.Variables()
 	if len(uses) == 0 {
 		return
@@ -96,10 +97,10 @@ func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars d
 	if len(names) == 0 {
 		return // only captures and built-ins: nothing to set
 	}
-	fmt.Fprintf(w, "%s %s uses %s\n", st.dim.Sprint("note:"), path, strings.Join(names, ", "))
+	fmt.Fprintf(w, "%s %s uses %s\n", st.Dim.Sprint("note:"), path, strings.Join(names, ", "))
 	if len(unset) > 0 {
 		fmt.Fprintf(w, "%s not set here: %s; pass --var NAME=VALUE or export them before the run\n",
-			st.dim.Sprint("note:"), strings.Join(unset, ", "))
+			st.Dim.Sprint("note:"), strings.Join(unset, ", "))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"io"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	rpt "github.com/smtprun/smtprun/report"
@@ -24,12 +25,12 @@ type execution struct {
 // under --sandbox, its own emulated servers, writing the plain transcript
 // to w. Nothing is shared with other scripts running at the same time.
 func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509.CertPool, prog *dsl.Program, w io.Writer) execution {
-	tr := newTranscript(w, plainStyle(), false)
-	tr.main = prog.File()
+	tr := present.NewTranscript(w, present.Plain(), false)
+	tr.Main = prog.File()
 	rec := &rpt.Recorder{File: prog.File()}
 	if o.explain {
-		tr.teach = &teacher{}
-		rec.Explain = explainer(&teacher{})
+		tr.Teach = &present.Teacher{}
+		rec.Explain = present.Explainer()
 	}
 	conv, err := o.newConversation(prog, scriptVars(o, files), pool)
 	if err != nil {
@@ -37,12 +38,12 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 	}
 	defer conv.close()
 	for _, n := range conv.notes {
-		tr.note(n)
+		tr.Note(n)
 	}
 	ex := execution{notes: conv.notes}
 	ex.res, ex.err = engine.New(conv.engineOptions(observers{tr, rec})...).Run(ctx, prog)
-	tr.finish(ex.res, ex.err)
-	ex.rec, ex.host = rec, tr.host
+	tr.Finish(ex.res, ex.err)
+	ex.rec, ex.host = rec, tr.Host
 	return ex
 }
 
@@ -55,27 +56,3 @@ func (os observers) Event(ev engine.Event) {
 		o.Event(ev)
 	}
 }
-
-// explainer gives a Recorder the --explain lines of each event, from its
-// own teacher (which remembers the host connected to).
-func explainer(t *teacher) func(engine.Event) []string {
-	return func(ev engine.Event) []string {
-		switch ev := ev.(type) {
-		case engine.Connected:
-			t.host = hostOf(ev.Address)
-			return helpLines("explain-connected")
-		case engine.Sent:
-			return t.sent(ev)
-		case engine.Received:
-			return t.received(ev)
-		case engine.TLSEstablished:
-			if !ev.Implicit {
-				return helpLines("explain-ehlo-again")
-			}
-		}
-		return nil
-	}
-}
-
-// plainStyle is a style without colour, for reports and captured text.
-func plainStyle() style { return newStyle(io.Discard, true) }

@@ -41,18 +41,8 @@ func kindOf(code int) string {
 
 // errorPos is where an error points in a script.
 func errorPos(err error) (lexer.Position, bool) {
-	var (
-		de *dsl.Error
-		dl dsl.ErrorList
-		dg engine.Diagnoser
-	)
-	switch {
-	case errors.As(err, &dl) && len(dl) > 0:
-		return dl[0].Pos, true
-	case errors.As(err, &de):
-		return de.Pos, true
-	case errors.As(err, &dg):
-		return dg.Diagnostic().Pos, true
+	if ds := dsl.Diagnostics(err); len(ds) > 0 {
+		return ds[0].Pos, true
 	}
 	return lexer.Position{}, false
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -61,7 +62,7 @@ func runFmt(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	st := newStyle(inv.stderr, o.noColor)
+	st := present.NewStyle(inv.stderr, o.noColor)
 	worst, unformatted := exitOK, false
 	for _, path := range files {
 		switch code := fmtFile(inv, path, o, st); code {
@@ -78,7 +79,7 @@ func runFmt(inv *invocation, args []string) int {
 }
 
 // fmtFile formats one file as the flags ask and returns its exit code.
-func fmtFile(inv *invocation, path string, o *fmtOptions, st style) int {
+func fmtFile(inv *invocation, path string, o *fmtOptions, st present.Style) int {
 	stdout, stderr := inv.stdout, inv.stderr
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -90,7 +91,7 @@ func fmtFile(inv *invocation, path string, o *fmtOptions, st style) int {
 		err = dsl.Format(&out, script)
 	}
 	if err != nil {
-		reportErr(stderr, st, src, err)
+		present.RenderError(stderr, st, src, err)
 		return exitScript
 	}
 	changed := !bytes.Equal(out.Bytes(), src)

@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/provider"
 	loadmode "github.com/smtprun/smtprun/load"
@@ -160,7 +161,7 @@ func runLoad(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	est := newStyle(stderr, o.noColor)
+	est := present.NewStyle(stderr, o.noColor)
 	prog, code := loadScript(inv, o.args[0], est)
 	if prog == nil {
 		return code
@@ -178,7 +179,7 @@ func runLoad(inv *invocation, args []string) int {
 		}
 		vars = v
 		if note != "" && !o.quiet {
-			fmt.Fprintln(stderr, est.note.Sprint(note))
+			fmt.Fprintln(stderr, est.Note.Sprint(note))
 		}
 	}
 	if !o.sandbox {

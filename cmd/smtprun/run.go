@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/suggest"
@@ -103,8 +104,8 @@ func closestCommand(name string) string { return suggest.Closest(name, commandNa
 // runScript runs the one script o names, with o's settings.
 func runScript(inv *invocation, o *options) int {
 	stdout, stderr := inv.stdout, inv.stderr
-	st := newStyle(stdout, o.noColor)
-	est := newStyle(stderr, o.noColor)
+	st := present.NewStyle(stdout, o.noColor)
+	est := present.NewStyle(stderr, o.noColor)
 	script, code := loadScript(inv, o.args[0], est)
 	if script == nil {
 		return code
@@ -118,10 +119,10 @@ func runScript(inv *invocation, o *options) int {
 	}
 	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
 	var vars dsl.Vars = scriptVars(o, files)
-	tr := newTranscript(stdout, st, o.quiet)
-	tr.main = script.File()
+	tr := present.NewTranscript(stdout, st, o.quiet)
+	tr.Main = script.File()
 	if o.explain {
-		tr.teach = &teacher{}
+		tr.Teach = &present.Teacher{}
 	}
 	var before []engine.Option
 	if o.step {
@@ -144,7 +145,7 @@ func runScript(inv *invocation, o *options) int {
 		}
 		vars = v
 		if note != "" {
-			tr.note(note)
+			tr.Note(note)
 		}
 	}
 	conv, err := o.newConversation(script, vars, pool)
@@ -153,7 +154,7 @@ func runScript(inv *invocation, o *options) int {
 	}
 	defer conv.close()
 	for _, n := range conv.notes {
-		tr.note(n)
+		tr.Note(n)
 	}
 	var obs engine.Observer = tr
 	rec := newRunRecorder(o, script)
@@ -163,15 +164,15 @@ func runScript(inv *invocation, o *options) int {
 	vars = conv.vars
 	started := time.Now()
 	res, err := engine.New(append(conv.engineOptions(obs), before...)...).Run(inv.ctx, script)
-	tr.finish(res, err)
+	tr.Finish(res, err)
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
-		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+		present.RenderFailure(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.Host, includeNotes(script, err)...)
 	}
 	if rec != nil {
-		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.Host, started); werr != nil {
 			return max(exitCode(err), inv.failf(exitUsage, "cannot write a report: %v", werr))
 		}
 	}
@@ -202,14 +203,14 @@ func (e *unreadableError) Unwrap() error { return e.err }
 
 // loadScript reads, parses and checks a script for a command that runs
 // it, reporting any problem; the code is the exit code then.
-func loadScript(inv *invocation, path string, st style) (*dsl.Program, int) {
+func loadScript(inv *invocation, path string, st present.Style) (*dsl.Program, int) {
 	prog, src, err := readScript(path)
 	var ue *unreadableError
 	switch {
 	case errors.As(err, &ue):
 		return nil, inv.failf(exitUsage, "%v", err)
 	case err != nil:
-		reportErr(inv.stderr, st, src, err)
+		present.RenderError(inv.stderr, st, src, err)
 		return nil, exitScript
 	}
 	return prog, exitOK

@@ -7,10 +7,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
+	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -169,14 +172,14 @@ func runServe(inv *invocation, args []string) int {
 	if code, ok := inv.parsed(err); !ok {
 		return code
 	}
-	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
+	log := present.NewServeLog(stdout, present.NewStyle(stdout, o.noColor), o.explain)
 	opts := sandbox.Options{
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
 		SaveMaxBytes:    o.saveMaxBytes,
 		MaxConnections:  o.maxConns,
-		Observer:        log.event,
+		Observer:        log.Event,
 		TokenTTL:        o.tokenTTL,
 		Explain:         o.explain,
 	}
@@ -256,16 +259,16 @@ func runServe(inv *invocation, args []string) int {
 		oauthSrv.Close()
 	}
 	wg.Wait()
-	log.printf("smtprun serve: stopped\n")
+	log.Printf("smtprun serve: stopped\n")
 	return code
 }
 
 // warnPublic says loudly, on stderr, that the server is on the network.
 func warnPublic(w io.Writer, addr, profile string, noColor bool) {
-	st := newStyle(w, noColor)
+	st := present.NewStyle(w, noColor)
 	_, pass := sandbox.PracticeCredentials(profile)
-	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: smtprun serve is listening on %s, beyond this machine (--public).", addr))
-	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: anyone who can reach it logs in with the public practice password %q and can submit mail to it.", pass))
+	fmt.Fprintln(w, st.ErrTitle.Sprintf("WARNING: smtprun serve is listening on %s, beyond this machine (--public).", addr))
+	fmt.Fprintln(w, st.ErrTitle.Sprintf("WARNING: anyone who can reach it logs in with the public practice password %q and can submit mail to it.", pass))
 }
 
 // printServeHints tells a client's user what they need to connect: the CA
@@ -288,76 +291,6 @@ func printServeHints(w io.Writer, o *serveOptions) {
 	fmt.Fprintln(w, "  Ctrl-C stops the server.")
 }
 
-// serveLog prints the server side of every conversation, prefixed with the
-// connection number so interleaved clients stay readable.
-type serveLog struct {
-	mu      sync.Mutex
-	w       io.Writer
-	st      style
-	explain bool
-}
-
-func (l *serveLog) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, a...)
-}
-
-func (l *serveLog) event(e sandbox.Event) {
-	tag := l.st.dim.Sprintf("[%d]", e.Conn)
-	var text string
-	// Everything a client controls is escaped (sandbox.EscapeLine): its
-	// lines, the replies that echo them, the errors that quote them.
-	esc := sandbox.EscapeLine
-	switch e.Kind {
-	case sandbox.ConnOpened:
-		text = l.st.note.Sprintf("%s connected: %s", esc(e.Remote), esc(e.Line))
-	case sandbox.LineReceived:
-		// The sandbox has masked a credential already (Event.Secret).
-		line := "C: " + esc(e.Line)
-		if e.Secret {
-			line += " (credentials)"
-		}
-		if e.User != "" {
-			line += " (user " + esc(e.User) + ")"
-		}
-		text = l.st.client.Sprint(line)
-		if l.explain {
-			text += l.annotate(tag, e)
-		}
-	case sandbox.MessageLine:
-		text = l.st.client.Sprint("C| " + esc(e.Line))
-	case sandbox.DiagnosisMade:
-		text = l.diagnosis(tag, e.Diagnosis)
-	case sandbox.ReportCardMade:
-		text = l.reportCard(tag, e.Report)
-	case sandbox.ReplySent:
-		for i, line := range e.Lines {
-			if i > 0 {
-				text += "\n" + tag + " "
-			}
-			text += l.st.reply(e.Code).Sprint("S: " + esc(line))
-		}
-	case sandbox.TLSStarted:
-		text = l.st.note.Sprint("TLS: " + esc(e.Line))
-	case sandbox.MessageReceived:
-		text = l.st.note.Sprintf("message %s accepted, %d bytes", esc(e.Line), e.Bytes)
-		if e.Path != "" {
-			text += l.st.note.Sprintf(", saved as %s", esc(e.Path))
-		}
-	case sandbox.Note:
-		text = l.st.note.Sprint("note: " + esc(e.Line))
-	case sandbox.ConnClosed:
-		text = l.st.note.Sprint("closed")
-		if e.Err != nil {
-			text += l.st.note.Sprintf(" (%s)", esc(e.Err.Error()))
-		}
-	default:
-		return
-	}
-	l.printf("%s %s\n", tag, text)
-}
-
 // serveTestHook lets tests shorten the sandbox's waits (the OAuth device
 // code's lifetime and polling interval, the coach's) and fix the clock.
 // Nil outside tests.
@@ -368,4 +301,34 @@ func orDefaultTTL(d time.Duration) string {
 		return "1h"
 	}
 	return d.String()
+}
+
+// sessionWriter writes each recorded session (serve --record) as a
+// script, printed by dsl.Format.
+type sessionWriter struct {
+	mu       sync.Mutex
+	dir      string
+	scenario string
+	log      *present.ServeLog
+}
+
+func (w *sessionWriter) write(r *sandbox.Recording) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Recorded by smtprun serve --record: connection %d, profile %s.\n", r.Conn, r.Profile)
+	if w.scenario != "" {
+		fmt.Fprintf(&b, "# scenario: %s\n", w.scenario)
+	}
+	fmt.Fprintf(&b, "# Replay it: smtprun --sandbox FILE (the practice account fills ${SMTP_USER} and ${SMTP_PASS}).\n\n")
+	if err := dsl.Format(&b, r.Script); err != nil {
+		w.log.Printf("[%d] recording not written: %v\n", r.Conn, err)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	name := filepath.Join(w.dir, fmt.Sprintf("session-%s-%04d-%s.smtp", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile))
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		w.log.Printf("[%d] recording not written: %v\n", r.Conn, err)
+		return
+	}
+	w.log.Note(r.Conn, "recorded as "+sandbox.EscapeLine(name))
 }

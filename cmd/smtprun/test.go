@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	rpt "github.com/smtprun/smtprun/report"
 )
@@ -79,8 +80,8 @@ func runTest(inv *invocation, args []string) int {
 	if jobs == 0 {
 		jobs = runtime.NumCPU()
 	}
-	st := newStyle(stdout, o.noColor)
-	est := newStyle(stderr, o.noColor)
+	st := present.NewStyle(stdout, o.noColor)
+	est := present.NewStyle(stderr, o.noColor)
 
 	// Every script is read and checked before anything runs, so that a
 	// broken script is reported at once and the warnings come in order.
@@ -93,7 +94,7 @@ func runTest(inv *invocation, args []string) int {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
 			j.runErr, j.errSrc = err, src
 			var b bytes.Buffer
-			reportErr(&b, plainStyle(), src, err)
+			present.RenderError(&b, present.Plain(), src, err)
 			j.res.Error = failure(err, b.String())
 			j.res.Error.Kind = "script"
 			j.done = true
@@ -116,7 +117,7 @@ func runTest(inv *invocation, args []string) int {
 	for _, j := range jobsList {
 		if j.done {
 			if !o.quiet {
-				fmt.Fprintln(stdout, statusLine(st, j.res))
+				fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 			}
 			failures = append(failures, j)
 		}
@@ -172,7 +173,7 @@ func runTest(inv *invocation, args []string) int {
 
 	for j := range finished {
 		if j.res.Result != rpt.Skipped && !o.quiet {
-			fmt.Fprintln(stdout, statusLine(st, j.res))
+			fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 		}
 		if j.res.Result == rpt.Fail || j.res.Result == rpt.Error {
 			failures = append(failures, j)
@@ -188,15 +189,15 @@ func runTest(inv *invocation, args []string) int {
 	sort.Slice(failures, func(a, b int) bool { return indexOf(jobsList, failures[a]) < indexOf(jobsList, failures[b]) })
 	for _, j := range failures {
 		if o.quiet {
-			fmt.Fprintln(stdout, statusLine(st, j.res))
+			fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 		}
-		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+j.path))
+		fmt.Fprintf(stdout, "\n%s\n", st.Step.Sprint("--- "+j.path))
 		fmt.Fprint(stdout, j.coloured(st))
 	}
 	if len(failures) > 0 || !o.quiet {
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintln(stdout, summaryLine(st, run))
+	fmt.Fprintln(stdout, present.SummaryLine(st, run))
 	if code := writeReports(o, run); code != exitOK {
 		return inv.failf(code, "%s", reportErrMsg)
 	}
@@ -219,7 +220,7 @@ type testJob struct {
 }
 
 // coloured is the failure's caret report for the terminal.
-func (j *testJob) coloured(st style) string {
+func (j *testJob) coloured(st present.Style) string {
 	if j.runErr == nil || j.errSrc == nil {
 		if j.res.Error != nil {
 			return j.res.Error.Report
@@ -227,7 +228,7 @@ func (j *testJob) coloured(st style) string {
 		return ""
 	}
 	var b bytes.Buffer
-	report(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
+	present.RenderFailure(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
 	return b.String()
 }
 
@@ -262,7 +263,7 @@ func runTestScript(ctx context.Context, o *options, files []*variablesFile, pool
 			j.errSrc = []byte(ex.res.Redact(string(j.errSrc)))
 		}
 		var b bytes.Buffer
-		report(&b, plainStyle(), j.errSrc, ex.err, ex.host, j.notes...)
+		present.RenderFailure(&b, present.Plain(), j.errSrc, ex.err, ex.host, j.notes...)
 		j.res.Error = failure(ex.err, b.String())
 	}
 }
@@ -340,60 +341,6 @@ func worstExit(run *rpt.Run) int {
 		}
 	}
 	return worst
-}
-
-// statusLine is a script's line in the list:
-//
-//	PASS  scripts/gmail.smtp  14 steps  41ms
-//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: 535 5.7.8 Username and Password not accepted
-func statusLine(st style, s *rpt.Script) string {
-	var word string
-	switch s.Result {
-	case rpt.Pass:
-		word = st.server2.Sprint("PASS ")
-	case rpt.Fail:
-		word = st.server5.Sprint("FAIL ")
-	case rpt.Skipped:
-		word = st.dim.Sprint("SKIP ")
-	default:
-		word = st.server5.Sprint("ERROR")
-	}
-	steps := plural(s.TotalSteps, "step")
-	if s.TotalSteps == 0 && len(s.Steps) == 0 && s.Result == rpt.Error {
-		steps = "not run"
-	} else if s.Result != rpt.Pass {
-		// How far it got: the steps that held, of all.
-		held := 0
-		for _, st := range s.Steps {
-			if st.OK {
-				held++
-			}
-		}
-		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
-	}
-	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, roundDuration(s.Duration.D()))
-	if e := s.Error; e != nil {
-		what := e.Message
-		if len(e.Reply) > 0 {
-			what = e.Reply[0]
-		} else if _, after, ok := strings.Cut(what, ": "); ok && e.Line > 0 {
-			what = after
-		}
-		line += fmt.Sprintf("  line %d: %s", e.Line, what)
-	}
-	return line
-}
-
-func summaryLine(st style, run *rpt.Run) string {
-	s := fmt.Sprintf("%d passed, %d failed", run.Passed, run.Failed)
-	if run.Skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", run.Skipped)
-	}
-	s += " in " + roundDuration(run.Duration.D())
-	if run.Failed > 0 {
-		return st.server5.Sprint(s)
-	}
-	return st.server2.Sprint(s)
 }
 
 // findScripts expands PATH arguments: a file as it is, a directory to

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -88,7 +89,7 @@ func scriptVars(o *options, files []*variablesFile) dsl.Chain {
 // password is as safe as that file (ssh refuses such a key; a warning is
 // kinder for a test run). Each file and name is reported once per warned
 // map.
-func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
+func warnExposedSecrets(w io.Writer, st present.Style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
 	for _, u := range prog.Variables() {
 		if !u.Secret {
 			continue
@@ -104,7 +105,7 @@ func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFil
 			if f.mode&0o044 != 0 && !warned[key] {
 				warned[key] = true
 				fmt.Fprintf(w, "%s %s supplies %s, an auth secret, and is readable by %s (mode %04o); run: chmod 600 %s\n",
-					st.errTitle.Sprint("warning:"), f.path, u.Name, readableBy(f.mode), f.mode, f.path)
+					st.ErrTitle.Sprint("warning:"), f.path, u.Name, readableBy(f.mode), f.mode, f.path)
 			}
 			break // the first file that sets it is the one used
 		}
