@@ -61,7 +61,7 @@ Load mode refuses the submission hosts of public providers (Gmail, Office
 365, Yahoo, AOL, ...) unless --sandbox: hammering them gets accounts locked.
 
 Example:
-  smtprun load --sandbox -c 20 -n 500 scripts/gmail.smtp
+  smtprun load --sandbox -c 4 -n 20 scripts/gmail.smtp
 
 Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
 4 some iterations failed; 130 interrupted.

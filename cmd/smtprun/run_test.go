@@ -182,6 +182,16 @@ func TestCheckDirectory(t *testing.T) {
 	if !strings.Contains(errOut, filepath.Join(dir, "sub", "b.smtp")+":3:1") || strings.Contains(errOut, "notes.txt") {
 		t.Errorf("stderr does not report sub/b.smtp alone:\n%s", errOut)
 	}
+	// A link to a directory is the directory (filepath.WalkDir would not
+	// follow it).
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, "check", link)
+	if want := filepath.Join(link, "a.smtp") + ": ok (3 steps)\n"; code != exitScript || out != want {
+		t.Errorf("through a link: exit %d, stdout %q; want %d, %q", code, out, exitScript, want)
+	}
 }
 
 // TestCheckNoteNamesVariables: the note lists what a user must set; a

@@ -362,7 +362,12 @@ func findScripts(args []string, missingOK bool) ([]string, error) {
 		switch {
 		case err == nil && info.IsDir():
 			n := 0
-			err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			root := arg
+			if li, err := os.Lstat(arg); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+				// WalkDir does not follow a link, even the root.
+				root += string(filepath.Separator)
+			}
+			err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return err
 				}
