@@ -18,7 +18,7 @@ import (
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/provider"
-	loadmode "github.com/smtprun/smtprun/load"
+	"github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -193,7 +193,7 @@ func runLoad(inv *invocation, args []string) int {
 		return inv.usageError(err.Error())
 	}
 	defer conv.close()
-	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: conv.engineOptions(nil), Connections: o.connections, Iterations: o.iterations,
+	r, err := load.New(load.Config{Program: prog, Engine: conv.engineOptions(nil), Connections: o.connections, Iterations: o.iterations,
 		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
 	if err != nil {
 		return inv.usageError(err.Error())
@@ -226,7 +226,7 @@ func runLoad(inv *invocation, args []string) int {
 	return exitOK
 }
 
-func writeLoadReport(path string, rep *loadmode.Report) error {
+func writeLoadReport(path string, rep *load.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ func publicProfile(host string) string {
 
 // showProgress draws progress until done: a live bar on a terminal, a
 // plain line every few seconds otherwise.
-func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
+func showProgress(w io.Writer, r *load.Runner, done <-chan struct{}) {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
 		liveProgress(f, r, done)
 		return
@@ -305,7 +305,7 @@ func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
 	}
 }
 
-func progressLine(p loadmode.Progress) string {
+func progressLine(p load.Progress) string {
 	its := fmt.Sprintf("%d iterations", p.Done)
 	if p.Planned > 0 {
 		its = fmt.Sprintf("%d/%d iterations", p.Done, p.Planned)
@@ -322,7 +322,7 @@ func progressLine(p loadmode.Progress) string {
 }
 
 // remaining estimates the time left, or -1 when nobody can tell yet.
-func remaining(p loadmode.Progress, rate float64) time.Duration {
+func remaining(p load.Progress, rate float64) time.Duration {
 	left := time.Duration(-1)
 	if p.Duration > 0 {
 		left = max(0, p.Duration-p.Elapsed)
@@ -337,7 +337,7 @@ func remaining(p loadmode.Progress, rate float64) time.Duration {
 }
 
 // liveProgress is the terminal display, drawn by progressbar.
-func liveProgress(f *os.File, r *loadmode.Runner, done <-chan struct{}) {
+func liveProgress(f *os.File, r *load.Runner, done <-chan struct{}) {
 	total := int64(r.Planned())
 	if total == 0 {
 		total = -1 // bounded by time: a spinner
@@ -385,15 +385,15 @@ func runLoadMerge(inv *invocation, args []string) int {
 	if len(files) == 0 {
 		return inv.usageError("merge: no report given")
 	}
-	var reps []*loadmode.Report
+	var reps []*load.Report
 	for _, f := range files {
-		r, err := loadmode.ReadFile(f)
+		r, err := load.ReadFile(f)
 		if err != nil {
 			return inv.failf(exitUsage, "merge: %v", err)
 		}
 		reps = append(reps, r)
 	}
-	rep, err := loadmode.Merge(reps...)
+	rep, err := load.Merge(reps...)
 	if err != nil {
 		return inv.failf(exitUsage, "merge: %v", err)
 	}
