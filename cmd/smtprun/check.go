@@ -32,13 +32,9 @@ Exit codes: 0 every script is valid; 1 usage error or an unreadable script;
 
 // runCheck is `smtprun check`.
 func runCheck(inv *invocation, args []string) int {
-	o, err := parseFlags(args)
-	if code, ok := inv.parsed(err); !ok {
+	o, code, ok := inv.parseRunFlags(args)
+	if !ok {
 		return code
-	}
-	if o.version {
-		printVersion(inv.stdout)
-		return exitOK
 	}
 	if len(o.args) == 0 {
 		return inv.usageError("no script given")

@@ -60,13 +60,9 @@ const exitCodesHelp = `Exit codes:
 
 // runRun is `smtprun SCRIPT` and `smtprun run SCRIPT`.
 func runRun(inv *invocation, args []string) int {
-	o, err := parseFlags(args)
-	if code, ok := inv.parsed(err); !ok {
+	o, code, ok := inv.parseRunFlags(args)
+	if !ok {
 		return code
-	}
-	if o.version {
-		printVersion(inv.stdout)
-		return exitOK
 	}
 	if len(o.args) != 1 {
 		if len(o.args) == 0 {
@@ -81,6 +77,21 @@ func runRun(inv *invocation, args []string) int {
 		return inv.usageError(err.Error())
 	}
 	return runScript(inv, o)
+}
+
+// parseRunFlags parses a run's command line (check takes it too): ok is
+// false when the command ends here, after --help, --version or a usage
+// error, with the exit code.
+func (inv *invocation) parseRunFlags(args []string) (o *options, code int, ok bool) {
+	o, err := parseFlags(args)
+	if code, ok := inv.parsed(err); !ok {
+		return nil, code, false
+	}
+	if o.version {
+		printVersion(inv.stdout)
+		return nil, exitOK, false
+	}
+	return o, exitOK, true
 }
 
 // unknownCommand reports a first argument that is not a file but is close

@@ -73,7 +73,7 @@ func TestCtrlC(t *testing.T) {
 }
 
 // TestCtrlCEndsAFIFOWait: one SIGINT ends a run waiting for a FIFO nobody
-// writes to (issue 13, item 11): the wait honours cancellation, and the
+// writes to: the wait honours cancellation, and the
 // run exits 130 well within its 60 s timeout.
 func TestCtrlCEndsAFIFOWait(t *testing.T) {
 	addr := smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) {
