@@ -49,6 +49,7 @@ Flags:
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification
@@ -169,7 +170,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
-	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure)}
+	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure), engine.WithConnectTo(o.connectTo...)}
 	pool, err := loadCAs(o.caFiles)
 	if err != nil {
 		return commandUsageError(stderr, "smtprun load", err.Error())
@@ -183,7 +184,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		vars = sr.vars
 		engOpts = append(engOpts, sr.opts...)
 	} else {
-		if msg := refusedHost(prog, vars); msg != "" {
+		if msg := refusedHost(prog, vars, o.connectTo); msg != "" {
 			fmt.Fprint(stderr, msg)
 			return exitUsage
 		}
@@ -242,8 +243,9 @@ func writeReport(path string, rep *loadmode.Report) error {
 }
 
 // refusedHost explains why load mode will not connect where the script
-// does, or returns "": a public provider's submission host.
-func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
+// does, or returns "": a public provider's submission host. A
+// --connect-to rule that sends the connect elsewhere is where it goes.
+func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) string {
 	var msg string
 	dsl.Walk(prog.Steps(), func(st dsl.Step) {
 		c, ok := st.(*dsl.Connect)
@@ -254,8 +256,11 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 		if err != nil {
 			return
 		}
-		host, _, err := net.SplitHostPort(addr)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
+			return
+		}
+		if host, _, err = net.SplitHostPort(engine.Route(rules, host, port)); err != nil {
 			return
 		}
 		name := ""
