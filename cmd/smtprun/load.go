@@ -43,8 +43,9 @@ Flags:
   --rate R                start R iterations per second (open model: latency
                           counts from when an iteration was due)
   --max-errors N          stop early after N failed iterations
-  --procs N               CPU threads for the conversations (default: every CPU);
-                          against a server on the same machine, fewer leave it CPU
+  --procs N               CPU threads for the conversations (default: chosen from
+                          the work: half the CPUs when the server is on this
+                          machine, every CPU otherwise; the summary says)
   --shard I/N             run part I (from 0) of N equal parts of the iterations
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
@@ -158,7 +159,6 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) != 1 {
 		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
 	}
-	defer withProcs(o.procs)()
 	defer loadGC()()
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
@@ -193,6 +193,12 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	engOpts = append(engOpts, engine.WithVars(vars))
+	threads := loadmode.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
+	if o.procs == 0 {
+		route := func(host, port string) string { return engine.Route(o.connectTo, host, port) }
+		threads = loadmode.ChooseThreads(prog, vars, route, o.sandbox, o.connections)
+	}
+	defer withProcs(threads.N)()
 	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: engOpts, Connections: o.connections, Iterations: o.iterations,
 		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
 	if err != nil {
@@ -214,6 +220,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 		return exitRuntime
 	}
+	rep.Threads = threads.String()
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
 		if err := writeReport(o.reportJSON, rep); err != nil {
