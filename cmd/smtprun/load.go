@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
@@ -66,7 +65,6 @@ Load mode refuses the submission hosts of public providers (Gmail, Office
 Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
 4 some iterations failed; 130 interrupted.
 `
-
 
 type loadOptions struct {
 	*options
