@@ -51,7 +51,7 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 		return &NetError{Pos: pos, Span: span, Op: "connect to " + where, Err: cleanDialError(err), Address: dial}
 	}
 	connected := time.Now()
-	ss.host = host
+	ss.host, ss.port = host, port
 	ss.setConn(conn)
 	ss.asked = []pending{{line: "(greeting)", sent: connected}}
 	ss.lastFlush = connected
