@@ -155,7 +155,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
-	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	warned := map[string]bool{}
+	warnExposedSecrets(stderr, est, o, files, script, warned)
+	warnQuotedValues(stderr, est, o, files, script, warned)
 	var vars dsl.Vars = scriptVars(o, files)
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
@@ -314,6 +316,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
+		warnQuotedValues(stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
