@@ -57,6 +57,7 @@ func runCheck(inv *invocation, args []string) int {
 			continue
 		}
 		warnExposedSecrets(inv.stderr, st, o, files, script, warned)
+		warnQuotedValues(inv.stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", path, script.Len())
 			variablesNote(inv.stderr, st, path, script, scriptVars(o, files))

@@ -28,6 +28,7 @@ func (o *options) newConversation(prog *dsl.Program, vars dsl.Vars, pool *x509.C
 			engine.WithTimeout(o.timeout),
 			engine.WithInsecure(o.insecure),
 			engine.WithPlaintextAuth(o.plaintextAuth),
+			engine.WithConnectTo(o.connectTo...),
 		},
 		vars:  vars,
 		close: func() {},

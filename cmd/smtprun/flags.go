@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
@@ -28,6 +29,7 @@ type options struct {
 	step          bool
 	version       bool
 	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
+	connectTo     []engine.ConnectTo
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -86,7 +88,13 @@ type valueError struct {
 }
 
 func (v valueError) Set(s string) error {
-	if err := v.Value.Set(s); err != nil && *v.first == nil {
+	err := v.Value.Set(s)
+	if err == nil || *v.first != nil {
+		return nil
+	}
+	if _, ok := v.Value.(interface{ errorsNameTheFlag() }); ok {
+		*v.first = err
+	} else {
 		*v.first = fmt.Errorf("%s %s: %v", flagName(v.name), s, err)
 	}
 	return nil
@@ -130,6 +138,7 @@ func (o *options) conversationFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
+	fs.Var(connectToFlag{&o.connectTo}, "connect-to", "")
 }
 
 // checkConversation checks what the conversation flags were given.
@@ -142,6 +151,22 @@ func (o *options) checkConversation() error {
 	}
 	return nil
 }
+
+// connectToFlag collects curl's --connect-to HOST:PORT:HOST2:PORT2. The
+// engine's error names the flag and the value itself.
+type connectToFlag struct{ rules *[]engine.ConnectTo }
+
+func (f connectToFlag) String() string { return "" }
+func (f connectToFlag) Set(s string) error {
+	r, err := engine.ParseConnectTo(s)
+	if err != nil {
+		return err
+	}
+	*f.rules = append(*f.rules, r)
+	return nil
+}
+
+func (connectToFlag) errorsNameTheFlag() {}
 
 // parseFlags accepts flags before and after positional arguments, as users
 // type them (`smtprun x.smtp --var A=B`).

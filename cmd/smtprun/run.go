@@ -39,6 +39,8 @@ const runFlagsHelp = `Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P, keeping H for TLS and the
+                          transcript (curl's form; repeatable; an empty part matches any)
   --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
@@ -128,7 +130,9 @@ func runScript(inv *invocation, o *options) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	warned := map[string]bool{}
+	warnExposedSecrets(stderr, est, o, files, script, warned)
+	warnQuotedValues(stderr, est, o, files, script, warned)
 	var vars dsl.Vars = scriptVars(o, files)
 	tr := present.NewTranscript(stdout, st, o.quiet)
 	tr.Main = script.File()

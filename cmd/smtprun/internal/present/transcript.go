@@ -135,9 +135,14 @@ func (t *Transcript) fileChange(file string) {
 
 func (t *Transcript) connected(ev engine.Connected) {
 	t.Host, _, _ = net.SplitHostPort(ev.Address)
-	if ev.Remote == ev.Address {
+	switch {
+	case ev.Via != "" && ev.Remote != ev.Via:
+		t.line(false, t.st.Note.Sprintf("connected to %s via %s (%s)", ev.Address, ev.Via, ev.Remote))
+	case ev.Via != "":
+		t.line(false, t.st.Note.Sprintf("connected to %s via %s", ev.Address, ev.Via))
+	case ev.Remote == ev.Address:
 		t.line(false, t.st.Note.Sprintf("connected to %s", ev.Address))
-	} else {
+	default:
 		t.line(false, t.st.Note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
 	}
 	if t.Teach != nil {
