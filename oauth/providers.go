@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
@@ -49,7 +50,7 @@ var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token"
 var providersFile []byte
 
 // providers are the built-in ones, from providers.yaml.
-var providers = mustProviders(providersFile)
+var providers = sync.OnceValue(func() map[string]Provider { return mustProviders(providersFile) })
 
 func mustProviders(data []byte) map[string]Provider {
 	var f struct {
@@ -81,14 +82,14 @@ func mustProviders(data []byte) map[string]Provider {
 
 // Lookup finds a built-in provider.
 func Lookup(name string) (Provider, bool) {
-	p, ok := providers[strings.ToLower(name)]
+	p, ok := providers()[strings.ToLower(name)]
 	return p, ok
 }
 
 // Names lists the built-in providers.
 func Names() []string {
 	var n []string
-	for k := range providers {
+	for k := range providers() {
 		n = append(n, k)
 	}
 	sort.Strings(n)
