@@ -308,12 +308,10 @@ func describeToken(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
+// isSMTPVerb reports a command verb that is not also a step (starttls,
+// auth and quit are): written as a step, it was meant to be sent.
 func isSMTPVerb(w string) bool {
-	switch strings.ToUpper(w) {
-	case "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "BDAT":
-		return true
-	}
-	return false
+	return smtp.IsCommand(strings.ToUpper(w)) && !slices.Contains(Keywords(), strings.ToLower(w))
 }
 
 func checkAddress(s *String, addr string) *Error {

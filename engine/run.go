@@ -55,7 +55,7 @@ type TimedReply struct {
 
 // pending is a command whose reply is still to come.
 type pending struct {
-	line string    // the command, or "(greeting)" / "(message)"
+	line string    // the command, or smtp.Greeting / smtp.Message
 	sent time.Time // when it went out on the wire; zero while buffered
 }
 
@@ -420,7 +420,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 		ss.asked = append(ss.asked, pending{line: line})
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
-		ss.asked = append(ss.asked, pending{line: messageVerdict})
+		ss.asked = append(ss.asked, pending{line: smtp.Message})
 		defer func() { ss.inData = false }() // what follows is a command
 	}
 	ss.w.WriteString(line)
@@ -478,7 +478,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
-	if verb, _, _ := strings.Cut(answers, " "); answers == messageVerdict ||
+	if verb, _, _ := strings.Cut(answers, " "); answers == smtp.Message ||
 		rep.Code != 354 && (strings.EqualFold(verb, "DATA") || strings.EqualFold(verb, "BDAT")) {
 		ss.dataSent = false
 	}
@@ -521,7 +521,7 @@ func (ss *session) ioError(pos lexer.Position, span int, op string, err error) e
 		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
-		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })
+		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == smtp.Message })
 		ss.close(true)
 		if unconfirmed {
 			return &NetError{Pos: pos, Span: span, Op: readOp(op), Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Config is one load run.
@@ -290,18 +291,15 @@ func (w *worker) Event(ev engine.Event) {
 	case engine.ReplyTime:
 		name := e.Verb
 		switch {
-		case name == "(greeting)":
-			name = Greeting
-		case name == "(message)":
-			name = MessageReply
-			if e.Code >= 200 && e.Code < 300 {
-				w.r.messages.Add(1)
-			}
 		case name == "":
 			return // after raw bytes nobody knows which command it answers
-		case knownVerbs[name]:
-		case w.lastVerb == "AUTH":
-			name = "AUTH" // a response line of the SASL exchange
+		case hasRow(name):
+			if name == smtp.Message && e.Code >= 200 && e.Code < 300 {
+				w.r.messages.Add(1)
+			}
+			name = rowName(name)
+		case w.lastVerb == smtp.CmdAUTH:
+			name = smtp.CmdAUTH // a response line of the SASL exchange
 		default:
 			name = "other"
 		}
