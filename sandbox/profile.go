@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
@@ -79,9 +80,6 @@ var optionalReplyKeys = map[string]string{
 	"forbidden_command":   "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
 	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
 }
-
-// mechanismsImplemented are the SASL mechanisms the session can run.
-var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
 
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
 // the vars before it.
@@ -262,8 +260,8 @@ func parseProfile(data []byte) (*profile, error) {
 	}
 	for i, m := range p.Mechanisms {
 		p.Mechanisms[i] = strings.ToUpper(m)
-		if !slices.Contains(mechanismsImplemented, p.Mechanisms[i]) {
-			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
+		if _, ok := sasl.Lookup(m); !ok {
+			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, sasl.Names())
 		}
 	}
 	if o := p.OAuth; o != nil {

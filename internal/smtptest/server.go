@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	mechanisms "github.com/smtprun/smtprun/internal/sasl"
 	protocol "github.com/smtprun/smtprun/internal/smtp"
 )
 
@@ -114,7 +115,11 @@ type goSession struct {
 
 // AuthMechanisms implements smtp.AuthSession.
 func (s *goSession) AuthMechanisms() []string {
-	return []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
+	var names []string
+	for _, m := range mechanisms.Mechanisms() {
+		names = append(names, m.Name)
+	}
+	return names
 }
 
 func (s *goSession) Auth(mech string) (sasl.Server, error) {
