@@ -50,10 +50,7 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	}
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
-		var o *orderInfo
-		o, errs = checkOrder(s)
-		p.owed = o.owedAfter
-		p.reads = o.reads
+		errs = checkOrder(s)
 	}
 	sortErrors(errs)
 	if len(errs) > 0 {

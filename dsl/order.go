@@ -37,30 +37,19 @@ type owing struct {
 	verb string // what the reply answers: a command verb, smtp.Greeting, smtp.Message, or "" if unknown
 }
 
-// orderInfo is what the order check learns, kept in the Program.
-type orderInfo struct {
-	owedAfter []int // replies owed after each step; -1 once nobody can tell (after raw)
-	reads     []int // for each expect, the index of the step whose reply it reads; -1 otherwise
-}
-
 // flatStep is one step of the script with the steps of repeat blocks laid
 // out in line; a block's end is an entry of its own (end set).
 type flatStep struct {
 	st  Step
-	top int     // index among the script's top-level steps, or -1 inside a block
 	end *Repeat // set on the entry that closes this block
 }
 
-func flatten(steps []Step, top bool, out []flatStep) []flatStep {
-	for i, st := range steps {
-		t := -1
-		if top {
-			t = i
-		}
-		out = append(out, flatStep{st: st, top: t})
+func flatten(steps []Step, out []flatStep) []flatStep {
+	for _, st := range steps {
+		out = append(out, flatStep{st: st})
 		if r, ok := st.(*Repeat); ok {
-			out = flatten(r.Steps, false, out)
-			out = append(out, flatStep{st: r, top: t, end: r})
+			out = flatten(r.Steps, out)
+			out = append(out, flatStep{st: r, end: r})
 		}
 	}
 	return out
@@ -91,34 +80,20 @@ type conversation struct {
 	// refusedBy is the expect that read DATA's reply without accepting
 	// 354 (it checks a refusal), or nil: no content can follow it.
 	refusedBy *Expect
-	info      *orderInfo
 }
 
-func checkOrder(s *Script) (*orderInfo, ErrorList) {
-	c := &conversation{s: s, lastExpect: -1, info: &orderInfo{
-		owedAfter: make([]int, len(s.Steps)),
-		reads:     make([]int, len(s.Steps)),
-	}}
-	c.flat = flatten(s.Steps, true, nil)
-	for i := range c.info.reads {
-		c.info.reads[i] = -1
-	}
+func checkOrder(s *Script) ErrorList {
+	c := &conversation{s: s, lastExpect: -1}
+	c.flat = flatten(s.Steps, nil)
 	for i, f := range c.flat {
 		if f.end != nil {
 			c.endBlock(f.end)
 		} else {
 			c.step(i, f.st)
 		}
-		if f.top < 0 {
-			continue
-		}
-		c.info.owedAfter[f.top] = len(c.owed)
-		if c.lost {
-			c.info.owedAfter[f.top] = -1
-		}
 	}
 	c.atEnd()
-	return c.info, c.errs
+	return c.errs
 }
 
 func (c *conversation) step(i int, st Step) {
@@ -231,11 +206,6 @@ func (c *conversation) expect(i int, x *Expect) {
 	}
 	o := c.owed[read]
 	c.owed = c.owed[read+1:]
-	if f := c.flat[i]; f.top >= 0 {
-		if r := c.flat[o.i]; r.top >= 0 {
-			c.info.reads[f.top] = r.top
-		}
-	}
 	if o.verb == smtp.CmdDATA && c.phase == dataAsked {
 		if canAnswer(x, "354") {
 			c.phase = inContent
