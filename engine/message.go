@@ -197,8 +197,8 @@ func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
 	if errors.As(err, &rd) {
 		if _, ok := rd.(*contentError); !ok {
 			// A write that failed or timed out, a policy refusal, an
-			// interrupt: runtime errors (exit 3), not the script's fault
-			// (issue 13, item 13).
+			// interrupt: runtime errors, the network's or the user's
+			// doing, not the script's fault.
 			return err
 		}
 	}

@@ -95,7 +95,7 @@ type session struct {
 	// dataSent is set from the moment DATA or BDAT goes out until the
 	// server has answered it (with anything but 354) or has given its
 	// verdict on the content: meanwhile a QUIT could be read as message
-	// text (issue 13, item 14).
+	// text.
 	dataSent bool
 	// tlsBegun is set once a TLS handshake has started on the connection:
 	// from then on no plaintext is written on it, whatever happens.
@@ -386,7 +386,7 @@ func (ss *session) send(s *dsl.Send) error {
 // plaintextPolicy refuses to write text holding a known secret, in any
 // form the redactor knows (as is, base64, hex), on an unencrypted
 // connection to a peer that is not loopback: the rule auth keeps, kept
-// for a hand-written AUTH in send or raw too (issue 13, item 16).
+// for a hand-written AUTH in send or raw too.
 func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
 	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
 		return nil
@@ -579,7 +579,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 }
 
 // textMatches matches the reply as the server sent it: not escaped and
-// not masked (issue 13, item 15), so `expect 250 "${SMTP_PASS}"` can pass
+// not masked, so `expect 250 "${SMTP_PASS}"` can pass
 // and a secret "TLS" does not hide STARTTLS from `expect 250 "STARTTLS"`.
 // Only what is shown is masked.
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {

@@ -17,7 +17,8 @@ import (
 )
 
 // Server is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 with
-// STARTTLS and AUTH PLAIN, LOGIN and CRAM-MD5, recording what it accepts.
+// STARTTLS and AUTH by every mechanism of internal/sasl's table,
+// recording what it accepts.
 // It accepts one account, User with Password, and requires AUTH for MAIL.
 type Server struct {
 	Addr     string
