@@ -31,12 +31,15 @@ const (
 	TLSHandshake = "TLS handshake"
 	Greeting     = "greeting"
 	MessageReply = "message" // the reply to the content: the message accepted or not
-	Conversation = "conversation"
+	// AuthChallenge times each 334 of a SASL exchange, from the line it
+	// answers; the AUTH row times the whole exchange.
+	AuthChallenge = "AUTH 334"
+	Conversation  = "conversation"
 )
 
 // order is how the summary lists the histograms: the command table's
-// rows in its order, the TLS handshake after STARTTLS; others follow by
-// name.
+// rows in its order, the TLS handshake after STARTTLS and the challenges
+// after AUTH; others follow by name.
 var order = func() []string {
 	o := []string{Connect}
 	for _, c := range smtp.Table() {
@@ -44,8 +47,11 @@ var order = func() []string {
 			continue
 		}
 		o = append(o, rowName(c.Verb))
-		if c.Verb == smtp.CmdSTARTTLS {
+		switch c.Verb {
+		case smtp.CmdSTARTTLS:
 			o = append(o, TLSHandshake)
+		case smtp.CmdAUTH:
+			o = append(o, AuthChallenge)
 		}
 	}
 	return append(o, "other", Conversation)
