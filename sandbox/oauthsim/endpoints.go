@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smtprun/smtprun/oauth"
 )
 
 // The HTTP side of the issuer, one set of endpoints per provider, under
@@ -24,9 +26,9 @@ import (
 //
 // `smtprun token --issuer http://HOST:PORT/PROVIDER` finds them there.
 
-// Paths are the endpoint paths under an issuer URL.
-var Paths = struct{ Authorize, Token, DeviceCode, Device string }{
-	"/authorize", "/token", "/devicecode", "/device"}
+// devicePath is the verification page a device code sends the user to;
+// the others are where `smtprun token --issuer` looks (oauth.Paths).
+const devicePath = "/device"
 
 // endpoints serve one issuer's grants over HTTP.
 type endpoints struct {
@@ -42,12 +44,12 @@ func (is *Issuer) Handler(providers []*Provider, note func(provider, line string
 	mux := http.NewServeMux()
 	for _, p := range providers {
 		base := "/" + p.Name
-		mux.HandleFunc("POST "+base+Paths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { h.deviceCode(w, r, p) })
-		mux.HandleFunc("GET "+base+Paths.Device, func(w http.ResponseWriter, r *http.Request) { h.devicePage(w, r, p, "") })
-		mux.HandleFunc("POST "+base+Paths.Device, func(w http.ResponseWriter, r *http.Request) { h.deviceDecide(w, r, p) })
-		mux.HandleFunc("GET "+base+Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizePage(w, r, p) })
-		mux.HandleFunc("POST "+base+Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
-		mux.HandleFunc("POST "+base+Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { h.deviceCode(w, r, p) })
+		mux.HandleFunc("GET "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.devicePage(w, r, p, "") })
+		mux.HandleFunc("POST "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.deviceDecide(w, r, p) })
+		mux.HandleFunc("GET "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizePage(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
 	}
 	return http.MaxBytesHandler(mux, 64<<10)
 }
@@ -89,7 +91,7 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	is.devices[code] = g
 	is.byUser[g.userCode] = g
 	is.mu.Unlock()
-	verify := baseURL(r, p) + Paths.Device
+	verify := baseURL(r, p) + devicePath
 	h.notef(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, g.scope, is.devTTL)
 	writeJSON(w, map[string]any{
 		"device_code":               code,
@@ -134,7 +136,7 @@ func (h *endpoints) devicePage(w http.ResponseWriter, r *http.Request, p *Provid
 		scope = g.scope
 	}
 	h.is.mu.Unlock()
-	pageTemplate().Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + Paths.Device,
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + devicePath,
 		UserCode: code, Device: true, Message: message})
 }
 
@@ -208,7 +210,7 @@ func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Pro
 			hidden[k] = v
 		}
 	}
-	pageTemplate().Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + Paths.Authorize, Hidden: hidden})
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + oauth.Paths.Authorize, Hidden: hidden})
 }
 
 // authorizeDecide redirects to the client's loopback redirect URI with a
