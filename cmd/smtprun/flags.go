@@ -47,12 +47,18 @@ type varFlag struct{ m dsl.MapVars }
 func (v varFlag) String() string { return "" }
 func (v varFlag) Set(s string) error {
 	name, val, ok := strings.Cut(s, "=")
-	if !ok || name == "" {
-		return errors.New("want NAME=VALUE")
+	switch {
+	case ok && name != "":
+		v.m[name] = val
+		return nil
+	case dsl.ValidName(s):
+		return fmt.Errorf("--var %s: want NAME=VALUE", s)
 	}
-	v.m[name] = val
-	return nil
+	// Not shown: a mistyped --var may well hold the value, a password.
+	return errors.New("--var: want NAME=VALUE; the argument (not shown, it may hold a secret) has no name before an =")
 }
+
+func (varFlag) errorsNameTheFlag() {}
 
 type listFlag struct{ l *[]string }
 

@@ -32,6 +32,7 @@ func TestFlagErrors(t *testing.T) {
 		{"one-letter", []string{"-x", script}},
 		{"serve-prefix", []string{"serve", "--prof", "gmail"}},
 		{"var-no-equals", []string{"--var", "FOO", script}},
+		{"var-not-shown", []string{"--var", "SMTP_PASS:hunter2", script}},
 		{"scenarios-argument", []string{"scenarios", "extra"}},
 		{"version-argument", []string{"version", "extra"}},
 		{"explain-not-found", []string{"explain", "999"}},
