@@ -65,8 +65,11 @@ func writeTemplate(path string, t *template.Template, data any) error {
 	return f.Close()
 }
 
-func ms(m Millis) string {
-	d := m.D()
+func ms(m Millis) string { return ShortDuration(m.D()) }
+
+// ShortDuration keeps a timing short for a reader: 41ms, 1.2s, 350µs; the
+// terminal's transcript and the reports write timings alike.
+func ShortDuration(d time.Duration) string {
 	switch {
 	case d >= time.Second:
 		return d.Round(100 * time.Millisecond).String()

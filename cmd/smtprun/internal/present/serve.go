@@ -37,6 +37,7 @@ func (l *ServeLog) Printf(format string, a ...any) {
 	fmt.Fprintf(l.w, format, a...)
 }
 
+// Event prints one sandbox event; it is the sandbox's Observer.
 func (l *ServeLog) Event(e sandbox.Event) {
 	tag := l.st.Dim.Sprintf("[%d]", e.Conn)
 	var text string

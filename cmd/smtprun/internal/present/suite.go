@@ -36,7 +36,7 @@ func StatusLine(st Style, s *rpt.Script) string {
 		}
 		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
 	}
-	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, roundDuration(s.Duration.D()))
+	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, rpt.ShortDuration(s.Duration.D()))
 	if e := s.Error; e != nil {
 		what := e.Message
 		if len(e.Reply) > 0 {
@@ -54,7 +54,7 @@ func SummaryLine(st Style, run *rpt.Run) string {
 	if run.Skipped > 0 {
 		s += fmt.Sprintf(", %d skipped", run.Skipped)
 	}
-	s += " in " + roundDuration(run.Duration.D())
+	s += " in " + rpt.ShortDuration(run.Duration.D())
 	if run.Failed > 0 {
 		return st.Server5.Sprint(s)
 	}

@@ -5,10 +5,10 @@ import (
 	"io"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/report"
 )
 
 // maxDataLines is how many lines of message content the transcript shows;
@@ -203,7 +203,7 @@ func (t *Transcript) received(ev engine.Received) {
 	for i, l := range ev.Reply.Lines {
 		text := c.Sprint("S: " + l)
 		if i == len(ev.Reply.Lines)-1 {
-			text += t.st.Note.Sprintf("   (%s)", roundDuration(ev.Elapsed()))
+			text += t.st.Note.Sprintf("   (%s)", report.ShortDuration(ev.Elapsed()))
 		}
 		t.line(ev.TLS, text)
 	}
@@ -227,23 +227,13 @@ func (t *Transcript) tlsEstablished(ev engine.TLSEstablished) {
 	}
 }
 
-// roundDuration keeps timings short: 41ms, 1.2s, 350µs.
-func roundDuration(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}
-
+// Finish ends the transcript of a run that held with its tally.
 func (t *Transcript) Finish(res engine.Result, err error) {
 	if t.quiet || err != nil {
 		return
 	}
 	fmt.Fprintf(t.w, "%s %s, %s, %s in %s\n", t.st.Server2.Sprint("ok:"),
-		plural(res.Steps, "step"), plural(res.Replies, "reply"), plural(res.Messages, "message"), roundDuration(res.Duration))
+		plural(res.Steps, "step"), plural(res.Replies, "reply"), plural(res.Messages, "message"), report.ShortDuration(res.Duration))
 }
 
 func plural(n int, word string) string {
