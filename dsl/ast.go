@@ -3,7 +3,6 @@ package dsl
 import (
 	"regexp"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
 
@@ -33,9 +32,9 @@ type Script struct {
 // and its test for how a missing case is caught).
 type Step interface {
 	// Pos is where the step's first token starts.
-	Pos() lexer.Position
+	Pos() Pos
 	// End is just past the step's last token.
-	End() lexer.Position
+	End() Pos
 	// Keyword is the step's word as the registry names it ("send"); an
 	// Unknown step returns the word it starts with.
 	Keyword() string
@@ -43,14 +42,14 @@ type Step interface {
 
 // span is a start and an end position, taken from the tokens themselves.
 type span struct {
-	pos, end lexer.Position
+	pos, end Pos
 }
 
 // Pos is where the node starts.
-func (s span) Pos() lexer.Position { return s.pos }
+func (s span) Pos() Pos { return s.pos }
 
 // End is just past the node's last byte.
-func (s span) End() lexer.Position { return s.end }
+func (s span) End() Pos { return s.end }
 
 // Span is how many columns the node covers (at least one), for a caret
 // under it. Render stops the caret at the end of the line, so a node that
@@ -257,4 +256,4 @@ func Walk(steps []Step, fn func(Step)) {
 
 // Columns is how many columns a caret from one position to another
 // covers, for an error that underlines several tokens (`message binary`).
-func Columns(from, to lexer.Position) int { return span{from, to}.Span() }
+func Columns(from, to Pos) int { return span{from, to}.Span() }

@@ -2,16 +2,14 @@ package dsl
 
 import (
 	"fmt"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Capture is a variable a named regex group defines: expect 250
 // /queued as (?P<qid>[0-9A-F]+)/ sets ${qid} for the steps after it.
 type Capture struct {
 	Name string
-	Step int            // the expect's index
-	Pos  lexer.Position // where the regex starts
+	Step int // the expect's index
+	Pos  Pos // where the regex starts
 }
 
 // Captures lists the variables the script's expects capture, in order;

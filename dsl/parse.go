@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Parse reads a script. path is used in positions and should be the path
@@ -33,9 +32,9 @@ func Parse(path string, src []byte) (*Script, error) {
 func parseError(path string, src []byte, err error) error {
 	var perr participle.Error
 	if !errors.As(err, &perr) {
-		return &Error{Pos: lexer.Position{Filename: path}, Title: "cannot parse script", Label: err.Error()}
+		return &Error{Pos: Pos{Filename: path}, Title: "cannot parse script", Label: err.Error()}
 	}
-	pos := perr.Position()
+	pos := Pos(perr.Position())
 	msg := perr.Message()
 	e := &Error{Pos: pos, Span: tokenWidth(src, pos), Title: "syntax error", Label: msg}
 	line, _ := SourceLine(src, pos.Line)
@@ -80,7 +79,7 @@ func parseError(path string, src []byte, err error) error {
 
 // tokenWidth guesses how many columns the offending token covers, so the
 // caret underlines a word rather than a single character.
-func tokenWidth(src []byte, pos lexer.Position) int {
+func tokenWidth(src []byte, pos Pos) int {
 	line, ok := SourceLine(src, pos.Line)
 	if !ok || pos.Column < 1 || pos.Column > len(line) {
 		return 1

@@ -1,8 +1,6 @@
 package dsl
 
-import (
-	"github.com/alecthomas/participle/v2/lexer"
-)
+import ()
 
 // Program is a checked script, ready to run: the steps with everything
 // derived computed once by Check (reply-code patterns, compiled regexes,
@@ -26,13 +24,13 @@ type Program struct {
 	// sources are the texts of the script and the scripts it includes,
 	// by file; origins, per step, the include chain that brought it in.
 	sources map[string][]byte
-	origins [][]lexer.Position
+	origins [][]Pos
 }
 
 // VarUse is one ${NAME} reference in a script.
 type VarUse struct {
 	Name string
-	Pos  lexer.Position
+	Pos  Pos
 	// HasDefault is set for ${NAME:-default}: the name need not be set.
 	HasDefault bool
 	// Secret is set when the reference feeds an auth secret, so its

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -19,7 +18,7 @@ type Diagnoser interface {
 
 // AssertError: a reply did not match an expect step (exit code 4).
 type AssertError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Want string // the expectation as written, e.g. "235" or `250 "queued"`
 	Got  *Reply // nil when no reply came
@@ -67,7 +66,7 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 // ProtocolError: the server broke the protocol, e.g. a malformed reply or
 // bytes injected after the 220 to STARTTLS (exit code 3).
 type ProtocolError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Msg  string
 	// Detail is the offending data, escaped for display.
@@ -97,7 +96,7 @@ func (e *ProtocolError) Diagnostic() *dsl.Error {
 
 // TimeoutError: the server did not answer within the deadline (exit code 3).
 type TimeoutError struct {
-	Pos   lexer.Position
+	Pos   dsl.Pos
 	Span  int
 	Op    string // what was waited for: "connect", "reply", "TLS handshake", ...
 	After time.Duration
@@ -118,7 +117,7 @@ func (e *TimeoutError) Diagnostic() *dsl.Error {
 // (*net.DNSError, x509.HostnameError, ...) or one of the Err* values of
 // this package, for errors.Is and errors.As.
 type NetError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Op   string // "connect to smtp.gmail.com:587", "TLS handshake", "read", ...
 	Err  error
@@ -140,7 +139,7 @@ func (e *NetError) Diagnostic() *dsl.Error {
 // PolicyError: the engine refused to do something unsafe that the script
 // asked for, such as sending credentials without TLS (exit code 3).
 type PolicyError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Rule Rule
 	Msg  string

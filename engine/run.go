@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -387,7 +386,7 @@ func (ss *session) send(s *dsl.Send) error {
 // form the redactor knows (as is, base64, hex), on an unencrypted
 // connection to a peer that is not loopback: the rule auth keeps, kept
 // for a hand-written AUTH in send or raw too (issue 13, item 16).
-func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
+func (ss *session) plaintextPolicy(pos dsl.Pos, span int, text string) error {
 	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
 		return nil
 	}
@@ -401,7 +400,7 @@ func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) er
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920). ev says what
 // the line is (its role); writeLine fills in the rest.
-func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+func (ss *session) writeLine(pos dsl.Pos, line string, ev Sent) error {
 	if ss.tlsBegun && !ss.tls {
 		return &NetError{Pos: pos, Span: 4, Op: "write", Err: errTLSIncomplete}
 	}
@@ -435,7 +434,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	return nil
 }
 
-func (ss *session) flush(pos lexer.Position, span int) error {
+func (ss *session) flush(pos dsl.Pos, span int) error {
 	if ss.w.Buffered() == 0 {
 		return nil
 	}
@@ -459,7 +458,7 @@ func (ss *session) markSent() {
 }
 
 // readReply flushes pending commands and reads one reply within the timeout.
-func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
+func (ss *session) readReply(pos dsl.Pos, span int) (*Reply, error) {
 	if err := ss.flush(pos, span); err != nil {
 		return nil, err
 	}
@@ -515,7 +514,7 @@ func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffe
 
 // ioError names what failed: a timeout, the server closing, or another
 // network error.
-func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
+func (ss *session) ioError(pos dsl.Pos, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
