@@ -31,10 +31,8 @@ type Script struct {
 // code that handles steps uses a type switch over them (see registry.go
 // and its test for how a missing case is caught).
 type Step interface {
-	// Pos is where the step's first token starts.
-	Pos() Pos
-	// End is just past the step's last token.
-	End() Pos
+	// Pos is where the step's first token starts, End just past its last.
+	Node
 	// Keyword is the step's word as the registry names it ("send"); an
 	// Unknown step returns the word it starts with.
 	Keyword() string
@@ -241,17 +239,6 @@ func (*Include) Keyword() string  { return "include" }
 func (*Repeat) Keyword() string   { return "repeat" }
 func (u *Unknown) Keyword() string {
 	return u.Word.Text
-}
-
-// Walk calls fn for each step in order, the steps inside a repeat block
-// after the repeat itself.
-func Walk(steps []Step, fn func(Step)) {
-	for _, st := range steps {
-		fn(st)
-		if r, ok := st.(*Repeat); ok {
-			Walk(r.Steps, fn)
-		}
-	}
 }
 
 // Columns is how many columns a caret from one position to another

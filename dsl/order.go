@@ -51,17 +51,32 @@ type flatStep struct {
 	end *Repeat // set on the entry that closes this block
 }
 
-func flatten(steps []Step, top bool, out []flatStep) []flatStep {
+func flatten(steps []Step) []flatStep {
+	var out []flatStep
 	for i, st := range steps {
-		t := -1
-		if top {
-			t = i
-		}
-		out = append(out, flatStep{st: st, top: t})
-		if r, ok := st.(*Repeat); ok {
-			out = flatten(r.Steps, false, out)
-			out = append(out, flatStep{st: r, top: t, end: r})
-		}
+		var open []*Repeat
+		Walk(st, func(n Node) bool {
+			t := -1
+			if len(open) == 0 {
+				t = i
+			}
+			switch n := n.(type) {
+			case nil:
+				r := open[len(open)-1]
+				open = open[:len(open)-1]
+				if len(open) == 0 {
+					t = i
+				}
+				out = append(out, flatStep{st: r, top: t, end: r})
+			case *Repeat:
+				out = append(out, flatStep{st: n, top: t})
+				open = append(open, n)
+				return true
+			case Step:
+				out = append(out, flatStep{st: n, top: t})
+			}
+			return false
+		})
 	}
 	return out
 }
@@ -99,7 +114,7 @@ func checkOrder(s *Script) (*orderInfo, ErrorList) {
 		owedAfter: make([]int, len(s.Steps)),
 		reads:     make([]int, len(s.Steps)),
 	}}
-	c.flat = flatten(s.Steps, true, nil)
+	c.flat = flatten(s.Steps)
 	for i := range c.info.reads {
 		c.info.reads[i] = -1
 	}

@@ -18,11 +18,6 @@ func Parse(path string, src []byte) (*Script, error) {
 		return nil, parseError(path, src, err)
 	}
 	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
-	Walk(s.Steps, func(st Step) {
-		if u, ok := st.(*Unknown); ok {
-			u.line, _ = SourceLine(src, u.pos.Line)
-		}
-	})
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -121,46 +116,29 @@ func readHeader(src []byte) map[string]string {
 	return h
 }
 
-func (s *Script) decodeStrings() error { return decodeSteps(s.Steps) }
-
-func decodeSteps(steps []Step) error {
-	for _, st := range steps {
-		var strs []*String
-		switch st := st.(type) {
-		case *Connect:
-			strs = append(strs, st.Address)
-		case *Send:
-			strs = append(strs, st.Text)
-		case *Expect:
-			if st.Match != nil && st.Match.Substring != nil {
-				strs = append(strs, st.Match.Substring)
-			}
-		case *Auth:
-			strs = append(strs, st.User, st.Secret)
-		case *Note:
-			strs = append(strs, st.Text)
-		case *Raw:
-			strs = append(strs, st.Text)
-		case *Include:
-			strs = append(strs, st.Path)
-		case *Message:
-			if st.File != nil {
-				strs = append(strs, st.File)
-			} else if err := st.Inline.decode(); err != nil {
-				return err
-			}
+// decodeStrings unquotes every string and heredoc, and keeps the source
+// line of each Unknown step, where Check looks for what failed.
+func (s *Script) decodeStrings() error {
+	var err error
+	counts := map[*String]bool{}
+	Walk(s, func(n Node) bool {
+		if err != nil || n == nil {
+			return false
+		}
+		switch n := n.(type) {
+		case *Unknown:
+			n.line, _ = SourceLine(s.Source, n.pos.Line)
 		case *Repeat:
 			// The count's parts are made by the lowering: nothing to unquote.
-			if err := decodeSteps(st.Steps); err != nil {
-				return err
+			counts[n.Count] = true
+		case *String:
+			if !counts[n] {
+				err = n.decode()
 			}
-		case *StartTLS, *Quit, *Unknown:
+		case *Heredoc:
+			err = n.decode()
 		}
-		for _, str := range strs {
-			if err := str.decode(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return true
+	})
+	return err
 }

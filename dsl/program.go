@@ -82,39 +82,9 @@ func Builtin(name string) bool { return name == VarIteration || name == VarRepea
 
 func collectVariables(s *Script) []VarUse {
 	var out []VarUse
-	add := func(parts []Part, secret bool) {
-		for _, pt := range parts {
-			if pt.Var != "" {
-				out = append(out, VarUse{Name: pt.Var, Pos: pt.Pos, HasDefault: pt.Default != nil, Secret: secret})
-			}
-		}
-	}
-	Walk(s.Steps, func(st Step) {
-		switch st := st.(type) {
-		case *Repeat:
-			add(st.Count.Parts, false)
-		case *Connect:
-			add(st.Address.Parts, false)
-		case *Send:
-			add(st.Text.Parts, false)
-		case *Expect:
-			if st.Match != nil && st.Match.Substring != nil {
-				add(st.Match.Substring.Parts, false)
-			}
-		case *Auth:
-			add(st.User.Parts, false)
-			add(st.Secret.Parts, true)
-		case *Message:
-			if st.File != nil {
-				add(st.File.Parts, false)
-			} else {
-				add(st.Inline.Parts, false)
-			}
-		case *Raw:
-			add(st.Text.Parts, false)
-		case *Note:
-			add(st.Text.Parts, false)
-		case *StartTLS, *Quit, *Unknown, *Include:
+	varRefs(s, func(_ Node, r *ref) {
+		if r != nil {
+			out = append(out, VarUse{Name: r.Var, Pos: r.Pos, HasDefault: r.Default != nil, Secret: r.secret})
 		}
 	})
 	return out

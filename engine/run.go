@@ -215,14 +215,14 @@ func stepLine(p *dsl.Program, st dsl.Step) string {
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
 	var err error
-	dsl.Walk(ss.prog.Steps(), func(st dsl.Step) {
-		a, ok := st.(*dsl.Auth)
+	dsl.Walk(ss.prog.Script(), func(n dsl.Node) bool {
+		a, ok := n.(*dsl.Auth)
 		if !ok || err != nil {
-			return
+			return err == nil
 		}
 		var v string
 		if v, err = a.Secret.Expand(ss.e.vars); err != nil {
-			return
+			return false
 		}
 		ss.red.add(v)
 		for _, p := range a.Secret.Variables() {
@@ -230,6 +230,7 @@ func (ss *session) collectSecrets() error {
 				ss.red.add(val)
 			}
 		}
+		return false
 	})
 	return err
 }

@@ -245,18 +245,18 @@ func writeReport(path string, rep *loadmode.Report) error {
 // does, or returns "": a public provider's submission host.
 func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 	var msg string
-	dsl.Walk(prog.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || msg != "" {
-			return
+			return true
 		}
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			return
+			return true
 		}
 		name := ""
 		if p, _ := provider.ForHost(host); p != nil {
@@ -265,7 +265,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 			name = publicProfile(host)
 		}
 		if name == "" {
-			return
+			return true
 		}
 		msg = fmt.Sprintf("smtprun load: refusing to load %s (%s, line %d)\n"+
 			"  Hammering a public provider's submission host gets the account locked and the address blocked;\n"+
@@ -273,6 +273,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 			"help: practise with --sandbox, which serves %s in-process with the same conversation,\n"+
 			"      or point the script at a server you run (a local Postfix, smtp-sink).\n",
 			host, name, c.Pos().Line, host)
+		return true
 	})
 	return msg
 }
