@@ -42,6 +42,7 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header), sources: sp.sources, origins: sp.origins}
 	p.steps = checkSteps(s.Steps, add, false)
+	checkExpansion(p, add)
 	checkRepeatVar(s, add)
 	if len(errs) == 0 {
 		var cerrs ErrorList

@@ -11,8 +11,12 @@ import (
 
 // Parse reads a script. path is used in positions and should be the path
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
-// *Error values; Parse does not check the script, see Check.
+// *Error values; Parse does not check the script, see Check. A script
+// over MaxScriptBytes or MaxScriptLines is refused before it is parsed.
 func Parse(path string, src []byte) (*Script, error) {
+	if err := checkSize(path, src); err != nil {
+		return nil, err
+	}
 	g, err := parser.ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)

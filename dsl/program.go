@@ -25,6 +25,10 @@ type Program struct {
 	// by file; origins, per step, the include chain that brought it in.
 	sources map[string][]byte
 	origins [][]Pos
+	// expanded is how many steps the program unrolls to, blockSteps the
+	// steps of one iteration of each repeat block (see limits.go).
+	expanded   uint64
+	blockSteps map[*Repeat]uint64
 }
 
 // VarUse is one ${NAME} reference in a script.

@@ -182,6 +182,9 @@ const (
 	InputAddressWithoutPort InputCode = "address-without-port"
 	InputLineBreak          InputCode = "line-break-in-command"
 	InputRepeatCount        InputCode = "repeat-count"
+	// InputTooManySteps: a repeat count read from a variable makes the
+	// run longer than dsl.MaxSteps; nothing of the block was run.
+	InputTooManySteps InputCode = "too-many-steps"
 )
 
 func (e *InputError) Error() string { return e.Diag.Error() }

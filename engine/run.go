@@ -69,6 +69,9 @@ type session struct {
 	step     int // index of the step running, for events
 	// builtins are ${ITERATION} and ${REPEAT}, ahead of the user's variables.
 	builtins *builtins
+	// steps is the run's step budget as repeat counts become known (see
+	// repeat.go).
+	steps stepBudget
 
 	mu   sync.Mutex // guards conn against the interrupt goroutine
 	conn net.Conn
@@ -124,7 +127,7 @@ func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	run := *e
 	captured := dsl.MapVars{}
 	run.vars = dsl.Chain{captured, e.vars}
-	ss := &session{e: &run, prog: p, captured: captured}
+	ss := &session{e: &run, prog: p, captured: captured, steps: stepBudget{planned: p.ExpandedSteps()}}
 	ss.withBuiltins(ctx)
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
