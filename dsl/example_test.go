@@ -28,7 +28,7 @@ quit
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(prog.Len(), "steps; replies owed after the connect:", prog.OwedAfter(0))
+	fmt.Println(prog.Len(), "steps")
 	for _, v := range prog.Variables() {
 		fmt.Printf("uses ${%s} at %s (default given: %v)\n", v.Name, v.Pos, v.HasDefault)
 	}
@@ -36,7 +36,7 @@ quit
 		fmt.Println(err)
 	}
 	// Output:
-	// 5 steps; replies owed after the connect: 1
+	// 5 steps
 	// uses ${HOST} at hello.smtp:2:12 (default given: true)
 	// # a submission, step by step
 	// connect "${HOST:-127.0.0.1}:587"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 )
@@ -17,7 +18,7 @@ func Parse(path string, src []byte) (*Script, error) {
 	if err := checkSize(path, src); err != nil {
 		return nil, err
 	}
-	g, err := parser.ParseBytes(path, src)
+	g, err := parser().ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}
@@ -51,7 +52,7 @@ func parseError(path string, src []byte, err error) error {
 	case strings.HasPrefix(rest, `"""`):
 		e.Title = "unterminated message"
 		e.Label = `no closing """ on a line of its own`
-	case strings.HasPrefix(rest, `"`) && !quoted.MatchString(rest):
+	case strings.HasPrefix(rest, `"`) && !quoted().MatchString(rest):
 		e.Title = "unterminated string"
 		e.Label = `add the closing "`
 	case strings.TrimSpace(line) == strings.TrimSpace(rest):
@@ -59,7 +60,7 @@ func parseError(path string, src []byte, err error) error {
 		e.Title = "unknown step"
 		e.Label = "a line starts with a step"
 		e.Notes = []string{"steps are: " + strings.Join(Keywords(), ", ")}
-		if lit := quoted.FindString(rest); lit != "" {
+		if lit := quoted().FindString(rest); lit != "" {
 			e.Span = len(lit)
 			e.Notes = append([]string{"help: to send a command line, write: send " + lit}, e.Notes...)
 		}
@@ -94,9 +95,9 @@ func tokenWidth(src []byte, pos Pos) int {
 }
 
 // quoted matches a complete string literal at the start of a text.
-var quoted = regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`)
+var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`) })
 
-var headerLine = regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`)
+var headerLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`) })
 
 // readHeader collects "# key: value" comments before the first step, such as
 // "# scenario: auth-disabled" for the sandbox.
@@ -110,7 +111,7 @@ func readHeader(src []byte) map[string]string {
 		if !strings.HasPrefix(line, "#") {
 			break
 		}
-		if m := headerLine.FindStringSubmatch(line); m != nil {
+		if m := headerLine().FindStringSubmatch(line); m != nil {
 			key := strings.ToLower(m[1])
 			if _, dup := h[key]; !dup {
 				h[key] = m[2]
