@@ -169,7 +169,7 @@ func (p *Program) ExpandedSteps() int { return int(min(p.expanded, math.MaxInt))
 func (p *Program) BlockSteps(r *Repeat) int { return int(min(p.blockSteps[r], math.MaxInt)) }
 
 // Magnitude writes a step count for a person: 2000 as is, 10^12 and
-// 2×10^12 when round, 10,000,001 when not, about 1.5×10^13 when longer.
+// 2×10^12 when round, 10000001 when not, about 1.5×10^13 when longer.
 func Magnitude(n uint64) string {
 	if n < 1_000_000 {
 		return strconv.FormatUint(n, 10)
@@ -188,22 +188,9 @@ func Magnitude(n uint64) string {
 		return fmt.Sprintf("%d×10^%d", n/p, e)
 	}
 	if e < 10 {
-		return grouped(n)
+		return strconv.FormatUint(n, 10)
 	}
 	return fmt.Sprintf("about %.1f×10^%d", float64(n)/float64(p), e)
-}
-
-// grouped writes n with commas between thousands: 10,000,001.
-func grouped(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func mulSat(a, b uint64) uint64 {
