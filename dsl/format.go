@@ -140,7 +140,7 @@ func countText(s *String) string {
 // comments included: what the recording and coaching features will use to
 // write scripts.
 func FormatProgram(w io.Writer, p *Program) error {
-	return Format(w, &Script{Steps: p.steps, File: p.file, Source: p.source})
+	return Format(w, p.Script())
 }
 
 type comment struct {
