@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/internal/textmask"
 )
 
 // WholeWordUnder is the length under which a secret is masked only
@@ -49,11 +50,7 @@ func forms(s string) []string {
 func (m *masker) mask(s string) string {
 	for _, secret := range m.secrets {
 		for _, f := range forms(secret) {
-			if len(secret) >= WholeWordUnder {
-				s = replaceFold(s, f, false)
-			} else {
-				s = replaceFold(s, f, true)
-			}
+			s, _ = textmask.ReplaceFold(s, f, Mask, len(secret) < WholeWordUnder)
 		}
 	}
 	return s
@@ -65,50 +62,3 @@ func (m *masker) show(s string) string { return m.mask(smtp.Escape([]byte(s))) }
 
 // Mask is what a secret is replaced with.
 const Mask = "********"
-
-// replaceFold replaces each ASCII-case-insensitive occurrence of old in
-// s; with word, only those not continued by a letter or digit.
-func replaceFold(s, old string, word bool) string {
-	if old == "" {
-		return s
-	}
-	ls, lo := asciiLower(s), asciiLower(old)
-	var b strings.Builder
-	last := 0
-	for i := 0; i+len(lo) <= len(ls); {
-		j := strings.Index(ls[i:], lo)
-		if j < 0 {
-			break
-		}
-		j += i
-		end := j + len(lo)
-		if word && ((j > 0 && isAlnum(ls[j-1])) || (end < len(ls) && isAlnum(ls[end]))) {
-			i = j + 1
-			continue
-		}
-		b.WriteString(s[last:j])
-		b.WriteString(Mask)
-		last, i = end, end
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-// asciiLower lower-cases ASCII letters only, so byte offsets stay those
-// of the original.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
