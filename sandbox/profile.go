@@ -15,6 +15,7 @@ import (
 
 	"github.com/smtprun/smtprun/internal/provider"
 	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 //go:embed profiles/*.yaml
@@ -141,8 +142,8 @@ type profile struct {
 	MessageVars orderedVars       `yaml:"message_vars"`
 	Replies     map[string]string `yaml:"replies"`
 	// OAuth, where set, makes the sandbox issue tokens for this provider
-	// and check XOAUTH2/OAUTHBEARER against them (oauth.go).
-	OAuth *oauthProfile `yaml:"oauth"`
+	// and check XOAUTH2/OAUTHBEARER against them (package oauthsim).
+	OAuth *oauthsim.Provider `yaml:"oauth"`
 
 	ip      net.IP
 	replies map[string]replyTemplate
@@ -265,8 +266,11 @@ func parseProfile(data []byte) (*profile, error) {
 			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
 		}
 	}
-	if o := p.OAuth; o != nil && (o.Scope == "" || o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "") {
-		return nil, fmt.Errorf("oauth: scope, token_prefix, refresh_prefix and title are required")
+	if o := p.OAuth; o != nil {
+		if o.Scope == "" || o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "" {
+			return nil, fmt.Errorf("oauth: scope, token_prefix, refresh_prefix and title are required")
+		}
+		o.Name = p.Name
 	}
 	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {

@@ -209,7 +209,7 @@ func TestAuthMechanisms(t *testing.T) {
 	guser, gpass := PracticeCredentials("gmail")
 	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+gpass+"\x01\x01"), "334")
 	g.cmd("", "535")
-	token := sb.oauth.practiceToken(mustCatalog().byName["gmail"], guser)
+	token := sb.oauth.PracticeToken(mustCatalog().byName["gmail"].OAuth, guser)
 	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+token+"\x01\x01"), "235")
 }
 

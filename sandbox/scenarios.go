@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/internal/suggest"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -50,7 +51,7 @@ type behaviour struct {
 	// if it did.
 	message func(ss *session, size int64) bool
 	// token changes the issuer's verdict on an OAuth token.
-	token func(v tokenVerdict) tokenVerdict
+	token func(v oauthsim.Verdict) oauthsim.Verdict
 }
 
 // behaviours are the scenarios the session knows how to play. A name in
@@ -147,17 +148,17 @@ var behaviours = map[string]*behaviour{
 		},
 	},
 	"token-expired": {
-		token: func(v tokenVerdict) tokenVerdict {
-			if v == tokenValid {
-				return tokenExpired
+		token: func(v oauthsim.Verdict) oauthsim.Verdict {
+			if v == oauthsim.Valid {
+				return oauthsim.Expired
 			}
 			return v
 		},
 	},
 	"wrong-scope": {
-		token: func(v tokenVerdict) tokenVerdict {
-			if v == tokenValid {
-				return tokenWrongScope
+		token: func(v oauthsim.Verdict) oauthsim.Verdict {
+			if v == oauthsim.Valid {
+				return oauthsim.WrongScope
 			}
 			return v
 		},
