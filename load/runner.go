@@ -13,6 +13,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Config is one load run.
@@ -294,27 +295,24 @@ func (w *worker) Event(ev engine.Event) {
 	case engine.ReplyTime:
 		name := e.Verb
 		switch {
-		case name == "(greeting)":
-			name = Greeting
-		case name == "(message)":
-			name = MessageReply
-			if e.Code >= 200 && e.Code < 300 {
-				w.r.messages.Add(1)
-			}
 		case name == "":
 			return // after raw bytes nobody knows which command it answers
-		case name == "AUTH" || !knownVerbs[name] && w.lastVerb == "AUTH":
+		case name == smtp.CmdAUTH || !hasRow(name) && w.lastVerb == smtp.CmdAUTH:
 			// AUTH itself, or a response line of its SASL exchange.
 			w.authTook += e.Took
 			if e.Code == 334 {
-				w.lastVerb = "AUTH"
+				w.lastVerb = smtp.CmdAUTH
 				w.add(AuthChallenge, e.Took)
 				return
 			}
-			w.add("AUTH", w.authTook)
+			w.add(smtp.CmdAUTH, w.authTook)
 			w.lastVerb, w.authTook = "", 0
 			return
-		case knownVerbs[name]:
+		case hasRow(name):
+			if name == smtp.Message && e.Code >= 200 && e.Code < 300 {
+				w.r.messages.Add(1)
+			}
+			name = rowName(name)
 		default:
 			name = "other"
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -58,7 +59,7 @@ func DefaultCache() (*Cache, error) {
 	return &Cache{Dir: filepath.Join(dir, "smtprun", "tokens")}, nil
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9@._+-]`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9@._+-]`) })
 
 // maxCacheFile bounds what is read: a token file is a few kilobytes.
 const maxCacheFile = 1 << 20
@@ -72,7 +73,7 @@ func (c *Cache) Path(k Key) string {
 		name += "-" + strings.ToLower(k.Account)
 	}
 	sum := sha256.Sum256([]byte(k.TokenURL + "\x00" + strings.ToLower(k.Account)))
-	return filepath.Join(c.Dir, unsafeName.ReplaceAllString(name, "_")+"."+hex.EncodeToString(sum[:8])+".json")
+	return filepath.Join(c.Dir, unsafeName().ReplaceAllString(name, "_")+"."+hex.EncodeToString(sum[:8])+".json")
 }
 
 // Load returns the cached token for k, or nil if there is none. Warnings

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
@@ -77,17 +78,17 @@ func (ss *session) cmdAuth(c command) {
 			return
 		}
 	}
+	if m, _ := sasl.Lookup(mech); hasInitial && !m.InitialResponse {
+		// The server speaks first (CRAM-MD5, RFC 2195).
+		ss.reply("syntax")
+		return
+	}
 	switch mech {
 	case "PLAIN":
 		ss.authPlain(initial, hasInitial)
 	case "LOGIN":
 		ss.authLogin(initial, hasInitial)
 	case "CRAM-MD5":
-		if hasInitial {
-			// RFC 2195: the server speaks first.
-			ss.reply("syntax")
-			return
-		}
 		ss.authCramMD5()
 	case "XOAUTH2":
 		ss.authXOAuth2(initial, hasInitial)

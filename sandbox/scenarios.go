@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
 	"go.yaml.in/yaml/v3"
@@ -140,7 +141,7 @@ var behaviours = map[string]*behaviour{
 		// Exchange Online after the cut-off: a password login (LOGIN,
 		// PLAIN) is refused once sent; XOAUTH2 goes on as usual.
 		auth: func(ss *session, _, _ string, valid bool) (bool, bool) {
-			if ss.authMech == "XOAUTH2" || ss.authMech == "OAUTHBEARER" {
+			if sasl.IsOAuth(ss.authMech) {
 				return valid, false
 			}
 			ss.scenarioReply()

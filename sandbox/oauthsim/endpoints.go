@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/smtprun/smtprun/oauth"
 )
 
 // The HTTP side of the issuer, one set of endpoints per provider, under
@@ -24,9 +27,9 @@ import (
 //
 // `smtprun token --issuer http://HOST:PORT/PROVIDER` finds them there.
 
-// Paths are the endpoint paths under an issuer URL.
-var Paths = struct{ Authorize, Token, DeviceCode, Device string }{
-	"/authorize", "/token", "/devicecode", "/device"}
+// devicePath is the verification page a device code sends the user to;
+// the others are where `smtprun token --issuer` looks (oauth.Paths).
+const devicePath = "/device"
 
 // endpoints serve one issuer's grants over HTTP.
 type endpoints struct {
@@ -42,12 +45,12 @@ func (is *Issuer) Handler(providers []*Provider, note func(provider, line string
 	mux := http.NewServeMux()
 	for _, p := range providers {
 		base := "/" + p.Name
-		mux.HandleFunc("POST "+base+Paths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { h.deviceCode(w, r, p) })
-		mux.HandleFunc("GET "+base+Paths.Device, func(w http.ResponseWriter, r *http.Request) { h.devicePage(w, r, p, "") })
-		mux.HandleFunc("POST "+base+Paths.Device, func(w http.ResponseWriter, r *http.Request) { h.deviceDecide(w, r, p) })
-		mux.HandleFunc("GET "+base+Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizePage(w, r, p) })
-		mux.HandleFunc("POST "+base+Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
-		mux.HandleFunc("POST "+base+Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { h.deviceCode(w, r, p) })
+		mux.HandleFunc("GET "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.devicePage(w, r, p, "") })
+		mux.HandleFunc("POST "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.deviceDecide(w, r, p) })
+		mux.HandleFunc("GET "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizePage(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
 	}
 	return http.MaxBytesHandler(capFields(mux), maxBody)
 }
@@ -154,7 +157,7 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	is.devices[code] = g
 	is.byUser[g.userCode] = g
 	is.mu.Unlock()
-	verify := baseURL(r, p) + Paths.Device
+	verify := baseURL(r, p) + devicePath
 	h.notef(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, short(g.scope), is.devTTL)
 	writeJSON(w, map[string]any{
 		"device_code":               code,
@@ -167,7 +170,8 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	})
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>smtprun sandbox: {{.Provider}} sign-in</title></head>
 <body>
 <h1>{{.Provider}} (smtprun sandbox)</h1>
@@ -181,6 +185,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </form>{{end}}
 </body></html>
 `))
+})
 
 type page struct {
 	Provider, Scope, Action, UserCode, Message string
@@ -197,7 +202,7 @@ func (h *endpoints) devicePage(w http.ResponseWriter, r *http.Request, p *Provid
 		scope = g.scope
 	}
 	h.is.mu.Unlock()
-	pageTemplate.Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + Paths.Device,
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + devicePath,
 		UserCode: code, Device: true, Message: message})
 }
 
@@ -229,7 +234,7 @@ func (h *endpoints) deviceDecide(w http.ResponseWriter, r *http.Request, p *Prov
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 	}
-	pageTemplate.Execute(w, page{Provider: p.Title, Message: msg})
+	pageTemplate().Execute(w, page{Provider: p.Title, Message: msg})
 }
 
 // authorizeParams are the query parameters of an authorization request
@@ -262,7 +267,7 @@ func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Pro
 	if msg := checkAuthorize(r); msg != "" {
 		// RFC 6749 4.1.2.1: a bad redirect URI is never redirected to.
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	hidden := map[string]string{}
@@ -271,7 +276,7 @@ func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Pro
 			hidden[k] = v
 		}
 	}
-	pageTemplate.Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + Paths.Authorize, Hidden: hidden})
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + oauth.Paths.Authorize, Hidden: hidden})
 }
 
 // authorizeDecide redirects to the client's loopback redirect URI with a
@@ -280,7 +285,7 @@ func (h *endpoints) authorizeDecide(w http.ResponseWriter, r *http.Request, p *P
 	if msg := checkAuthorize(r); msg != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	redirect, _ := url.Parse(r.FormValue("redirect_uri"))

@@ -24,8 +24,9 @@ type Provider struct {
 	// Name keys the grants and the endpoints (/NAME/token); the profile
 	// sets it, not its oauth section.
 	Name string `yaml:"-"`
-	// Scope is the scope a token must carry for SMTP.
-	Scope string `yaml:"scope"`
+	// Scope is the scope a token must carry for SMTP: the provider
+	// catalogue's, not the profile's.
+	Scope string `yaml:"-"`
 	// TokenPrefix and RefreshPrefix make issued tokens look like the
 	// provider's (Google's "ya29.", "1//").
 	TokenPrefix   string `yaml:"token_prefix"`
