@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/smtprun/smtprun/oauth"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 // The command's side of the hostile-issuer suite (the flows themselves
@@ -252,4 +254,37 @@ func TestTokenAfterServeRestart(t *testing.T) {
 			t.Errorf("the new token: exit %d\n%s%s", code, out, errOut)
 		}
 	})
+}
+
+// TestServeOAuthConnectionCap: serve's OAuth endpoints take
+// oauthsim.DefaultLimits.MaxConns connections at once; the next is
+// answered 503 and closed, not held.
+func TestServeOAuthConnectionCap(t *testing.T) {
+	_, base, _, _ := oauthServe(t, sandbox.Options{}, "--profile", "office365")
+	addr := strings.TrimPrefix(base, "http://")
+	n := oauthsim.DefaultLimits.MaxConns
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	time.Sleep(200 * time.Millisecond)
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 12)
+	if _, err := io.ReadFull(extra, b); err != nil || string(b) != "HTTP/1.1 503" {
+		t.Errorf("connection %d: %q %v", n+1, b, err)
+	}
 }
