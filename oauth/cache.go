@@ -104,6 +104,18 @@ func (c *Cache) Load(k Key, warn io.Writer) (*Cached, error) {
 	return &t, nil
 }
 
+// readBounded reads f, refusing more than maxCacheFile.
+func readBounded(f io.Reader, path string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCacheFile {
+		return nil, fmt.Errorf("token cache %s is larger than %d bytes, which no token is: refusing it; remove it", path, maxCacheFile)
+	}
+	return b, nil
+}
+
 func describe(k Key) string {
 	if k.Account == "" {
 		return k.TokenURL

@@ -1,3 +1,5 @@
+//go:build unix
+
 package oauth
 
 import (
@@ -83,7 +85,7 @@ func TestCacheRefusesWhatOthersControl(t *testing.T) {
 			validToken(t, c, p, "", "PLANTED-TOKEN-0123456789")
 			file := onlyFile(t, c.Dir)
 			tc.plant(t, c.Dir, file)
-			prompt := &syncBuffer{}
+			prompt := &strings.Builder{} // read once Get has returned
 			res, err := Get(context.Background(), Request{Provider: p, ClientID: "client", Prompt: prompt, Cache: c, HTTPClient: noNetwork(t)})
 			if tc.refused {
 				if err == nil {

@@ -28,12 +28,5 @@ func readPrivate(path string, _ io.Writer) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxCacheFile {
-		return nil, fmt.Errorf("token cache %s is larger than %d bytes, which no token is: refusing it; remove it", path, maxCacheFile)
-	}
-	return b, nil
+	return readBounded(f, path)
 }

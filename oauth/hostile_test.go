@@ -71,24 +71,6 @@ func tokenAnswer() map[string]any {
 		"token_type": "Bearer", "expires_in": 3600, "scope": "mail"}
 }
 
-// syncBuffer is a prompt writer the tests read while a flow runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func deviceProvider(base string) Provider {
 	return Provider{Name: "hostile", Flow: DeviceFlow, Scopes: []string{"mail"}}.AtIssuer(base)
 }
@@ -323,7 +305,7 @@ func TestHostileIssuerEscapes(t *testing.T) {
 			var base string
 			is := newIssuer(t, tc.handler(&base))
 			base = is.URL
-			prompt := &syncBuffer{}
+			prompt := &strings.Builder{} // read once Get has returned
 			p := deviceProvider(base)
 			req := Request{Provider: p, ClientID: "client", Prompt: prompt}
 			if tc.code {
@@ -491,7 +473,7 @@ func TestIssuerAnswersSmallerMatters(t *testing.T) {
 	base = is.URL
 	answer["scope"] = "openid"
 	delete(answer, "expires_in")
-	prompt := &syncBuffer{}
+	prompt := &strings.Builder{} // read once Get has returned
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "tokens")}
 	res, err := Get(context.Background(), Request{Provider: deviceProvider(base), ClientID: "client", Prompt: prompt, Cache: c})
 	if err != nil {
