@@ -183,8 +183,10 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
+	var tokenRefusedHint string
 	if o.oauth != "" {
-		v, note, code := oauthVars(o, vars, stderr)
+		v, note, refused, code := oauthVars(o, vars, stderr)
+		tokenRefusedHint = refused
 		if code != exitOK {
 			return code
 		}
@@ -224,6 +226,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
 		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+		if tokenRefusedHint != "" && tokenRefused(err) {
+			fmt.Fprintln(stderr, tokenRefusedHint)
+		}
 	}
 	if rec != nil {
 		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {

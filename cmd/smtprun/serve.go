@@ -17,6 +17,7 @@ import (
 
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
@@ -246,7 +247,10 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		if err != nil {
 			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
-		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Read, idle and connection limits: a client that drips or idles
+		// must not hold the endpoints, as the SMTP side bounds its own.
+		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
+		ln = oauthsim.LimitListener(ln, oauthsim.DefaultLimits.MaxConns)
 		oauthSrv = srv
 		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
 		for _, p := range sandbox.OAuthProviders() {
