@@ -83,6 +83,9 @@ func (ss *session) finishMessage(sp *spool) {
 		ss.reply("message_too_big")
 		return
 	}
+	if ss.faultedMessage(sp.size) {
+		return
+	}
 	if hook := ss.hooks().message; hook != nil && hook(ss, sp.size) {
 		return
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smtprun/smtprun/sandbox/fault"
 )
 
 // Options configure a Sandbox. The zero value is a working sandbox with
@@ -114,6 +116,11 @@ type Options struct {
 
 	// Record, if set, receives each finished session (record.go).
 	Record func(*Recording)
+
+	// Faults, if set, are fault plans the server consults before each
+	// reply (package fault); they may change while it runs. Magic
+	// recipients (fault.Magic) work with or without them.
+	Faults *fault.Plans
 }
 
 const (

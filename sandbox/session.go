@@ -533,6 +533,9 @@ func (ss *session) handle(line string) {
 		ss.hangUp(fmt.Errorf("forbidden command %q", replySafe(clip(verb, 40))))
 		return
 	}
+	if ss.faulted(verb, arg, shown) {
+		return
+	}
 	switch verb {
 	case smtp.CmdHELO, smtp.CmdEHLO:
 		ss.cmdHello(verb, arg)

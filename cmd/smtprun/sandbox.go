@@ -10,6 +10,7 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/fault"
 )
 
 // sandboxRun prepares a run against the built-in emulations: the sandbox
@@ -28,10 +29,15 @@ type sandboxRun struct {
 var sandboxTestHook func(*sandbox.Options)
 
 // setupSandbox prepares the run; scenario is --scenario's, and the
-// script's header may name one instead.
-func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
+// script's header may name one instead; faults are --fault's, and the
+// script's "# fault:" lines add theirs.
+func setupSandbox(scenario string, faults []string, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
 	if scenario == "" {
 		scenario = script.Header("scenario")
+	}
+	plans, err := parseFaults(faults, script)
+	if err != nil {
+		return nil, err
 	}
 	profile := firstProfile(script, userVars)
 	practiceUser, practicePass := sandbox.PracticeCredentials(profile)
@@ -56,7 +62,8 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	vars := dsl.Chain{userVars, practice}
 	// The sandbox takes the practice password for any user name, so a
 	// learner practises as themselves.
-	sbOpts := sandbox.Options{Scenario: scenario}
+	sbOpts := sandbox.Options{Scenario: scenario, Faults: &fault.Plans{}}
+	sbOpts.Faults.Set(plans...)
 	if sandboxTestHook != nil {
 		sandboxTestHook(&sbOpts)
 	}
@@ -91,6 +98,9 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	}
 	if scenario != "" {
 		what += ", scenario " + scenario
+	}
+	for _, p := range plans {
+		what += ", fault " + p.Source
 	}
 	r.notes = append(r.notes, what+"; TLS certificates come from an in-memory CA trusted only here")
 	if n := practiceNote(unsetUser, unsetPass, practiceUser); n != "" {
