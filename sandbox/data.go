@@ -89,6 +89,9 @@ func (ss *session) finishMessage(sp *spool) {
 	if hook := ss.hooks().message; hook != nil && hook(ss, sp.size) {
 		return
 	}
+	if ss.refusedByQuota(len(ss.rcpts)) {
+		return
+	}
 	// The Message-ID is echoed in Office 365's reply: nothing a terminal
 	// would act on.
 	ss.msgVars = map[string]string{"message_id": replySafe(messageID(sp.head))}

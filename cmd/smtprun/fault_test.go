@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smtprun/smtprun/internal/testenv"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // TestServeFaultRealClients: fault plans and a magic recipient against
@@ -119,6 +122,84 @@ func TestFaultPlanErrors(t *testing.T) {
 				t.Errorf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
 			}
 			golden(t, tc.name, stderr)
+		})
+	}
+}
+
+// TestLoadSandboxConcurrentConnections: load mode against the office365
+// emulation finds where an application breaks: with three connections of
+// one account at once all pass, with four the fourth is refused with
+// 432 4.3.2. The slow scenario (each reply 150 ms late) keeps the
+// conversations open long enough to overlap on a busy machine.
+func TestLoadSandboxConcurrentConnections(t *testing.T) {
+	sandboxTestHook = func(o *sandbox.Options) { o.SlowDelay = 150 * time.Millisecond }
+	t.Cleanup(func() { sandboxTestHook = nil })
+	for _, tc := range []struct {
+		conns   string
+		summary string
+		failure bool
+	}{
+		{"3", "iterations  3 ok, 0 failed (of 3)", false},
+		{"4", "iterations  3 ok, 1 failed (of 4)", true},
+	} {
+		var out, errOut bytes.Buffer
+		code := run([]string{"load", "--sandbox", "--scenario", "slow", "--no-color", "-q", "-c", tc.conns, "-n", tc.conns,
+			"testdata/faults/office365-submit.smtp"}, nil, &out, &errOut)
+		if !strings.Contains(out.String(), tc.summary) {
+			t.Errorf("-c %s: exit %d, want %q in\n%s%s", tc.conns, code, tc.summary, out.String(), errOut.String())
+		}
+		if got := strings.Contains(out.String(), "432 4.3.2 Concurrent connections limit exceeded."); got != tc.failure {
+			t.Errorf("-c %s: the 432 reported %v, want %v\n%s", tc.conns, got, tc.failure, out.String())
+		}
+	}
+}
+
+// TestServeLimitsSmtplib: the sending limits as a real client meets them.
+// Four smtplib connections of one Office 365 account: the fourth's MAIL
+// gets 432 4.3.2. One Gmail account sending to 501 recipients in a day:
+// the message that passes 500 gets 550 5.4.5.
+func TestServeLimitsSmtplib(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		testenv.Missing(t, "python3 is not installed")
+	}
+	for _, tc := range []struct {
+		profile, user, script, want string
+	}{
+		{"office365", "student@contoso.onmicrosoft.com", `
+conns = [login() for _ in range(4)]
+print([c.mail(USER) for c in conns])
+`, "[(250, b'2.1.0 Sender OK'), (250, b'2.1.0 Sender OK'), (250, b'2.1.0 Sender OK'), (432, b'4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information. [Hostname=SN"},
+		{"gmail", "smtprun.student@gmail.com", `
+c = login()
+for i in range(5):
+    c.sendmail(USER, ["r%d@example.com" % j for j in range(100)], b"Subject: quota\r\n\r\nhi\r\n")
+try:
+    c.sendmail(USER, ["one.more@example.com"], b"Subject: quota\r\n\r\nhi\r\n")
+except smtplib.SMTPDataError as e:
+    print(e.smtp_code, e.smtp_error)
+`, "550 b'5.4.5 Daily user sending limit exceeded. For more information on Gmail\\n5.4.5 sending limits go to\\n5.4.5  https://support.google.com/a/answer/166852 "},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			dir := t.TempDir()
+			ca := filepath.Join(dir, "ca.pem")
+			sub, _, out := startServe(t, "--profile", tc.profile, "--ca-out", ca)
+			host, port, _ := net.SplitHostPort(sub)
+			script := fmt.Sprintf(`
+import smtplib, ssl
+USER = %q
+def login():
+    ctx = ssl.create_default_context(cafile=%q)
+    ctx.check_hostname = False
+    s = smtplib.SMTP(%q, %s, timeout=10)
+    s.starttls(context=ctx)
+    s.login(USER, "practice-password")
+    return s
+`, tc.user, ca, host, port) + tc.script
+			got, err := exec.Command(python, "-c", script).CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(got), tc.want) {
+				t.Errorf("smtplib: %v\n%s\nwant it to start with\n%s\nserver:\n%s", err, got, tc.want, out)
+			}
 		})
 	}
 }

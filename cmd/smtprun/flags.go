@@ -30,6 +30,7 @@ type options struct {
 	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
 	connectTo     []engine.ConnectTo
 	faults        []string // --fault PLAN, under --sandbox
+	noLimits      bool     // --no-limits: the sandbox's providers enforce no sending limits
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -117,6 +118,7 @@ func (o *options) conversationFlags(fs *flag.FlagSet) *durationFlag {
 	// Its error waits with the timeout's, which every caller reports.
 	fs.Var(connectToFlag{&o.connectTo, &timeout.err}, "connect-to", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	return timeout
 }
 

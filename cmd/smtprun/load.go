@@ -50,6 +50,8 @@ Flags:
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
   --fault PLAN            with --sandbox: fail a chosen command (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (office365 takes 3 connections per
+                          account at once and 30 messages a minute; gmail 500 recipients a day)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --ca FILE               also trust the CA certificates in FILE (PEM)
@@ -179,7 +181,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return commandUsageError(stderr, "smtprun load", err.Error())
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, o.faults, prog, vars)
+		sr, err := setupSandbox(o.options, prog, vars)
 		if err != nil {
 			return sandboxSetupError(stderr, est, "smtprun load", prog, err)
 		}

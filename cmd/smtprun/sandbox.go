@@ -28,14 +28,15 @@ type sandboxRun struct {
 // golden transcripts are stable. Nil outside tests.
 var sandboxTestHook func(*sandbox.Options)
 
-// setupSandbox prepares the run; scenario is --scenario's, and the
-// script's header may name one instead; faults are --fault's, and the
-// script's "# fault:" lines add theirs.
-func setupSandbox(scenario string, faults []string, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
+// setupSandbox prepares the run with o's --scenario (or the one the
+// script's header names), --fault plans (and the script's "# fault:"
+// lines) and --no-limits.
+func setupSandbox(o *options, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
+	scenario := o.scenario
 	if scenario == "" {
 		scenario = script.Header("scenario")
 	}
-	plans, err := parseFaults(faults, script)
+	plans, err := parseFaults(o.faults, script)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func setupSandbox(scenario string, faults []string, script *dsl.Program, userVar
 	vars := dsl.Chain{userVars, practice}
 	// The sandbox takes the practice password for any user name, so a
 	// learner practises as themselves.
-	sbOpts := sandbox.Options{Scenario: scenario, Faults: &fault.Plans{}}
+	sbOpts := sandbox.Options{Scenario: scenario, Faults: &fault.Plans{}, NoLimits: o.noLimits}
 	sbOpts.Faults.Set(plans...)
 	if sandboxTestHook != nil {
 		sandboxTestHook(&sbOpts)
@@ -101,6 +102,9 @@ func setupSandbox(scenario string, faults []string, script *dsl.Program, userVar
 	}
 	for _, p := range plans {
 		what += ", fault " + p.Source
+	}
+	if o.noLimits {
+		what += ", no sending limits"
 	}
 	r.notes = append(r.notes, what+"; TLS certificates come from an in-memory CA trusted only here")
 	if n := practiceNote(unsetUser, unsetPass, practiceUser); n != "" {

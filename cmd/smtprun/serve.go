@@ -32,6 +32,8 @@ Flags:
   --fault PLAN          fail a chosen command: rcpt#3=550 5.1.1 No such user,
                         data=421 4.7.0 Try again later,close (repeatable; docs/faults.md);
                         a recipient fail-550@any.domain gets a 550 without a flag
+  --no-limits           no sending limits: office365's 3 connections per account at once and
+                        30 messages a minute, the daily recipient quotas (docs/faults.md)
   --listen ADDR         submission with STARTTLS, like port 587 (default 127.0.0.1:2525)
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
@@ -73,6 +75,7 @@ type serveOptions struct {
 	explain                        bool
 	record                         string
 	faults                         []string
+	noLimits                       bool
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -103,6 +106,7 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.record, "record", "", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -198,6 +202,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
 	opts := sandbox.Options{
 		Faults:          &fault.Plans{},
+		NoLimits:        o.noLimits,
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
