@@ -118,7 +118,7 @@ type Received struct {
 	// Masked marks a reply whose text was masked because it echoed a secret.
 	Masked bool
 	// Answers is the command line this reply answers, matched in order
-	// (RFC 2920): "(greeting)" after connect, "(message)" after content,
+	// (RFC 2920): smtp.Greeting after connect, smtp.Message after content,
 	// "" when it cannot be known (after raw bytes).
 	Answers string
 	ReplyTiming

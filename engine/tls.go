@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
@@ -51,9 +52,9 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 		return &NetError{Pos: pos, Span: span, Op: "connect to " + where, Err: cleanDialError(err), Address: dial}
 	}
 	connected := time.Now()
-	ss.host = host
+	ss.host, ss.port = host, port
 	ss.setConn(conn)
-	ss.asked = []pending{{line: "(greeting)", sent: connected}}
+	ss.asked = []pending{{line: smtp.Greeting, sent: connected}}
 	ss.lastFlush = connected
 	ss.emit(Connected{Step: ss.step, Address: addr, Via: via, Remote: describeAddr(conn.RemoteAddr()), At: connected, Took: connected.Sub(dialStart)})
 	if c.TLS != nil {

@@ -5,15 +5,17 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/sandbox/fault"
 )
 
-// faultHeader is a "# fault: PLAN" line at the top of a script; unlike
-// other header keys it may be given more than once.
-var faultHeader = regexp.MustCompile(`(?i)^#\s*fault\s*:\s*`)
+// faultHeader matches a "# fault: PLAN" line at the top of a script;
+// unlike other header keys it may be given more than once. Compiled on
+// first use: most runs never read it.
+var faultHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^#\s*fault\s*:\s*`) })
 
 // faultFlagError is a --fault that does not parse: a usage error, shown
 // with a caret under the mistake.
@@ -42,7 +44,7 @@ func parseFaults(flags []string, script *dsl.Program) ([]fault.Plan, error) {
 		if trimmed != "" && !strings.HasPrefix(trimmed, "#") {
 			break // the header ends at the first step
 		}
-		m := faultHeader.FindStringIndex(trimmed)
+		m := faultHeader().FindStringIndex(trimmed)
 		if m == nil {
 			continue
 		}

@@ -159,7 +159,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
-	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	warned := map[string]bool{}
+	warnExposedSecrets(stderr, est, o, files, script, warned)
+	warnQuotedValues(stderr, est, o, files, script, warned)
 	var vars dsl.Vars = scriptVars(o, files)
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
@@ -318,6 +320,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
+		warnQuotedValues(stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))

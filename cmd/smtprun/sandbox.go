@@ -9,6 +9,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
 )
@@ -118,10 +119,7 @@ func setupSandbox(o *options, script *dsl.Program, userVars dsl.Vars) (*sandboxR
 }
 
 // isOAuth reports an auth step whose secret is a bearer token.
-func isOAuth(a *dsl.Auth) bool {
-	m := strings.ToLower(a.Mechanism.Text)
-	return m == "xoauth2" || m == "oauthbearer"
-}
+func isOAuth(a *dsl.Auth) bool { return sasl.IsOAuth(a.Mechanism.Text) }
 
 // practiceNote says which unset variables the sandbox fills in and with
 // what. An unset password alone leaves the script's user name as it is:

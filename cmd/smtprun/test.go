@@ -111,6 +111,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			j.prog = prog
 			j.res.TotalSteps = prog.Len()
 			warnExposedSecrets(stderr, est, o, files, prog, warned)
+			warnQuotedValues(stderr, est, o, files, prog, warned)
 		}
 		jobsList[i] = j
 	}

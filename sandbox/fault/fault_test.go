@@ -188,3 +188,20 @@ func TestMagic(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogueReplies: a plan or a magic recipient may name a catalogue
+// reply; its text is the catalogue's template, line by line.
+func TestCatalogueReplies(t *testing.T) {
+	p := mustParse(t, "auth=gmail.auth.bad_credentials")
+	want := "535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials {session} - gsmtp"
+	if p.Reply.String() != want || p.Reply.Name != "gmail.auth.bad_credentials" {
+		t.Errorf("reply %q (%s), want\n%s", p.Reply, p.Reply.Name, want)
+	}
+	if m, ok := Magic("reply+gmail.auth.bad_credentials@example.com"); !ok || m.Reply.String() != want {
+		t.Errorf("magic recipient: %q, %v", m.Reply, ok)
+	}
+	_, err := Parse("auth=gmail.auth.bad_credential")
+	if se, ok := err.(*SyntaxError); !ok || !strings.Contains(se.Msg, "did you mean gmail.auth.bad_credentials?") {
+		t.Errorf("a misspelt name: %v", err)
+	}
+}
