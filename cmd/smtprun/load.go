@@ -22,6 +22,7 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/safefile"
 	loadmode "github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -164,15 +165,19 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return commandUsageError(stderr, "smtprun load", err.Error())
 	}
 	est := newStyle(stderr, o.noColor)
-	prog, code := load(o.args[0], stderr, est)
+	rctx, rstop := interruptContext()
+	in := inputs{rctx, o.timeout}
+	prog, code := load(in, o.args[0], stderr, est)
 	if prog == nil {
+		rstop()
 		return code
 	}
 	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
 	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure)}
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
+	rstop()
 	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+		return inputError(stderr, "smtprun load", err)
 	}
 	if o.sandbox {
 		sr, err := setupSandbox(o.scenario, prog, vars)
@@ -215,7 +220,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
-		if err := writeReport(o.reportJSON, rep); err != nil {
+		if err := writeLoadReport(o.reportJSON, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 			return exitRuntime
 		}
@@ -229,16 +234,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeReport(path string, rep *loadmode.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+func writeLoadReport(path string, rep *loadmode.Report) error {
+	return safefile.Replace(path, 0o600, rep.WriteJSON)
 }
 
 // refusedHost explains why load mode will not connect where the script
@@ -408,7 +405,7 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.WriteSummary(stdout)
 	if out != "" {
-		if err := writeReport(out, rep); err != nil {
+		if err := writeLoadReport(out, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitRuntime
 		}

@@ -142,16 +142,21 @@ func unknownCommand(arg string) error {
 func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	st := newStyle(stdout, o.noColor)
 	est := newStyle(stderr, o.noColor)
-	script, code := load(o.args[0], stderr, est)
+	// From the start: reading a FIFO named as the script can be
+	// interrupted too.
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, o.timeout}
+	script, code := load(in, o.args[0], stderr, est)
 	if script == nil {
 		return code
 	}
 	if msg := testOnlyFlags(o); msg != "" {
 		return usageError(stderr, msg)
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
 	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
 	var vars dsl.Vars = scriptVars(o, files)
@@ -174,9 +179,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// An unreadable --ca is the same usage error with or without
 	// --sandbox: the flag was given, so something is wrong with the run.
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
 	if o.oauth != "" {
 		v, note, code := oauthVars(o, vars, stderr)
@@ -209,8 +214,6 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
 
-	ctx, stop := interruptContext()
-	defer stop()
 	started := time.Now()
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
@@ -241,16 +244,20 @@ func commandUsageError(stderr io.Writer, command, msg string) int {
 }
 
 // load reads, parses and checks a script, reporting any problem.
-func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
-	src, err := os.ReadFile(path)
+func load(in inputs, path string, stderr io.Writer, st style) (*dsl.Program, int) {
+	src, err := in.script(path)
 	if err != nil {
+		if in.ctx.Err() != nil {
+			fmt.Fprintf(stderr, "smtprun: interrupted while reading %s\n", escName(path))
+			return nil, exitInterrupted
+		}
 		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
 		return nil, exitUsage
 	}
 	script, err := dsl.Parse(path, src)
 	var prog *dsl.Program
 	if err == nil {
-		prog, err = dsl.Check(script, dsl.WithLoader(os.ReadFile))
+		prog, err = dsl.Check(script, in.loader())
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)
@@ -261,7 +268,7 @@ func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 
 // loadCAs returns the system's CAs and those in files, or nil for no
 // files: the engine then uses the system's.
-func loadCAs(files []string) (*x509.CertPool, error) {
+func loadCAs(in inputs, files []string) (*x509.CertPool, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -270,9 +277,9 @@ func loadCAs(files []string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	for _, f := range files {
-		pem, err := os.ReadFile(f)
+		pem, err := in.read(f, maxCAFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %v", err)
+			return nil, fmt.Errorf("--ca: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("--ca %s: no PEM certificate found in the file", f)
@@ -297,15 +304,18 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) == 0 {
 		return usageError(stderr, "check: no script given")
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
 	st := newStyle(stderr, o.noColor)
 	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range o.args {
-		script, code := load(path, stderr, st)
+		script, code := load(in, path, stderr, st)
 		if script == nil {
 			worst = max(worst, code)
 			continue
