@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Error is a user-facing error anchored in a script: a parse or validation
@@ -35,7 +37,9 @@ func Where(p lexer.Position) string {
 	if p.Filename == "" {
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+	// A file name can hold an escape sequence or a newline as well as a
+	// reply can; every positioned message shows it escaped.
+	return fmt.Sprintf("%s:%d:%d", smtp.Escape([]byte(p.Filename)), p.Line, p.Column)
 }
 
 // ErrorList is every error validation found, in source order.

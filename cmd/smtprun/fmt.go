@@ -92,7 +92,7 @@ func fmtFile(in inputs, path string, o *fmtOptions, stdout, stderr io.Writer, st
 		if in.ctx.Err() != nil {
 			return exitInterrupted
 		}
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
+		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
 		return exitUsage
 	}
 	script, err := dsl.Parse(path, src)

@@ -251,7 +251,7 @@ func load(in inputs, path string, stderr io.Writer, st style) (*dsl.Program, int
 			fmt.Fprintf(stderr, "smtprun: interrupted while reading %s\n", escName(path))
 			return nil, exitInterrupted
 		}
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
+		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
 		return nil, exitUsage
 	}
 	script, err := dsl.Parse(path, src)
@@ -322,7 +322,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
 		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
+			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
 		}
 	}

@@ -101,7 +101,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	warned := map[string]bool{}
 	jobsList := make([]*testJob, len(paths))
 	for i, p := range paths {
-		j := &testJob{path: p, res: &rpt.Script{Path: p, Steps: []*rpt.Step{}}}
+		j := &testJob{path: p, res: &rpt.Script{Path: escName(p), Steps: []*rpt.Step{}}}
 		prog, src, err := loadChecked(in, p)
 		if err != nil {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
@@ -203,7 +203,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		if o.quiet {
 			fmt.Fprintln(stdout, statusLine(st, j.res))
 		}
-		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+j.path))
+		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+escName(j.path)))
 		fmt.Fprint(stdout, j.coloured(st))
 	}
 	if len(failures) > 0 || !o.quiet {
