@@ -30,12 +30,19 @@ type inputs struct {
 	timeout time.Duration
 }
 
-func (in inputs) read(path string, limit int64) ([]byte, error) {
-	return safefile.Read(in.ctx, path, limit, in.timeout)
+func (in inputs) read(path, kind string, limit int64) ([]byte, error) {
+	b, err := safefile.Read(in.ctx, path, limit, in.timeout)
+	var le *safefile.LimitError
+	if errors.As(err, &le) {
+		le.Kind = kind
+	}
+	return b, err
 }
 
 // script reads a script, and is the loader of the scripts it includes.
-func (in inputs) script(path string) ([]byte, error) { return in.read(path, maxScriptBytes) }
+func (in inputs) script(path string) ([]byte, error) {
+	return in.read(path, "a script", maxScriptBytes)
+}
 
 func (in inputs) loader() dsl.CheckOption { return dsl.WithLoader(in.script) }
 

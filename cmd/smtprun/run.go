@@ -277,7 +277,7 @@ func loadCAs(in inputs, files []string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	for _, f := range files {
-		pem, err := in.read(f, maxCAFileBytes)
+		pem, err := in.read(f, "a CA file", maxCAFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("--ca: %w", err)
 		}

@@ -40,7 +40,7 @@ func readVariablesFile(in inputs, path string) (*variablesFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--variables-file: %v", err)
 	}
-	data, err := in.read(path, maxVariablesFileBytes)
+	data, err := in.read(path, "a variables file", maxVariablesFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("--variables-file: %w", err)
 	}

@@ -69,11 +69,15 @@ func CheckDir(dir string) error {
 		if err != nil {
 			return err
 		}
+		which := p + " is"
+		if p == real {
+			which = "it is"
+		}
 		if why := foreignOwner(fi); why != "" {
-			return &UnsafeError{Path: dir, Reason: fmt.Sprintf("%s is a directory %s; use a directory of your own (mkdir -m 700 DIR)", p, why)}
+			return &UnsafeError{Path: dir, Reason: fmt.Sprintf("%s a directory %s; use a directory of your own (mkdir -m 700 DIR)", which, why)}
 		}
 		if why := othersWrite(fi); why != "" {
-			return &UnsafeError{Path: dir, Reason: fmt.Sprintf("%s is %s; use a directory of your own (mkdir -m 700 DIR)", p, why)}
+			return &UnsafeError{Path: dir, Reason: fmt.Sprintf("%s %s; use a directory of your own (mkdir -m 700 DIR)", which, why)}
 		}
 	}
 	return nil

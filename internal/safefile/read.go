@@ -16,11 +16,22 @@ import (
 type LimitError struct {
 	Path  string
 	Limit int64
+	Kind  string // what the file is for ("a script"); "" for "it"
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("%s is larger than %s, the limit for it", e.Path, Size(e.Limit))
+	kind := e.Kind
+	if kind == "" {
+		kind = "it"
+	}
+	return fmt.Sprintf("%s is larger than %s, the limit for %s", e.Path, Size(e.Limit), kind)
 }
+
+// waitError is a timeout that says what was waited for.
+type waitError struct{ msg string }
+
+func (e *waitError) Error() string { return e.msg }
+func (e *waitError) Unwrap() error { return os.ErrDeadlineExceeded }
 
 // Size prints a limit as people write it: 64 MiB, 512 KiB.
 func Size(n int64) string {
@@ -40,7 +51,7 @@ func Size(n int64) string {
 func Read(ctx context.Context, path string, limit int64, timeout time.Duration) ([]byte, error) {
 	f, err := OpenWaiting(ctx, path, timeout)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, fmt.Errorf("%s: no writer opened it within %v: %w", path, timeout, err)
+		return nil, &waitError{fmt.Sprintf("%s: no writer opened it within %v", path, timeout)}
 	}
 	if err != nil {
 		return nil, err
@@ -48,7 +59,7 @@ func Read(ctx context.Context, path string, limit int64, timeout time.Duration) 
 	defer f.Close()
 	b, err := ReadAll(ctx, f, limit, timeout)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, fmt.Errorf("%s: no data within %v: %w", path, timeout, err)
+		return nil, &waitError{fmt.Sprintf("%s: no data within %v", path, timeout)}
 	}
 	return b, err
 }
