@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/smtprun/smtprun/internal/testenv"
 )
 
 // hostileNames are script names a checkout can hold: an OSC sequence
@@ -89,11 +87,7 @@ func TestHostileNamesInReports(t *testing.T) {
 // TestHostileNamesTAPParsedByProve: prove reads the TAP stream of those
 // names as two tests, one failed, and no forged third.
 func TestHostileNamesTAPParsedByProve(t *testing.T) {
-	prove, err := exec.LookPath("prove")
-	if err != nil {
-		testenv.Missing(t, "prove (Debian's perl) is not installed")
-		return
-	}
+	prove := lookProve(t)
 	dir, _, _ := hostileSuite(t)
 	out, _ := exec.Command(prove, "--verbose", "--exec", "cat", filepath.Join(dir, "r.tap")).CombinedOutput()
 	for _, bad := range []string{"Bad plan", "Parse errors", "\nok 8 - forged line"} {

@@ -196,14 +196,20 @@ func TestJUnitSchema(t *testing.T) {
 	}
 }
 
-// TestTAPParsedByProve hands the TAP report to prove (Perl's TAP
-// harness), as CI systems that speak TAP would read it.
-func TestTAPParsedByProve(t *testing.T) {
+// lookProve returns the path of prove, Perl's TAP harness.
+func lookProve(t *testing.T) string {
+	t.Helper()
 	prove, err := exec.LookPath("prove")
 	if err != nil {
 		testenv.Missing(t, "prove (Debian's perl) is not installed")
-		return
 	}
+	return prove
+}
+
+// TestTAPParsedByProve hands the TAP report to prove (Perl's TAP
+// harness), as CI systems that speak TAP would read it.
+func TestTAPParsedByProve(t *testing.T) {
+	prove := lookProve(t)
 	_, _, dir := suiteReports(t)
 	tap := filepath.Join(dir, "report.tap")
 	out, err := exec.Command(prove, "--verbose", "--exec", "cat", tap).CombinedOutput()

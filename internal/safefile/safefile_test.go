@@ -47,23 +47,12 @@ func TestCheckDir(t *testing.T) {
 			return in
 		}, "owned by another user"},
 		{"a link nobody owns to an own directory", func(t *testing.T, base string) string {
-			d := mkdir(t, base, "own", 0o700)
-			l := filepath.Join(base, "link")
-			if err := os.Symlink(d, l); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Lchown(l, uid, gid); err != nil {
-				t.Fatal(err)
-			}
+			l := symlink(t, mkdir(t, base, "own", 0o700), filepath.Join(base, "link"))
+			chown(t, l, uid, gid)
 			return l
 		}, "is a symbolic link owned by another user"},
 		{"an own link to an own directory", func(t *testing.T, base string) string {
-			d := mkdir(t, base, "own", 0o700)
-			l := filepath.Join(base, "link")
-			if err := os.Symlink(d, l); err != nil {
-				t.Fatal(err)
-			}
-			return l
+			return symlink(t, mkdir(t, base, "own", 0o700), filepath.Join(base, "link"))
 		}, ""},
 	}
 	for _, tt := range tests {
@@ -96,13 +85,8 @@ func TestWritesNeverFollowPlantedLinks(t *testing.T) {
 	}
 	shared := mkdir(t, base, "shared", 0o777|fs.ModeSticky)
 	plant := func(name string) string {
-		l := filepath.Join(shared, name)
-		if err := os.Symlink(victim, l); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Lchown(l, uid, gid); err != nil {
-			t.Fatal(err)
-		}
+		l := symlink(t, victim, filepath.Join(shared, name))
+		chown(t, l, uid, gid)
 		return l
 	}
 	if f, err := safefile.Create(plant("session.smtp"), 0o600); !errors.Is(err, fs.ErrExist) {
@@ -131,10 +115,7 @@ func TestReplace(t *testing.T) {
 	}
 	target := filepath.Join(dir, "target.smtp")
 	os.WriteFile(target, []byte("old"), 0o640)
-	link := filepath.Join(dir, "link.smtp")
-	if err := os.Symlink("target.smtp", link); err != nil {
-		t.Fatal(err)
-	}
+	link := symlink(t, "target.smtp", filepath.Join(dir, "link.smtp"))
 	if err := safefile.WriteFile(link, []byte("new"), 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -204,9 +185,18 @@ func mkdir(t *testing.T, parent, name string, mode fs.FileMode) string {
 	return d
 }
 
+// chown gives p (a link itself, not its target) to uid and gid.
 func chown(t *testing.T, p string, uid, gid int) {
 	t.Helper()
-	if err := os.Chown(p, uid, gid); err != nil {
+	if err := os.Lchown(p, uid, gid); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func symlink(t *testing.T, to, at string) string {
+	t.Helper()
+	if err := os.Symlink(to, at); err != nil {
+		t.Fatal(err)
+	}
+	return at
 }
