@@ -18,7 +18,8 @@ import (
 const (
 	maxScriptBytes        = 4 << 20 // a script or an include
 	maxVariablesFileBytes = 1 << 20
-	maxCAFileBytes        = 4 << 20 // a PEM bundle; the system's is about 200 KiB
+	maxCAFileBytes        = 4 << 20  // a PEM bundle; the system's is about 200 KiB
+	maxLoadReportBytes    = 64 << 20 // load merge's inputs; a shard's is a few KiB
 )
 
 // inputs reads the files a command is given (scripts, includes,

@@ -45,6 +45,7 @@ func TestInputsBounded(t *testing.T) {
 		{"--ca /dev/zero", []string{"--ca", "/dev/zero", ok}, "larger than 4 MiB"},
 		{"--ca FIFO", []string{"--timeout", "300ms", "--ca", fifo, ok}, "no writer opened it within 300ms"},
 		{"test: script FIFO", []string{"test", "--timeout", "300ms", fifo}, "no writer opened it within 300ms"},
+		{"load merge /dev/zero", []string{"load", "merge", "/dev/zero"}, "larger than 64 MiB"},
 		{"test: --ca FIFO", []string{"test", "--timeout", "300ms", "--ca", fifo, ok}, "no writer opened it within 300ms"},
 	}
 	for _, tt := range tests {

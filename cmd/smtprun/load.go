@@ -389,9 +389,19 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		return commandUsageError(stderr, "smtprun load merge", "no report given")
 	}
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, newOptions().timeout}
 	var reps []*loadmode.Report
 	for _, f := range files {
-		r, err := loadmode.ReadFile(f)
+		b, err := in.read(f, "a load report", maxLoadReportBytes)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		var r *loadmode.Report
+		if err == nil {
+			r, err = loadmode.Decode(f, b)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitUsage
