@@ -193,6 +193,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 			tr.note(note)
 		}
 	}
+	var notes []string // the run's own lines, for the reports as for test mode's
 	if o.sandbox {
 		sr, err := setupSandbox(o.scenario, script, vars)
 		if err != nil {
@@ -204,6 +205,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range sr.notes {
 			tr.note(n)
 		}
+		notes = sr.notes
 	} else if pool != nil {
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
@@ -224,7 +226,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
 	}
 	if rec != nil {
-		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.host, started, notes); werr != nil {
 			fmt.Fprintf(stderr, "smtprun: cannot write a report: %v\n", werr)
 			return max(exitCode(err), exitUsage)
 		}

@@ -40,9 +40,10 @@ func newRunRecorder(o *options, prog *dsl.Program) *rpt.Recorder {
 }
 
 // writeRunReports writes a single run's --report-json and --report-html:
-// the same documents as smtprun test's, with one script.
-func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engine.Result, err error, host string, started time.Time) error {
-	sc := &rpt.Script{Path: escName(prog.File()), TotalSteps: prog.Len(), Duration: rpt.Millis(time.Since(started))}
+// the same documents as smtprun test's, with one script, and the same
+// notes (that the sandbox, not a provider, answered).
+func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engine.Result, err error, host string, started time.Time, notes []string) error {
+	sc := &rpt.Script{Path: escName(prog.File()), TotalSteps: prog.Len(), Duration: rpt.Millis(time.Since(started)), Notes: notes}
 	sc.Steps, sc.Captures = rec.Finish(res)
 	sc.ExitCode = exitCode(err)
 	sc.Result = resultOf(sc.ExitCode)

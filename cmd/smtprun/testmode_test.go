@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"os/exec"
@@ -451,5 +452,31 @@ func TestIncludeRuntimeError(t *testing.T) {
 	}
 	if st := run.Scripts[0].Steps[0]; st.File != "testdata/include/common/login.smtp" || st.Line != 2 {
 		t.Errorf("the first step is recorded at %s:%d", st.File, st.Line)
+	}
+}
+
+// TestReportsSaySandbox: a single run's JSON and HTML reports say the
+// sandbox answered, as test mode's do, so a report is never mistaken for
+// a real provider's submission.
+func TestReportsSaySandbox(t *testing.T) {
+	for _, mode := range []string{"run", "test"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			jsonPath, htmlDir := filepath.Join(dir, "r.json"), filepath.Join(dir, "html")
+			if code, out, errOut := cli(t, mode, "--sandbox", "--report-json", jsonPath, "--report-html", htmlDir, "testdata/suite/a-pass.smtp"); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			var run rpt.Run
+			if err := json.Unmarshal([]byte(readFile(t, jsonPath)), &run); err != nil {
+				t.Fatal(err)
+			}
+			if len(run.Scripts) != 1 || len(run.Scripts[0].Notes) == 0 || !strings.HasPrefix(run.Scripts[0].Notes[0], "sandbox: ") {
+				t.Errorf("the JSON report does not say the sandbox answered: %+v", run.Scripts[0].Notes)
+			}
+			pages, _ := filepath.Glob(filepath.Join(htmlDir, "001-*.html"))
+			if len(pages) != 1 || !strings.Contains(readFile(t, pages[0]), "sandbox: every connect is served by smtprun&#39;s built-in emulation") {
+				t.Errorf("the HTML page does not say the sandbox answered")
+			}
+		})
 	}
 }
