@@ -480,3 +480,31 @@ func TestReportsSaySandbox(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceAsWritten: the transcript and the JSON report's source show
+// a script line as written in the file, a backslash as one.
+func TestSourceAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "bs.smtp", `connect "mail.example.edu:25"
+expect 220
+raw "EHLO x\r\n"
+expect 250
+quit
+`)
+	jsonPath := filepath.Join(dir, "r.json")
+	code, out, errOut := cli(t, "--sandbox", "--report-json", jsonPath, script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	const want = `raw "EHLO x\r\n"`
+	if !strings.Contains(out, "3 | "+want+"\n") {
+		t.Errorf("the transcript does not show line 3 as written:\n%s", out)
+	}
+	var run rpt.Run
+	if err := json.Unmarshal([]byte(readFile(t, jsonPath)), &run); err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Scripts[0].Steps[2].Source; got != want {
+		t.Errorf("JSON source %q, want %q", got, want)
+	}
+}
