@@ -43,15 +43,16 @@ func runCheck(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	in := inputs{inv.ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
 	st := present.NewStyle(inv.stderr, o.noColor)
 	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range paths {
-		script, code := loadScript(inv, path, st)
+		script, code := loadScript(inv, in, path, st)
 		if script == nil {
 			worst = max(worst, code)
 			continue
@@ -59,7 +60,7 @@ func runCheck(inv *invocation, args []string) int {
 		warnExposedSecrets(inv.stderr, st, o, files, script, warned)
 		warnQuotedValues(inv.stderr, st, o, files, script, warned)
 		if !o.quiet {
-			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", path, script.Len())
+			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
 			variablesNote(inv.stderr, st, path, script, scriptVars(o, files))
 		}
 	}
@@ -94,7 +95,7 @@ func variablesNote(w io.Writer, st present.Style, path string, prog *dsl.Program
 	if len(names) == 0 {
 		return // only captures and built-ins: nothing to set
 	}
-	fmt.Fprintf(w, "%s %s uses %s\n", st.Dim.Sprint("note:"), path, strings.Join(names, ", "))
+	fmt.Fprintf(w, "%s %s uses %s\n", st.Dim.Sprint("note:"), escName(path), strings.Join(names, ", "))
 	if len(unset) > 0 {
 		fmt.Fprintf(w, "%s not set here: %s; pass --var NAME=VALUE or export them before the run\n",
 			st.Dim.Sprint("note:"), strings.Join(unset, ", "))

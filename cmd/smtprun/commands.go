@@ -17,7 +17,8 @@ type command struct {
 	synopsis string // how it is called, as the global help lists it
 	summary  string // one line
 	usage    string // its --help
-	// longRunning commands run under the interrupt policy: the first
+	// longRunning commands, those that can wait (on the network, or on a
+	// FIFO named as an input), run under the interrupt policy: the first
 	// Ctrl-C (or SIGTERM) cancels their context so they can end politely,
 	// and the second ends the program whatever it is doing. The others
 	// keep the signals' default action: Ctrl-C ends them at once.
@@ -46,9 +47,9 @@ func init() {
 		{name: "test", synopsis: "smtprun test [flags] PATH...", summary: "run many scripts in parallel, with reports for CI",
 			usage: testUsage, longRunning: true, run: runTest},
 		{name: "check", synopsis: "smtprun check SCRIPT|DIR...", summary: "parse and validate scripts without connecting",
-			usage: checkUsage, run: runCheck},
+			usage: checkUsage, longRunning: true, run: runCheck},
 		{name: "fmt", synopsis: "smtprun fmt [-w] [-l] FILE|DIR...", summary: "print scripts in canonical form",
-			usage: fmtUsage, run: runFmt},
+			usage: fmtUsage, longRunning: true, run: runFmt},
 		{name: "scenarios", synopsis: "smtprun scenarios", summary: "list the emulated providers and failure scenarios",
 			usage: scenariosUsage, run: runScenarios},
 		{name: "explain", synopsis: "smtprun explain ARG...", summary: "explain a reply code, enhanced code, reply line or EHLO keyword",

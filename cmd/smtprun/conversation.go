@@ -34,7 +34,7 @@ func (o *options) newConversation(prog *dsl.Program, vars dsl.Vars, pool *x509.C
 		close: func() {},
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
+		sr, err := setupSandbox(o, prog, vars)
 		if err != nil {
 			return nil, err
 		}

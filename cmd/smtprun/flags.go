@@ -30,6 +30,8 @@ type options struct {
 	version       bool
 	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
 	connectTo     []engine.ConnectTo
+	faults        []string // --fault PLAN, under --sandbox
+	noLimits      bool     // --no-limits: the sandbox's providers enforce no sending limits
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -145,6 +147,8 @@ func (o *options) conversationFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
 	fs.Var(connectToFlag{&o.connectTo}, "connect-to", "")
+	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 }
 
 // checkConversation checks what the conversation flags were given.
@@ -152,6 +156,8 @@ func (o *options) checkConversation() error {
 	switch {
 	case o.scenario != "" && !o.sandbox:
 		return errors.New("--scenario needs --sandbox")
+	case len(o.faults) > 0 && !o.sandbox:
+		return errors.New("--fault needs --sandbox (or serve --fault)")
 	case o.timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}

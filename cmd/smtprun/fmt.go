@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/safefile"
 )
 
 const fmtUsage = `Usage: smtprun fmt [-w] [-l] [--check] FILE|DIR...
@@ -63,9 +63,10 @@ func runFmt(inv *invocation, args []string) int {
 		return inv.usageError(err.Error())
 	}
 	st := present.NewStyle(inv.stderr, o.noColor)
+	in := inputs{inv.ctx, newOptions().timeout}
 	worst, unformatted := exitOK, false
 	for _, path := range files {
-		switch code := fmtFile(inv, path, o, st); code {
+		switch code := fmtFile(inv, in, path, o, st); code {
 		case exitUnformatted:
 			unformatted = true
 		default:
@@ -79,11 +80,14 @@ func runFmt(inv *invocation, args []string) int {
 }
 
 // fmtFile formats one file as the flags ask and returns its exit code.
-func fmtFile(inv *invocation, path string, o *fmtOptions, st present.Style) int {
+func fmtFile(inv *invocation, in inputs, path string, o *fmtOptions, st present.Style) int {
 	stdout, stderr := inv.stdout, inv.stderr
-	src, err := os.ReadFile(path)
+	src, err := in.script(path)
 	if err != nil {
-		return inv.failf(exitUsage, "cannot read script: %v", err)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		return inv.failf(exitUsage, "cannot read script: %s", escName(err.Error()))
 	}
 	script, err := dsl.Parse(path, src)
 	var out bytes.Buffer
@@ -96,7 +100,7 @@ func fmtFile(inv *invocation, path string, o *fmtOptions, st present.Style) int 
 	}
 	changed := !bytes.Equal(out.Bytes(), src)
 	if o.list && changed {
-		fmt.Fprintln(stdout, path)
+		fmt.Fprintln(stdout, escName(path))
 	}
 	switch {
 	case o.write:
@@ -115,29 +119,13 @@ func fmtFile(inv *invocation, path string, o *fmtOptions, st present.Style) int 
 	return exitOK
 }
 
-// writeAtomic replaces path with data through a temporary file in the same
-// directory and a rename, so an interrupted write never leaves half a
-// script; the file keeps its permissions.
+// writeAtomic replaces path with data whole (an interrupted write never
+// leaves half a script), keeping the file's permissions, in a directory
+// no other user controls, and never through a link another user planted.
 func writeAtomic(path string, data []byte) error {
 	info, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.WriteFile(path, data, info.Mode().Perm())
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -41,6 +42,9 @@ Flags:
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --fault PLAN            with --sandbox: fail a chosen command (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (office365 takes 3 connections per
+                          account at once and 30 messages a minute; gmail 500 recipients a day)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --variables-file FILE   NAME=VALUE lines (repeatable), as for a run
@@ -152,12 +156,13 @@ func runLoad(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	in := inputs{inv.ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
 	est := present.NewStyle(stderr, o.noColor)
-	prog, code := loadScript(inv, o.args[0], est)
+	prog, code := loadScript(inv, in, o.args[0], est)
 	if prog == nil {
 		return code
 	}
@@ -165,12 +170,12 @@ func runLoad(inv *invocation, args []string) int {
 	warnExposedSecrets(stderr, est, o.options, files, prog, warned)
 	warnQuotedValues(stderr, est, o.options, files, prog, warned)
 	var vars dsl.Vars = scriptVars(o.options, files)
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
 	if o.oauth != "" {
-		v, note, code := oauthVars(inv, o.options, vars)
+		v, note, _, code := oauthVars(inv, o.options, vars)
 		if code != exitOK {
 			return code
 		}
@@ -187,7 +192,7 @@ func runLoad(inv *invocation, args []string) int {
 	}
 	conv, err := o.newConversation(prog, vars, pool)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.sandboxSetupError(est, prog, err)
 	}
 	defer conv.close()
 	threads := load.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
@@ -231,15 +236,7 @@ func runLoad(inv *invocation, args []string) int {
 }
 
 func writeLoadReport(path string, rep *load.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return safefile.Replace(path, 0o600, rep.WriteJSON)
 }
 
 // refusedHost explains why load mode will not connect where the script
@@ -247,21 +244,21 @@ func writeLoadReport(path string, rep *load.Report) error {
 // --connect-to rule that sends the connect elsewhere is where it goes.
 func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) string {
 	var msg string
-	dsl.Walk(prog.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || msg != "" {
-			return
+			return true
 		}
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			return
+			return true
 		}
 		if host, _, err = net.SplitHostPort(engine.Route(rules, host, port)); err != nil {
-			return
+			return true
 		}
 		name := ""
 		if p, _ := provider.ForHost(host); p != nil {
@@ -270,7 +267,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) str
 			name = publicProfile(host)
 		}
 		if name == "" {
-			return
+			return true
 		}
 		msg = fmt.Sprintf("smtprun load: refusing to load %s (%s, line %d)\n"+
 			"  Hammering a public provider's submission host gets the account locked and the address blocked;\n"+
@@ -278,6 +275,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) str
 			"help: practise with --sandbox, which serves %s in-process with the same conversation,\n"+
 			"      or point the script at a server you run (a local Postfix, smtp-sink).\n",
 			host, name, c.Pos().Line, host)
+		return true
 	})
 	return msg
 }
@@ -308,9 +306,17 @@ func runLoadMerge(inv *invocation, args []string) int {
 	if len(files) == 0 {
 		return inv.usageError("merge: no report given")
 	}
+	in := inputs{inv.ctx, newOptions().timeout}
 	var reps []*load.Report
 	for _, f := range files {
-		r, err := load.ReadFile(f)
+		b, err := in.read(f, "a load report", maxLoadReportBytes)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		var r *load.Report
+		if err == nil {
+			r, err = load.Decode(f, b)
+		}
 		if err != nil {
 			return inv.failf(exitUsage, "merge: %v", err)
 		}

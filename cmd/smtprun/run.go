@@ -39,6 +39,10 @@ const runFlagsHelp = `Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --fault PLAN            with --sandbox: fail a chosen command, as in rcpt#2=550 5.1.1 No such user
+                          (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (connections at once, messages a minute,
+                          recipients a day; docs/faults.md)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P, keeping H for TLS and the
                           transcript (curl's form; repeatable; an empty part matches any)
   --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
@@ -119,16 +123,17 @@ func runScript(inv *invocation, o *options) int {
 	stdout, stderr := inv.stdout, inv.stderr
 	st := present.NewStyle(stdout, o.noColor)
 	est := present.NewStyle(stderr, o.noColor)
-	script, code := loadScript(inv, o.args[0], est)
+	in := inputs{inv.ctx, o.timeout}
+	script, code := loadScript(inv, in, o.args[0], est)
 	if script == nil {
 		return code
 	}
 	if msg := testOnlyFlags(o); msg != "" {
 		return inv.usageError(msg)
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
 	warned := map[string]bool{}
 	warnExposedSecrets(stderr, est, o, files, script, warned)
@@ -149,12 +154,14 @@ func runScript(inv *invocation, o *options) int {
 	}
 	// An unreadable --ca is the same usage error with or without
 	// --sandbox: the flag was given, so something is wrong with the run.
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
+	var tokenRefusedHint string
 	if o.oauth != "" {
-		v, note, code := oauthVars(inv, o, vars)
+		v, note, refused, code := oauthVars(inv, o, vars)
+		tokenRefusedHint = refused
 		if code != exitOK {
 			return code
 		}
@@ -165,7 +172,7 @@ func runScript(inv *invocation, o *options) int {
 	}
 	conv, err := o.newConversation(script, vars, pool)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.sandboxSetupError(est, script, err)
 	}
 	defer conv.close()
 	for _, n := range conv.notes {
@@ -185,26 +192,29 @@ func runScript(inv *invocation, o *options) int {
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
 		present.RenderFailure(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.Host, includeNotes(script, err)...)
+		if tokenRefusedHint != "" && tokenRefused(err) {
+			fmt.Fprintln(stderr, tokenRefusedHint)
+		}
 	}
 	if rec != nil {
-		if werr := writeRunReports(o, script, rec, res, err, tr.Host, started); werr != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.Host, started, conv.notes); werr != nil {
 			return max(exitCode(err), inv.failf(exitUsage, "cannot write a report: %v", werr))
 		}
 	}
 	return exitCode(err)
 }
 
-// readScript reads, parses and checks a script. src is nil when the
-// file could not be read; a script error comes with the source to point
-// into.
-func readScript(path string) (prog *dsl.Program, src []byte, err error) {
-	src, err = os.ReadFile(path)
+// readScript reads, parses and checks a script, within in's bounds. src
+// is nil when the file could not be read; a script error comes with the
+// source to point into.
+func readScript(in inputs, path string) (prog *dsl.Program, src []byte, err error) {
+	src, err = in.script(path)
 	if err != nil {
 		return nil, nil, &unreadableError{err}
 	}
 	script, err := dsl.Parse(path, src)
 	if err == nil {
-		prog, err = dsl.Check(script, dsl.WithLoader(os.ReadFile))
+		prog, err = dsl.Check(script, in.loader())
 	}
 	return prog, src, err
 }
@@ -217,13 +227,17 @@ func (e *unreadableError) Error() string { return "cannot read script: " + e.err
 func (e *unreadableError) Unwrap() error { return e.err }
 
 // loadScript reads, parses and checks a script for a command that runs
-// it, reporting any problem; the code is the exit code then.
-func loadScript(inv *invocation, path string, st present.Style) (*dsl.Program, int) {
-	prog, src, err := readScript(path)
+// it, reporting any problem; the code is the exit code then: 130 for a
+// read that Ctrl-C interrupted (a FIFO named as the script), 1 for a
+// script that cannot be read, 2 for a script error.
+func loadScript(inv *invocation, in inputs, path string, st present.Style) (*dsl.Program, int) {
+	prog, src, err := readScript(in, path)
 	var ue *unreadableError
 	switch {
+	case errors.As(err, &ue) && in.ctx.Err() != nil:
+		return nil, inv.failf(exitInterrupted, "interrupted while reading %s", escName(path))
 	case errors.As(err, &ue):
-		return nil, inv.failf(exitUsage, "%v", err)
+		return nil, inv.failf(exitUsage, "%s", escName(err.Error()))
 	case err != nil:
 		present.RenderError(inv.stderr, st, src, err)
 		return nil, exitScript
@@ -233,7 +247,7 @@ func loadScript(inv *invocation, path string, st present.Style) (*dsl.Program, i
 
 // loadCAs returns the system's CAs and those in files, or nil for no
 // files: the engine then uses the system's.
-func loadCAs(files []string) (*x509.CertPool, error) {
+func loadCAs(in inputs, files []string) (*x509.CertPool, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -242,9 +256,9 @@ func loadCAs(files []string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	for _, f := range files {
-		pem, err := os.ReadFile(f)
+		pem, err := in.read(f, "a CA file", maxCAFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %v", err)
+			return nil, fmt.Errorf("--ca: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("--ca %s: no PEM certificate found in the file", f)

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,8 +14,11 @@ import (
 
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/fault"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 const serveUsage = `Usage:
@@ -27,6 +30,11 @@ to practise against (swaks, Thunderbird, your own socket program).
 Flags:
   --profile NAME        provider to emulate: office365, gmail, yahoo, aol, postfix (default postfix)
   --scenario NAME       fail the way real servers do (see smtprun scenarios)
+  --fault PLAN          fail a chosen command: rcpt#3=550 5.1.1 No such user,
+                        data=421 4.7.0 Try again later,close (repeatable; docs/faults.md);
+                        a recipient fail-550@any.domain gets a 550 without a flag
+  --no-limits           no sending limits: office365's 3 connections per account at once and
+                        30 messages a minute, the daily recipient quotas (docs/faults.md)
   --listen ADDR         submission with STARTTLS, like port 587 (default 127.0.0.1:2525)
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
@@ -70,6 +78,8 @@ type serveOptions struct {
 	tokenTTL                       time.Duration
 	explain                        bool
 	record                         string
+	faults                         []string
+	noLimits                       bool
 }
 
 // parseServeFlags parses and checks the serve command line.
@@ -92,6 +102,8 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.Var(durationFlag{&o.tokenTTL}, "token-ttl", "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.record, "record", "", "")
+	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return nil, err
@@ -172,8 +184,14 @@ func runServe(inv *invocation, args []string) int {
 	if code, ok := inv.parsed(err); !ok {
 		return code
 	}
+	plans, err := parseFaults(o.faults, nil)
+	if err != nil {
+		return inv.sandboxSetupError(present.NewStyle(stderr, o.noColor), nil, err)
+	}
 	log := present.NewServeLog(stdout, present.NewStyle(stdout, o.noColor), o.explain)
 	opts := sandbox.Options{
+		Faults:          &fault.Plans{},
+		NoLimits:        o.noLimits,
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
@@ -184,12 +202,13 @@ func runServe(inv *invocation, args []string) int {
 		Explain:         o.explain,
 	}
 	if o.record != "" {
-		if err := os.MkdirAll(o.record, 0o755); err != nil {
+		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return inv.usageError("--record: " + err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
 		opts.Record = rec.write
 	}
+	opts.Faults.Set(plans...)
 	if serveTestHook != nil {
 		serveTestHook(&opts)
 	}
@@ -199,7 +218,8 @@ func runServe(inv *invocation, args []string) int {
 	}
 	defer sb.Close()
 	if o.caOut != "" {
-		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
+		// A certificate, public: 0644, but never written through a link.
+		if err := safefile.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
 			return inv.usageError("--ca-out: " + err.Error())
 		}
 	}
@@ -208,6 +228,9 @@ func runServe(inv *invocation, args []string) int {
 		fmt.Fprintf(stdout, ", scenario %s", o.scenario)
 	}
 	fmt.Fprintln(stdout)
+	for _, p := range plans {
+		fmt.Fprintf(stdout, "  fault plan: %s\n", p.Source)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for _, l := range o.listeners() {
@@ -233,7 +256,10 @@ func runServe(inv *invocation, args []string) int {
 		if err != nil {
 			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
-		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Read, idle and connection limits: a client that drips or idles
+		// must not hold the endpoints, as the SMTP side bounds its own.
+		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
+		ln = oauthsim.LimitListener(ln, oauthsim.DefaultLimits.MaxConns)
 		oauthSrv = srv
 		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
 		for _, p := range sandbox.OAuthProviders() {
@@ -325,10 +351,35 @@ func (w *sessionWriter) write(r *sandbox.Recording) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	name := filepath.Join(w.dir, fmt.Sprintf("session-%s-%04d-%s.smtp", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile))
-	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
-		w.log.Printf("[%d] recording not written: %v\n", r.Conn, err)
+	name, err := w.create(fmt.Sprintf("session-%s-%04d-%s", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile), b.String())
+	if err != nil {
+		w.log.Printf("[%d] recording not written: %s\n", r.Conn, sandbox.EscapeLine(err.Error()))
 		return
 	}
 	w.log.Note(r.Conn, "recorded as "+sandbox.EscapeLine(name))
+}
+
+// create writes a recording 0600 (it holds the session) under a new name:
+// the names are predictable, so a name someone else took (a link planted
+// in a sticky directory) is passed over for the next, never written
+// through.
+func (w *sessionWriter) create(base, text string) (string, error) {
+	for i := 1; ; i++ {
+		name := filepath.Join(w.dir, base+".smtp")
+		if i > 1 {
+			name = filepath.Join(w.dir, fmt.Sprintf("%s-%d.smtp", base, i))
+		}
+		f, err := safefile.Create(name, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return name, err
+	}
 }

@@ -115,14 +115,21 @@ func TestCtrlCEndsAFIFOWait(t *testing.T) {
 // SIGINT could not stop, the second ends the program, for every command
 // the interrupt policy covers. Each runs in a child process, busy with
 // real work (a conversation with a server that never answers, a load, a
-// server, an OAuth sign-in whose endpoint never answers), with the first
-// interrupt hidden from it.
+// server, an OAuth sign-in whose endpoint never answers, a FIFO nobody
+// writes to named as the script), with the first interrupt hidden from
+// it.
 func TestSecondInterruptEndsEveryLongRunningCommand(t *testing.T) {
 	silent := smtptest.Serve(t, smtptest.NeverAnswersNOOP(make(chan string, 16)))
 	mute := smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) { io.Copy(io.Discard, r) })
 	dir := t.TempDir()
 	script := writeFile(t, dir, "wait.smtp", "connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n")
+	fifo := filepath.Join(dir, "fifo.smtp")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	args := map[string][]string{
+		"check": {"check", fifo},
+		"fmt":   {"fmt", fifo},
 		"run":   {"--var", "ADDR=" + silent, script},
 		"test":  {"test", "--var", "ADDR=" + silent, script},
 		"load":  {"load", "--sandbox", "-c", "1", "--duration", "1m", "../../load/testdata/sandbox-submit.smtp"},

@@ -29,7 +29,7 @@ name order) or a glob ("scripts/*/*.smtp"). Every script is checked first;
 a script error fails that script and the others still run.
 
 Flags (and every flag of a single run: --var, --variables-file, --ca,
---insecure, --timeout, --sandbox, --scenario, --connect-to, --explain,
+--insecure, --timeout, --sandbox, --scenario, --fault, --connect-to, --explain,
 --no-color):
   --jobs N               scripts run at once (default: the number of CPUs)
   --fail-fast            start no new script after the first failure
@@ -69,13 +69,15 @@ func runTest(inv *invocation, args []string) int {
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	ctx := inv.ctx
+	in := inputs{ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return inv.usageError(err.Error())
+		return inv.inputError(err)
 	}
 	jobs := o.jobs
 	if jobs == 0 {
@@ -89,8 +91,8 @@ func runTest(inv *invocation, args []string) int {
 	warned := map[string]bool{}
 	jobsList := make([]*testJob, len(paths))
 	for i, p := range paths {
-		j := &testJob{path: p, res: &rpt.Script{Path: p, Steps: []*rpt.Step{}}}
-		prog, src, err := readScript(p)
+		j := &testJob{path: p, res: &rpt.Script{Path: escName(p), Steps: []*rpt.Step{}}}
+		prog, src, err := readScript(in, p)
 		if err != nil {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
 			j.runErr, j.errSrc = err, src
@@ -108,7 +110,6 @@ func runTest(inv *invocation, args []string) int {
 		jobsList[i] = j
 	}
 
-	ctx := inv.ctx
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: time.Now()}
 	start := time.Now()
 
@@ -193,7 +194,7 @@ func runTest(inv *invocation, args []string) int {
 		if o.quiet {
 			fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 		}
-		fmt.Fprintf(stdout, "\n%s\n", st.Step.Sprint("--- "+j.path))
+		fmt.Fprintf(stdout, "\n%s\n", st.Step.Sprint("--- "+escName(j.path)))
 		fmt.Fprint(stdout, j.coloured(st))
 	}
 	if len(failures) > 0 || !o.quiet {
@@ -288,15 +289,7 @@ func writeReports(o *options, run *rpt.Run) int {
 		if path == "" {
 			return nil
 		}
-		out, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := f(out, run); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return writeReport(path, run, f)
 	}
 	for _, err := range []error{
 		write(o.reportJUnit, rpt.WriteJUnit),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/report"
 )
 
@@ -129,7 +130,7 @@ func (t *Transcript) fileChange(file string) {
 	}
 	if file != t.file {
 		t.file = file
-		fmt.Fprintf(t.w, "     %s %s\n", t.st.Dim.Sprint("|"), t.st.Note.Sprint("in "+file+":"))
+		fmt.Fprintf(t.w, "     %s %s\n", t.st.Dim.Sprint("|"), t.st.Note.Sprint("in "+smtp.Escape([]byte(file))+":"))
 	}
 }
 
