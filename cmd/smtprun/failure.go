@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"net"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -44,11 +43,6 @@ func errorPos(err error) (dsl.Pos, bool) {
 		return ds[0].Pos, true
 	}
 	return dsl.Pos{}, false
-}
-
-func hostOf(addr string) string {
-	h, _, _ := net.SplitHostPort(addr)
-	return h
 }
 
 // errSource is the text of the file a run error points into: the script,
