@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
-
 	"github.com/smtprun/smtprun/internal/smtp"
 )
 
@@ -14,7 +12,7 @@ import (
 // mistake, an unset variable, or (built by the engine) a failed expectation.
 // It renders Hurl-style with the source line and a caret under the span.
 type Error struct {
-	Pos   lexer.Position
+	Pos   Pos
 	Span  int    // columns to underline; at least one is drawn
 	Title string // what went wrong, e.g. "unknown step"
 	Label string // shown after the carets
@@ -33,7 +31,7 @@ func (e *Error) Error() string {
 }
 
 // Where formats a position as file:line:col.
-func Where(p lexer.Position) string {
+func Where(p Pos) string {
 	if p.Filename == "" {
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	rpt "github.com/smtprun/smtprun/report"
@@ -40,7 +39,7 @@ func kindOf(code int) string {
 }
 
 // errorPos is where an error points in a script.
-func errorPos(err error) (lexer.Position, bool) {
+func errorPos(err error) (dsl.Pos, bool) {
 	var (
 		de *dsl.Error
 		dl dsl.ErrorList
@@ -54,7 +53,7 @@ func errorPos(err error) (lexer.Position, bool) {
 	case errors.As(err, &dg):
 		return dg.Diagnostic().Pos, true
 	}
-	return lexer.Position{}, false
+	return dsl.Pos{}, false
 }
 
 func hostOf(addr string) string {
