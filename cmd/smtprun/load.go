@@ -47,6 +47,9 @@ Flags:
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --fault PLAN            with --sandbox: fail a chosen command (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (office365 takes 3 connections per
+                          account at once and 30 messages a minute; gmail 500 recipients a day)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --ca FILE               also trust the CA certificates in FILE (PEM)
@@ -105,6 +108,8 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 	switch {
 	case o.scenario != "" && !o.sandbox:
 		return nil, errors.New("--scenario needs --sandbox")
+	case len(o.faults) > 0 && !o.sandbox:
+		return nil, errors.New("--fault needs --sandbox (or serve --fault)")
 	case o.connections < 1:
 		return nil, fmt.Errorf("--connections must be at least 1, got %d", o.connections)
 	case o.iterations < 0:
@@ -170,9 +175,9 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return commandUsageError(stderr, "smtprun load", err.Error())
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
+		sr, err := setupSandbox(o.options, prog, vars)
 		if err != nil {
-			return commandUsageError(stderr, "smtprun load", err.Error())
+			return sandboxSetupError(stderr, est, "smtprun load", prog, err)
 		}
 		defer sr.sb.Close()
 		vars = sr.vars

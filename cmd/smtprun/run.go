@@ -42,6 +42,10 @@ Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --fault PLAN            with --sandbox: fail a chosen command, as in rcpt#2=550 5.1.1 No such user
+                          (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (connections at once, messages a minute,
+                          recipients a day; docs/faults.md)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P, keeping H for TLS and the
                           transcript (curl's form; repeatable; an empty part matches any)
   --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
@@ -183,8 +187,10 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
+	var tokenRefusedHint string
 	if o.oauth != "" {
-		v, note, code := oauthVars(o, vars, stderr)
+		v, note, refused, code := oauthVars(o, vars, stderr)
+		tokenRefusedHint = refused
 		if code != exitOK {
 			return code
 		}
@@ -194,9 +200,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, script, vars)
+		sr, err := setupSandbox(o, script, vars)
 		if err != nil {
-			return usageError(stderr, err.Error())
+			return sandboxSetupError(stderr, est, "smtprun", script, err)
 		}
 		defer sr.sb.Close()
 		vars = sr.vars
@@ -224,6 +230,9 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
 		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+		if tokenRefusedHint != "" && tokenRefused(err) {
+			fmt.Fprintln(stderr, tokenRefusedHint)
+		}
 	}
 	if rec != nil {
 		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {

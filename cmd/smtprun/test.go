@@ -33,7 +33,7 @@ name order) or a glob ("scripts/*/*.smtp"). Every script is checked first;
 a script error fails that script and the others still run.
 
 Flags (and every flag of a single run: --var, --variables-file, --ca,
---insecure, --timeout, --sandbox, --scenario, --connect-to, --explain,
+--insecure, --timeout, --sandbox, --scenario, --fault, --connect-to, --explain,
 --no-color):
   --jobs N               scripts run at once (default: the number of CPUs)
   --fail-fast            start no new script after the first failure

@@ -57,11 +57,16 @@ func readVariablesFile(path string) (*variablesFile, error) {
 		}
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
+		// A malformed line is never quoted: it may be a secret (a
+		// password pasted without its name, or "SMTP_PASS: x").
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, got %q", path, n, trimmed)
-		case !dsl.ValidName(name):
+			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, but the line has no \"=\" (it is not shown: it may hold a secret)", path, n)
+		case !dsl.ValidName(name) && strings.Trim(name, "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && name != "":
+			// Only name characters, so no secret: shown.
 			return nil, fmt.Errorf("--variables-file %s:%d: %q is not a variable name (letters, digits and _, not starting with a digit)", path, n, name)
+		case !dsl.ValidName(name):
+			return nil, fmt.Errorf("--variables-file %s:%d: the text before the first \"=\" is not a variable name (letters, digits and _, not starting with a digit; it is not shown: it may hold a secret)", path, n)
 		}
 		if _, dup := vf.vars[name]; dup {
 			return nil, fmt.Errorf("--variables-file %s:%d: %s is set twice in the file", path, n, name)
