@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Error is a user-facing error anchored in a script: a parse or validation
@@ -33,7 +35,9 @@ func Where(p Pos) string {
 	if p.Filename == "" {
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+	// A file name can hold an escape sequence or a newline as well as a
+	// reply can; every positioned message shows it escaped.
+	return fmt.Sprintf("%s:%d:%d", smtp.Escape([]byte(p.Filename)), p.Line, p.Column)
 }
 
 // ErrorList is every error validation found, in source order.

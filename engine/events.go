@@ -231,7 +231,7 @@ type Closed struct {
 // fills each string field of each event with a secret.
 
 func (ev StepStarted) redact(r *redactor) Event {
-	ev.Kind, ev.Source = r.show(ev.Kind), r.show(ev.Source)
+	ev.Kind, ev.Source = r.show(ev.Kind), r.showSource(ev.Source)
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {

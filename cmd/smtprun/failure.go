@@ -15,7 +15,7 @@ import (
 func failure(err error, caret string) *rpt.Failure {
 	f := &rpt.Failure{Message: err.Error(), Report: caret, Kind: kindOf(exitCode(err))}
 	if pos, ok := errorPos(err); ok {
-		f.File, f.Line, f.Column = pos.Filename, pos.Line, pos.Column
+		f.File, f.Line, f.Column = escName(pos.Filename), pos.Line, pos.Column
 	}
 	var ae *engine.AssertError
 	var ce *engine.CaptureError

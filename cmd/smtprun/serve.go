@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
@@ -214,7 +215,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		Explain:         o.explain,
 	}
 	if o.record != "" {
-		if err := os.MkdirAll(o.record, 0o755); err != nil {
+		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return serveUsageError(stderr, "--record: "+err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
@@ -230,7 +231,8 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	defer sb.Close()
 	if o.caOut != "" {
-		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
+		// A certificate, public: 0644, but never written through a link.
+		if err := safefile.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
 			return serveUsageError(stderr, "--ca-out: "+err.Error())
 		}
 	}
