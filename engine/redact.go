@@ -147,6 +147,15 @@ func (r *redactor) showMasked(s string) (string, bool) {
 	return m, a || b
 }
 
+// showSource is show for a line of the script itself: control bytes and
+// invisible characters are escaped as everywhere, but a backslash stays
+// one, so `expect 250 /(?P<qid>\S+)/` reads as written in the file.
+// Undoubling inverts Escape's only change to printable text, so no
+// secret masked before can come back.
+func (r *redactor) showSource(s string) string {
+	return strings.ReplaceAll(r.show(s), `\\`, `\`)
+}
+
 // maskReply returns a masked copy of a reply, and whether anything was
 // masked. The original stays as read: the engine matches expectations
 // against it, and it is shared with errors and results masked on their

@@ -25,10 +25,10 @@ type variablesFile struct {
 }
 
 // readVariablesFiles reads the files of --variables-file, in order.
-func readVariablesFiles(paths []string) ([]*variablesFile, error) {
+func readVariablesFiles(in inputs, paths []string) ([]*variablesFile, error) {
 	var out []*variablesFile
 	for _, p := range paths {
-		f, err := readVariablesFile(p)
+		f, err := readVariablesFile(in, p)
 		if err != nil {
 			return nil, err
 		}
@@ -37,14 +37,14 @@ func readVariablesFiles(paths []string) ([]*variablesFile, error) {
 	return out, nil
 }
 
-func readVariablesFile(path string) (*variablesFile, error) {
+func readVariablesFile(in inputs, path string) (*variablesFile, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("--variables-file: %v", err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := in.read(path, "a variables file", maxVariablesFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("--variables-file: %v", err)
+		return nil, fmt.Errorf("--variables-file: %w", err)
 	}
 	vf := &variablesFile{path: path, mode: info.Mode().Perm(), vars: dsl.MapVars{}, lines: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
