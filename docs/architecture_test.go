@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -151,6 +152,20 @@ func TestArchitectureImportRules(t *testing.T) {
 			if !strings.HasPrefix(im, "internal/") {
 				t.Errorf("%s imports %s, outside internal/", dir, im)
 			}
+		}
+	}
+}
+
+// The binary links no test package: test helpers (httptest's recorder,
+// the testing package, smtprun's own test servers) stay in tests.
+func TestBinaryLinksNoTestPackage(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../cmd/smtprun").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "testing" || strings.HasSuffix(p, "/httptest") || strings.HasPrefix(p, module+"internal/smtptest") || strings.HasPrefix(p, module+"internal/testenv") {
+			t.Errorf("cmd/smtprun links %s", p)
 		}
 	}
 }
