@@ -235,7 +235,7 @@ func unknownStep(u *Unknown) *Error {
 // fails at the end of the line, not at "plain". The end of the line is a
 // Word with no text.
 func failingToken(u *Unknown) (Word, bool) {
-	parse, ok := stepRules[u.Word.Text]
+	parse, ok := stepRules()[u.Word.Text]
 	if !ok || len(u.Rest) == 0 {
 		return Word{}, false
 	}

@@ -196,19 +196,21 @@ func grammarOptions() []participle.Option {
 
 // stepRules parse one line with one step's rule alone, to find where its
 // arguments go wrong once the script's grammar has fallen back to Unknown.
-var stepRules = map[string]func(line string) error{
-	"connect":  rule[gConnect](),
-	"send":     rule[gText](),
-	"expect":   rule[gExpect](),
-	"starttls": rule[gStartTLS](),
-	"auth":     rule[gAuth](),
-	"message":  rule[gMessage](),
-	"quit":     rule[gQuit](),
-	"raw":      rule[gRaw](),
-	"note":     rule[gNote](),
-	"include":  rule[gInclude](),
-	"repeat":   rule[gRepeat](),
-}
+var stepRules = sync.OnceValue(func() map[string]func(line string) error {
+	return map[string]func(line string) error{
+		"connect":  rule[gConnect](),
+		"send":     rule[gText](),
+		"expect":   rule[gExpect](),
+		"starttls": rule[gStartTLS](),
+		"auth":     rule[gAuth](),
+		"message":  rule[gMessage](),
+		"quit":     rule[gQuit](),
+		"raw":      rule[gRaw](),
+		"note":     rule[gNote](),
+		"include":  rule[gInclude](),
+		"repeat":   rule[gRepeat](),
+	}
+})
 
 func rule[T any]() func(string) error {
 	p := sync.OnceValue(func() *participle.Parser[T] { return participle.MustBuild[T](grammarOptions()...) })

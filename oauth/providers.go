@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -46,7 +47,7 @@ var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token"
 
 // providers are the built-in ones: the brands of the provider catalogue
 // (internal/provider) whose OAuth entry has a token endpoint.
-var providers = func() map[string]Provider {
+var providers = sync.OnceValue(func() map[string]Provider {
 	m := map[string]Provider{}
 	for _, brand := range provider.OAuthBrands() {
 		o, _ := provider.BrandOAuth(brand)
@@ -57,18 +58,18 @@ var providers = func() map[string]Provider {
 			Scopes: append([]string{o.Scope}, o.ExtraScopes...), Flow: Flow(o.Flow), NeedsSecret: o.NeedsSecret, Register: o.Register}
 	}
 	return m
-}()
+})
 
 // Lookup finds a built-in provider.
 func Lookup(name string) (Provider, bool) {
-	p, ok := providers[strings.ToLower(name)]
+	p, ok := providers()[strings.ToLower(name)]
 	return p, ok
 }
 
 // Names lists the built-in providers.
 func Names() []string {
 	var n []string
-	for k := range providers {
+	for k := range providers() {
 		n = append(n, k)
 	}
 	sort.Strings(n)

@@ -90,8 +90,8 @@ func initCosts(t *testing.T, args ...string) map[string]initCost {
 // self-registration) are counted apart, with a budget of their own, so
 // that a new import that brings an expensive init shows up too.
 const (
-	ownInitAllocBudget   = 100
-	totalInitAllocBudget = 700
+	ownInitAllocBudget   = 120
+	totalInitAllocBudget = 900
 )
 
 func TestStartupInitialisationBudget(t *testing.T) {

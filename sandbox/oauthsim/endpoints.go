@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smtprun/smtprun/oauth"
@@ -103,7 +104,8 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	})
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>smtprun sandbox: {{.Provider}} sign-in</title></head>
 <body>
 <h1>{{.Provider}} (smtprun sandbox)</h1>
@@ -117,6 +119,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </form>{{end}}
 </body></html>
 `))
+})
 
 type page struct {
 	Provider, Scope, Action, UserCode, Message string
@@ -133,7 +136,7 @@ func (h *endpoints) devicePage(w http.ResponseWriter, r *http.Request, p *Provid
 		scope = g.scope
 	}
 	h.is.mu.Unlock()
-	pageTemplate.Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + devicePath,
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + devicePath,
 		UserCode: code, Device: true, Message: message})
 }
 
@@ -165,7 +168,7 @@ func (h *endpoints) deviceDecide(w http.ResponseWriter, r *http.Request, p *Prov
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 	}
-	pageTemplate.Execute(w, page{Provider: p.Title, Message: msg})
+	pageTemplate().Execute(w, page{Provider: p.Title, Message: msg})
 }
 
 // authorizeParams are the query parameters of an authorization request
@@ -198,7 +201,7 @@ func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Pro
 	if msg := checkAuthorize(r); msg != "" {
 		// RFC 6749 4.1.2.1: a bad redirect URI is never redirected to.
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	hidden := map[string]string{}
@@ -207,7 +210,7 @@ func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Pro
 			hidden[k] = v
 		}
 	}
-	pageTemplate.Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + oauth.Paths.Authorize, Hidden: hidden})
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + oauth.Paths.Authorize, Hidden: hidden})
 }
 
 // authorizeDecide redirects to the client's loopback redirect URI with a
@@ -216,7 +219,7 @@ func (h *endpoints) authorizeDecide(w http.ResponseWriter, r *http.Request, p *P
 	if msg := checkAuthorize(r); msg != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	redirect, _ := url.Parse(r.FormValue("redirect_uri"))
