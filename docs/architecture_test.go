@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +22,7 @@ const module = "github.com/smtprun/smtprun/"
 
 // tableRows returns the rows of the Markdown table between the comment
 // "<!-- NAME: ..." and "<!-- end NAME -->" in architecture.md, each as
-// its cells with the backquotes taken off; the header and the rule are
-// left out.
+// its cells, trimmed; the header and the rule are left out.
 func tableRows(t *testing.T, name string) [][]string {
 	t.Helper()
 	page, err := os.ReadFile("architecture.md")
@@ -44,7 +44,7 @@ func tableRows(t *testing.T, name string) [][]string {
 		}
 		var cells []string
 		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
-			cells = append(cells, strings.Trim(strings.TrimSpace(c), "`"))
+			cells = append(cells, strings.TrimSpace(c))
 		}
 		rows = append(rows, cells)
 	}
@@ -89,7 +89,13 @@ func TestArchitectureTablesAreTheCode(t *testing.T) {
 		name string
 		want [][]string
 	}{{"verbs", verbs}, {"mechanisms", mechs}, {"brands", brands}} {
-		got := tableRows(t, tc.name)
+		var got [][]string
+		for _, row := range tableRows(t, tc.name) {
+			for i := range row {
+				row[i] = strings.Trim(row[i], "`")
+			}
+			got = append(got, row)
+		}
 		if len(got) != len(tc.want) {
 			t.Errorf("%s: the page has %d rows, the code %d", tc.name, len(got), len(tc.want))
 			continue
@@ -131,6 +137,24 @@ func imports(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+var code = regexp.MustCompile("`([^`]+)`")
+
+// The package table says what each package imports, as the code does.
+func TestArchitecturePackageImports(t *testing.T) {
+	for _, row := range tableRows(t, "packages") {
+		dir := strings.Trim(row[0], "`")
+		var want []string
+		for _, m := range code.FindAllStringSubmatch(row[2], -1) {
+			want = append(want, m[1])
+		}
+		slices.Sort(want)
+		got := slices.Compact(slices.Sorted(slices.Values(imports(t, dir))))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s imports %q; architecture.md says %q", dir, got, want)
+		}
+	}
 }
 
 // The dependency rules architecture.md states.
