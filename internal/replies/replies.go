@@ -113,6 +113,10 @@ type catalogue struct {
 
 var load = sync.OnceValues(func() (*catalogue, error) { return parseFS(dataFiles) })
 
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 func must() *catalogue {
 	c, err := load()
 	if err != nil {
@@ -142,9 +146,12 @@ func parseFS(fs embed.FS) (*catalogue, error) {
 }
 
 var (
-	nameRE        = regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`)
-	placeholderRE = regexp.MustCompile(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`)
-	urlRE         = regexp.MustCompile(`^https?://\S+$`)
+	// Compiled on first use: the catalogue is linked into every run of
+	// the command (fault plans name its replies), most of which never
+	// read it.
+	nameRE        = lazyRE(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`)
+	placeholderRE = lazyRE(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`)
+	urlRE         = lazyRE(`^https?://\S+$`)
 )
 
 func (c *catalogue) parse(name string, b []byte) error {
@@ -179,7 +186,7 @@ func build(prov, brand string, e entry) (Reply, error) {
 		Source: e.Source, Seen: e.Seen, SeenNote: e.SeenNote, From: e.From, Note: strings.TrimSpace(e.Note),
 		Quoted: e.Quoted,
 	}
-	if !nameRE.MatchString(e.Name) || !strings.HasPrefix(e.Name, prov+".") {
+	if !nameRE().MatchString(e.Name) || !strings.HasPrefix(e.Name, prov+".") {
 		return r, fmt.Errorf("name: want %s.AREA.WHAT in lower case", prov)
 	}
 	if e.Command == "" || r.Meaning == "" || r.Fix == "" || r.Cause == "" {
@@ -227,7 +234,7 @@ func checkProvenance(e entry) error {
 	case e.Source != "" && e.From != "":
 		return fmt.Errorf("give source (with seen) or from, not both")
 	case e.Source != "":
-		if !urlRE.MatchString(e.Source) && !strings.HasPrefix(e.Source, "RFC ") {
+		if !urlRE().MatchString(e.Source) && !strings.HasPrefix(e.Source, "RFC ") {
 			return fmt.Errorf("source: want a public URL or a document (RFC ...)")
 		}
 		if _, err := time.Parse(time.DateOnly, e.Seen); err != nil {
@@ -356,7 +363,7 @@ func Match(text string) []Reply {
 // partOf reports whether the pasted text, stripped of its code, is a
 // stretch of the reply's fixed wording.
 func partOf(norm string, r Reply) bool {
-	fixed := normalize(strings.Split(placeholderRE.ReplaceAllString(r.Template, "\x00"), "\n"))
+	fixed := normalize(strings.Split(placeholderRE().ReplaceAllString(r.Template, "\x00"), "\n"))
 	_, rest, ok := strings.Cut(norm, " ")
 	if code := fmt.Sprint(r.Code); ok && strings.HasPrefix(norm, code+" ") {
 		norm = rest
@@ -413,7 +420,7 @@ func normalize(lines []string) string {
 // pattern is a regexp that matches a normalized reply made from the
 // template: literal parts as they are, placeholders as anything.
 func pattern(template string) (*regexp.Regexp, int) {
-	norm := normalize(strings.Split(placeholderRE.ReplaceAllString(template, "\x00"), "\n"))
+	norm := normalize(strings.Split(placeholderRE().ReplaceAllString(template, "\x00"), "\n"))
 	var b strings.Builder
 	words := 0
 	for i, part := range strings.Split(norm, "\x00") {
