@@ -141,40 +141,73 @@ func imports(t *testing.T, dir string) []string {
 
 var code = regexp.MustCompile("`([^`]+)`")
 
-// The package table says what each package imports, as the code does.
-func TestArchitecturePackageImports(t *testing.T) {
-	for _, row := range tableRows(t, "packages") {
-		dir := strings.Trim(row[0], "`")
-		var want []string
-		for _, m := range code.FindAllStringSubmatch(row[2], -1) {
-			want = append(want, m[1])
+// Every package of the module is in a layer of architecture.md, and
+// imports only what the layers allow.
+func TestArchitectureLayers(t *testing.T) {
+	type entry struct {
+		pattern string // "engine", or "sandbox/..." for it and its subpackages
+		layer   int
+	}
+	var layers []entry
+	for _, row := range tableRows(t, "layers") {
+		n, err := strconv.Atoi(row[0])
+		if err != nil {
+			t.Fatalf("layer %q", row[0])
 		}
-		slices.Sort(want)
-		got := slices.Compact(slices.Sorted(slices.Values(imports(t, dir))))
-		if !slices.Equal(got, want) {
-			t.Errorf("%s imports %q; architecture.md says %q", dir, got, want)
+		for _, m := range code.FindAllStringSubmatch(row[1], -1) {
+			layers = append(layers, entry{m[1], n})
 		}
 	}
-}
-
-// The dependency rules architecture.md states.
-func TestArchitectureImportRules(t *testing.T) {
-	for _, dir := range []string{"sandbox", "sandbox/oauthsim", "explain", "oauth", "dsl"} {
-		for _, im := range imports(t, dir) {
-			if im == "engine" || strings.HasPrefix(im, "cmd/") {
-				t.Errorf("%s imports %s", dir, im)
+	// layerOf is the layer of a package and the pattern that placed it.
+	layerOf := func(pkg string) (int, string) {
+		for _, e := range layers {
+			base, tree := strings.CutSuffix(e.pattern, "/...")
+			if pkg == base || tree && strings.HasPrefix(pkg, base+"/") {
+				return e.layer, e.pattern
 			}
 		}
+		return 0, ""
 	}
-	internal, err := filepath.Glob("../internal/*")
-	if err != nil || len(internal) == 0 {
-		t.Fatalf("no internal packages: %v", err)
+	var dirs []string
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && path != ".." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "docs") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+			dir := filepath.ToSlash(filepath.Dir(strings.TrimPrefix(path, "../")))
+			if !slices.Contains(dirs, dir) {
+				dirs = append(dirs, dir)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, d := range internal {
-		dir := strings.TrimPrefix(filepath.ToSlash(d), "../")
-		for _, im := range imports(t, dir) {
-			if !strings.HasPrefix(im, "internal/") {
-				t.Errorf("%s imports %s, outside internal/", dir, im)
+	if len(dirs) < 10 {
+		t.Fatalf("found only the packages %v", dirs)
+	}
+	for _, dir := range dirs {
+		from, fromPat := layerOf(dir)
+		if from == 0 {
+			t.Errorf("%s is in no layer of architecture.md", dir)
+			continue
+		}
+		for _, im := range slices.Compact(slices.Sorted(slices.Values(imports(t, dir)))) {
+			to, toPat := layerOf(im)
+			switch {
+			case to == 0:
+				t.Errorf("%s imports %s, which is in no layer", dir, im)
+			case to < from:
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports go down", dir, from, im, to)
+			case to == from && (fromPat != toPat || !strings.HasSuffix(fromPat, "/...")):
+				// Within a layer only a package's own tree: sandbox
+				// and sandbox/oauthsim, internal/sasl and internal/smtp.
+				t.Errorf("%s imports %s, of its own layer %d", dir, im, to)
 			}
 		}
 	}
