@@ -31,13 +31,6 @@ func cliDoc() string {
 	return b.String()
 }
 
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // TestCLIDoc: docs/cli.md is what the table says, so it lists every
 // subcommand, with its flags and the exit codes, and cannot drift.
 func TestCLIDoc(t *testing.T) {

@@ -24,6 +24,9 @@ type command struct {
 	// keep the signals' default action: Ctrl-C ends them at once.
 	longRunning bool
 	run         func(inv *invocation, args []string) int
+	// flags is the command's flag set, for shell completion; nil for a
+	// command that takes no flags but --help.
+	flags func() *flag.FlagSet
 }
 
 // invocation is what a subcommand runs with: its entry in the table, its
@@ -43,27 +46,36 @@ var commands []*command
 func init() {
 	commands = []*command{
 		{name: "run", synopsis: "smtprun [flags] SCRIPT", summary: "run a .smtp script (also: smtprun run SCRIPT)",
-			usage: usageText, longRunning: true, run: runRun},
+			usage: usageText, longRunning: true, run: runRun,
+			flags: func() *flag.FlagSet { return runFlagSet(newOptions()) }},
 		{name: "test", synopsis: "smtprun test [flags] PATH...", summary: "run many scripts in parallel, with reports for CI",
-			usage: testUsage, longRunning: true, run: runTest},
+			usage: testUsage, longRunning: true, run: runTest,
+			flags: func() *flag.FlagSet { return runFlagSet(newOptions()) }},
 		{name: "check", synopsis: "smtprun check SCRIPT|DIR...", summary: "parse and validate scripts without connecting",
-			usage: checkUsage, longRunning: true, run: runCheck},
+			usage: checkUsage, longRunning: true, run: runCheck,
+			flags: func() *flag.FlagSet { return runFlagSet(newOptions()) }},
 		{name: "fmt", synopsis: "smtprun fmt [-w] [-l] FILE|DIR...", summary: "print scripts in canonical form",
-			usage: fmtUsage, longRunning: true, run: runFmt},
+			usage: fmtUsage, longRunning: true, run: runFmt,
+			flags: func() *flag.FlagSet { return fmtFlagSet(&fmtOptions{}) }},
 		{name: "scenarios", synopsis: "smtprun scenarios", summary: "list the emulated providers and failure scenarios",
 			usage: scenariosUsage, run: runScenarios},
 		{name: "explain", synopsis: "smtprun explain ARG...", summary: "explain a reply code, enhanced code, reply line or EHLO keyword",
 			usage: explainUsage, run: runExplain},
 		{name: "serve", synopsis: "smtprun serve [flags]", summary: "run an emulated provider as a real server",
-			usage: serveUsage, longRunning: true, run: runServe},
+			usage: serveUsage, longRunning: true, run: runServe,
+			flags: func() *flag.FlagSet { return serveFlagSet(&serveOptions{}) }},
 		{name: "token", synopsis: "smtprun token PROVIDER", summary: "get an OAuth 2.0 token for XOAUTH2/OAUTHBEARER",
-			usage: tokenUsage, longRunning: true, run: runToken},
+			usage: tokenUsage, longRunning: true, run: runToken,
+			flags: func() *flag.FlagSet { return tokenFlagSet(&tokenOptions{}) }},
 		{name: "load", synopsis: "smtprun load [flags] SCRIPT", summary: "run a script many times at once and measure it",
-			usage: loadUsage, longRunning: true, run: runLoad},
+			usage: loadUsage, longRunning: true, run: runLoad,
+			flags: func() *flag.FlagSet { return loadFlagSet(&loadOptions{options: newOptions()}) }},
 		{name: "version", synopsis: "smtprun version", summary: "print the version (also --version)",
 			usage: versionUsage, run: runVersion},
-		{name: "help", synopsis: "smtprun help [COMMAND]", summary: "show this help, or a command's",
+		{name: "help", synopsis: "smtprun help [TOPIC|--man]", summary: "list the help topics, print one, or write the man page",
 			usage: helpUsage, run: runHelp},
+		{name: "completion", synopsis: "smtprun completion SHELL", summary: "print a completion script for bash, zsh or fish",
+			usage: completionUsage, run: runCompletion},
 	}
 }
 
@@ -176,31 +188,6 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-const helpUsage = `Usage: smtprun help [COMMAND]
-
-Prints smtprun's help, or with COMMAND that command's (as smtprun COMMAND --help).
-`
-
-// runHelp is `smtprun help [COMMAND]`.
-func runHelp(inv *invocation, args []string) int {
-	if wantsHelp(args) {
-		fmt.Fprint(inv.stdout, helpUsage)
-		return exitOK
-	}
-	switch len(args) {
-	case 0:
-		fmt.Fprint(inv.stdout, globalHelp())
-		return exitOK
-	case 1:
-		if c := lookupCommand(args[0]); c != nil {
-			fmt.Fprint(inv.stdout, c.usage)
-			return exitOK
-		}
-		return inv.usageError(unknownCommandMsg(args[0]))
-	}
-	return inv.usageError(fmt.Sprintf("one command at a time, got %q", strings.Join(args, " ")))
-}
-
 func unknownCommandMsg(name string) string {
 	msg := fmt.Sprintf("unknown command %q", name)
 	if best := closestCommand(name); best != "" {
@@ -218,6 +205,8 @@ func globalHelp() string {
 		fmt.Fprintf(&b, "  %-34s  %s\n", c.synopsis, c.summary)
 	}
 	b.WriteString("\nEach command has its own --help (smtprun test --help). Add --sandbox to a run\nto serve it offline by built-in emulations of the providers.\n\n")
+	b.WriteString(topicsHelp())
+	b.WriteString("\n")
 	b.WriteString(runFlagsHelp)
 	b.WriteString("\n")
 	b.WriteString(exitCodesHelp)

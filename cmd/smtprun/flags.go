@@ -184,17 +184,7 @@ func (connectToFlag) errorsNameTheFlag() {}
 // type them (`smtprun x.smtp --var A=B`).
 func parseFlags(args []string) (*options, error) {
 	o := newOptions()
-	fs := newFlagSet("smtprun")
-	o.conversationFlags(fs)
-	fs.BoolVar(&o.explain, "explain", false, "")
-	fs.BoolVar(&o.step, "step", false, "")
-	fs.BoolVar(&o.version, "version", false, "")
-	fs.IntVar(&o.jobs, "jobs", 0, "")
-	fs.BoolVar(&o.failFast, "fail-fast", false, "")
-	fs.StringVar(&o.reportJUnit, "report-junit", "", "")
-	fs.StringVar(&o.reportTAP, "report-tap", "", "")
-	fs.StringVar(&o.reportJSON, "report-json", "", "")
-	fs.StringVar(&o.reportHTML, "report-html", "", "")
+	fs := runFlagSet(o)
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
@@ -206,6 +196,22 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
 	}
 	return o, nil
+}
+
+// runFlagSet is the flags of a run, a test and a check, set into o.
+func runFlagSet(o *options) *flag.FlagSet {
+	fs := newFlagSet("smtprun")
+	o.conversationFlags(fs)
+	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.BoolVar(&o.step, "step", false, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.IntVar(&o.jobs, "jobs", 0, "")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "")
+	fs.StringVar(&o.reportJUnit, "report-junit", "", "")
+	fs.StringVar(&o.reportTAP, "report-tap", "", "")
+	fs.StringVar(&o.reportJSON, "report-json", "", "")
+	fs.StringVar(&o.reportHTML, "report-html", "", "")
+	return fs
 }
 
 // parseInterspersed parses flags that may come before or after the

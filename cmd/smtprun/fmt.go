@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 
@@ -37,16 +38,22 @@ type fmtOptions struct {
 
 func parseFmtFlags(args []string) (*fmtOptions, error) {
 	o := &fmtOptions{}
-	fs := newFlagSet("smtprun fmt")
-	fs.BoolVar(&o.write, "w", false, "")
-	fs.BoolVar(&o.list, "l", false, "")
-	fs.BoolVar(&o.check, "check", false, "")
-	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs := fmtFlagSet(o)
 	var err error
 	if o.paths, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// fmtFlagSet is fmt's flags, set into o.
+func fmtFlagSet(o *fmtOptions) *flag.FlagSet {
+	fs := newFlagSet("smtprun fmt")
+	fs.BoolVar(&o.write, "w", false, "")
+	fs.BoolVar(&o.list, "l", false, "")
+	fs.BoolVar(&o.check, "check", false, "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	return fs
 }
 
 // runFmt is `smtprun fmt`, gofmt's and hurlfmt's interface for scripts.

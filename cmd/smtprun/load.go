@@ -84,18 +84,7 @@ type loadOptions struct {
 
 func parseLoadFlags(args []string) (*loadOptions, error) {
 	o := &loadOptions{options: newOptions()}
-	fs := newFlagSet("smtprun load")
-	fs.IntVar(&o.connections, "connections", 10, "")
-	fs.IntVar(&o.connections, "c", 10, "")
-	fs.IntVar(&o.iterations, "iterations", 0, "")
-	fs.IntVar(&o.iterations, "n", 0, "")
-	fs.Var(durationFlag{&o.duration}, "duration", "")
-	fs.Float64Var(&o.rate, "rate", 0, "")
-	fs.IntVar(&o.maxErrors, "max-errors", 0, "")
-	fs.IntVar(&o.procs, "procs", 0, "")
-	fs.StringVar(&o.shard, "shard", "", "")
-	fs.StringVar(&o.reportJSON, "report-json", "", "")
-	o.conversationFlags(fs)
+	fs := loadFlagSet(o)
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
@@ -123,6 +112,23 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 		o.iterations = 100
 	}
 	return o, nil
+}
+
+// loadFlagSet is load's flags, set into o.
+func loadFlagSet(o *loadOptions) *flag.FlagSet {
+	fs := newFlagSet("smtprun load")
+	fs.IntVar(&o.connections, "connections", 10, "")
+	fs.IntVar(&o.connections, "c", 10, "")
+	fs.IntVar(&o.iterations, "iterations", 0, "")
+	fs.IntVar(&o.iterations, "n", 0, "")
+	fs.Var(durationFlag{&o.duration}, "duration", "")
+	fs.Float64Var(&o.rate, "rate", 0, "")
+	fs.IntVar(&o.maxErrors, "max-errors", 0, "")
+	fs.IntVar(&o.procs, "procs", 0, "")
+	fs.StringVar(&o.shard, "shard", "", "")
+	fs.StringVar(&o.reportJSON, "report-json", "", "")
+	o.conversationFlags(fs)
+	return fs
 }
 
 // parseShard reads --shard I/N.

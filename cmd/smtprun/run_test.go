@@ -229,7 +229,7 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(global, c.synopsis+" ") || !strings.Contains(global, c.summary) {
 			t.Errorf("the global help does not list %s", c.name)
 		}
-		forms := [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}}
+		forms := [][]string{{c.name, "--help"}, {c.name, "-h"}}
 		if c.name == "run" {
 			forms = append(forms, []string{"x.smtp", "--help"})
 		}
@@ -242,6 +242,11 @@ func TestHelp(t *testing.T) {
 				t.Errorf("%q prints the global help, not %s's", args, c.name)
 			}
 			golden(t, "help-"+c.name, out)
+		}
+		// smtprun help NAME is the command's help, then its topic's
+		// page when it has one.
+		if code, out, _ := cli(t, "help", c.name); code != exitOK || !strings.HasPrefix(out, c.usage) {
+			t.Errorf("help %s: exit %d, does not start with %s --help", c.name, code, c.name)
 		}
 		if c.name != "help" && c.name != "version" && !strings.Contains(c.usage, "Example") {
 			t.Errorf("%s --help has no example", c.name)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -82,9 +83,8 @@ type serveOptions struct {
 	noLimits                       bool
 }
 
-// parseServeFlags parses and checks the serve command line.
-func parseServeFlags(args []string) (*serveOptions, error) {
-	o := &serveOptions{}
+// serveFlagSet is serve's flags, set into o.
+func serveFlagSet(o *serveOptions) *flag.FlagSet {
 	fs := newFlagSet("serve")
 	fs.StringVar(&o.profile, "profile", "postfix", "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
@@ -104,6 +104,13 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.record, "record", "", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
 	fs.BoolVar(&o.noLimits, "no-limits", false, "")
+	return fs
+}
+
+// parseServeFlags parses and checks the serve command line.
+func parseServeFlags(args []string) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := serveFlagSet(o)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -69,8 +70,8 @@ type tokenOptions struct {
 	provider                                   string
 }
 
-func parseTokenFlags(args []string) (*tokenOptions, error) {
-	o := &tokenOptions{timeout: 15 * time.Minute}
+// tokenFlagSet is token's flags, set into o.
+func tokenFlagSet(o *tokenOptions) *flag.FlagSet {
 	fs := newFlagSet("token")
 	fs.StringVar(&o.clientID, "client-id", os.Getenv("SMTPRUN_OAUTH_CLIENT_ID"), "")
 	fs.StringVar(&o.clientSecret, "client-secret", os.Getenv("SMTPRUN_OAUTH_CLIENT_SECRET"), "")
@@ -88,6 +89,12 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 	fs.BoolVar(&o.refresh, "refresh", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.Var(durationFlag{&o.timeout}, "timeout", "")
+	return fs
+}
+
+func parseTokenFlags(args []string) (*tokenOptions, error) {
+	o := &tokenOptions{timeout: 15 * time.Minute}
+	fs := tokenFlagSet(o)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return nil, err

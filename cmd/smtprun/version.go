@@ -77,3 +77,11 @@ func versionText(bi *debug.BuildInfo) string {
 	}
 	return b.String()
 }
+
+// versionString is the module version alone, for the man page's footer.
+func versionString() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
