@@ -17,7 +17,12 @@ type Error struct {
 	Span  int    // columns to underline; at least one is drawn
 	Title string // what went wrong, e.g. "unknown step"
 	Label string // shown after the carets
-	Notes []string
+	// Continued are further lines of the label, such as the other lines
+	// of a multi-line reply, each printed under the label's text from
+	// byte ContinueAt of Label on ("server replied " is 15).
+	Continued  []string
+	ContinueAt int
+	Notes      []string
 	// Source, if set, is the text of the file Pos is in, when that is not
 	// the script being rendered (a script it includes).
 	Source []byte
@@ -136,6 +141,10 @@ func Render(e *Error, src []byte, st Styler) string {
 			caret += " " + st.apply(st.Caret, e.Label)
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", pad, bar, caret)
+		under := strings.Repeat(" ", col-1+span+1+e.ContinueAt)
+		for _, c := range e.Continued {
+			fmt.Fprintf(&b, "%s %s %s%s\n", pad, bar, under, st.apply(st.Caret, c))
+		}
 		for _, n := range e.Notes {
 			fmt.Fprintf(&b, "%s %s %s\n", pad, bar, st.apply(st.Note, n))
 		}
@@ -143,6 +152,10 @@ func Render(e *Error, src []byte, st Styler) string {
 	} else {
 		if e.Label != "" {
 			fmt.Fprintf(&b, "%s %s\n", pad, st.apply(st.Caret, e.Label))
+		}
+		under := strings.Repeat(" ", e.ContinueAt)
+		for _, c := range e.Continued {
+			fmt.Fprintf(&b, "%s %s%s\n", pad, under, st.apply(st.Caret, c))
 		}
 		for _, n := range e.Notes {
 			fmt.Fprintf(&b, "%s %s\n", pad, st.apply(st.Note, n))

@@ -40,8 +40,11 @@ func (e *CaptureError) Diagnostic() *dsl.Error {
 	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "capture failed",
 		Label: fmt.Sprintf("the group %q did not take part in the match, so ${%s} has no value", e.Name, e.Name)}
 	if e.Got != nil {
-		d.Notes = append(d.Notes, "server replied "+e.Got.Lines[0])
-		d.Notes = append(d.Notes, e.Got.Lines[1:]...)
+		const replied = "server replied "
+		d.Notes = append(d.Notes, replied+e.Got.Lines[0])
+		for _, l := range e.Got.Lines[1:] {
+			d.Notes = append(d.Notes, strings.Repeat(" ", len(replied))+l)
+		}
 	}
 	d.Notes = append(d.Notes, "help: make the group required (drop the ? or | around it), or capture it in an expect of its own")
 	return d

@@ -41,13 +41,14 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 	}
 	lines := e.Got.Lines
 	if e.Reason == "text" {
-		d.Label = "reply text did not match; server replied " + lines[0]
+		d.Label = "reply text did not match; server replied "
 	} else {
-		d.Label = "server replied " + lines[0]
+		d.Label = "server replied "
 	}
-	if len(lines) > 1 {
-		d.Notes = append(d.Notes, lines[1:]...)
-	}
+	// The reply's other lines go under its first, as the server sent them.
+	d.ContinueAt = len(d.Label)
+	d.Label += lines[0]
+	d.Continued = lines[1:]
 	if o := e.OAuth; o != nil {
 		n := "the server refused the OAuth token: status " + o.Status
 		if o.Scope != "" {

@@ -142,7 +142,7 @@ var indexPage = sync.OnceValue(func() *template.Template {
 <style>` + css + `</style></head>
 <body>
 <h1>smtprun test report</h1>
-<p id="summary">{{.Run.Passed}} passed, {{.Run.Failed}} failed{{if .Run.Skipped}}, {{.Run.Skipped}} skipped{{end}} in {{ms .Run.Duration}}</p>
+<p id="summary">{{.Run.Summary}} in {{ms .Run.Duration}}</p>
 <table id="scripts">
 <thead><tr><th>Result</th><th>Script</th><th>Steps</th><th>Duration</th><th>Failure</th></tr></thead>
 <tbody>

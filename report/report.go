@@ -30,7 +30,8 @@ type Run struct {
 	Started  time.Time `json:"started"`
 	Duration Millis    `json:"duration_ms"`
 	Passed   int       `json:"passed"`
-	Failed   int       `json:"failed"` // scripts that failed or could not run
+	Failed   int       `json:"failed"` // scripts whose expectation failed, as JUnit's failures
+	Errors   int       `json:"errors"` // scripts that could not run to the end: a script or runtime error, as JUnit's errors
 	Skipped  int       `json:"skipped"`
 	Scripts  []*Script `json:"scripts"`
 }
@@ -112,6 +113,9 @@ type Failure struct {
 	// Kind is "script", "runtime" or "expectation".
 	Kind    string `json:"kind"`
 	Message string `json:"message"` // one line: file:line:col: what failed
+	// Want is the expectation as written (`235 "Authenticated"`), when
+	// one failed.
+	Want string `json:"want,omitempty"`
 	// Reply is the server's reply that failed the expectation, if any.
 	Reply []string `json:"reply,omitempty"`
 	// Report is the caret report as the terminal prints it, without colour.
@@ -140,19 +144,40 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 // D is the duration.
 func (m Millis) D() time.Duration { return time.Duration(m) }
 
-// Tally counts the scripts' results into Passed, Failed and Skipped.
+// Tally counts the scripts' results into Passed, Failed, Errors and
+// Skipped, as JUnit counts them: a failed expectation is a failure, a
+// script that could not run to the end an error.
 func (r *Run) Tally() {
-	r.Passed, r.Failed, r.Skipped = 0, 0, 0
+	r.Passed, r.Failed, r.Errors, r.Skipped = 0, 0, 0, 0
 	for _, s := range r.Scripts {
 		switch s.Result {
 		case Pass:
 			r.Passed++
 		case Skipped:
 			r.Skipped++
-		default:
+		case Fail:
 			r.Failed++
+		default:
+			r.Errors++
 		}
 	}
+}
+
+// Summary is the run's counts as every report and the terminal write
+// them: "1 passed, 2 failed, 2 errors, 1 skipped" (errors and skipped
+// only when there are some).
+func (r *Run) Summary() string {
+	s := fmt.Sprintf("%d passed, %d failed", r.Passed, r.Failed)
+	switch {
+	case r.Errors == 1:
+		s += ", 1 error"
+	case r.Errors > 1:
+		s += fmt.Sprintf(", %d errors", r.Errors)
+	}
+	if r.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", r.Skipped)
+	}
+	return s
 }
 
 // FailedStep is the step that failed, or nil.

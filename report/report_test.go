@@ -30,12 +30,6 @@ func sampleRun() *Run {
 	return r
 }
 
-func TestTally(t *testing.T) {
-	r := sampleRun()
-	if r.Passed != 1 || r.Failed != 1 || r.Skipped != 1 {
-		t.Errorf("tally %d/%d/%d", r.Passed, r.Failed, r.Skipped)
-	}
-}
 
 // TestJSONRoundTrip: what WriteJSON writes, ReadJSON reads back unchanged,
 // durations included.
@@ -142,5 +136,34 @@ func TestHTMLPages(t *testing.T) {
 	}
 	if !strings.Contains(string(page), `id="failed-step"`) || !strings.Contains(string(page), "&lt;tag&gt; &amp; more") {
 		t.Errorf("page:\n%s", page)
+	}
+}
+
+// TestTally counts as JUnit does: a failed expectation is a failure, a
+// script or runtime error an error, and the summary says both.
+func TestTally(t *testing.T) {
+	r := sampleRun()
+	if r.Passed != 1 || r.Failed != 1 || r.Skipped != 1 {
+		t.Errorf("tally %d/%d/%d", r.Passed, r.Failed, r.Skipped)
+	}
+	run := &Run{Scripts: []*Script{{Result: Pass}, {Result: Fail}, {Result: Fail}, {Result: Error}, {Result: Error}}}
+	run.Tally()
+	if run.Passed != 1 || run.Failed != 2 || run.Errors != 2 || run.Skipped != 0 {
+		t.Errorf("passed %d failed %d errors %d skipped %d; want 1 2 2 0", run.Passed, run.Failed, run.Errors, run.Skipped)
+	}
+	if got := run.Summary(); got != "1 passed, 2 failed, 2 errors" {
+		t.Errorf("summary %q", got)
+	}
+	var junit bytes.Buffer
+	if err := WriteJUnit(&junit, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(junit.String(), `failures="2" errors="2"`) {
+		t.Errorf("JUnit disagrees with the summary:\n%s", junit.String())
+	}
+	one := &Run{Scripts: []*Script{{Result: Error}, {Result: Skipped}}}
+	one.Tally()
+	if got := one.Summary(); got != "0 passed, 0 failed, 1 error, 1 skipped" {
+		t.Errorf("summary %q", got)
 	}
 }

@@ -13,13 +13,15 @@ const checkUsage = `Usage:
   smtprun check [flags] SCRIPT|DIR...
 
 Parses and validates scripts without connecting: syntax, steps, includes,
-captures. A directory means every .smtp file under it. For each script it
+captures. A directory means every .smtp file under it but the fragments
+marked "# include-only", which their includers check. For each script it
 prints the steps it has and, on stderr, the variables it needs and which of
 them are not set here (names only, never values).
 
 Flags:
   --var NAME=VALUE        count NAME as set (repeatable)
   --variables-file FILE   count the names in FILE as set (repeatable)
+  --exclude GLOB          leave out what GLOB matches, as smtprun test does (repeatable)
   -q, --quiet             print only the errors
   --no-color              plain output
 
@@ -39,7 +41,7 @@ func runCheck(inv *invocation, args []string) int {
 	if len(o.args) == 0 {
 		return inv.usageError("no script given")
 	}
-	paths, err := findScripts(o.args, true)
+	paths, err := findScripts(o.args, true, selection{exclude: o.excludes, skipFragments: true})
 	if err != nil {
 		return inv.usageError(err.Error())
 	}

@@ -19,8 +19,11 @@ func failure(err error, caret string) *rpt.Failure {
 	var ae *engine.AssertError
 	var ce *engine.CaptureError
 	switch {
-	case errors.As(err, &ae) && ae.Got != nil:
-		f.Reply = ae.Got.Lines
+	case errors.As(err, &ae):
+		f.Want = ae.Want
+		if ae.Got != nil {
+			f.Reply = ae.Got.Lines
+		}
 	case errors.As(err, &ce) && ce.Got != nil:
 		f.Reply = ce.Got.Lines
 	}

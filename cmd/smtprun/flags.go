@@ -36,6 +36,7 @@ type options struct {
 
 	// Test mode and reports (test.go).
 	jobs          int
+	excludes      []string
 	failFast      bool
 	reportJUnit   string
 	reportTAP     string
@@ -207,6 +208,7 @@ func runFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.IntVar(&o.jobs, "jobs", 0, "")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "")
+	fs.Var(listFlag{&o.excludes}, "exclude", "")
 	fs.StringVar(&o.reportJUnit, "report-junit", "", "")
 	fs.StringVar(&o.reportTAP, "report-tap", "", "")
 	fs.StringVar(&o.reportJSON, "report-json", "", "")

@@ -65,7 +65,7 @@ func runFmt(inv *invocation, args []string) int {
 	if len(o.paths) == 0 {
 		return inv.usageError("no script given")
 	}
-	files, err := findScripts(o.paths, true)
+	files, err := findScripts(o.paths, true, selection{})
 	if err != nil {
 		return inv.usageError(err.Error())
 	}

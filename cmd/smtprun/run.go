@@ -82,6 +82,9 @@ func runRun(inv *invocation, args []string) int {
 	if err := unknownCommand(o.args[0]); err != nil {
 		return inv.usageError(err.Error())
 	}
+	if len(o.excludes) > 0 {
+		return inv.usageError("--exclude is for smtprun test and check, which take directories")
+	}
 	return runScript(inv, o)
 }
 

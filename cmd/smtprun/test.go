@@ -26,13 +26,17 @@ const testUsage = `Usage:
 
 PATH is a script, a directory (every *.smtp under it, at any depth, in
 name order) or a glob ("scripts/*/*.smtp"). Every script is checked first;
-a script error fails that script and the others still run.
+a script error fails that script and the others still run. A directory or
+a glob leaves out the fragments other scripts include, those whose first
+comment lines hold "# include-only" (named alone, one runs).
 
 Flags (and every flag of a single run: --var, --variables-file, --ca,
 --insecure, --timeout, --sandbox, --scenario, --fault, --connect-to, --explain,
 --no-color):
   --jobs N               scripts run at once (default: the number of CPUs)
   --fail-fast            start no new script after the first failure
+  --exclude GLOB         leave out the scripts and directories GLOB matches: the
+                         name alone, or the path if GLOB has a / (repeatable)
   -q, --quiet            print the failures and the summary only
   --report-junit FILE    JUnit XML for CI test reporters
   --report-tap FILE      TAP version 13
@@ -65,7 +69,7 @@ func runTest(inv *invocation, args []string) int {
 	if len(o.args) == 0 {
 		return inv.usageError("no script or directory given")
 	}
-	paths, err := findScripts(o.args, false)
+	paths, err := findScripts(o.args, false, selection{exclude: o.excludes, skipFragments: true})
 	if err != nil {
 		return inv.usageError(err.Error())
 	}
@@ -341,11 +345,16 @@ func worstExit(run *rpt.Run) int {
 // findScripts expands PATH arguments: a file as it is, a directory to
 // every *.smtp under it in name order, a glob to its matches. A script
 // named twice is listed once. With missingOK a path that does not exist
-// is listed as it is, for the command to report when it reads it.
-func findScripts(args []string, missingOK bool) ([]string, error) {
+// is listed as it is, for the command to report when it reads it. sel
+// leaves scripts out.
+func findScripts(args []string, missingOK bool, sel selection) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
+	var found func(p string)
 	add := func(p string) {
+		if sel.excluded(p) {
+			return
+		}
 		if c := filepath.Clean(p); !seen[c] {
 			seen[c] = true
 			out = append(out, p)
@@ -366,8 +375,11 @@ func findScripts(args []string, missingOK bool) ([]string, error) {
 				if err != nil {
 					return err
 				}
+				if d.IsDir() && p != root && sel.excluded(p) {
+					return filepath.SkipDir
+				}
 				if !d.IsDir() && strings.HasSuffix(p, ".smtp") {
-					add(p)
+					found(p)
 					n++
 				}
 				return nil
@@ -391,6 +403,10 @@ func findScripts(args []string, missingOK bool) ([]string, error) {
 				return fmt.Errorf("%s: the pattern matches no file", arg)
 			}
 			for _, m := range matches {
+				if info, err := os.Stat(m); err == nil && !info.IsDir() {
+					found(m)
+					continue
+				}
 				if err := expand(m, true); err != nil {
 					return err
 				}
@@ -406,10 +422,71 @@ func findScripts(args []string, missingOK bool) ([]string, error) {
 		}
 		return err
 	}
+	// A script a directory or a glob yields, rather than one named, is
+	// left out when it is a fragment.
+	found = func(p string) {
+		if !sel.skipFragments || !isFragment(p) {
+			add(p)
+		}
+	}
 	for _, a := range args {
 		if err := expand(a, false); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// selection is which scripts test and check take from their PATHs.
+type selection struct {
+	exclude       []string // --exclude globs
+	skipFragments bool     // leave out the fragments a directory or glob holds
+}
+
+// excluded reports whether an --exclude glob matches p: a glob with a
+// slash matches the path as found, one without the file or directory
+// name alone (as .gitignore and pytest's --ignore-glob read them).
+func (s selection) excluded(p string) bool {
+	slashed := filepath.ToSlash(filepath.Clean(p))
+	for _, g := range s.exclude {
+		target := filepath.Base(p)
+		if strings.Contains(g, "/") {
+			target = slashed
+		}
+		if ok, _ := filepath.Match(g, target); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// fragmentMarker, a comment line among those a script starts with, says
+// the script is only included by others: test and check take it from a
+// directory or a glob no longer (as pytest does not collect conftest.py);
+// named on the command line, it runs.
+const fragmentMarker = "# include-only"
+
+// isFragment reports whether the script at p starts with the marker
+// among its first comment lines. It reads at most 8 KiB.
+func isFragment(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false // the command reports it when it reads the script
+	}
+	defer f.Close()
+	head := make([]byte, 8<<10)
+	n, _ := io.ReadFull(f, head)
+	for _, line := range strings.Split(string(head[:n]), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+			continue
+		case !strings.HasPrefix(line, "#"):
+			return false
+		}
+		if rest, ok := strings.CutPrefix(strings.ToLower(line), fragmentMarker); ok && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
+			return true
+		}
+	}
+	return false
 }

@@ -10,7 +10,7 @@ import (
 // StatusLine is a script's line in the list:
 //
 //	PASS  scripts/gmail.smtp  14 steps  41ms
-//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: 535 5.7.8 Username and Password not accepted
+//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: expected 235, got 535 5.7.8 Username and Password not accepted
 func StatusLine(st Style, s *rpt.Script) string {
 	var word string
 	switch s.Result {
@@ -39,10 +39,13 @@ func StatusLine(st Style, s *rpt.Script) string {
 	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, rpt.ShortDuration(s.Duration.D()))
 	if e := s.Error; e != nil {
 		what := e.Message
-		if len(e.Reply) > 0 {
-			what = e.Reply[0]
-		} else if _, after, ok := strings.Cut(what, ": "); ok && e.Line > 0 {
+		if _, after, ok := strings.Cut(what, ": "); ok && e.Line > 0 {
 			what = after
+		}
+		// A failed expectation says what it wanted and what came: a
+		// reply alone ("235 2.7.0 Accepted") reads like a success.
+		if e.Want != "" && len(e.Reply) > 0 {
+			what = fmt.Sprintf("expected %s, got %s", e.Want, e.Reply[0])
 		}
 		line += fmt.Sprintf("  line %d: %s", e.Line, what)
 	}
@@ -50,12 +53,8 @@ func StatusLine(st Style, s *rpt.Script) string {
 }
 
 func SummaryLine(st Style, run *rpt.Run) string {
-	s := fmt.Sprintf("%d passed, %d failed", run.Passed, run.Failed)
-	if run.Skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", run.Skipped)
-	}
-	s += " in " + rpt.ShortDuration(run.Duration.D())
-	if run.Failed > 0 {
+	s := run.Summary() + " in " + rpt.ShortDuration(run.Duration.D())
+	if run.Failed+run.Errors > 0 {
 		return st.Server5.Sprint(s)
 	}
 	return st.Server2.Sprint(s)
