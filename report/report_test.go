@@ -30,7 +30,6 @@ func sampleRun() *Run {
 	return r
 }
 
-
 // TestJSONRoundTrip: what WriteJSON writes, ReadJSON reads back unchanged,
 // durations included.
 func TestJSONRoundTrip(t *testing.T) {
