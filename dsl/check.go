@@ -202,6 +202,9 @@ func unknownStep(u *Unknown) *Error {
 		if bad, ok := failingToken(u); ok {
 			e.Pos, e.Span = bad.Pos(), bad.Span()
 			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(bad.Text), use)
+			if lw := lowerCaseWord(word, bad.Text); lw != "" {
+				e.Title, e.Label = "words are lower case", fmt.Sprintf("write `%s` in lower case", lw)
+			}
 			for i := range u.Rest {
 				if v := variableAt(u.Rest[i:]); v != nil {
 					return variableNotAllowed(word, i == 0, v)
@@ -215,7 +218,8 @@ func unknownStep(u *Unknown) *Error {
 	keywords := Keywords()
 	switch sug := suggest.Closest(word, keywords); {
 	case slices.Contains(keywords, lw):
-		e.Label = fmt.Sprintf("steps are lower-case: did you mean `%s`?", lw)
+		e.Title = "words are lower case"
+		e.Label = fmt.Sprintf("write `%s` in lower case", lw)
 	case sug != "":
 		e.Label = fmt.Sprintf("did you mean `%s`?", sug)
 	}

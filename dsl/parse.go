@@ -42,7 +42,14 @@ func parseError(path string, src []byte, err error) error {
 	if pos.Column-1 <= len(line) && pos.Column >= 1 {
 		rest = line[pos.Column-1:]
 	}
+	word, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	tok, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	switch {
+	case lowerCaseWord(word, tok) != "":
+		// As gofmt and Hurl do, the words of the language have one
+		// spelling, and the error says which.
+		e.Title = "words are lower case"
+		e.Label = fmt.Sprintf("write `%s` in lower case", lowerCaseWord(word, tok))
 	case strings.Contains(msg, "expected (<eol>+ | <eof>)"):
 		e.Title = "unexpected text after the step"
 		e.Label = "a step is one line, and this one was already complete"
@@ -67,14 +74,28 @@ func parseError(path string, src []byte, err error) error {
 	default:
 		// A step's rule failed part-way (`auth plain "u"`): say so in the
 		// words of the step's usage, not in the grammar's type names.
-		word, _, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if use, ok := usageOf(word); ok {
-			tok, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
 			e.Title = "invalid " + word + " step"
 			e.Label = fmt.Sprintf("unexpected %s; usage: %s", describeToken(tok), use)
 		}
 	}
 	return e
+}
+
+// lowerCaseWord is tok in lower case when tok is a word of step's usage
+// written in another case (`TLS` after connect), or "".
+func lowerCaseWord(step, tok string) string {
+	lw := strings.ToLower(tok)
+	use, ok := usageOf(step)
+	if lw == tok || !ok {
+		return ""
+	}
+	for _, w := range strings.FieldsFunc(use, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if w == lw {
+			return lw
+		}
+	}
+	return ""
 }
 
 // tokenWidth guesses how many columns the offending token covers, so the

@@ -14,9 +14,10 @@ import (
 const fmtUsage = `Usage: smtprun fmt [-w] [-l] [--check] FILE|DIR...
 
 Prints each script in canonical form (dsl.Format): one space between
-tokens, lower-case keywords, quoting and escapes made uniform, comments
-kept, runs of blank lines collapsed. A directory means every .smtp file
-under it.
+tokens, lower-case mechanisms and x wildcards, quoting and escapes made
+uniform, comments kept, runs of blank lines collapsed. A directory means
+every .smtp file under it. The language's own words are lower case
+already: CONNECT is a script error that says what to write.
 
   -w       rewrite the files in place instead of printing them
   -l       list the files whose formatting differs
