@@ -160,7 +160,7 @@ var scriptPage = sync.OnceValue(func() *template.Template {
 <body>
 <p><a href="index.html">all scripts</a></p>
 <h1>{{.Path}}</h1>
-<p id="result"><span class="{{.Result}}">{{.Result}}</span> (exit code {{.ExitCode}}), {{len .Steps}} of {{.TotalSteps}} steps, {{ms .Duration}}</p>
+<p id="result"><span class="{{.Result}}">{{.Result}}</span> (exit code {{.ExitCode}}), {{.StepsText}}, {{ms .Duration}}</p>
 {{range .Notes}}<p class="info">{{.}}</p>
 {{end}}{{with .Error}}<h2>Failure</h2>
 <pre class="errorreport" id="error">{{.Report}}</pre>

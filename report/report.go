@@ -54,8 +54,13 @@ type Script struct {
 	Duration Millis `json:"duration_ms"`
 	// Steps are the steps that started, in order.
 	Steps []*Step `json:"steps"`
-	// TotalSteps is how many steps the script has (0 if it did not check).
+	// TotalSteps is how many steps the script has, each iteration of a
+	// repeat block counted (the block itself is not a step): what it
+	// unrolls to, or the steps it ran if a variable count ran more; 0 if
+	// it did not check. HeldSteps is how many of them ran and held. The
+	// terminal, the reports and smtprun check all count so.
 	TotalSteps int `json:"total_steps"`
+	HeldSteps  int `json:"held_steps"`
 	// Captures are the values named regex groups captured, by name.
 	Captures map[string]string `json:"captures,omitempty"`
 	// Notes are smtprun's own lines, such as what the sandbox supplied.
@@ -143,6 +148,25 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 
 // D is the duration.
 func (m Millis) D() time.Duration { return time.Duration(m) }
+
+// StepCounts are a run's TotalSteps and HeldSteps: expanded is what the
+// program unrolls to (dsl.Program.ExpandedSteps), res.Steps the steps
+// that ran and held, more than expanded when a variable count was.
+func StepCounts(expanded int, res engine.Result) (total, held int) {
+	return max(expanded, res.Steps), res.Steps
+}
+
+// StepsText is a script's step count as the terminal and the HTML write
+// it: "14 steps" when it passed, "3/4 steps held" when not.
+func (s *Script) StepsText() string {
+	if s.Result == Pass {
+		if s.TotalSteps == 1 {
+			return "1 step"
+		}
+		return fmt.Sprintf("%d steps", s.TotalSteps)
+	}
+	return fmt.Sprintf("%d/%d steps held", s.HeldSteps, s.TotalSteps)
+}
 
 // Tally counts the scripts' results into Passed, Failed, Errors and
 // Skipped, as JUnit counts them: a failed expectation is a failure, a
@@ -275,14 +299,36 @@ func (r *Recorder) Event(ev engine.Event) {
 }
 
 // Finish completes the steps with the engine's outcomes (whether each held
-// and how long it took) and returns them with the captures.
+// and how long it took) and returns them with the captures. The steps of
+// a repeat block carry the block's index, each iteration again, so the
+// outcomes are matched in the order the steps ran, one to every step but
+// the blocks; a block held when every step it ran held.
 func (r *Recorder) Finish(res engine.Result) ([]*Step, map[string]string) {
-	for _, o := range res.Outcomes {
-		for _, st := range r.steps {
-			if st.Index == o.Index {
-				st.OK, st.Start, st.Duration = o.OK, o.Start, Millis(o.Duration)
+	next := 0
+	for _, st := range r.steps {
+		if st.Kind == "repeat" || next >= len(res.Outcomes) {
+			continue
+		}
+		o := res.Outcomes[next]
+		next++
+		st.OK, st.Start, st.Duration = o.OK, o.Start, Millis(o.Duration)
+	}
+	for i, st := range r.steps {
+		if st.Kind != "repeat" {
+			continue
+		}
+		st.OK = true
+		var d Millis
+		for _, in := range r.steps[i+1:] {
+			if in.Index != st.Index {
+				break
+			}
+			if in.Kind != "repeat" {
+				st.OK = st.OK && in.OK
+				d += in.Duration
 			}
 		}
+		st.Duration = d
 	}
 	if r.steps == nil {
 		r.steps = []*Step{}

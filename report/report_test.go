@@ -1,8 +1,11 @@
 package report
 
 import (
+	"slices"
+
 	"bytes"
 	"encoding/xml"
+	"github.com/smtprun/smtprun/engine"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +167,34 @@ func TestTally(t *testing.T) {
 	one.Tally()
 	if got := one.Summary(); got != "0 passed, 0 failed, 1 error, 1 skipped" {
 		t.Errorf("summary %q", got)
+	}
+}
+
+// TestRecorderRepeat: the steps of a repeat block, which carry the
+// block's index each iteration, get their own outcomes, not the last
+// one's; the block held when every step it ran held.
+func TestRecorderRepeat(t *testing.T) {
+	rec := &Recorder{File: "r.smtp"}
+	// connect (0), repeat 2 { send, expect } (1): the second expect fails.
+	for _, s := range []engine.StepStarted{
+		{Step: 0, Kind: "connect"}, {Step: 1, Kind: "repeat"},
+		{Step: 1, Kind: "send"}, {Step: 1, Kind: "expect"}, {Step: 1, Kind: "send"}, {Step: 1, Kind: "expect"},
+	} {
+		rec.Event(s)
+	}
+	outcomes := []engine.StepOutcome{{Index: 0, OK: true}, {Index: 1, OK: true}, {Index: 1, OK: true}, {Index: 1, OK: true}, {Index: 1, OK: false}}
+	steps, _ := rec.Finish(engine.Result{Steps: 4, Outcomes: outcomes})
+	var got []bool
+	for _, st := range steps {
+		got = append(got, st.OK)
+	}
+	want := []bool{true, false, true, true, true, false}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps held %v, want %v", got, want)
+	}
+	total, held := StepCounts(5, engine.Result{Steps: 4})
+	sc := &Script{Result: Fail, TotalSteps: total, HeldSteps: held}
+	if sc.StepsText() != "4/5 steps held" {
+		t.Errorf("%q", sc.StepsText())
 	}
 }

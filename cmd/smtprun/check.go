@@ -62,7 +62,7 @@ func runCheck(inv *invocation, args []string) int {
 		warnExposedSecrets(inv.stderr, st, o, files, script, warned)
 		warnQuotedValues(inv.stderr, st, o, files, script, warned)
 		if !o.quiet {
-			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
+			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", escName(path), script.ExpandedSteps())
 			variablesNote(inv.stderr, st, path, script, scriptVars(o, files))
 		}
 	}

@@ -44,8 +44,9 @@ func newRunRecorder(o *options, prog *dsl.Program) *rpt.Recorder {
 // the same documents as smtprun test's, with one script, and the same
 // notes (that the sandbox, not a provider, answered).
 func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engine.Result, err error, host string, started time.Time, notes []string) error {
-	sc := &rpt.Script{Path: escName(prog.File()), TotalSteps: prog.Len(), Duration: rpt.Millis(time.Since(started)), Notes: notes}
+	sc := &rpt.Script{Path: escName(prog.File()), Duration: rpt.Millis(time.Since(started)), Notes: notes}
 	sc.Steps, sc.Captures = rec.Finish(res)
+	sc.TotalSteps, sc.HeldSteps = rpt.StepCounts(prog.ExpandedSteps(), res)
 	sc.ExitCode = exitCode(err)
 	sc.Result = resultOf(sc.ExitCode)
 	if err != nil {

@@ -107,7 +107,7 @@ func runTest(inv *invocation, args []string) int {
 			j.done = true
 		} else {
 			j.prog = prog
-			j.res.TotalSteps = prog.Len()
+			j.res.TotalSteps = prog.ExpandedSteps()
 			warnExposedSecrets(stderr, est, o, files, prog, warned)
 			warnQuotedValues(stderr, est, o, files, prog, warned)
 		}
@@ -256,6 +256,7 @@ func runTestScript(ctx context.Context, o *options, files []*variablesFile, pool
 	ex := execute(ctx, o, files, pool, j.prog, &tbuf)
 	j.res.Duration = rpt.Millis(time.Since(start))
 	j.res.Steps, j.res.Captures = ex.rec.Finish(ex.res)
+	j.res.TotalSteps, j.res.HeldSteps = rpt.StepCounts(j.prog.ExpandedSteps(), ex.res)
 	j.res.Notes = ex.notes
 	j.res.Transcript = tbuf.String()
 	j.res.ExitCode = exitCode(ex.err)

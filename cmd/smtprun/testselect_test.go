@@ -1,6 +1,7 @@
 package main
 
 import (
+	rpt "github.com/smtprun/smtprun/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,57 @@ func TestTestModeSaysWhatWasExpected(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
+	}
+}
+
+// TestStepCountsAgree: one count of steps, each repeat iteration counted
+// and an include's steps spliced in, in check, a run, test's lines, the
+// JSON and the HTML report.
+func TestStepCountsAgree(t *testing.T) {
+	dir := writeScripts(t, map[string]string{
+		"common/start.smtp": "# include-only\nconnect \"smtp.gmail.com:587\"\nexpect 220\n",
+		"pass.smtp":         "include \"common/start.smtp\"\nrepeat 3 {\n  send \"NOOP\"\n  expect 250\n}\nsend \"QUIT\"\nexpect 221\n",
+		"fail.smtp":         "include \"common/start.smtp\"\nrepeat 3 {\n  send \"NOOP\"\n  expect 250\n}\nsend \"QUIT\"\nexpect 250\n",
+	})
+	t.Chdir(dir)
+	if _, out, _ := cli(t, "check", "pass.smtp"); out != "pass.smtp: ok (10 steps)\n" {
+		t.Errorf("check: %q", out)
+	}
+	if _, out, _ := cli(t, "--sandbox", "--no-color", "pass.smtp"); !strings.Contains(out, "ok: 10 steps,") {
+		t.Errorf("run:\n%s", out)
+	}
+	_, out, _ := cli(t, "test", "--sandbox", "--no-color", "--report-json", "r.json", "--report-html", "html", ".")
+	for _, want := range []string{"PASS  pass.smtp  10 steps", "FAIL  fail.smtp  9/10 steps held"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	f, err := os.Open("r.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := rpt.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range run.Scripts {
+		held := 0
+		for _, st := range sc.Steps {
+			if st.OK && st.Kind != "repeat" {
+				held++
+			}
+		}
+		if sc.TotalSteps != 10 || sc.HeldSteps != held {
+			t.Errorf("%s: total %d held %d, and %d steps held in its list", sc.Path, sc.TotalSteps, sc.HeldSteps, held)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join("html", "001-fail.html"))
+	if err != nil {
+		entries, _ := os.ReadDir("html")
+		t.Fatalf("%v (the directory holds %v)", err, entries)
+	}
+	if !strings.Contains(string(page), "9/10 steps held") {
+		t.Errorf("the HTML page does not say 9/10 steps held")
 	}
 }

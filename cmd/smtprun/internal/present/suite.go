@@ -10,7 +10,7 @@ import (
 // StatusLine is a script's line in the list:
 //
 //	PASS  scripts/gmail.smtp  14 steps  41ms
-//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: expected 235, got 535 5.7.8 Username and Password not accepted
+//	FAIL  scripts/x.smtp  3/9 steps held  12ms  line 7: expected 235, got 535 5.7.8 Username and Password not accepted
 func StatusLine(st Style, s *rpt.Script) string {
 	var word string
 	switch s.Result {
@@ -23,18 +23,9 @@ func StatusLine(st Style, s *rpt.Script) string {
 	default:
 		word = st.Server5.Sprint("ERROR")
 	}
-	steps := plural(s.TotalSteps, "step")
+	steps := s.StepsText()
 	if s.TotalSteps == 0 && len(s.Steps) == 0 && s.Result == rpt.Error {
 		steps = "not run"
-	} else if s.Result != rpt.Pass {
-		// How far it got: the steps that held, of all.
-		held := 0
-		for _, st := range s.Steps {
-			if st.OK {
-				held++
-			}
-		}
-		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
 	}
 	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, rpt.ShortDuration(s.Duration.D()))
 	if e := s.Error; e != nil {
