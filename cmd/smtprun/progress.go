@@ -130,3 +130,17 @@ func remaining(p load.Progress, rate float64) time.Duration {
 	}
 	return left
 }
+
+// terminalWidth is the width of w when it is a terminal, or 0 (a file, a
+// pipe, TERM=dumb): what is written there is not wrapped.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) || os.Getenv("TERM") == "dumb" {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}

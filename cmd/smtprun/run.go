@@ -146,6 +146,7 @@ func runScript(inv *invocation, o *options) int {
 	tr.Main = script.File()
 	if o.explain {
 		tr.Teach = &present.Teacher{}
+		tr.Width = terminalWidth(stdout)
 	}
 	var before []engine.Option
 	if o.step {

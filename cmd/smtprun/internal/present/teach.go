@@ -15,6 +15,9 @@ import (
 // each reply means, from the knowledge base in explain.
 type Teacher struct {
 	host string // the host connected to, for provider-specific meanings
+	// explained are the EHLO keywords explained already in this run: the
+	// EHLO after STARTTLS explains only the new ones (AUTH, typically).
+	explained map[string]bool
 }
 
 // sent explains a command line.
@@ -64,10 +67,24 @@ func (t *Teacher) received(ev engine.Received) []string {
 	verb, _, _ := strings.Cut(ev.Answers, " ")
 	switch {
 	case rep.Code == 250 && strings.EqualFold(verb, "EHLO") && len(rep.Text) > 1:
+		if t.explained == nil {
+			t.explained = map[string]bool{}
+		}
+		var again []string
 		for _, kw := range rep.Text[1:] {
-			if e, ok := explain.Keyword(kw); ok {
-				out = append(out, fmt.Sprintf("%s: %s (%s)", strings.Fields(kw + " ")[0], e.Text, e.Source))
+			name := strings.ToUpper(strings.Fields(kw + " ")[0])
+			e, ok := explain.Keyword(kw)
+			switch {
+			case !ok:
+			case t.explained[name]:
+				again = append(again, name)
+			default:
+				t.explained[name] = true
+				out = append(out, fmt.Sprintf("%s: %s (%s)", name, e.Text, e.Source))
 			}
+		}
+		if len(again) > 0 {
+			out = append(out, strings.Join(again, ", ")+": explained above")
 		}
 	case rep.Code == 334 && len(rep.Text) > 0:
 		text := strings.TrimSpace(rep.Text[0])

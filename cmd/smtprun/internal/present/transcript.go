@@ -32,6 +32,10 @@ type Transcript struct {
 	Host string
 	// Teach is set with --explain.
 	Teach *Teacher
+	// Width is the terminal's width, to which --explain's annotations
+	// are wrapped; 0 (a file, a pipe) leaves them one line each, for
+	// grep.
+	Width int
 	// Main is the script run; file the one the last step came from, so
 	// the gutter's line numbers say which file they count in once an
 	// include brings in steps from another.
@@ -47,9 +51,39 @@ func NewTranscript(w io.Writer, st Style, quiet bool) *Transcript {
 // explain prints --explain lines under the wire line they belong to; they
 // start with # like a script comment, so they read as annotations.
 func (t *Transcript) explain(lines []string) {
+	// "     |      " and "    # " come before the text.
+	const margin = 5 + 1 + 1 + 4 + 1 + 6
 	for _, l := range lines {
-		t.line(false, t.st.Note.Sprint("    # "+l))
+		for i, part := range wrap(l, t.Width-margin) {
+			lead := "    # "
+			if i > 0 {
+				lead = "      "
+			}
+			t.line(false, t.st.Note.Sprint(lead+part))
+		}
 	}
+}
+
+// wrap breaks text at spaces into lines of at most width bytes (a word
+// longer than that stays whole); width below 20 leaves it one line.
+func wrap(text string, width int) []string {
+	if width < 20 || len(text) <= width {
+		return []string{text}
+	}
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case len(line)+1+len(w) <= width:
+			line += " " + w
+		default:
+			out = append(out, line)
+			line = w
+		}
+	}
+	return append(out, line)
 }
 
 func (t *Transcript) line(tls bool, text string) {
