@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/smtprun/smtprun/oauth"
 	"io"
 	"io/fs"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
@@ -39,7 +41,7 @@ Flags:
   --listen ADDR         submission with STARTTLS, like port 587 (default 127.0.0.1:2525)
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
-  --listen-oauth ADDR   emulated OAuth endpoints of office365 and gmail over HTTP, for
+  --listen-oauth ADDR   emulated OAuth endpoints of office365, gmail and yahoo over HTTP, for
                         smtprun token --issuer http://ADDR/PROVIDER (default 127.0.0.1:2580; "off" disables)
   --token-ttl DURATION  lifetime of the access tokens issued there (default 1h), to practise refresh
   --ca-out FILE         write the CA certificate (PEM) that clients should trust
@@ -268,10 +270,7 @@ func runServe(inv *invocation, args []string) int {
 		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
 		ln = oauthsim.LimitListener(ln, oauthsim.DefaultLimits.MaxConns)
 		oauthSrv = srv
-		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
-		for _, p := range sandbox.OAuthProviders() {
-			fmt.Fprintf(stdout, "    %s  http://%s/%s  (tokens last %s)\n", p, ln.Addr(), p, orDefaultTTL(o.tokenTTL))
-		}
+		fmt.Fprint(stdout, oauthBanner(ln.Addr().String(), orDefaultTTL(o.tokenTTL)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -322,6 +321,25 @@ func printServeHints(w io.Writer, o *serveOptions) {
 	user, pass := sandbox.PracticeCredentials(o.profile)
 	fmt.Fprintf(w, "  practice account: %s / %s (any user name logs in with that password)\n", user, pass)
 	fmt.Fprintln(w, "  Ctrl-C stops the server.")
+}
+
+// oauthBanner lists serve's OAuth endpoints in aligned columns, and says
+// which providers smtprun token also knows for real (office365, gmail)
+// and which exist only as emulated here (yahoo): their token works
+// against this server, and there are no real endpoints to sign in to.
+func oauthBanner(addr, ttl string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER), tokens last %s:\n", addr, addr, ttl)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, p := range sandbox.OAuthProviders() {
+		kind := "emulated only: smtprun token has no real endpoints for it"
+		if _, builtin := oauth.Lookup(p); builtin {
+			kind = "as smtprun token " + p + " signs in for real"
+		}
+		fmt.Fprintf(tw, "    %s\thttp://%s/%s\t%s\n", p, addr, p, kind)
+	}
+	tw.Flush()
+	return b.String()
 }
 
 // serveTestHook lets tests shorten the sandbox's waits (the OAuth device

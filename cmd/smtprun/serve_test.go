@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/smtprun/smtprun/oauth"
+	"github.com/smtprun/smtprun/sandbox"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,5 +134,26 @@ func TestServeUsage(t *testing.T) {
 	code, _, errOut := cli(t, "serve", "--profile", "hotmail")
 	if code != exitUsage || !strings.Contains(errOut, `unknown profile "hotmail"`) {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestOAuthBanner: serve's OAuth banner lists every emulated provider in
+// aligned columns, and says which smtprun token knows for real.
+func TestOAuthBanner(t *testing.T) {
+	banner := oauthBanner("127.0.0.1:2580", "1h")
+	rows := strings.Split(strings.TrimSuffix(banner, "\n"), "\n")[1:]
+	if len(rows) != len(sandbox.OAuthProviders()) {
+		t.Fatalf("%d rows for %v:\n%s", len(rows), sandbox.OAuthProviders(), banner)
+	}
+	url := strings.Index(rows[0], "http://")
+	for i, p := range sandbox.OAuthProviders() {
+		row := rows[i]
+		if strings.Index(row, "http://") != url || !strings.Contains(row, "/"+p+" ") {
+			t.Errorf("row %q is not aligned at column %d", row, url)
+		}
+		_, builtin := oauth.Lookup(p)
+		if real := strings.Contains(row, "signs in for real"); real != builtin {
+			t.Errorf("%s: the row says real=%v, smtprun token says built in=%v", p, real, builtin)
+		}
 	}
 }
