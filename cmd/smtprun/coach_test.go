@@ -191,7 +191,7 @@ func waitFor(t *testing.T, out *syncBuffer, want string) string {
 	}
 	var lines []string
 	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "[") {
+		if l = unstamped(l); strings.HasPrefix(l, "[") {
 			lines = append(lines, l)
 		}
 	}

@@ -198,6 +198,9 @@ func runServe(inv *invocation, args []string) int {
 		return inv.sandboxSetupError(present.NewStyle(stderr, o.noColor), nil, err)
 	}
 	log := present.NewServeLog(stdout, present.NewStyle(stdout, o.noColor), o.explain)
+	if serveClock != nil {
+		log.Now = serveClock
+	}
 	opts := sandbox.Options{
 		Faults:          &fault.Plans{},
 		NoLimits:        o.noLimits,
@@ -346,6 +349,10 @@ func oauthBanner(addr, ttl string) string {
 // code's lifetime and polling interval, the coach's) and fix the clock.
 // Nil outside tests.
 var serveTestHook func(*sandbox.Options)
+
+// serveClock, set by tests, stamps serve's log lines instead of the
+// time, so that their output stays the same from run to run.
+var serveClock func() time.Time
 
 func orDefaultTTL(d time.Duration) string {
 	if d == 0 {

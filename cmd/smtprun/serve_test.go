@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/smtprun/smtprun/oauth"
 	"github.com/smtprun/smtprun/sandbox"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,5 +158,59 @@ func TestOAuthBanner(t *testing.T) {
 		if real := strings.Contains(row, "signs in for real"); real != builtin {
 			t.Errorf("%s: the row says real=%v, smtprun token says built in=%v", p, real, builtin)
 		}
+	}
+}
+
+// stamp matches the time serve's log starts each line with.
+var stamp = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d\d\d `)
+
+// unstamped is a line of serve's log without its time.
+func unstamped(l string) string { return stamp.ReplaceAllString(l, "") }
+
+// TestServeLogTimestamps: every line of serve's log starts with the time
+// of day to the millisecond, from the clock a test can fix.
+func TestServeLogTimestamps(t *testing.T) {
+	at := time.Date(2026, 12, 2, 12, 34, 56, 789_000_000, time.Local)
+	serveClock = func() time.Time { return at }
+	t.Cleanup(func() { serveClock = nil })
+	sub, _, out := startServe(t)
+	c, err := net.Dial("tcp", sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	read := func() {
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil || len(l) < 4 || l[3] == ' ' {
+				return
+			}
+		}
+	}
+	read()
+	fmt.Fprintf(c, "EHLO client.example\r\n")
+	read()
+	fmt.Fprintf(c, "QUIT\r\n")
+	read()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "closed") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	log := out.String()
+	if !regexp.MustCompile(`(?m)^12:34:56\.789 \[1\] C: EHLO client\.example$`).MatchString(log) {
+		t.Errorf("no stamped EHLO line:\n%s", log)
+	}
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "[1] ") {
+			n++
+			if !strings.HasPrefix(l, "12:34:56.789 [1] ") {
+				t.Errorf("a line without its time: %q", l)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("%d lines of connection 1:\n%s", n, log)
 	}
 }

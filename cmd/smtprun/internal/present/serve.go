@@ -5,24 +5,36 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/smtprun/smtprun/explain"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
-// ServeLog prints the server side of every conversation, prefixed with the
-// connection number so interleaved clients stay readable.
+// ServeLog prints the server side of every conversation, each line with
+// the time and the connection number, so interleaved clients stay
+// readable and a line can be matched with a client's own log:
+//
+//	18:04:05.123 [1] C: EHLO client.example
+//
+// The time is the local time of day to the millisecond (Go's layout
+// TimeFormat), as Postfix's log stamps each line with the local time.
 type ServeLog struct {
 	mu      sync.Mutex
 	w       io.Writer
 	st      Style
 	explain bool
+	// Now is the clock; tests set it to keep their output stable.
+	Now func() time.Time
 }
+
+// TimeFormat is the layout of the time at the start of each line.
+const TimeFormat = "15:04:05.000"
 
 // NewServeLog prints to w in st; with explain the client's lines are
 // annotated.
 func NewServeLog(w io.Writer, st Style, explain bool) *ServeLog {
-	return &ServeLog{w: w, st: st, explain: explain}
+	return &ServeLog{w: w, st: st, explain: explain, Now: time.Now}
 }
 
 // Note prints a line of smtprun's own about connection conn.
@@ -30,11 +42,18 @@ func (l *ServeLog) Note(conn int64, text string) {
 	l.Printf("%s %s\n", l.st.Dim.Sprintf("[%d]", conn), l.st.Note.Sprint(text))
 }
 
-// Printf prints a line of the log as it is.
+// Printf prints lines of the log, each after the time.
 func (l *ServeLog) Printf(format string, a ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, a...)
+	stamp := l.st.Dim.Sprint(l.Now().Format(TimeFormat)) + " "
+	text := fmt.Sprintf(format, a...)
+	end := strings.HasSuffix(text, "\n")
+	text = stamp + strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n"+stamp)
+	if end {
+		text += "\n"
+	}
+	io.WriteString(l.w, text)
 }
 
 // Event prints one sandbox event; it is the sandbox's Observer.
