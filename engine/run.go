@@ -291,14 +291,34 @@ func (ss *session) quitOnInterrupt() {
 	}
 	ss.conn.SetDeadline(time.Now().Add(quitGrace))
 	ss.w.Reset(ss.conn) // drop anything unsent
+	// The replies owed to what went out before (the greeting, pipelined
+	// commands) are each read as the answer to its own line, so QUIT's
+	// reply is the 221 and not an unread 220 greeting: those that have
+	// arrived (a --step pause reads ahead) before QUIT is shown, the
+	// others after it, and QUIT goes out even if they never come.
+	var owed []pending
+	for _, p := range ss.asked {
+		if !p.sent.IsZero() || p.line == smtp.Greeting {
+			owed = append(owed, p)
+		}
+	}
+	ss.asked = owed
+	read := func() bool {
+		rep, answers, timing, err := ss.readTimed()
+		if err == nil {
+			ss.emit(Received{Step: ss.step, Reply: rep, TLS: ss.tls, Answers: answers, ReplyTiming: timing})
+		}
+		return err == nil
+	}
+	for len(ss.asked) > 0 && ss.r.Buffered() > 0 && read() {
+	}
 	ss.w.WriteString("QUIT\r\n")
 	if ss.w.Flush() == nil {
 		sent := time.Now()
 		ss.emit(Sent{Step: ss.step, Line: "QUIT", TLS: ss.tls, Role: RoleQuitOnInterrupt, At: sent})
-		ss.asked = []pending{{line: "QUIT", sent: sent}}
+		ss.asked = append(ss.asked, pending{line: "QUIT", sent: sent})
 		ss.lastFlush = sent
-		if rep, answers, timing, err := ss.readTimed(); err == nil {
-			ss.emit(Received{Step: ss.step, Reply: rep, TLS: ss.tls, Answers: answers, ReplyTiming: timing})
+		for len(ss.asked) > 0 && read() {
 		}
 	}
 	ss.close(false)

@@ -44,25 +44,36 @@ func (s *stepper) before(ctx context.Context, next engine.StepStarted) error {
 		return nil
 	}
 	fmt.Fprintf(s.out, "%s ", s.st.Step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", next.Pos.Line, next.Source))
-	got := make(chan lineResult, 1)
-	go func() {
-		l, err := s.in.ReadString('\n')
-		got <- lineResult{l, err}
-	}()
-	var r lineResult
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case r = <-got:
+	for {
+		got := make(chan lineResult, 1)
+		go func() {
+			l, err := s.in.ReadString('\n')
+			got <- lineResult{l, err}
+		}()
+		var r lineResult
+		select {
+		case <-ctx.Done():
+			// The terminal echoed ^C after the prompt: what the
+			// interrupt prints goes on a line of its own.
+			fmt.Fprintln(s.out)
+			return ctx.Err()
+		case r = <-got:
+		}
+		switch answer := strings.ToLower(strings.TrimSpace(r.line)); {
+		case r.err != nil && r.line == "":
+			fmt.Fprintln(s.out)
+			return engine.ErrStopped // end of input: stop politely
+		case answer == "":
+			return nil
+		case answer == "q" || answer == "quit":
+			return engine.ErrStopped
+		case answer == "c" || answer == "continue":
+			s.nonstop = true
+			return nil
+		default:
+			// A key that means nothing asks again rather than running
+			// the step, as a typo must not send a command.
+			fmt.Fprintf(s.out, "%s ", s.st.Step.Sprintf("%q is not a choice: Enter runs the step, c runs the rest without stopping, q sends QUIT and stops >", strings.TrimSpace(r.line)))
+		}
 	}
-	switch answer := strings.ToLower(strings.TrimSpace(r.line)); {
-	case r.err != nil && r.line == "":
-		fmt.Fprintln(s.out)
-		return engine.ErrStopped // end of input: stop politely
-	case answer == "q" || answer == "quit":
-		return engine.ErrStopped
-	case answer == "c" || answer == "continue":
-		s.nonstop = true
-	}
-	return nil
 }

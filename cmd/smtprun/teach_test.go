@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,5 +203,60 @@ func TestStepRefusedWithoutTerminal(t *testing.T) {
 	code := run([]string{"--sandbox", "--step", "../../scripts/utep.smtp"}, strings.NewReader("\n"), &out, &errOut)
 	if code != exitUsage || !strings.Contains(errOut.String(), "--step needs a terminal") {
 		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestStepUnknownKey: a key that is no choice asks again, naming the
+// keys, and runs nothing.
+func TestStepUnknownKey(t *testing.T) {
+	keys, out, done, waitPrompt := stepRun(t, "../../scripts/utep.smtp")
+	waitPrompt(1)
+	io.WriteString(keys, "x\n")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "is not a choice") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := out.String()
+	if !strings.Contains(got, `"x" is not a choice: Enter runs the step, c runs the rest without stopping, q sends QUIT and stops`) {
+		t.Errorf("no answer to an unknown key:\n%s", got)
+	}
+	if strings.Contains(got, "connected to") {
+		t.Errorf("an unknown key ran the step:\n%s", got)
+	}
+	io.WriteString(keys, "q\n")
+	exitWithin(t, done, out)
+}
+
+// TestStepCtrlC: Ctrl-C at the prompt before the greeting is read ends
+// the prompt's line, and QUIT gets its own 221: the unread 220 is read
+// first, as the greeting it is; q does the same.
+func TestStepCtrlC(t *testing.T) {
+	for _, key := range []string{"ctrl-c", "q"} {
+		t.Run(key, func(t *testing.T) {
+			keys, out, done, waitPrompt := stepRun(t, "../../scripts/utep.smtp")
+			waitPrompt(1)
+			io.WriteString(keys, "\n") // connect; the greeting stays unread
+			waitPrompt(2)
+			time.Sleep(100 * time.Millisecond) // the greeting has arrived
+			if key == "q" {
+				io.WriteString(keys, "q\n")
+			} else if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			if code := exitWithin(t, done, out); code != exitInterrupted {
+				t.Errorf("exit %d, want %d", code, exitInterrupted)
+			}
+			got := out.String()
+			_, after, _ := strings.Cut(got[strings.LastIndex(got, "[q] quit >"):], "> ")
+			// (After q the terminal echoes the Enter; a signal ends no line.)
+			if key == "ctrl-c" && !strings.HasPrefix(after, "\n") {
+				t.Errorf("the QUIT line is glued to the prompt:\n%s", got)
+			}
+			quit := strings.Index(got, "C: QUIT")
+			greeting := strings.Index(got, "S: 220 ")
+			if quit < 0 || greeting < 0 || greeting > quit || !strings.Contains(got[quit:], "S: 221") {
+				t.Errorf("QUIT's reply is not the 221:\n%s", got)
+			}
+		})
 	}
 }
