@@ -248,15 +248,7 @@ func TestScriptsInSandbox(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	f, err := os.Open(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	run, err := rpt.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRunReport(t, jsonPath)
 	// Counted against a glob of the two levels scripts/ has, so a script
 	// the walk missed shows up here.
 	top, _ := filepath.Glob("../../scripts/*.smtp")

@@ -121,15 +121,7 @@ func TestStepCountsAgree(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
 	}
-	f, err := os.Open("r.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	run, err := rpt.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRunReport(t, "r.json")
 	for _, sc := range run.Scripts {
 		held := 0
 		for _, st := range sc.Steps {
@@ -149,4 +141,19 @@ func TestStepCountsAgree(t *testing.T) {
 	if !strings.Contains(string(page), "9/10 steps held") {
 		t.Errorf("the HTML page does not say 9/10 steps held")
 	}
+}
+
+// readRunReport decodes the JSON report at path.
+func readRunReport(t *testing.T, path string) *rpt.Run {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := rpt.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
