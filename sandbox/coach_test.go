@@ -48,11 +48,12 @@ func (r *recorder) diagnoses(conn int64) []Diagnosis {
 	return out
 }
 
-// rules are the diagnoses' rules, each once, sorted.
+// rules are the rules of the diagnoses that are mistakes (not warnings),
+// each once, sorted.
 func rules(ds []Diagnosis) []string {
 	var out []string
 	for _, d := range ds {
-		if !slices.Contains(out, d.Rule) {
+		if d.Severity == Mistake && !slices.Contains(out, d.Rule) {
 			out = append(out, d.Rule)
 		}
 	}
@@ -256,7 +257,7 @@ func TestCoachMistakes(t *testing.T) {
 			c.write("Subject: no from, no date\r\nthis is no header\r\n.hidden\r\n" + strings.Repeat("x", 1200) + "\r\nna\xefve\r\n.\r\n")
 			c.reply("250")
 			c.cmd("QUIT", "221")
-		}, []string{"dot_not_doubled", "eight_bit", "line_over_998", "missing_date", "missing_from", "no_blank_line"}, "1200 octets"},
+		}, []string{"dot_not_doubled", "eight_bit", "line_over_998", "missing_from", "no_blank_line"}, "1200 octets"},
 		{"closed without QUIT", func(t *testing.T, sb *Sandbox) {
 			c := dial(t, sb, studentHost+":25")
 			c.reply("220")

@@ -346,6 +346,8 @@ func (l *serveLog) event(e sandbox.Event) {
 		text = l.st.client.Sprint("C| " + esc(e.Line))
 	case sandbox.DiagnosisMade:
 		text = l.diagnosis(tag, e.Diagnosis)
+	case sandbox.DiagnosisWithdrawn:
+		text = l.withdrawn(e.Diagnosis)
 	case sandbox.ReportCardMade:
 		text = l.reportCard(tag, e.Report)
 	case sandbox.ReplySent:
