@@ -614,7 +614,7 @@ func (d *dataCoach) stuck() {
 // quotedStart shows the first bytes of what the client sent where TLS
 // belonged, quoted, without the line ending a command's start may have.
 func quotedStart(b []byte) string {
-	return fmt.Sprintf("%q", replySafe(strings.TrimRight(string(b), "\r\n")))
+	return fmt.Sprintf("%q", replySafe(strings.TrimRight(string(b), " \r\n")))
 }
 
 // firstByteConn lets the coach wait for a client's first byte on the

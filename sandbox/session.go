@@ -659,7 +659,13 @@ func (ss *session) cmdStartTLS(arg string) {
 		return
 	}
 	if ss.co.on && ss.r.Buffered() > 0 {
-		ss.diagnoseOnce("after_starttls", ss.earlyBytes())
+		if b, _ := ss.r.Peek(min(2, ss.r.Buffered())); ss.co.ehloLines > 1 && len(b) == 2 && b[0] == 0x16 && b[1] == 0x03 {
+			// A TLS ClientHello that did not wait for the 220: the client
+			// took a line of the EHLO reply for it.
+			ss.diagnoseOnce("reply_desync", fmt.Sprint(ss.co.ehloLines))
+		} else {
+			ss.diagnoseOnce("after_starttls", ss.earlyBytes())
+		}
 	}
 	// Anything the client pipelined after STARTTLS was sent in plaintext
 	// and must not be executed inside TLS (CVE-2011-0411): startTLS
@@ -699,7 +705,7 @@ func (ss *session) startTLS() bool {
 			ss.diagnose("tls_handshake_plaintext", quotedStart(rh.RecordHeader[:]))
 		case waiting:
 			// Said already: the client waited for a greeting.
-		case ss.mode != ImplicitTLS && ss.co.ehloLines > 1 && fc.read > 0 && clientGaveUp(err) && !ss.co.reported["after_starttls"]:
+		case ss.mode != ImplicitTLS && ss.co.ehloLines > 1 && fc.read > 0 && clientGaveUp(err) && !ss.co.reported["after_starttls"] && !ss.co.reported["reply_desync"]:
 			// The client began the handshake and gave up on it: its
 			// TLS layer read something that was not TLS, and the one
 			// thing the server sent in plaintext that it may not have
