@@ -125,7 +125,7 @@ func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) 
 	}
 	ss.sb.observe(e)
 	if ss.rec != nil {
-		ss.rec.authAnswer(line, reason)
+		ss.rec.authAnswer(line, reason, ss.lastBareLF)
 	}
 	if ss.co.on && line != "*" && total <= maxAuthLine {
 		ss.coachAnswer(reason, line)

@@ -341,7 +341,7 @@ func (ss *session) send(r replyTemplate, reason string) {
 	ss.beforeSend(r.code, reason)
 	now := ss.sb.clock()
 	lines := r.render(func(s string) string { return ss.expandAt(s, now, 0) })
-	ss.recordReply(r.code, lines)
+	ss.recordReply(r.code, lines, reason)
 	if ss.co.on {
 		ss.coachReply(r.code, lines, reason)
 	}
