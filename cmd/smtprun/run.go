@@ -28,6 +28,7 @@ Usage:
   smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
   smtprun token PROVIDER          get an OAuth 2.0 token for XOAUTH2/OAUTHBEARER (see token --help)
   smtprun load [flags] SCRIPT     run a script many times at once and measure it (see load --help)
+  smtprun grade RUBRIC -- PROGRAM score a student's SMTP client against a rubric (see grade --help)
   smtprun version                 print the version (also --version)
   smtprun help                    show this help
 
@@ -60,7 +61,7 @@ Exit codes:
 
 // commands are smtprun's subcommands, for "did you mean" when a first
 // argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "load", "run", "scenarios", "serve", "test", "token", "version"}
+var commands = []string{"check", "explain", "fmt", "grade", "help", "load", "run", "scenarios", "serve", "test", "token", "version"}
 
 // run dispatches to a subcommand, or runs one script.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -89,6 +90,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runToken(args[1:], stdout, stderr)
 		case "load":
 			return runLoad(args[1:], stdout, stderr)
+		case "grade":
+			return runGrade(args[1:], stdout, stderr)
 		case "serve":
 			stop, cancel := signalStop()
 			defer cancel()
