@@ -704,7 +704,7 @@ func (ss *session) coachCommand(verb, arg, line string) {
 	case known:
 	case ss.co.dataRefused != nil:
 		r := ss.co.dataRefused
-		ss.diagnoseOnce("message_after_refused_data", fmt.Sprintf("%d %s", r.Code, clip(replySafe(r.Reply), 80)))
+		ss.diagnoseOnce("message_after_refused_data", clip(replySafe(r.Reply), 80))
 	case headerLike(line) && ss.co.line != secretMask:
 		ss.diagnoseOnce("message_without_data", fmt.Sprintf("%q", clip(replySafe(line), 40)))
 	}

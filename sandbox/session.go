@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/internal/smtp"
@@ -258,7 +259,9 @@ func (ss *session) readFailed(err error, while string) {
 	case errors.As(err, &ne) && ne.Timeout():
 		ss.reply("timeout")
 		ss.hangUp(fmt.Errorf("client idle too long %s", while))
-	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		// A reset is a client gone too: one that closes with unread
+		// replies in its socket sends RST, not FIN.
 		ss.vanished = true
 		ss.hangUp(fmt.Errorf("client disconnected %s, without QUIT", while))
 	default:
