@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -220,5 +221,15 @@ func TestRecordMalformedAuth(t *testing.T) {
 	}
 	if strings.Contains(got, user) || strings.Contains(got, b64(pass)) {
 		t.Errorf("recording holds a credential:\n%s", got)
+	}
+	// docs/coach.md shows this recording.
+	doc, err := os.ReadFile("../docs/coach.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, _ := strings.Cut(string(doc), "```\nnote \"recorded: an AUTH LOGIN exchange")
+	example, _, _ = strings.Cut("note \"recorded: an AUTH LOGIN exchange"+example, "```")
+	if !strings.Contains(got, example) {
+		t.Errorf("docs/coach.md's example:\n%s\nis not in the recording:\n%s", example, got)
 	}
 }
