@@ -282,25 +282,42 @@ func TestCoachMistakes(t *testing.T) {
 			sb, rec := coached(t)
 			tc.client(t, sb)
 			card := rec.card(t, 1)
-			ds := rec.diagnoses(1)
-			if got := rules(ds); !slices.Equal(got, tc.want) {
-				t.Errorf("diagnoses %q, want %q (%+v)", got, tc.want, ds)
-			}
-			var details []string
-			for _, d := range ds {
-				details = append(details, d.Detail)
-				if _, ok := AdviceFor(d.Rule); !ok {
-					t.Errorf("rule %s has no advice in coach.yaml", d.Rule)
-				}
-			}
-			if !strings.Contains(strings.Join(details, "\n"), tc.detail) {
-				t.Errorf("no diagnosis detail mentions %q: %q", tc.detail, details)
-			}
-			if got := card.Rules(); !slices.Equal(got, tc.want) {
-				t.Errorf("report card mistakes %q, want %q", got, tc.want)
-			}
+			// Warnings, where a case has them: not mistakes.
+			warn := map[string][]string{"message content": {"missing_date"}}[tc.name]
+			checkCoached(t, rec, card, tc.want, warn, tc.detail)
 			sweep(t, rec, pass)
 		})
+	}
+}
+
+// checkCoached checks connection 1's diagnoses and report card: the
+// mistakes and warnings wanted, each rule's advice and RFC, a detail that
+// mentions detail, and no "unexplained" failure where there are mistakes.
+func checkCoached(t *testing.T, rec *recorder, card *ReportCard, want, warn []string, detail string) {
+	t.Helper()
+	ds := rec.diagnoses(1)
+	if got := rules(ds); !slices.Equal(got, want) {
+		t.Errorf("mistakes %q, want %q (%+v)", got, want, ds)
+	}
+	if got := card.Rules(); !slices.Equal(got, want) {
+		t.Errorf("report card mistakes %q, want %q", got, want)
+	}
+	if got := card.WarningRules(); !slices.Equal(got, warn) {
+		t.Errorf("report card warnings %q, want %q", got, warn)
+	}
+	var details []string
+	for _, d := range ds {
+		details = append(details, d.Detail)
+		a, ok := AdviceFor(d.Rule)
+		if !ok || d.RFC != a.RFC || d.RFC == "" {
+			t.Errorf("rule %s: RFC %q, advice %+v", d.Rule, d.RFC, a)
+		}
+	}
+	if !strings.Contains(strings.Join(details, "\n"), detail) {
+		t.Errorf("no diagnosis detail mentions %q: %q", detail, details)
+	}
+	if len(want) > 0 && card.Unexplained {
+		t.Errorf("a session with mistakes is called unexplained: %+v", card)
 	}
 }
 
