@@ -275,3 +275,29 @@ func TestCoachFailedSessionExplained(t *testing.T) {
 		t.Errorf("recovered session: %+v", card)
 	}
 }
+
+// TestCoachNewlineUserShown: base64 of a user name and its newline is
+// base64: the transcript shows the name and says what was encoded, never
+// "(not base64)", and the coach does not call it a raw user name.
+func TestCoachNewlineUserShown(t *testing.T) {
+	user, pass := PracticeCredentials("postfix")
+	sb, rec := coached(t)
+	c := greeted(t, sb)
+	c.cmd("AUTH LOGIN", "334")
+	c.cmd(b64(user+"\n"), "334")
+	c.cmd(b64(pass), "235")
+	c.cmd("QUIT", "221")
+	rec.card(t, 1)
+	var users []string
+	for _, e := range rec.kinds(1, LineReceived) {
+		if e.User != "" {
+			users = append(users, e.User)
+		}
+	}
+	if !slices.Equal(users, []string{user + " (with a newline encoded)"}) {
+		t.Errorf("user names shown %q", users)
+	}
+	if got := rules(rec.diagnoses(1)); len(got) != 0 {
+		t.Errorf("mistakes %q", got)
+	}
+}
