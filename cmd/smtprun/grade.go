@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -192,6 +193,18 @@ type taskRun struct {
 	took     time.Duration
 	stdout   *boundedBuffer
 	stderr   *boundedBuffer
+	// secrets are masked in the program's output where it is shown or
+	// kept: the password it was given, and its base64 forms.
+	secrets []string
+}
+
+// output is what the program wrote to one stream, its secrets masked.
+func (tr *taskRun) output(b *boundedBuffer) string {
+	s := b.String()
+	for _, secret := range tr.secrets {
+		s = strings.ReplaceAll(s, secret, "********")
+	}
+	return s
 }
 
 func (tr *taskRun) connections() int {
@@ -512,6 +525,8 @@ func runTask(t *gradeTask, limit time.Duration, argv []string, dir string) (*tas
 	if t.Password == "wrong" {
 		pass = "not-" + pass
 	}
+	tr.secrets = []string{pass, base64.StdEncoding.EncodeToString([]byte(pass)),
+		base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))}
 	vars := map[string]string{"host": host, "port": port, "ca": ca, "user": user, "from": t.from(user), "to": t.to()}
 	args := make([]string, len(argv))
 	for i, a := range argv {
@@ -757,7 +772,7 @@ func scoreTask(tr *taskRun) gradedTask {
 	t := tr.task
 	gt := gradedTask{Name: t.Name, Title: t.Title, Profile: t.Profile, Scenario: t.Scenario, ExitCode: tr.exitCode,
 		TimedOut: tr.timedOut, DurationMS: tr.took.Milliseconds(), Connections: tr.connections(), ReportCards: tr.cards,
-		Stdout: tr.stdout.String(), Stderr: tr.stderr.String(), Diagnoses: []sandbox.Diagnosis{}}
+		Stdout: tr.output(tr.stdout), Stderr: tr.output(tr.stderr), Diagnoses: []sandbox.Diagnosis{}}
 	for _, e := range tr.events {
 		if e.Kind == sandbox.DiagnosisMade {
 			gt.Diagnoses = append(gt.Diagnoses, *e.Diagnosis)

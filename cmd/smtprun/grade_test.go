@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/internal/testenv"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // needPython skips (or fails, in CI) without python3: the fixtures are
@@ -172,6 +174,27 @@ func TestGradeRubricErrors(t *testing.T) {
 		code := run([]string{"grade", path, "--", "true"}, nil, &out, &errOut)
 		if code != exitUsage || !strings.Contains(errOut.String(), tc.says) {
 			t.Errorf("%q: exit %d, stderr %s", tc.rubric, code, errOut.String())
+		}
+	}
+}
+
+// TestGradeMasksPassword: a program that prints the password it was given
+// (plain or base64) does not put it in the grader's output or reports.
+func TestGradeMasksPassword(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	js := filepath.Join(dir, "grade.json")
+	var out, errOut strings.Builder
+	run([]string{"grade", "--no-color", "--json", js, "testdata/grade/rubric.yaml", "--", sh, "-c",
+		`echo "password $SMTP_PASS"; printf %s "$SMTP_PASS" | base64 >&2; exit 1`}, nil, &out, &errOut)
+	_, pass := sandbox.PracticeCredentials("office365")
+	encoded := base64.StdEncoding.EncodeToString([]byte(pass))
+	for _, text := range []string{out.String(), readFile(t, js)} {
+		if strings.Contains(text, pass) || strings.Contains(text, encoded) || !strings.Contains(text, "********") {
+			t.Errorf("the password is not masked:\n%s", text)
 		}
 	}
 }
