@@ -141,9 +141,11 @@ func loadRubric(path string) (*rubric, error) {
 			return nil, fmt.Errorf("%s: timeout: %v", where, err)
 		}
 		if t.Scenario != "" {
-			if _, err := sandbox.New(sandbox.Options{Scenario: t.Scenario}); err != nil {
+			sb, err := sandbox.New(sandbox.Options{Scenario: t.Scenario})
+			if err != nil {
 				return nil, fmt.Errorf("%s: %v", where, err)
 			}
+			sb.Close()
 		}
 		for _, c := range t.Checks {
 			if _, ok := gradeChecks[c.Check]; !ok {
