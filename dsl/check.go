@@ -42,7 +42,8 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header), sources: sp.sources, origins: sp.origins}
 	p.steps = checkSteps(s.Steps, add, false)
-	checkRepeatVar(s.Steps, add)
+	checkExpansion(p, add)
+	checkRepeatVar(s, add)
 	if len(errs) == 0 {
 		var cerrs ErrorList
 		p.captures, cerrs = checkCaptures(p)
@@ -50,10 +51,7 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	}
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
-		var o *orderInfo
-		o, errs = checkOrder(s)
-		p.owed = o.owedAfter
-		p.reads = o.reads
+		errs = checkOrder(s)
 	}
 	sortErrors(errs)
 	if len(errs) > 0 {
@@ -122,21 +120,16 @@ func checkSteps(steps []Step, add func(*Error), inBlock bool) []Step {
 }
 
 // checkRepeatVar refuses ${REPEAT} outside every repeat block, where the
-// engine has no value for it (a default makes it fine).
-func checkRepeatVar(steps []Step, add func(*Error)) {
-	var outside []Step
-	for _, st := range steps {
-		if _, block := st.(*Repeat); !block {
-			outside = append(outside, st)
-		}
-	}
-	for _, v := range collectVariables(&Script{Steps: outside}) {
-		if v.Name == VarRepeat && !v.HasDefault {
-			add(&Error{Pos: v.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
+// engine has no value for it (a default makes it fine). A block's own
+// count is read before the block runs, so it is outside that block.
+func checkRepeatVar(s *Script, add func(*Error)) {
+	varRefs(s, func(_ Node, r *ref) {
+		if r != nil && r.Var == VarRepeat && r.Default == nil && r.blocks == 0 {
+			add(&Error{Pos: r.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
 				Label: "REPEAT is the iteration of the enclosing repeat block, and there is none here",
 				Notes: []string{"help: move this step into a repeat block, use ${ITERATION} (the script's run), or give a default: ${REPEAT:-1}"}})
 		}
-	}
+	})
 }
 
 // MaxRepeat bounds a repeat count, so a typo cannot run a block for ever.
@@ -238,7 +231,7 @@ func unknownStep(u *Unknown) *Error {
 // fails at the end of the line, not at "plain". The end of the line is a
 // Word with no text.
 func failingToken(u *Unknown) (Word, bool) {
-	parse, ok := stepRules[u.Word.Text]
+	parse, ok := stepRules()[u.Word.Text]
 	if !ok || len(u.Rest) == 0 {
 		return Word{}, false
 	}
@@ -308,12 +301,10 @@ func describeToken(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
+// isSMTPVerb reports a command verb that is not also a step (starttls,
+// auth and quit are): written as a step, it was meant to be sent.
 func isSMTPVerb(w string) bool {
-	switch strings.ToUpper(w) {
-	case "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "BDAT":
-		return true
-	}
-	return false
+	return smtp.IsCommand(strings.ToUpper(w)) && !slices.Contains(Keywords(), strings.ToLower(w))
 }
 
 func checkAddress(s *String, addr string) *Error {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -22,9 +21,11 @@ func (ev Captured) redact(r *redactor) Event {
 }
 
 // CaptureError: a named group of an expect's regex did not take part in
-// the match, so the variable it defines has no value (exit code 3).
+// the match, so the variable it defines has no value. The reply matched
+// the expect otherwise; the run stops rather than send an empty value in
+// a later step.
 type CaptureError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Name string
 	Got  *Reply

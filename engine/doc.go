@@ -9,10 +9,11 @@
 // cmd/smtprun words them, with the knowledge base in explain. Run returns
 // a Result with each step's outcome and times, and a typed error
 // (*AssertError, *ProtocolError, *TimeoutError, *NetError, *PolicyError,
-// *InputError, *dsl.Error) that the command maps to an exit code and to
-// help; causes such as x509.HostnameError stay wrapped for errors.As.
+// *InputError, *dsl.Error) that says whose doing a failure was (the
+// script's, the server's, the network's), which the command turns into
+// an exit code and help; causes such as x509.HostnameError stay wrapped for errors.As.
 //
-// SASL mechanisms come from internal/sasl's registry; the engine drives
+// SASL mechanisms come from internal/sasl's table; the engine drives
 // the 334 exchange the same way for each and masks the responses the
 // mechanism marks as secret. Secrets are masked at two exits: every event
 // passes session.emit, which calls the event's redact method (an event
@@ -21,7 +22,8 @@
 //
 // A repeat block runs its steps on the same connection as many times as
 // it says; an error inside is an *IterationError that says which
-// iteration. For load mode, WithLean drops the transcript (no per-line
+// iteration. A count read from a variable is held to dsl.MaxSteps for
+// the whole run before the block starts (InputError InputTooManySteps). For load mode, WithLean drops the transcript (no per-line
 // events, no outcomes; ReplyTime instead of Received) and
 // WithTLSSessionCache resumes TLS sessions across runs.
 //

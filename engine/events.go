@@ -3,7 +3,7 @@ package engine
 import (
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/smtprun/smtprun/dsl"
 )
 
 // Observer receives the events of a run, in order, from the goroutine that
@@ -30,16 +30,17 @@ type Event interface {
 
 // StepStarted is reported before each step runs.
 type StepStarted struct {
-	Step   int            // index in the script's steps, from 0
-	Pos    lexer.Position // where the step starts
-	Kind   string         // "connect", "send", "expect", ... "note"
-	Source string         // the script line, trimmed, for display
+	Step   int     // index in the script's steps, from 0
+	Pos    dsl.Pos // where the step starts
+	Kind   string  // "connect", "send", "expect", ... "note"
+	Source string  // the script line, trimmed, for display
 }
 
 // Connected is reported once the TCP connection is open.
 type Connected struct {
 	Step    int
 	Address string // as written in the script, after interpolation
+	Via     string // the address dialled instead, by a WithConnectTo rule; "" if none
 	Remote  string // the peer's address
 	At      time.Time
 	Took    time.Duration // to open the connection
@@ -117,7 +118,7 @@ type Received struct {
 	// Masked marks a reply whose text was masked because it echoed a secret.
 	Masked bool
 	// Answers is the command line this reply answers, matched in order
-	// (RFC 2920): "(greeting)" after connect, "(message)" after content,
+	// (RFC 2920): smtp.Greeting after connect, smtp.Message after content,
 	// "" when it cannot be known (after raw bytes).
 	Answers string
 	ReplyTiming
@@ -230,11 +231,11 @@ type Closed struct {
 // fills each string field of each event with a secret.
 
 func (ev StepStarted) redact(r *redactor) Event {
-	ev.Kind, ev.Source = r.show(ev.Kind), r.show(ev.Source)
+	ev.Kind, ev.Source = r.show(ev.Kind), r.showSource(ev.Source)
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {
-	ev.Address, ev.Remote = r.show(ev.Address), r.show(ev.Remote)
+	ev.Address, ev.Via, ev.Remote = r.show(ev.Address), r.show(ev.Via), r.show(ev.Remote)
 	return ev
 }
 func (ev Sent) redact(r *redactor) Event {

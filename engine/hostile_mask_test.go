@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +14,7 @@ import (
 	"github.com/smtprun/smtprun/engine"
 )
 
-// Hostile servers against the masker (issue 13, items 8, 9, 15, 18): what
+// Hostile servers against the masker: what
 // they send back must never show a secret, and never reach a terminal raw.
 
 // shown is everything a run shows: the transcript, the error and its
@@ -47,7 +49,7 @@ func assertHidden(t *testing.T, out, secret string) {
 	}
 }
 
-// TestEchoedSecretWithUnusualBytesIsMasked: item 8. Reply lines used to be
+// TestEchoedSecretWithUnusualBytesIsMasked: reply lines used to be
 // escaped before masking, so a password with a backslash, a control byte,
 // DEL or a non-UTF-8 byte no longer matched itself and was shown.
 func TestEchoedSecretWithUnusualBytesIsMasked(t *testing.T) {
@@ -80,7 +82,7 @@ func TestEchoedSecretWithUnusualBytesIsMasked(t *testing.T) {
 	}
 }
 
-// TestProtocolErrorDetailIsMasked: item 9. Bytes after the 220 to
+// TestProtocolErrorDetailIsMasked: bytes after the 220 to
 // STARTTLS, and a reply before message content, are quoted in the report;
 // the quote was cut at 80 bytes before masking, so a secret across the
 // cut was half shown.
@@ -125,7 +127,7 @@ func assertInjectionMasked(t *testing.T, rec *recorder, err error, pass string) 
 	}
 }
 
-// TestExpectMatchesTheRealReply: item 15. Masking is for what is shown;
+// TestExpectMatchesTheRealReply: masking is for what is shown;
 // expect sees the reply as sent, so an expectation naming the secret can
 // pass, and a short secret does not hide the word it is part of.
 func TestExpectMatchesTheRealReply(t *testing.T) {
@@ -167,7 +169,7 @@ func TestExpectMatchesTheRealReply(t *testing.T) {
 	})
 }
 
-// TestUnicodeControlsAreEscaped: item 18. Bidi overrides and isolates,
+// TestUnicodeControlsAreEscaped: bidi overrides and isolates,
 // zero-width and line-separator characters in a reply, a send or a note
 // reach the transcript escaped.
 func TestUnicodeControlsAreEscaped(t *testing.T) {
@@ -191,4 +193,46 @@ func TestUnicodeControlsAreEscaped(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestTokenFormsAreMasked: a server or a report writer can show an OAuth
+// token percent-encoded (either case of hex), JSON-escaped with "\/", or
+// upper-cased (a server that shouts its echo); every form is masked, in
+// the transcript, the error and the run's Redact (which the reports use).
+func TestTokenFormsAreMasked(t *testing.T) {
+	const token = "EwBAbC/dEf+GhI=jKlMnOp/0123&4<5>"
+	forms := map[string]string{
+		"percent-encoded":            url.QueryEscape(token),
+		"percent-encoded, lower hex": strings.ToLower(url.QueryEscape(token)),
+		"path-escaped":               url.PathEscape(token),
+		"JSON with \\/":              strings.ReplaceAll(strings.Trim(mustJSON(token), `"`), "/", `\/`),
+		"JSON":                       strings.Trim(mustJSON(token), `"`),
+		"upper-cased":                strings.ToUpper(token),
+		"upper-cased, percent":       strings.ToUpper(url.QueryEscape(token)),
+	}
+	for name, form := range forms {
+		t.Run(name, func(t *testing.T) {
+			f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+				say(c, "220 fake\r\n")
+				expectLine(r)
+				say(c, "535 5.7.3 token "+form+" refused\r\n")
+				return nil
+			})
+			src := "connect \"${ADDR}\"\nexpect 220\nauth xoauth2 \"u@example.test\" \"${TOKEN}\"\nexpect 235\n"
+			rec, err := runFake(t, f, src, 2*time.Second, dsl.MapVars{"TOKEN": token})
+			var ae *engine.AssertError
+			if !errors.As(err, &ae) {
+				t.Fatalf("want AssertError, got %T %v", err, err)
+			}
+			out := shown(rec, err) + ae.Got.String()
+			if strings.Contains(out, form) || !strings.Contains(out, "token "+engine.Mask+" refused") {
+				t.Errorf("the %s form %q is shown:\n%s", name, form, out)
+			}
+		})
+	}
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -55,7 +54,7 @@ type TimedReply struct {
 
 // pending is a command whose reply is still to come.
 type pending struct {
-	line string    // the command, or "(greeting)" / "(message)"
+	line string    // the command, or smtp.Greeting / smtp.Message
 	sent time.Time // when it went out on the wire; zero while buffered
 }
 
@@ -70,6 +69,9 @@ type session struct {
 	step     int // index of the step running, for events
 	// builtins are ${ITERATION} and ${REPEAT}, ahead of the user's variables.
 	builtins *builtins
+	// steps is the run's step budget as repeat counts become known (see
+	// repeat.go).
+	steps stepBudget
 
 	mu   sync.Mutex // guards conn against the interrupt goroutine
 	conn net.Conn
@@ -81,6 +83,7 @@ type session struct {
 	w           *bufio.Writer
 
 	host string // for TLS verification
+	port string // as the script names it, whatever --connect-to made of it
 	tls  bool
 	// lastFlush is when commands last went out: the reference for a reply
 	// to raw bytes, whose command nobody can tell.
@@ -95,7 +98,7 @@ type session struct {
 	// dataSent is set from the moment DATA or BDAT goes out until the
 	// server has answered it (with anything but 354) or has given its
 	// verdict on the content: meanwhile a QUIT could be read as message
-	// text (issue 13, item 14).
+	// text.
 	dataSent bool
 	// tlsBegun is set once a TLS handshake has started on the connection:
 	// from then on no plaintext is written on it, whatever happens.
@@ -125,7 +128,7 @@ func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	run := *e
 	captured := dsl.MapVars{}
 	run.vars = dsl.Chain{captured, e.vars}
-	ss := &session{e: &run, prog: p, captured: captured}
+	ss := &session{e: &run, prog: p, captured: captured, steps: stepBudget{planned: p.ExpandedSteps()}}
 	ss.withBuiltins(ctx)
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
@@ -216,14 +219,14 @@ func stepLine(p *dsl.Program, st dsl.Step) string {
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
 	var err error
-	dsl.Walk(ss.prog.Steps(), func(st dsl.Step) {
-		a, ok := st.(*dsl.Auth)
+	dsl.Walk(ss.prog.Script(), func(n dsl.Node) bool {
+		a, ok := n.(*dsl.Auth)
 		if !ok || err != nil {
-			return
+			return err == nil
 		}
 		var v string
 		if v, err = a.Secret.Expand(ss.e.vars); err != nil {
-			return
+			return false
 		}
 		ss.red.add(v)
 		for _, p := range a.Secret.Variables() {
@@ -231,6 +234,7 @@ func (ss *session) collectSecrets() error {
 				ss.red.add(val)
 			}
 		}
+		return false
 	})
 	return err
 }
@@ -386,8 +390,8 @@ func (ss *session) send(s *dsl.Send) error {
 // plaintextPolicy refuses to write text holding a known secret, in any
 // form the redactor knows (as is, base64, hex), on an unencrypted
 // connection to a peer that is not loopback: the rule auth keeps, kept
-// for a hand-written AUTH in send or raw too (issue 13, item 16).
-func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
+// for a hand-written AUTH in send or raw too.
+func (ss *session) plaintextPolicy(pos dsl.Pos, span int, text string) error {
 	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
 		return nil
 	}
@@ -401,7 +405,7 @@ func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) er
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920). ev says what
 // the line is (its role); writeLine fills in the rest.
-func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+func (ss *session) writeLine(pos dsl.Pos, line string, ev Sent) error {
 	if ss.tlsBegun && !ss.tls {
 		return &NetError{Pos: pos, Span: 4, Op: "write", Err: errTLSIncomplete}
 	}
@@ -420,7 +424,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 		ss.asked = append(ss.asked, pending{line: line})
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
-		ss.asked = append(ss.asked, pending{line: messageVerdict})
+		ss.asked = append(ss.asked, pending{line: smtp.Message})
 		defer func() { ss.inData = false }() // what follows is a command
 	}
 	ss.w.WriteString(line)
@@ -435,7 +439,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	return nil
 }
 
-func (ss *session) flush(pos lexer.Position, span int) error {
+func (ss *session) flush(pos dsl.Pos, span int) error {
 	if ss.w.Buffered() == 0 {
 		return nil
 	}
@@ -459,7 +463,7 @@ func (ss *session) markSent() {
 }
 
 // readReply flushes pending commands and reads one reply within the timeout.
-func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
+func (ss *session) readReply(pos dsl.Pos, span int) (*Reply, error) {
 	if err := ss.flush(pos, span); err != nil {
 		return nil, err
 	}
@@ -478,7 +482,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
-	if verb, _, _ := strings.Cut(answers, " "); answers == messageVerdict ||
+	if verb, _, _ := strings.Cut(answers, " "); answers == smtp.Message ||
 		rep.Code != 354 && (strings.EqualFold(verb, "DATA") || strings.EqualFold(verb, "BDAT")) {
 		ss.dataSent = false
 	}
@@ -515,13 +519,17 @@ func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffe
 
 // ioError names what failed: a timeout, the server closing, or another
 // network error.
-func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
+func (ss *session) ioError(pos dsl.Pos, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		te := &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		if !ss.tls && len(ss.asked) > 0 && ss.asked[0].line == "(greeting)" {
+			te.Greeting, te.Port = true, ss.port
+		}
+		return te
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
-		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })
+		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == smtp.Message })
 		ss.close(true)
 		if unconfirmed {
 			return &NetError{Pos: pos, Span: span, Op: readOp(op), Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}
@@ -579,7 +587,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 }
 
 // textMatches matches the reply as the server sent it: not escaped and
-// not masked (issue 13, item 15), so `expect 250 "${SMTP_PASS}"` can pass
+// not masked, so `expect 250 "${SMTP_PASS}"` can pass
 // and a secret "TLS" does not hide STARTTLS from `expect 250 "STARTTLS"`.
 // Only what is shown is masked.
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {

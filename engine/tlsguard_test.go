@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/smtprun/smtprun/dsl"
 )
 
 // TestNoPlaintextAfterTLSBegan: once a handshake has begun on a
 // connection, neither a command nor the QUIT of an interrupt is written on
-// it in plaintext (issue 13, item 14): the interrupt can land between the
+// it in plaintext, where a secret would go out readable: the interrupt can land between the
 // ClientHello and the handshake's end, when the connection is still the
 // plain one. The black-box test in hostile_io_test.go cannot time that
 // window; this one sets the state directly.
@@ -28,7 +28,7 @@ func TestNoPlaintextAfterTLSBegan(t *testing.T) {
 	ss := &session{e: New(WithTimeout(time.Second))}
 	ss.setConn(client)
 	ss.tlsBegun = true
-	err := ss.writeLine(lexer.Position{Line: 1}, "EHLO me", Sent{})
+	err := ss.writeLine(dsl.Pos{Line: 1}, "EHLO me", Sent{})
 	if !errors.Is(err, errTLSIncomplete) {
 		t.Errorf("writeLine after the handshake began: %v, want errTLSIncomplete", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -53,7 +54,7 @@ const (
 	Warning Severity = "warning"
 )
 
-var coachAdvice = func() map[string]Advice {
+var coachAdvice = sync.OnceValue(func() map[string]Advice {
 	var list []Advice
 	if err := yaml.Unmarshal(coachFile, &list); err != nil {
 		panic("sandbox: coach.yaml: " + err.Error())
@@ -73,11 +74,11 @@ var coachAdvice = func() map[string]Advice {
 		m[a.Rule] = a
 	}
 	return m
-}()
+})
 
 // AdviceFor returns the advice for a Diagnosis rule.
 func AdviceFor(rule string) (Advice, bool) {
-	a, ok := coachAdvice[rule]
+	a, ok := coachAdvice()[rule]
 	return a, ok
 }
 
@@ -97,7 +98,7 @@ type Diagnosis struct {
 
 // Advice is the diagnosis's advice (an unknown rule has only its name).
 func (d Diagnosis) Advice() Advice {
-	if a, ok := coachAdvice[d.Rule]; ok {
+	if a, ok := coachAdvice()[d.Rule]; ok {
 		return a
 	}
 	return Advice{Rule: d.Rule, Severity: d.Severity}
@@ -106,7 +107,7 @@ func (d Diagnosis) Advice() Advice {
 // Sentence is the advice's sentence with the detail filled in, passed
 // through escape first: the detail quotes what the client sent.
 func (d Diagnosis) Sentence(escape func(string) string) string {
-	a, ok := coachAdvice[d.Rule]
+	a, ok := coachAdvice()[d.Rule]
 	if !ok {
 		return d.Rule + ": " + escape(d.Detail)
 	}
@@ -206,7 +207,7 @@ type coach struct {
 
 // diagnosisEvent sends one DiagnosisMade (or DiagnosisWithdrawn) event.
 func (ss *session) diagnosisEvent(kind EventKind, rule, detail string) {
-	a := coachAdvice[rule]
+	a := coachAdvice()[rule]
 	sev := a.Severity
 	if sev == "" {
 		sev = Mistake
@@ -219,7 +220,7 @@ func (ss *session) diagnosisEvent(kind EventKind, rule, detail string) {
 // count adds one to the rule's tally, as a mistake or a warning.
 func (c *coach) count(rule string, n int) {
 	m := &c.mistakes
-	if coachAdvice[rule].Severity == Warning {
+	if coachAdvice()[rule].Severity == Warning {
 		m = &c.warnings
 	}
 	if *m == nil {

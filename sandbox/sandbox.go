@@ -15,6 +15,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/safefile"
+	"github.com/smtprun/smtprun/sandbox/fault"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 // Options configure a Sandbox. The zero value is a working sandbox with
@@ -114,6 +118,21 @@ type Options struct {
 
 	// Record, if set, receives each finished session (record.go).
 	Record func(*Recording)
+
+	// Faults, if set, are fault plans the server consults before each
+	// reply (package fault); they may change while it runs. Magic
+	// recipients (fault.Magic) work with or without them.
+	Faults *fault.Plans
+
+	// Sleep, if set, is how the sandbox waits by its own clock: a
+	// throttled message's reply waits for it (limits.yaml). A test that
+	// sets Clock sets Sleep to move its clock on, so a minute's throttle
+	// or a day's quota passes at once. Nil waits in real time.
+	Sleep func(time.Duration)
+
+	// NoLimits turns the providers' sending limits off (limits.yaml:
+	// concurrent connections, messages a minute, recipients a day).
+	NoLimits bool
 }
 
 const (
@@ -165,10 +184,12 @@ type Sandbox struct {
 	greyMu sync.Mutex
 	grey   map[string]bool
 
+	quota quotaBook // limits.go
+
 	testHook    func(line string) // called with every command line; tests only
 	recordBound int64             // maxRecordedBytes; tests lower it
 
-	oauth *issuer
+	oauth *oauthsim.Issuer
 }
 
 // New makes a sandbox with its own certificate authority, ready to serve.
@@ -176,6 +197,9 @@ type Sandbox struct {
 func New(opts Options) (*Sandbox, error) {
 	cat, err := loadCatalog()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := loadLimits(); err != nil {
 		return nil, err
 	}
 	s := &Sandbox{
@@ -188,6 +212,7 @@ func New(opts Options) (*Sandbox, error) {
 		conns:       map[net.Conn]struct{}{},
 		listeners:   map[net.Listener]struct{}{},
 		grey:        map[string]bool{},
+		quota:       quotaBook{active: map[string]int{}, sent: map[string][]sending{}},
 		recordBound: maxRecordedBytes,
 	}
 	if opts.Scenario != "" {
@@ -198,7 +223,7 @@ func New(opts Options) (*Sandbox, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	s.oauth = newIssuer(s.clock, opts)
+	s.oauth = oauthsim.NewIssuer(oauthsim.Config{Clock: s.clock, TokenTTL: opts.TokenTTL, DeviceCodeTTL: opts.DeviceCodeTTL, PollInterval: opts.PollInterval})
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -224,7 +249,10 @@ func New(opts Options) (*Sandbox, error) {
 		s.accounts[strings.ToLower(user)] = pass
 	}
 	if opts.SaveDir != "" {
-		if err := os.MkdirAll(opts.SaveDir, 0o755); err != nil {
+		// Messages and envelopes are 0600 (os.CreateTemp) and renamed
+		// into place, which replaces a planted link rather than writing
+		// through it; the directory must be the user's own.
+		if err := safefile.MkdirPrivate(opts.SaveDir); err != nil {
 			return nil, fmt.Errorf("sandbox: save directory: %w", err)
 		}
 	}

@@ -29,6 +29,7 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
 		engine.WithPlaintextAuth(o.plaintextAuth),
+		engine.WithConnectTo(o.connectTo...),
 	}
 	tr := newTranscript(w, plainStyle(), false)
 	tr.main = prog.File()
@@ -39,7 +40,7 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 	}
 	var ex execution
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
+		sr, err := setupSandbox(o, prog, vars)
 		if err != nil {
 			return execution{err: err, rec: rec}
 		}

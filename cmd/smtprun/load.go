@@ -16,12 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/safefile"
 	loadmode "github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -43,12 +41,17 @@ Flags:
   --rate R                start R iterations per second (open model: latency
                           counts from when an iteration was due)
   --max-errors N          stop early after N failed iterations
-  --procs N               CPU threads for the conversations (default: every CPU);
-                          against a server on the same machine, fewer leave it CPU
+  --procs N               CPU threads for the conversations (default: chosen from
+                          the work: half the CPUs when the server is on this
+                          machine, every CPU otherwise; the summary says)
   --shard I/N             run part I (from 0) of N equal parts of the iterations
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --fault PLAN            with --sandbox: fail a chosen command (repeatable; docs/faults.md)
+  --no-limits             with --sandbox: no sending limits (office365 takes 3 connections per
+                          account at once and 30 messages a minute; gmail 500 recipients a day)
+  --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification
@@ -66,9 +69,6 @@ Load mode refuses the submission hosts of public providers (Gmail, Office
 Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
 4 some iterations failed; 130 interrupted.
 `
-
-// plainProgressEvery is how often progress is printed without a terminal.
-var plainProgressEvery = 5 * time.Second
 
 type loadOptions struct {
 	*options
@@ -109,6 +109,8 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 	switch {
 	case o.scenario != "" && !o.sandbox:
 		return nil, errors.New("--scenario needs --sandbox")
+	case len(o.faults) > 0 && !o.sandbox:
+		return nil, errors.New("--fault needs --sandbox (or serve --fault)")
 	case o.connections < 1:
 		return nil, fmt.Errorf("--connections must be at least 1, got %d", o.connections)
 	case o.iterations < 0:
@@ -157,33 +159,36 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) != 1 {
 		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
 	}
-	defer withProcs(o.procs)()
 	defer loadGC()()
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
 		return commandUsageError(stderr, "smtprun load", err.Error())
 	}
 	est := newStyle(stderr, o.noColor)
-	prog, code := load(o.args[0], stderr, est)
+	rctx, rstop := interruptContext()
+	in := inputs{rctx, o.timeout}
+	prog, code := load(in, o.args[0], stderr, est)
 	if prog == nil {
+		rstop()
 		return code
 	}
 	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
-	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure)}
-	pool, err := loadCAs(o.caFiles)
+	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure), engine.WithConnectTo(o.connectTo...)}
+	pool, err := loadCAs(in, o.caFiles)
+	rstop()
 	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+		return inputError(stderr, "smtprun load", err)
 	}
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
+		sr, err := setupSandbox(o.options, prog, vars)
 		if err != nil {
-			return commandUsageError(stderr, "smtprun load", err.Error())
+			return sandboxSetupError(stderr, est, "smtprun load", prog, err)
 		}
 		defer sr.sb.Close()
 		vars = sr.vars
 		engOpts = append(engOpts, sr.opts...)
 	} else {
-		if msg := refusedHost(prog, vars); msg != "" {
+		if msg := refusedHost(prog, vars, o.connectTo); msg != "" {
 			fmt.Fprint(stderr, msg)
 			return exitUsage
 		}
@@ -192,6 +197,12 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	engOpts = append(engOpts, engine.WithVars(vars))
+	threads := loadmode.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
+	if o.procs == 0 {
+		route := func(host, port string) string { return engine.Route(o.connectTo, host, port) }
+		threads = loadmode.ChooseThreads(prog, vars, route, o.sandbox, o.connections)
+	}
+	defer withProcs(threads.N)()
 	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: engOpts, Connections: o.connections, Iterations: o.iterations,
 		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
 	if err != nil {
@@ -213,9 +224,10 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 		return exitRuntime
 	}
+	rep.Threads = threads.String()
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
-		if err := writeReport(o.reportJSON, rep); err != nil {
+		if err := writeLoadReport(o.reportJSON, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 			return exitRuntime
 		}
@@ -229,34 +241,30 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeReport(path string, rep *loadmode.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+func writeLoadReport(path string, rep *loadmode.Report) error {
+	return safefile.Replace(path, 0o600, rep.WriteJSON)
 }
 
 // refusedHost explains why load mode will not connect where the script
-// does, or returns "": a public provider's submission host.
-func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
+// does, or returns "": a public provider's submission host. A
+// --connect-to rule that sends the connect elsewhere is where it goes.
+func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) string {
 	var msg string
-	dsl.Walk(prog.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || msg != "" {
-			return
+			return true
 		}
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
-		host, _, err := net.SplitHostPort(addr)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			return
+			return true
+		}
+		if host, _, err = net.SplitHostPort(engine.Route(rules, host, port)); err != nil {
+			return true
 		}
 		name := ""
 		if p, _ := provider.ForHost(host); p != nil {
@@ -265,7 +273,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 			name = publicProfile(host)
 		}
 		if name == "" {
-			return
+			return true
 		}
 		msg = fmt.Sprintf("smtprun load: refusing to load %s (%s, line %d)\n"+
 			"  Hammering a public provider's submission host gets the account locked and the address blocked;\n"+
@@ -273,6 +281,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 			"help: practise with --sandbox, which serves %s in-process with the same conversation,\n"+
 			"      or point the script at a server you run (a local Postfix, smtp-sink).\n",
 			host, name, c.Pos().Line, host)
+		return true
 	})
 	return msg
 }
@@ -287,91 +296,6 @@ func publicProfile(host string) string {
 		}
 	}
 	return ""
-}
-
-// showProgress draws progress until done: a live bar on a terminal, a
-// plain line every few seconds otherwise.
-func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
-	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
-		liveProgress(f, r, done)
-		return
-	}
-	t := time.NewTicker(plainProgressEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			fmt.Fprintf(w, "progress: %s\n", progressLine(r.Progress()))
-		}
-	}
-}
-
-func progressLine(p loadmode.Progress) string {
-	its := fmt.Sprintf("%d iterations", p.Done)
-	if p.Planned > 0 {
-		its = fmt.Sprintf("%d/%d iterations", p.Done, p.Planned)
-	}
-	rate := 0.0
-	if p.Elapsed > 0 {
-		rate = float64(p.Done) / p.Elapsed.Seconds()
-	}
-	line := fmt.Sprintf("%s, %d messages accepted, %.1f/s, %d errors, %s elapsed", its, p.Messages, rate, p.Failed, p.Elapsed.Round(time.Second))
-	if left := remaining(p, rate); left >= 0 {
-		line += fmt.Sprintf(", %s left", left.Round(time.Second))
-	}
-	return line
-}
-
-// remaining estimates the time left, or -1 when nobody can tell yet.
-func remaining(p loadmode.Progress, rate float64) time.Duration {
-	left := time.Duration(-1)
-	if p.Duration > 0 {
-		left = max(0, p.Duration-p.Elapsed)
-	}
-	if p.Planned > 0 && rate > 0 {
-		byCount := time.Duration(float64(int64(p.Planned)-p.Done) / rate * float64(time.Second))
-		if left < 0 || byCount < left {
-			left = byCount
-		}
-	}
-	return left
-}
-
-// liveProgress is the terminal display, drawn by progressbar.
-func liveProgress(f *os.File, r *loadmode.Runner, done <-chan struct{}) {
-	total := int64(r.Planned())
-	if total == 0 {
-		total = -1 // bounded by time: a spinner
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(f),
-		progressbar.OptionSetDescription("load"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionClearOnFinish(),
-	)
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	update := func() {
-		p := r.Progress()
-		bar.Describe(fmt.Sprintf("load: %s |", strings.TrimPrefix(progressLine(p), fmt.Sprintf("%d/%d iterations, ", p.Done, p.Planned))))
-		bar.Set64(p.Done)
-	}
-	for {
-		select {
-		case <-done:
-			update()
-			bar.Finish()
-			bar.Clear()
-			return
-		case <-t.C:
-			update()
-		}
-	}
 }
 
 func runLoadMerge(args []string, stdout, stderr io.Writer) int {
@@ -392,9 +316,19 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		return commandUsageError(stderr, "smtprun load merge", "no report given")
 	}
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, newOptions().timeout}
 	var reps []*loadmode.Report
 	for _, f := range files {
-		r, err := loadmode.ReadFile(f)
+		b, err := in.read(f, "a load report", maxLoadReportBytes)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		var r *loadmode.Report
+		if err == nil {
+			r, err = loadmode.Decode(f, b)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitUsage
@@ -408,7 +342,7 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.WriteSummary(stdout)
 	if out != "" {
-		if err := writeReport(out, rep); err != nil {
+		if err := writeLoadReport(out, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitRuntime
 		}

@@ -55,6 +55,26 @@ func TestVariablesFileErrors(t *testing.T) {
 	golden(t, "varsfile-missing", strings.ReplaceAll(errOut, dir, "DIR"))
 }
 
+// TestVariablesFileErrorsShowNoValue: a malformed line may be a secret
+// (a password pasted without its name, "SMTP_PASS: x"); the error says
+// where and what is wrong, never what the line holds.
+func TestVariablesFileErrorsShowNoValue(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "vars.smtp", `note "${A}"`+"\n")
+	for _, line := range []string{"secret-first-line hunter2-value", "SMTP_PASS: hunter2-value", "SMTP PASS hun=ter2-value", "hunter2-value"} {
+		f := writeFile(t, dir, "vars.env", "A=1\n"+line+"\n")
+		code, out, errOut := cli(t, "check", "--variables-file", f, script)
+		if code != exitUsage || !strings.Contains(errOut, f+":2:") {
+			t.Errorf("%q: exit %d\n%s", line, code, errOut)
+		}
+		for _, part := range []string{"hunter2", "ter2-value", "secret-first-line"} {
+			if strings.Contains(out+errOut, part) {
+				t.Errorf("%q: the error shows %q:\n%s", line, part, errOut)
+			}
+		}
+	}
+}
+
 // TestVariablesFileSecretWarning: a file that supplies an auth secret and
 // that group or others can read gets a warning, not a failure; a private
 // file, or a secret that --var overrides, gets none.
@@ -103,5 +123,32 @@ quit
 				t.Errorf("%s: the secret was printed", cmd)
 			}
 		}
+	}
+}
+
+// SMTP_PASS="practice-password" keeps its quotes (values are literal), so
+// the sandbox refuses the login: the run says why, at the file's line,
+// without showing the value; the same file without quotes logs in and
+// gets no warning.
+func TestVariablesFileQuotedValueWarning(t *testing.T) {
+	dir := t.TempDir()
+	quoted := writeFile(t, dir, "quoted.env", "# CI\nSMTP_PASS=\"practice-password\"\n")
+	plain := writeFile(t, dir, "plain.env", "SMTP_PASS=practice-password\n")
+	os.Chmod(quoted, 0o600)
+	os.Chmod(plain, 0o600)
+	code, out, errOut := cli(t, "run", "--sandbox", "--variables-file", quoted, "../../scripts/gmail.smtp")
+	if code != exitExpectation || !strings.Contains(out+errOut, "535") {
+		t.Fatalf("quoted: exit %d, want the sandbox's 535\n%s\n%s", code, out, errOut)
+	}
+	want := quoted + ":2: the value of SMTP_PASS is wrapped in quotes"
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	if strings.Contains(out+errOut, "practice-password") {
+		t.Errorf("the value was shown:\n%s\n%s", out, errOut)
+	}
+	code, out, errOut = cli(t, "run", "--sandbox", "--variables-file", plain, "../../scripts/gmail.smtp")
+	if code != exitOK || strings.Contains(errOut, "quotes") {
+		t.Fatalf("plain: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
