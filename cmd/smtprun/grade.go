@@ -22,6 +22,7 @@ import (
 
 	rpt "github.com/smtprun/smtprun/report"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/fault"
 )
 
 // `smtprun grade RUBRIC -- COMMAND [ARGS]` runs a student's SMTP client
@@ -60,6 +61,9 @@ type gradeTask struct {
 	Title    string `yaml:"title"`
 	Profile  string `yaml:"profile"`
 	Scenario string `yaml:"scenario"`
+	// Faults are fault plans, as serve --fault takes them
+	// ("data=421 4.7.0 Try again later,close"; docs/faults.md).
+	Faults []string `yaml:"faults"`
 	// Port is "submission" (STARTTLS, like 587; the default) or
 	// "implicit-tls" (like 465).
 	Port string `yaml:"port"`
@@ -146,6 +150,11 @@ func loadRubric(path string) (*rubric, error) {
 				return nil, fmt.Errorf("%s: %v", where, err)
 			}
 			sb.Close()
+		}
+		for _, f := range t.Faults {
+			if _, err := fault.Parse(f); err != nil {
+				return nil, fmt.Errorf("%s: fault %q: %v", where, f, err)
+			}
 		}
 		for _, c := range t.Checks {
 			if _, ok := gradeChecks[c.Check]; !ok {
@@ -479,11 +488,20 @@ const gradeKillGrace = 2 * time.Second
 // runTask runs the program once against a fresh server for the task.
 func runTask(t *gradeTask, limit time.Duration, argv []string, dir string) (*taskRun, error) {
 	tr := &taskRun{task: t, stdout: &boundedBuffer{max: gradeOutputMax}, stderr: &boundedBuffer{max: gradeOutputMax}}
+	plans := &fault.Plans{}
+	for _, f := range t.Faults {
+		p, err := fault.Parse(f) // checked when the rubric was read
+		if err != nil {
+			return nil, err
+		}
+		plans.Add(p)
+	}
 	var mu sync.Mutex
 	open := 0
 	closed := make(chan struct{}, 64)
 	sb, err := sandbox.New(sandbox.Options{
 		Scenario: t.Scenario,
+		Faults:   plans,
 		Explain:  true,
 		Observer: func(e sandbox.Event) {
 			mu.Lock()

@@ -154,7 +154,7 @@ func TestGradeShippedRubric(t *testing.T) {
 	py := needPython(t)
 	var out, errOut strings.Builder
 	code := run([]string{"grade", "--no-color", "../../scripts/grade/socket-assignment.yaml", "--", py, "testdata/grade/good.py"}, nil, &out, &errOut)
-	if code != exitOK || !strings.Contains(out.String(), "total: 44/44 points") {
+	if code != exitOK || !strings.Contains(out.String(), "total: 46/46 points") {
 		t.Errorf("exit %d:\n%s%s", code, out.String(), errOut.String())
 	}
 }
@@ -168,6 +168,7 @@ func TestGradeRubricErrors(t *testing.T) {
 		{"tasks:\n  - name: a\n    profile: gmail\n    checks: [{check: quit, points: 0}]\n", "needs points > 0"},
 		{"tasks:\n  - name: a\n    profile: gmail\n    scenario: nope\n    checks: [{check: quit, points: 1}]\n", "nope"},
 		{"tasks:\n  - name: a\n    profile: gmail\n    colour: red\n", "field colour not found"},
+		{"tasks:\n  - name: a\n    profile: gmail\n    faults: [\"data=250 fine\"]\n    checks: [{check: quit, points: 1}]\n", `fault "data=250 fine"`},
 	} {
 		path := writeFile(t, dir, "r.yaml", tc.rubric)
 		var out, errOut strings.Builder
