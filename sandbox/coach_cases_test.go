@@ -252,7 +252,8 @@ func TestCoachFailedSessionExplained(t *testing.T) {
 		card.LastRefused.Command != "AUTH LOGIN" || card.LastRefused.Code != 535 {
 		t.Errorf("report card %+v (last refused %+v)", card, card.LastRefused)
 	}
-	// A delivery after the refusal is a session that recovered.
+	// A refusal after the last delivery: the session ended failing (its
+	// last transaction went nowhere).
 	sb2, rec2 := coached(t)
 	c2 := inData(t, sb2)
 	c2.write(goodMessage + ".\r\n")
@@ -262,6 +263,7 @@ func TestCoachFailedSessionExplained(t *testing.T) {
 	if card := rec2.card(t, 1); !card.Failed || card.LastRefused.Code != 503 {
 		t.Errorf("refusal after the delivery: %+v", card)
 	}
+	// A delivery after the refusal: a session that recovered.
 	sb3, rec3 := coached(t)
 	c3 := loggedIn(t, sb3)
 	c3.cmd("RCPT TO:<nobody@example.edu>", "503")
