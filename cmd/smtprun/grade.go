@@ -482,6 +482,9 @@ func (b *boundedBuffer) String() string {
 
 const gradeOutputMax = 64 << 10
 
+// gradeMaxEvents bounds the transcript kept of one task's run.
+const gradeMaxEvents = 20_000
+
 // gradeKillGrace is how long a program has between SIGTERM and SIGKILL.
 const gradeKillGrace = 2 * time.Second
 
@@ -506,6 +509,12 @@ func runTask(t *gradeTask, limit time.Duration, argv []string, dir string) (*tas
 		Observer: func(e sandbox.Event) {
 			mu.Lock()
 			defer mu.Unlock()
+			if len(tr.events) >= gradeMaxEvents && (e.Kind == sandbox.LineReceived || e.Kind == sandbox.ReplySent || e.Kind == sandbox.MessageLine) {
+				// A program that floods the server must not grow the
+				// grader: the transcript stops, diagnoses and report
+				// cards still count.
+				return
+			}
 			tr.events = append(tr.events, e)
 			switch e.Kind {
 			case sandbox.ConnOpened:
