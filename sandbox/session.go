@@ -653,7 +653,6 @@ func (ss *session) cmdStartTLS(arg string) {
 		return
 	}
 	if !ss.ehloReply().capabilities().Has(smtp.CmdSTARTTLS) {
-		ss.diagnose("starttls_not_offered", "")
 		ss.reply("unknown_command")
 		return
 	}
