@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/smtprun/smtprun/internal/safefile"
 	rpt "github.com/smtprun/smtprun/report"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
@@ -105,7 +107,7 @@ var gradeChecks = map[string]struct {
 // loadRubric reads and checks a rubric: every task has a known profile,
 // checks with names and points.
 func loadRubric(path string) (*rubric, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(context.Background(), path, maxRubricBytes, 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +174,9 @@ func loadRubric(path string) (*rubric, error) {
 	}
 	return &r, nil
 }
+
+// maxRubricBytes bounds a rubric file: a few tasks take a few KB.
+const maxRubricBytes = 1 << 20
 
 // defaultTaskTimeout bounds a task's run when the rubric does not.
 const defaultTaskTimeout = 30 * time.Second
@@ -752,13 +757,13 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, st.server5.Sprint(total))
 	}
 	if *junit != "" {
-		if err := writeGradeFile(*junit, func(w io.Writer) error { return rpt.WriteJUnit(w, run) }); err != nil {
+		if err := safefile.Replace(*junit, 0o600, func(w io.Writer) error { return rpt.WriteJUnit(w, run) }); err != nil {
 			fmt.Fprintf(stderr, "smtprun grade: --junit: %v\n", err)
 			return exitRuntime
 		}
 	}
 	if *jsonOut != "" {
-		if err := writeGradeFile(*jsonOut, func(w io.Writer) error {
+		if err := safefile.Replace(*jsonOut, 0o600, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(rep)
@@ -771,24 +776,6 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return exitExpectation
 	}
 	return exitOK
-}
-
-// writeGradeFile writes a report through a temporary file and a rename,
-// so that a reader never sees half of one.
-func writeGradeFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".smtprun-grade-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func gradeUsageError(stderr io.Writer, msg string) int {
