@@ -49,6 +49,9 @@ type behaviour struct {
 	// message answers the end of a message the profile would accept; true
 	// if it did.
 	message func(ss *session, size int64) bool
+	// helo answers a HELO/EHLO with a name; true if it did (the server
+	// then hangs up).
+	helo func(ss *session, name string) bool
 	// token changes the issuer's verdict on an OAuth token.
 	token func(v tokenVerdict) tokenVerdict
 }
@@ -134,16 +137,25 @@ var behaviours = map[string]*behaviour{
 	"slow": {
 		beforeReply: func(ss *session) bool { return ss.sb.sleep(ss.sb.opts.SlowDelay) },
 	},
-	"basic-auth-retired": {
+	// Exchange Online with Basic authentication off, security defaults or
+	// a policy against password logins; Gmail holding an account for a
+	// sign-in on the web: a password login (LOGIN, PLAIN) is refused once
+	// sent, XOAUTH2 goes on as usual.
+	"basic-auth-retired": {needsReply: true, auth: refusePasswords},
+	"security-defaults":  {needsReply: true, auth: refusePasswords},
+	"auth-policy":        {needsReply: true, auth: refusePasswords},
+	"web-login-required": {needsReply: true, auth: refusePasswords},
+	"suspicious-signin":  {needsReply: true, auth: refusePasswords},
+	"ehlo-rejected": {
 		needsReply: true,
-		// Exchange Online after the cut-off: a password login (LOGIN,
-		// PLAIN) is refused once sent; XOAUTH2 goes on as usual.
-		auth: func(ss *session, _, _ string, valid bool) (bool, bool) {
-			if ss.authMech == "XOAUTH2" || ss.authMech == "OAUTHBEARER" {
-				return valid, false
+		// smtp-relay.gmail.com refuses a name that says nothing about the
+		// client: localhost, or an address literal such as [127.0.0.1].
+		helo: func(ss *session, name string) bool {
+			if !strings.EqualFold(name, "localhost") && !strings.HasPrefix(name, "[") {
+				return false
 			}
 			ss.scenarioReply()
-			return false, true
+			return true
 		},
 	},
 	"token-expired": {
@@ -162,6 +174,14 @@ var behaviours = map[string]*behaviour{
 			return v
 		},
 	},
+}
+
+func refusePasswords(ss *session, _, _ string, valid bool) (bool, bool) {
+	if ss.authMech == "XOAUTH2" || ss.authMech == "OAUTHBEARER" {
+		return valid, false
+	}
+	ss.scenarioReply()
+	return false, true
 }
 
 // noBehaviour is the session's hooks without a scenario.
@@ -220,15 +240,15 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			return nil, fmt.Errorf("scenario %q: size/max_errors given where not used, or missing", sc.Name)
 		}
 		if sc.Reply != "" {
-			r, err := parseReply(sc.Reply)
+			r, text, err := parseNamedReply(sc.Reply)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 			}
-			sc.reply = r
+			sc.reply, sc.Reply = r, text
 		}
 		sc.hostReplies = map[string]replyTemplate{}
 		for host, text := range sc.HostReplies {
-			r, err := parseReply(text)
+			r, _, err := parseNamedReply(text)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q, host %s: %w", sc.Name, host, err)
 			}
@@ -240,7 +260,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			if !ok {
 				return nil, fmt.Errorf("scenario %q: replies for unknown profile %q", sc.Name, name)
 			}
-			r, err := parseReply(text)
+			r, text, err := parseNamedReply(text)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q, %s: %w", sc.Name, name, err)
 			}
