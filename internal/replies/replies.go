@@ -381,9 +381,9 @@ func Match(text string) []Reply {
 // stretch of the reply's fixed wording.
 func partOf(norm string, r Reply) bool {
 	fixed := normalize(strings.Split(placeholderRE.ReplaceAllString(r.Template, "\x00"), "\n"))
-	_, rest, ok := strings.Cut(norm, " ")
-	if code := fmt.Sprint(r.Code); ok && strings.HasPrefix(norm, code+" ") {
-		norm = rest
+	norm = strings.TrimPrefix(norm, fmt.Sprint(r.Code)+" ")
+	if r.Enhanced != "" {
+		norm = strings.TrimSpace(strings.TrimPrefix(norm, r.Enhanced))
 	}
 	for _, part := range strings.Split(fixed, "\x00") {
 		if len(norm) <= len(part) && strings.Contains(part, norm) {
