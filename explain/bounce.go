@@ -387,4 +387,3 @@ func IsPaste(text string) bool {
 	}
 	return len(found) == 1 && found[0].Where != "reply"
 }
-

@@ -12,9 +12,16 @@ import (
 const KindProviderReply = "provider-reply"
 
 // catalogueReply finds the catalogue reply a text is, from the provider
-// the text names when it names one; false when none matches.
+// the text names when it names one; false when none matches. A part of a
+// reply counts only when the provider is known or the text has no code
+// (a phrase copied out of a message): otherwise a generic text would be
+// taken for the one provider in the catalogue that sends it.
 func (k *kb) catalogueReply(text, prov string) (replies.Reply, bool) {
-	for _, r := range replies.Match(text) {
+	found := replies.MatchWhole(text)
+	if _, coded := replyLine(strings.TrimSpace(text)); len(found) == 0 && (prov != "" || !coded) {
+		found = replies.Match(text)
+	}
+	for _, r := range found {
 		if prov == "" || r.Brand == prov {
 			return r, true
 		}

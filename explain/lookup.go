@@ -190,6 +190,13 @@ func checkReplyCode(arg string, code int) error {
 func (k *kb) lookupReply(code int, lines []string) ([]Entry, []Hint, error) {
 	text, enh, hasEnh := replyText(code, lines)
 	prov := k.detectProvider(text)
+	if prov == "" && hasEnh {
+		// A provider's own wording of its code names the provider too
+		// ("Username and Password not accepted" is Gmail's 5.7.8).
+		if pe := k.providerEntries(enh, "", text); len(pe) == 1 {
+			prov = pe[0].Provider
+		}
+	}
 	cat, known := k.catalogueReply(strings.Join(lines, "\n"), prov)
 	if known && prov == "" {
 		// The catalogue knows the reply, and so its provider: STOREDRV,

@@ -337,7 +337,15 @@ func Names() []string {
 // server sent it (one or more lines, with or without the code), or any
 // part of it long enough to tell. IDs, host names and addresses may
 // differ from the catalogue's; the code, where given, must agree.
-func Match(text string) []Reply {
+func Match(text string) []Reply { return match(text, true) }
+
+// MatchWhole is Match without parts: the text must be a whole reply of
+// the catalogue (its variable parts aside), or fit an entry's pattern for
+// its variants. A generic text ("530 5.7.0 Must issue a STARTTLS command
+// first", which Postfix sends too) is then not taken for a provider's.
+func MatchWhole(text string) []Reply { return match(text, false) }
+
+func match(text string, parts bool) []Reply {
 	lines := splitLines(text)
 	if len(lines) == 0 {
 		return nil
@@ -363,7 +371,7 @@ func Match(text string) []Reply {
 			hits = append(hits, scored{r, 1500 + r.words})
 		case r.extra != nil && r.extra.MatchString(norm):
 			hits = append(hits, scored{r, 1000 + r.words})
-		case len(norm) >= 24 && partOf(norm, r):
+		case parts && len(norm) >= 24 && partOf(norm, r):
 			// A pasted part of a longer reply (the first line of Gmail's
 			// three): the part must be at least a line's worth.
 			hits = append(hits, scored{r, len(norm)})
