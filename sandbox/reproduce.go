@@ -75,6 +75,21 @@ var profileTriggers = map[string]func(p *profile) []Step{
 	"ehlo_tls": func(*profile) []Step { return prelude() },
 	// A plain send, not the starttls step: an expect then sees the 220.
 	"starttls": func(*profile) []Step { return append(prelude()[:2], Step{Op: StepSend, Line: "STARTTLS"}) },
+	"helo": func(*profile) []Step {
+		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "HELO " + clientName}}
+	},
+	"auth_ok": func(*profile) []Step { return loggedInSteps() },
+	"mail_ok": func(p *profile) []Step {
+		return append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">"})
+	},
+	"rcpt_ok": func(p *profile) []Step {
+		return append(loggedInSteps(),
+			Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">", Code: 250},
+			Step{Op: StepSend, Line: "RCPT TO:<" + p.Practice.User + ">"})
+	},
+	"must_starttls": func(*profile) []Step {
+		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO " + clientName, Code: 250}, {Op: StepSend, Line: "AUTH LOGIN"}}
+	},
 	"helo_syntax": func(*profile) []Step {
 		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO"}}
 	},

@@ -82,6 +82,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "fmt":
 			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
+			if len(args) == 2 && (args[1] == "--sources" || args[1] == "-sources") {
+				return runScenarioSources(stdout)
+			}
 			return runScenarios(stdout)
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
