@@ -185,7 +185,9 @@ func reproduction(q string) (string, error) {
 func closestReproduction(r replies.Reply) (sandbox.Reproduction, bool) {
 	all := sandbox.Reproductions()
 	tests := []func(o replies.Reply) bool{
-		func(o replies.Reply) bool { return o.Brand == r.Brand && o.Command == r.Command && o.Code/100 == r.Code/100 },
+		func(o replies.Reply) bool {
+			return o.Brand == r.Brand && o.Command == r.Command && o.Code/100 == r.Code/100
+		},
 		func(o replies.Reply) bool { return o.Brand == r.Brand && o.Code == r.Code },
 		func(o replies.Reply) bool { return o.Brand == r.Brand && o.Command == r.Command },
 		func(o replies.Reply) bool { return o.Code == r.Code },
