@@ -133,15 +133,8 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if code, handled := explainExtras(args, stdout, stderr); handled {
 		return code
 	}
-	// Each argument is explained on its own ("535 5.7.139" gives the code
-	// and the enhanced code), except a reply line typed without quotes:
-	// a code followed by words is one reply.
-	queries := args
-	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
-		queries = []string{strings.Join(args, " ")}
-	}
 	code := exitOK
-	for i, q := range queries {
+	for i, q := range replyQueries(args) {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
@@ -168,6 +161,16 @@ func printExplained(stdout io.Writer, q string, entries []explain.Entry, hints [
 		fmt.Fprintf(stdout, "  hint: %s\n", h.Text)
 		fmt.Fprintf(stdout, "      source: %s\n", h.Source)
 	}
+}
+
+// replyQueries: each argument is explained on its own ("535 5.7.139"
+// gives the code and the enhanced code), except a reply line typed
+// without quotes: a code followed by words is one reply.
+func replyQueries(args []string) []string {
+	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
+		return []string{strings.Join(args, " ")}
+	}
+	return args
 }
 
 // looksLikeCode: a reply code or an enhanced status code.

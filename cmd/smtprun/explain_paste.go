@@ -123,12 +123,8 @@ func runReproduce(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return usageError(stderr, `explain --reproduce: which reply? e.g. smtprun explain --reproduce "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant." or a catalogue name (smtprun scenarios --sources lists them)`)
 	}
-	queries := args
-	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
-		queries = []string{strings.Join(args, " ")}
-	}
 	code := exitOK
-	for i, q := range queries {
+	for i, q := range replyQueries(args) {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
