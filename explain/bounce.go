@@ -111,7 +111,7 @@ func FindReplies(text string) []Found {
 		if reReplyLine.MatchString(t) {
 			// A multi-line reply: NNN- lines up to the NNN line.
 			group := []string{t}
-			for t[3:4] == "-" && i+1 < len(lines) {
+			for len(t) > 3 && t[3] == '-' && i+1 < len(lines) {
 				next := strings.TrimSpace(lines[i+1])
 				if !strings.HasPrefix(next, t[:3]) || !reReplyLine.MatchString(next) {
 					break

@@ -76,6 +76,8 @@ func TestFindRepliesForms(t *testing.T) {
 		{"joined by a client", "Diagnostic-Code: smtp; 550-5.1.1 a 550-5.1.1 b 550 5.1.1 c",
 			[]Found{{Reply: "550-5.1.1 a\n550-5.1.1 b\n550 5.1.1 c", Where: "Diagnostic-Code"}}},
 		{"nothing", "hello world", nil},
+		{"a bare code", "250", []Found{{Reply: "250", Where: "reply"}}},
+		{"a bare code with a hyphen", "250-", []Found{{Reply: "250-", Where: "reply"}}},
 	}
 	for _, tt := range tests {
 		got := FindReplies(tt.in)
@@ -98,4 +100,17 @@ func TestParseBounceLimits(t *testing.T) {
 	if _, err := ParseBounce(strings.NewReader(nested.String())); err == nil || !strings.Contains(err.Error(), "nested") {
 		t.Errorf("deep nesting: err = %v", err)
 	}
+}
+
+// FuzzFindReplies: no input makes FindReplies or ParseBounce panic or
+// loop.
+func FuzzFindReplies(f *testing.F) {
+	for _, s := range []string{"250", "250-", "550-5.1.1 a\n550 5.1.1 b", "Diagnostic-Code: smtp; 550-5.1.1 a 550", "Status: 5.1.1\n", "Remote Server returned '"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		FindReplies(s)
+		splitJoined(s)
+		ParseBounce(strings.NewReader(s))
+	})
 }
