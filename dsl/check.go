@@ -50,10 +50,7 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	}
 	if len(errs) == 0 {
 		// Order errors after a broken step would only be echoes of it.
-		var o *orderInfo
-		o, errs = checkOrder(s)
-		p.owed = o.owedAfter
-		p.reads = o.reads
+		errs = checkOrder(s)
 	}
 	sortErrors(errs)
 	if len(errs) > 0 {
@@ -238,7 +235,7 @@ func unknownStep(u *Unknown) *Error {
 // fails at the end of the line, not at "plain". The end of the line is a
 // Word with no text.
 func failingToken(u *Unknown) (Word, bool) {
-	parse, ok := stepRules[u.Word.Text]
+	parse, ok := stepRules()[u.Word.Text]
 	if !ok || len(u.Rest) == 0 {
 		return Word{}, false
 	}
@@ -308,12 +305,10 @@ func describeToken(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
+// isSMTPVerb reports a command verb that is not also a step (starttls,
+// auth and quit are): written as a step, it was meant to be sent.
 func isSMTPVerb(w string) bool {
-	switch strings.ToUpper(w) {
-	case "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "BDAT":
-		return true
-	}
-	return false
+	return smtp.IsCommand(strings.ToUpper(w)) && !slices.Contains(Keywords(), strings.ToLower(w))
 }
 
 func checkAddress(s *String, addr string) *Error {

@@ -133,11 +133,11 @@ func comments(s *Script) []comment {
 	if len(s.Source) == 0 {
 		return nil
 	}
-	lx, err := scriptLexer.Lex(s.File, bytes.NewReader(s.Source))
+	lx, err := scriptLexer().Lex(s.File, bytes.NewReader(s.Source))
 	if err != nil {
 		return nil
 	}
-	commentType := scriptLexer.Symbols()["Comment"]
+	commentType := scriptLexer().Symbols()["Comment"]
 	var out []comment
 	for {
 		t, err := lx.Next()

@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -177,34 +179,43 @@ type gToken struct {
 	Value string `parser:"@~EOL"`
 }
 
-var parser = participle.MustBuild[gScript](grammarOptions...)
+// The grammar is built on the first parse, not at start-up: building it
+// is most of what the binary used to do before main (9,000 allocations),
+// and `smtprun version` or `serve` never parse a script.
+var parser = sync.OnceValue(func() *participle.Parser[gScript] {
+	return participle.MustBuild[gScript](grammarOptions()...)
+})
 
-var grammarOptions = []participle.Option{
-	participle.Lexer(scriptLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
+func grammarOptions() []participle.Option {
+	return []participle.Option{
+		participle.Lexer(scriptLexer()),
+		participle.Elide("Comment", "Whitespace"),
+		participle.UseLookahead(2),
+	}
 }
 
 // stepRules parse one line with one step's rule alone, to find where its
 // arguments go wrong once the script's grammar has fallen back to Unknown.
-var stepRules = map[string]func(line string) error{
-	"connect":  rule[gConnect](),
-	"send":     rule[gText](),
-	"expect":   rule[gExpect](),
-	"starttls": rule[gStartTLS](),
-	"auth":     rule[gAuth](),
-	"message":  rule[gMessage](),
-	"quit":     rule[gQuit](),
-	"raw":      rule[gRaw](),
-	"note":     rule[gNote](),
-	"include":  rule[gInclude](),
-	"repeat":   rule[gRepeat](),
-}
+var stepRules = sync.OnceValue(func() map[string]func(line string) error {
+	return map[string]func(line string) error{
+		"connect":  rule[gConnect](),
+		"send":     rule[gText](),
+		"expect":   rule[gExpect](),
+		"starttls": rule[gStartTLS](),
+		"auth":     rule[gAuth](),
+		"message":  rule[gMessage](),
+		"quit":     rule[gQuit](),
+		"raw":      rule[gRaw](),
+		"note":     rule[gNote](),
+		"include":  rule[gInclude](),
+		"repeat":   rule[gRepeat](),
+	}
+})
 
 func rule[T any]() func(string) error {
-	p := participle.MustBuild[T](grammarOptions...)
+	p := sync.OnceValue(func() *participle.Parser[T] { return participle.MustBuild[T](grammarOptions()...) })
 	return func(line string) error {
-		_, err := p.ParseString("", line)
+		_, err := p().ParseString("", line)
 		return err
 	}
 }

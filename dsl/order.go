@@ -34,33 +34,22 @@ const (
 // owing is a step whose reply is unread.
 type owing struct {
 	i    int    // index of the step
-	verb string // what the reply answers: "greeting", "AUTH", "message", a command verb, or "" if unknown
-}
-
-// orderInfo is what the order check learns, kept in the Program.
-type orderInfo struct {
-	owedAfter []int // replies owed after each step; -1 once nobody can tell (after raw)
-	reads     []int // for each expect, the index of the step whose reply it reads; -1 otherwise
+	verb string // what the reply answers: a command verb, smtp.Greeting, smtp.Message, or "" if unknown
 }
 
 // flatStep is one step of the script with the steps of repeat blocks laid
 // out in line; a block's end is an entry of its own (end set).
 type flatStep struct {
 	st  Step
-	top int     // index among the script's top-level steps, or -1 inside a block
 	end *Repeat // set on the entry that closes this block
 }
 
-func flatten(steps []Step, top bool, out []flatStep) []flatStep {
-	for i, st := range steps {
-		t := -1
-		if top {
-			t = i
-		}
-		out = append(out, flatStep{st: st, top: t})
+func flatten(steps []Step, out []flatStep) []flatStep {
+	for _, st := range steps {
+		out = append(out, flatStep{st: st})
 		if r, ok := st.(*Repeat); ok {
-			out = flatten(r.Steps, false, out)
-			out = append(out, flatStep{st: r, top: t, end: r})
+			out = flatten(r.Steps, out)
+			out = append(out, flatStep{st: r, end: r})
 		}
 	}
 	return out
@@ -91,34 +80,20 @@ type conversation struct {
 	// refusedBy is the expect that read DATA's reply without accepting
 	// 354 (it checks a refusal), or nil: no content can follow it.
 	refusedBy *Expect
-	info      *orderInfo
 }
 
-func checkOrder(s *Script) (*orderInfo, ErrorList) {
-	c := &conversation{s: s, lastExpect: -1, info: &orderInfo{
-		owedAfter: make([]int, len(s.Steps)),
-		reads:     make([]int, len(s.Steps)),
-	}}
-	c.flat = flatten(s.Steps, true, nil)
-	for i := range c.info.reads {
-		c.info.reads[i] = -1
-	}
+func checkOrder(s *Script) ErrorList {
+	c := &conversation{s: s, lastExpect: -1}
+	c.flat = flatten(s.Steps, nil)
 	for i, f := range c.flat {
 		if f.end != nil {
 			c.endBlock(f.end)
 		} else {
 			c.step(i, f.st)
 		}
-		if f.top < 0 {
-			continue
-		}
-		c.info.owedAfter[f.top] = len(c.owed)
-		if c.lost {
-			c.info.owedAfter[f.top] = -1
-		}
 	}
 	c.atEnd()
-	return c.info, c.errs
+	return c.errs
 }
 
 func (c *conversation) step(i int, st Step) {
@@ -150,7 +125,7 @@ func (c *conversation) step(i int, st Step) {
 		c.blocks = append(c.blocks, block{c.connected, c.tls, c.phase})
 	case *Connect:
 		c.connected, c.tls, c.phase, c.lost, c.refusedBy = true, st.TLS != nil, noData, false, nil
-		c.owed = append(c.owed[:0], owing{i, "greeting"})
+		c.owed = append(c.owed[:0], owing{i, smtp.Greeting})
 	case *Send:
 		c.needConn(st)
 		c.send(i, st)
@@ -176,7 +151,7 @@ func (c *conversation) step(i int, st Step) {
 	case *Auth:
 		c.needConn(st)
 		c.needNothingOwed(st)
-		c.owed = append(c.owed, owing{i, "AUTH"})
+		c.owed = append(c.owed, owing{i, smtp.CmdAUTH})
 	case *Message:
 		c.needConn(st)
 		c.message(i, st)
@@ -199,11 +174,11 @@ func (c *conversation) send(i int, st *Send) {
 		verb = strings.ToUpper(verb)
 	}
 	if c.phase == inContent {
-		verb = "message" // the final dot
+		verb = smtp.Message // the final dot
 	}
 	c.refusedBy = nil
 	c.owed = append(c.owed, owing{i, verb})
-	if verb == "DATA" {
+	if verb == smtp.CmdDATA {
 		c.phase = dataAsked
 	} else {
 		c.phase = noData
@@ -231,12 +206,7 @@ func (c *conversation) expect(i int, x *Expect) {
 	}
 	o := c.owed[read]
 	c.owed = c.owed[read+1:]
-	if f := c.flat[i]; f.top >= 0 {
-		if r := c.flat[o.i]; r.top >= 0 {
-			c.info.reads[f.top] = r.top
-		}
-	}
-	if o.verb == "DATA" && c.phase == dataAsked {
+	if o.verb == smtp.CmdDATA && c.phase == dataAsked {
 		if canAnswer(x, "354") {
 			c.phase = inContent
 		} else {
@@ -258,7 +228,7 @@ func (c *conversation) message(i int, m *Message) {
 			Label: fmt.Sprintf("the reply to line %d (%s) has not been read", c.line(first), c.describe(first))}
 		e.Notes = []string{fmt.Sprintf("help: add an expect after line %d; message content goes after the 354 to DATA", c.line(first))}
 		c.errs = append(c.errs, e)
-		for len(c.owed) > 0 && c.owed[0].verb != "DATA" {
+		for len(c.owed) > 0 && c.owed[0].verb != smtp.CmdDATA {
 			c.owed = c.owed[1:]
 		}
 		if len(c.owed) > 0 {
@@ -274,7 +244,7 @@ func (c *conversation) message(i int, m *Message) {
 			Notes: []string{"help: precede it with:  send \"DATA\"  and  expect 354"}})
 	}
 	c.phase, c.refusedBy = noData, nil
-	c.owed = append(c.owed, owing{i, "message"})
+	c.owed = append(c.owed, owing{i, smtp.Message})
 }
 
 // endBlock checks that a repeat block ends as it started: with no reply
@@ -368,14 +338,14 @@ func (c *conversation) line(o owing) int { return c.flat[o.i].st.Pos().Line }
 func (c *conversation) describe(o owing) string { return describeStep(c.s, c.flat[o.i].st) }
 
 // canAnswer reports whether some code the expect accepts can be the reply
-// to verb. Only the codes that answer one command alone are told apart
-// (RFC 5321 4.3.2): 220 the greeting and STARTTLS, 221 QUIT, 235 AUTH,
-// 354 DATA; failures (4xx, 5xx) can answer anything.
+// to verb (smtp.CanAnswer: 221 answers QUIT alone, 354 DATA). The verb
+// "354" stands for DATA's reply once it was read: only 354 lets content
+// follow.
 func canAnswer(x *Expect, verb string) bool {
 	if verb == "354" {
 		return anyCode(x, func(code int) bool { return code == 354 })
 	}
-	return anyCode(x, func(code int) bool { return plausible(verb, code) })
+	return anyCode(x, func(code int) bool { return smtp.CanAnswer(verb, code) })
 }
 
 func anyCode(x *Expect, ok func(int) bool) bool {
@@ -391,37 +361,6 @@ func anyCode(x *Expect, ok func(int) bool) bool {
 		}
 	}
 	return false
-}
-
-// knownVerbs are the commands whose replies canAnswer tells apart; a line
-// it does not know (a base64 SASL response typed by hand, an extension)
-// can get any reply.
-var knownVerbs = map[string]bool{
-	"greeting": true, "message": true, "AUTH": true, "HELO": true, "EHLO": true, "MAIL": true, "RCPT": true,
-	"DATA": true, "RSET": true, "NOOP": true, "VRFY": true, "EXPN": true, "HELP": true, "QUIT": true, "STARTTLS": true,
-}
-
-func plausible(verb string, code int) bool {
-	if code >= 400 || !knownVerbs[verb] {
-		return true
-	}
-	owner := map[int][]string{220: {"greeting", "STARTTLS"}, 221: {"QUIT"}, 235: {"AUTH"}, 354: {"DATA"}}
-	only := map[string]int{"greeting": 220, "STARTTLS": 220, "QUIT": 221, "DATA": 354}
-	if want, ok := only[verb]; ok {
-		return code == want
-	}
-	if verb == "AUTH" {
-		return code == 235 || code == 334
-	}
-	if owners, ok := owner[code]; ok {
-		for _, o := range owners {
-			if o == verb {
-				return true
-			}
-		}
-		return false
-	}
-	return true
 }
 
 // keywordOf is the step's keyword token.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -14,7 +15,7 @@ import (
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
 // *Error values; Parse does not check the script, see Check.
 func Parse(path string, src []byte) (*Script, error) {
-	g, err := parser.ParseBytes(path, src)
+	g, err := parser().ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}
@@ -53,7 +54,7 @@ func parseError(path string, src []byte, err error) error {
 	case strings.HasPrefix(rest, `"""`):
 		e.Title = "unterminated message"
 		e.Label = `no closing """ on a line of its own`
-	case strings.HasPrefix(rest, `"`) && !quoted.MatchString(rest):
+	case strings.HasPrefix(rest, `"`) && !quoted().MatchString(rest):
 		e.Title = "unterminated string"
 		e.Label = `add the closing "`
 	case strings.TrimSpace(line) == strings.TrimSpace(rest):
@@ -61,7 +62,7 @@ func parseError(path string, src []byte, err error) error {
 		e.Title = "unknown step"
 		e.Label = "a line starts with a step"
 		e.Notes = []string{"steps are: " + strings.Join(Keywords(), ", ")}
-		if lit := quoted.FindString(rest); lit != "" {
+		if lit := quoted().FindString(rest); lit != "" {
 			e.Span = len(lit)
 			e.Notes = append([]string{"help: to send a command line, write: send " + lit}, e.Notes...)
 		}
@@ -96,9 +97,9 @@ func tokenWidth(src []byte, pos lexer.Position) int {
 }
 
 // quoted matches a complete string literal at the start of a text.
-var quoted = regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`)
+var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^"(?:\\.|[^"\\\n])*"`) })
 
-var headerLine = regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`)
+var headerLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s*(.*?)\s*$`) })
 
 // readHeader collects "# key: value" comments before the first step, such as
 // "# scenario: auth-disabled" for the sandbox.
@@ -112,7 +113,7 @@ func readHeader(src []byte) map[string]string {
 		if !strings.HasPrefix(line, "#") {
 			break
 		}
-		if m := headerLine.FindStringSubmatch(line); m != nil {
+		if m := headerLine().FindStringSubmatch(line); m != nil {
 			key := strings.ToLower(m[1])
 			if _, dup := h[key]; !dup {
 				h[key] = m[2]

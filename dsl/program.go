@@ -6,8 +6,7 @@ import (
 
 // Program is a checked script, ready to run: the steps with everything
 // derived computed once by Check (reply-code patterns, compiled regexes,
-// the replies owed after each step, which step's reply each expect reads,
-// the variables used).
+// the captures, the variables used).
 //
 // Programs are immutable: nothing writes a Program after Check, so one
 // Program may be run by many goroutines at once. Its steps share the
@@ -18,8 +17,6 @@ type Program struct {
 	source []byte
 	header map[string]string
 	steps  []Step
-	owed   []int
-	reads  []int
 	vars   []VarUse
 	// captures are the variables named regex groups define.
 	captures []Capture
@@ -58,14 +55,6 @@ func (p *Program) Step(i int) Step { return p.steps[i] }
 
 // Steps returns the steps in order; the slice is a copy.
 func (p *Program) Steps() []Step { return append([]Step(nil), p.steps...) }
-
-// OwedAfter is the number of replies the server owes after step i, or -1
-// where nobody can tell (after raw bytes).
-func (p *Program) OwedAfter(i int) int { return p.owed[i] }
-
-// Reads is, for an expect at step i, the index of the step whose reply it
-// reads; -1 for other steps.
-func (p *Program) Reads(i int) int { return p.reads[i] }
 
 // Variables lists every variable reference, in source order; the slice is
 // a copy.

@@ -67,19 +67,6 @@ func TestProgramFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var owed, reads string
-	for i := range p.Len() {
-		owed += fmt.Sprint(p.OwedAfter(i), " ")
-		if r := p.Reads(i); r >= 0 {
-			reads += fmt.Sprintf("%d<-%d ", p.Step(i).Pos().Line, p.Step(r).Pos().Line)
-		}
-	}
-	if want := "1 0 1 0 1 0 1 2 3 2 1 0 1 0 0 "; owed != want {
-		t.Errorf("owed after each step: %q, want %q", owed, want)
-	}
-	if want := "2<-1 4<-3 6<-5 10<-7 11<-8 12<-9 17<-13 "; reads != want {
-		t.Errorf("expect<-step read: %q, want %q", reads, want)
-	}
 	vs := p.Variables()
 	type v struct {
 		name      string

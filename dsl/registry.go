@@ -1,6 +1,10 @@
 package dsl
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/smtprun/smtprun/internal/sasl"
+)
 
 // StepKind describes one step of the language: the registry below is the
 // single list that the keyword list, the usage texts in errors, the
@@ -51,9 +55,9 @@ func usageOf(keyword string) (string, bool) {
 	return "", false
 }
 
-// mechanisms are the SASL mechanisms the auth step accepts, lower-case.
-// The engine must implement each (a contract test there says so).
-var mechanisms = []string{"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}
+// mechanisms are the SASL mechanisms the auth step accepts, lower-case:
+// those of the mechanism table, which the engine runs.
+var mechanisms = sasl.Names()
 
 // Mechanisms lists the SASL mechanisms the auth step accepts, lower-case.
 // The slice is a copy.

@@ -41,7 +41,7 @@ func TestRegistryCoversEverySwitch(t *testing.T) {
 			if !strings.HasPrefix(text, k.Keyword) {
 				t.Errorf("format wrote %q", text)
 			}
-			if _, ok := stepRules[k.Keyword]; !ok {
+			if _, ok := stepRules()[k.Keyword]; !ok {
 				t.Errorf("no rule in stepRules to explain a malformed %s", k.Keyword)
 			}
 			if _, ok := usageOf(k.Keyword); !ok || k.Usage == "" || k.Doc == "" {

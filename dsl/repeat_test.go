@@ -69,9 +69,6 @@ func TestRepeatParsesChecksAndFormats(t *testing.T) {
 	if got := strings.Join(names, ","); got != "N,REPEAT,ITERATION" {
 		t.Errorf("variables %s", got)
 	}
-	if p.OwedAfter(4) != 0 {
-		t.Errorf("owed after the block = %d", p.OwedAfter(4))
-	}
 }
 
 func TestRepeatErrors(t *testing.T) {

@@ -22,7 +22,9 @@ func (ev Captured) redact(r *redactor) Event {
 }
 
 // CaptureError: a named group of an expect's regex did not take part in
-// the match, so the variable it defines has no value (exit code 3).
+// the match, so the variable it defines has no value. The reply matched
+// the expect otherwise; the run stops rather than send an empty value in
+// a later step.
 type CaptureError struct {
 	Pos  lexer.Position
 	Span int

@@ -18,9 +18,8 @@ var errInterrupted = errors.New("interrupted")
 // deadlineWriter is what the session's buffered writer writes to. Before,
 // the deadline was set only by flush, and bufio.Writer hands a write
 // larger than its buffer straight to the connection: a 20 MB send line to
-// a server that never reads blocked far beyond --timeout (issue 13, item
-// 12), and a BDAT chunk inherited a deadline set for an earlier flush
-// (item 13).
+// a server that never reads blocked far beyond --timeout, and a BDAT
+// chunk inherited a deadline set for an earlier flush.
 type deadlineWriter struct{ ss *session }
 
 func (d deadlineWriter) Write(p []byte) (int, error) {

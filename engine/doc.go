@@ -9,10 +9,11 @@
 // cmd/smtprun words them, with the knowledge base in explain. Run returns
 // a Result with each step's outcome and times, and a typed error
 // (*AssertError, *ProtocolError, *TimeoutError, *NetError, *PolicyError,
-// *InputError, *dsl.Error) that the command maps to an exit code and to
-// help; causes such as x509.HostnameError stay wrapped for errors.As.
+// *InputError, *dsl.Error) that says whose doing a failure was (the
+// script's, the server's, the network's), which the command turns into
+// an exit code and help; causes such as x509.HostnameError stay wrapped for errors.As.
 //
-// SASL mechanisms come from internal/sasl's registry; the engine drives
+// SASL mechanisms come from internal/sasl's table; the engine drives
 // the 334 exchange the same way for each and masks the responses the
 // mechanism marks as secret. Secrets are masked at two exits: every event
 // passes session.emit, which calls the event's redact method (an event

@@ -17,7 +17,8 @@ type Diagnoser interface {
 	Diagnostic() *dsl.Error
 }
 
-// AssertError: a reply did not match an expect step (exit code 4).
+// AssertError: a reply did not match an expect step: the server answered,
+// and not as the script said it would.
 type AssertError struct {
 	Pos  lexer.Position
 	Span int
@@ -65,7 +66,8 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 }
 
 // ProtocolError: the server broke the protocol, e.g. a malformed reply or
-// bytes injected after the 220 to STARTTLS (exit code 3).
+// bytes injected after the 220 to STARTTLS: the script may be right, the
+// server is not.
 type ProtocolError struct {
 	Pos  lexer.Position
 	Span int
@@ -95,12 +97,18 @@ func (e *ProtocolError) Diagnostic() *dsl.Error {
 	return d
 }
 
-// TimeoutError: the server did not answer within the deadline (exit code 3).
+// TimeoutError: the server did not answer within the deadline, which
+// says nothing of whether the script is right.
 type TimeoutError struct {
 	Pos   lexer.Position
 	Span  int
 	Op    string // what was waited for: "connect", "reply", "TLS handshake", ...
 	After time.Duration
+	// Greeting is set when the wait was for the greeting on a connection
+	// without TLS, on the script's Port: a server that speaks TLS from the
+	// first byte (port 465) says nothing until the client's handshake.
+	Greeting bool
+	Port     string
 }
 
 func (e *TimeoutError) Error() string {
@@ -113,8 +121,8 @@ func (e *TimeoutError) Diagnostic() *dsl.Error {
 		Label: fmt.Sprintf("no %s within %s", e.Op, e.After)}
 }
 
-// NetError: connecting, the TLS handshake, or the connection itself failed
-// (exit code 3). Err is the cause as the network or crypto/tls gave it
+// NetError: connecting, the TLS handshake, or the connection itself
+// failed: the network's doing, not the script's. Err is the cause as the network or crypto/tls gave it
 // (*net.DNSError, x509.HostnameError, ...) or one of the Err* values of
 // this package, for errors.Is and errors.As.
 type NetError struct {
@@ -138,7 +146,8 @@ func (e *NetError) Diagnostic() *dsl.Error {
 }
 
 // PolicyError: the engine refused to do something unsafe that the script
-// asked for, such as sending credentials without TLS (exit code 3).
+// asked for, such as sending credentials without TLS; the script runs
+// with an option that allows it, or on a connection where it is safe.
 type PolicyError struct {
 	Pos  lexer.Position
 	Span int
@@ -169,7 +178,8 @@ func (e *PolicyError) Diagnostic() *dsl.Error {
 
 // InputError is a script error found only at run time, once variables are
 // expanded: an address without a port, a line break in a command. It is a
-// *dsl.Error to errors.As (exit code 2), and Code names it so the command
+// *dsl.Error to errors.As, so it is shown and classed as the script's
+// mistake like any found by dsl.Check, and Code names it so the command
 // can give help.
 type InputError struct {
 	Diag *dsl.Error

@@ -40,6 +40,7 @@ type StepStarted struct {
 type Connected struct {
 	Step    int
 	Address string // as written in the script, after interpolation
+	Via     string // the address dialled instead, by a WithConnectTo rule; "" if none
 	Remote  string // the peer's address
 	At      time.Time
 	Took    time.Duration // to open the connection
@@ -117,7 +118,7 @@ type Received struct {
 	// Masked marks a reply whose text was masked because it echoed a secret.
 	Masked bool
 	// Answers is the command line this reply answers, matched in order
-	// (RFC 2920): "(greeting)" after connect, "(message)" after content,
+	// (RFC 2920): smtp.Greeting after connect, smtp.Message after content,
 	// "" when it cannot be known (after raw bytes).
 	Answers string
 	ReplyTiming
@@ -234,7 +235,7 @@ func (ev StepStarted) redact(r *redactor) Event {
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {
-	ev.Address, ev.Remote = r.show(ev.Address), r.show(ev.Remote)
+	ev.Address, ev.Via, ev.Remote = r.show(ev.Address), r.show(ev.Via), r.show(ev.Remote)
 	return ev
 }
 func (ev Sent) redact(r *redactor) Event {

@@ -20,7 +20,7 @@ import (
 )
 
 // Hostile servers and message sources against the client's waits and
-// writes (issue 13, items 10-14 and 16). Every case is bounded in time.
+// writes. Every case is bounded in time.
 
 // dataServer greets, answers EHLO (announcing binary MIME when binary),
 // answers DATA with 354 and returns the content it then reads, or the
@@ -65,7 +65,7 @@ func pipePath(t *testing.T, content string) string {
 	return fmt.Sprintf("/proc/self/fd/%d", r.Fd())
 }
 
-// TestMessageFromAPipe: item 10. A pipe was read twice, once to check
+// TestMessageFromAPipe: a pipe was read twice, once to check
 // and once to send, and the second read found it empty: an empty message
 // sent and reported as success.
 func TestMessageFromAPipe(t *testing.T) {
@@ -100,7 +100,7 @@ func mkfifo(t *testing.T) string {
 	return p
 }
 
-// TestFIFOMessageHonoursDeadlineAndCancel: item 11. Opening a FIFO nobody
+// TestFIFOMessageHonoursDeadlineAndCancel: opening a FIFO nobody
 // writes to blocked in open(2), past --timeout and every signal.
 func TestFIFOMessageHonoursDeadlineAndCancel(t *testing.T) {
 	src := "connect \"${ADDR}\"\nexpect 220\nsend \"EHLO me\"\nexpect 250\nsend \"DATA\"\nexpect 354\nmessage file \"${FILE}\"\nexpect 250\n"
@@ -193,7 +193,7 @@ func neverReads(t *testing.T) func(net.Conn, *bufio.Reader) []byte {
 	}
 }
 
-// TestLargeWriteHasADeadline: item 12. A send line larger than the write
+// TestLargeWriteHasADeadline: a send line larger than the write
 // buffer went straight to the connection without a deadline.
 func TestLargeWriteHasADeadline(t *testing.T) {
 	f := startFake(t, neverReads(t))
@@ -209,7 +209,7 @@ func TestLargeWriteHasADeadline(t *testing.T) {
 	}
 }
 
-// TestWriteErrorsInAMessageAreRuntimeErrors: item 13. A server that stalls
+// TestWriteErrorsInAMessageAreRuntimeErrors: a server that stalls
 // or resets mid-DATA was reported as a script error ("cannot send
 // message", exit 2); it is the network's doing (exit 3).
 func TestWriteErrorsInAMessageAreRuntimeErrors(t *testing.T) {
@@ -250,7 +250,7 @@ func TestWriteErrorsInAMessageAreRuntimeErrors(t *testing.T) {
 	}
 }
 
-// TestInterruptAfterDATASaysNothing: item 14. Ctrl-C while the reply to
+// TestInterruptAfterDATASaysNothing: Ctrl-C while the reply to
 // DATA was pending sent QUIT, which a server that had sent 354 reads as
 // message text; and an interrupt during the TLS handshake could write a
 // plaintext QUIT.
@@ -286,7 +286,7 @@ func TestInterruptAfterDATASaysNothing(t *testing.T) {
 	}
 }
 
-// TestSecretInSendKeepsThePlaintextRule: item 16. A hand-written AUTH with
+// TestSecretInSendKeepsThePlaintextRule: a hand-written AUTH with
 // send went out unencrypted to a remote peer where auth is refused.
 func TestSecretInSendKeepsThePlaintextRule(t *testing.T) {
 	const pass = "plain-text-secret"
@@ -322,7 +322,7 @@ func TestSecretInSendKeepsThePlaintextRule(t *testing.T) {
 	}
 }
 
-// TestBinaryMessageWriteDeadline: item 13, binary. The BDAT chunk used to
+// TestBinaryMessageWriteDeadline: the binary form of the above. The BDAT chunk used to
 // be written under whatever deadline an earlier flush had set: a chunk to
 // a server that stops reading must end in a timeout (a runtime error),
 // and one to a server that keeps reading must not be cut off by it.

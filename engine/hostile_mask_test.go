@@ -12,7 +12,7 @@ import (
 	"github.com/smtprun/smtprun/engine"
 )
 
-// Hostile servers against the masker (issue 13, items 8, 9, 15, 18): what
+// Hostile servers against the masker: what
 // they send back must never show a secret, and never reach a terminal raw.
 
 // shown is everything a run shows: the transcript, the error and its
@@ -47,7 +47,7 @@ func assertHidden(t *testing.T, out, secret string) {
 	}
 }
 
-// TestEchoedSecretWithUnusualBytesIsMasked: item 8. Reply lines used to be
+// TestEchoedSecretWithUnusualBytesIsMasked: reply lines used to be
 // escaped before masking, so a password with a backslash, a control byte,
 // DEL or a non-UTF-8 byte no longer matched itself and was shown.
 func TestEchoedSecretWithUnusualBytesIsMasked(t *testing.T) {
@@ -80,7 +80,7 @@ func TestEchoedSecretWithUnusualBytesIsMasked(t *testing.T) {
 	}
 }
 
-// TestProtocolErrorDetailIsMasked: item 9. Bytes after the 220 to
+// TestProtocolErrorDetailIsMasked: bytes after the 220 to
 // STARTTLS, and a reply before message content, are quoted in the report;
 // the quote was cut at 80 bytes before masking, so a secret across the
 // cut was half shown.
@@ -125,7 +125,7 @@ func assertInjectionMasked(t *testing.T, rec *recorder, err error, pass string) 
 	}
 }
 
-// TestExpectMatchesTheRealReply: item 15. Masking is for what is shown;
+// TestExpectMatchesTheRealReply: masking is for what is shown;
 // expect sees the reply as sent, so an expectation naming the secret can
 // pass, and a short secret does not hide the word it is part of.
 func TestExpectMatchesTheRealReply(t *testing.T) {
@@ -167,7 +167,7 @@ func TestExpectMatchesTheRealReply(t *testing.T) {
 	})
 }
 
-// TestUnicodeControlsAreEscaped: item 18. Bidi overrides and isolates,
+// TestUnicodeControlsAreEscaped: bidi overrides and isolates,
 // zero-width and line-separator characters in a reply, a send or a note
 // reach the transcript escaped.
 func TestUnicodeControlsAreEscaped(t *testing.T) {

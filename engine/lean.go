@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // WithLean runs without a transcript, for load mode: no per-line events
@@ -26,7 +27,7 @@ func WithTLSSessionCache(c tls.ClientSessionCache) Option {
 }
 
 // ReplyTime is what lean mode reports of a reply: the verb of the command
-// it answers ("EHLO", "(greeting)", "(message)"; "" after raw bytes), its
+// it answers ("EHLO", smtp.Greeting, smtp.Message; "" after raw bytes), its
 // code, and the time from the command to the whole reply.
 type ReplyTime struct {
 	Step int
@@ -41,8 +42,8 @@ func (ev ReplyTime) redact(r *redactor) Event { ev.Verb = r.maskString(ev.Verb);
 // is not already (the usual case allocates nothing).
 func verbOf(line string) string {
 	verb, _, _ := strings.Cut(line, " ")
-	if strings.HasPrefix(verb, "(") {
-		return verb // "(greeting)", "(message)": not a command
+	if verb == smtp.Greeting || verb == smtp.Message {
+		return verb // not a command
 	}
 	for i := 0; i < len(verb); i++ {
 		if c := verb[i]; c >= 'a' && c <= 'z' {

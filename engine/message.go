@@ -12,11 +12,8 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
-
-// messageVerdict stands in the queue of awaited replies for the server's
-// reply to message content.
-const messageVerdict = "(message)"
 
 // MaxLineOctets is RFC 5321 4.5.3.1.6 / RFC 5322 2.1.1: 998 octets
 // before the CRLF. A longer line is refused rather than folded or sent,
@@ -181,7 +178,7 @@ func (ss *session) message(ctx context.Context, m *dsl.Message) error {
 		return ss.contentErr(m, where, err)
 	}
 	ss.w.WriteString(".\r\n")
-	ss.asked = append(ss.asked, pending{line: messageVerdict})
+	ss.asked = append(ss.asked, pending{line: smtp.Message})
 	// The dot ends the content: what the script writes next is a command
 	// whose reply is awaited, even before the verdict is read (RFC 2920
 	// 3.1 lets the next MAIL follow the dot in one group).
@@ -200,8 +197,8 @@ func (ss *session) contentErr(m *dsl.Message, file string, err error) error {
 	if errors.As(err, &rd) {
 		if _, ok := rd.(*contentError); !ok {
 			// A write that failed or timed out, a policy refusal, an
-			// interrupt: runtime errors (exit 3), not the script's fault
-			// (issue 13, item 13).
+			// interrupt: runtime errors, the network's or the user's
+			// doing, not the script's fault.
 			return err
 		}
 	}
@@ -276,7 +273,7 @@ func (ss *session) sendBinary(m *dsl.Message, open func() (io.ReadCloser, error)
 		}
 	}
 	// The BDAT line and its chunk get one reply: the verdict on the message.
-	ss.asked[len(ss.asked)-1].line = messageVerdict
+	ss.asked[len(ss.asked)-1].line = smtp.Message
 	ss.emit(DataSummary{Step: ss.step, Bytes: size, TLS: ss.tls, Binary: true})
 	ss.res.Messages++
 	return nil

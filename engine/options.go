@@ -63,6 +63,7 @@ type Engine struct {
 	beforeStep    func(context.Context, StepStarted) error
 	lean          bool                   // WithLean
 	sessions      tls.ClientSessionCache // WithTLSSessionCache
+	connectTo     []ConnectTo            // WithConnectTo
 }
 
 // New builds an Engine.

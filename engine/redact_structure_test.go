@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// TestEveryErrorTypeRedacts makes the one exit structural (issue 13, item
-// 9): every type in this package with an Error method also has redact,
+// TestEveryErrorTypeRedacts makes the one exit structural, so that no
+// error can carry a secret past it: every type in this package with an Error method also has redact,
 // so maskErr masks it by its own method and a new error type cannot skip
 // the masker. Events are held to the same rule by the compiler.
 func TestEveryErrorTypeRedacts(t *testing.T) {

@@ -55,7 +55,7 @@ type TimedReply struct {
 
 // pending is a command whose reply is still to come.
 type pending struct {
-	line string    // the command, or "(greeting)" / "(message)"
+	line string    // the command, or smtp.Greeting / smtp.Message
 	sent time.Time // when it went out on the wire; zero while buffered
 }
 
@@ -81,6 +81,7 @@ type session struct {
 	w           *bufio.Writer
 
 	host string // for TLS verification
+	port string // as the script names it, whatever --connect-to made of it
 	tls  bool
 	// lastFlush is when commands last went out: the reference for a reply
 	// to raw bytes, whose command nobody can tell.
@@ -95,7 +96,7 @@ type session struct {
 	// dataSent is set from the moment DATA or BDAT goes out until the
 	// server has answered it (with anything but 354) or has given its
 	// verdict on the content: meanwhile a QUIT could be read as message
-	// text (issue 13, item 14).
+	// text.
 	dataSent bool
 	// tlsBegun is set once a TLS handshake has started on the connection:
 	// from then on no plaintext is written on it, whatever happens.
@@ -386,7 +387,7 @@ func (ss *session) send(s *dsl.Send) error {
 // plaintextPolicy refuses to write text holding a known secret, in any
 // form the redactor knows (as is, base64, hex), on an unencrypted
 // connection to a peer that is not loopback: the rule auth keeps, kept
-// for a hand-written AUTH in send or raw too (issue 13, item 16).
+// for a hand-written AUTH in send or raw too.
 func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
 	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
 		return nil
@@ -420,7 +421,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 		ss.asked = append(ss.asked, pending{line: line})
 	case line == ".":
 		// Content written by hand after 354: only the final dot is answered.
-		ss.asked = append(ss.asked, pending{line: messageVerdict})
+		ss.asked = append(ss.asked, pending{line: smtp.Message})
 		defer func() { ss.inData = false }() // what follows is a command
 	}
 	ss.w.WriteString(line)
@@ -478,7 +479,7 @@ func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
 	// After 354 the server reads everything as message text until the
 	// final dot, and answers again only then.
 	ss.inData = rep.Code == 354
-	if verb, _, _ := strings.Cut(answers, " "); answers == messageVerdict ||
+	if verb, _, _ := strings.Cut(answers, " "); answers == smtp.Message ||
 		rep.Code != 354 && (strings.EqualFold(verb, "DATA") || strings.EqualFold(verb, "BDAT")) {
 		ss.dataSent = false
 	}
@@ -518,10 +519,14 @@ func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffe
 func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-		return &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		te := &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
+		if !ss.tls && len(ss.asked) > 0 && ss.asked[0].line == "(greeting)" {
+			te.Greeting, te.Port = true, ss.port
+		}
+		return te
 	}
 	if errors.Is(err, net.ErrClosed) || isEOF(err) || isReset(err) {
-		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == messageVerdict })
+		unconfirmed := slices.ContainsFunc(ss.asked, func(p pending) bool { return p.line == smtp.Message })
 		ss.close(true)
 		if unconfirmed {
 			return &NetError{Pos: pos, Span: span, Op: readOp(op), Err: fmt.Errorf("%w: %w", ErrClosed, ErrNotConfirmed)}
@@ -579,7 +584,7 @@ func (ss *session) expect(x *dsl.Expect) error {
 }
 
 // textMatches matches the reply as the server sent it: not escaped and
-// not masked (issue 13, item 15), so `expect 250 "${SMTP_PASS}"` can pass
+// not masked, so `expect 250 "${SMTP_PASS}"` can pass
 // and a secret "TLS" does not hide STARTTLS from `expect 250 "STARTTLS"`.
 // Only what is shown is masked.
 func (ss *session) textMatches(m *dsl.Matcher, rep *Reply) (bool, error) {

@@ -34,9 +34,9 @@ type source struct {
 // messageSource returns the content's source. A regular file is opened
 // for each pass (check, then send). Anything else (a pipe, a FIFO,
 // /dev/stdin) is read once, here, into memory: read twice, the second
-// pass met an empty pipe and sent an empty message reported as success
-// (issue 13, item 10). Opening and reading honour ctx and the timeout: a
-// FIFO nobody writes to no longer hangs the run (item 11).
+// pass met an empty pipe and sent an empty message reported as success.
+// Opening and reading honour ctx and the timeout: a FIFO nobody writes to
+// must not hang the run past --timeout or an interrupt.
 func (ss *session) messageSource(ctx context.Context, m *dsl.Message) (*source, error) {
 	if m.Inline != nil {
 		content, err := m.Inline.Expand(ss.e.vars)

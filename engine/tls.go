@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
@@ -30,23 +31,32 @@ func (ss *session) connect(ctx context.Context, c *dsl.Connect) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, ss.e.timeout)
 	defer cancel()
+	// A --connect-to rule changes where the connection goes, never the
+	// name TLS verifies or the transcript shows.
+	dial, via, where := addr, "", addr
+	if len(ss.e.connectTo) > 0 {
+		if dial = Route(ss.e.connectTo, host, port); dial != net.JoinHostPort(host, port) {
+			via = dial
+			where = addr + " via " + dial
+		}
+	}
 	dialStart := time.Now()
-	conn, err := ss.e.dialer.DialContext(dctx, "tcp", addr)
+	conn, err := ss.e.dialer.DialContext(dctx, "tcp", dial)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return &TimeoutError{Pos: pos, Span: span, Op: "connection to " + addr, After: ss.e.timeout}
+			return &TimeoutError{Pos: pos, Span: span, Op: "connection to " + where, After: ss.e.timeout}
 		}
-		return &NetError{Pos: pos, Span: span, Op: "connect to " + addr, Err: cleanDialError(err), Address: addr}
+		return &NetError{Pos: pos, Span: span, Op: "connect to " + where, Err: cleanDialError(err), Address: dial}
 	}
 	connected := time.Now()
-	ss.host = host
+	ss.host, ss.port = host, port
 	ss.setConn(conn)
-	ss.asked = []pending{{line: "(greeting)", sent: connected}}
+	ss.asked = []pending{{line: smtp.Greeting, sent: connected}}
 	ss.lastFlush = connected
-	ss.emit(Connected{Step: ss.step, Address: addr, Remote: describeAddr(conn.RemoteAddr()), At: connected, Took: connected.Sub(dialStart)})
+	ss.emit(Connected{Step: ss.step, Address: addr, Via: via, Remote: describeAddr(conn.RemoteAddr()), At: connected, Took: connected.Sub(dialStart)})
 	if c.TLS != nil {
 		return ss.handshake(ctx, pos, span, true)
 	}

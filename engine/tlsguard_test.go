@@ -12,7 +12,7 @@ import (
 
 // TestNoPlaintextAfterTLSBegan: once a handshake has begun on a
 // connection, neither a command nor the QUIT of an interrupt is written on
-// it in plaintext (issue 13, item 14): the interrupt can land between the
+// it in plaintext, where a secret would go out readable: the interrupt can land between the
 // ClientHello and the handshake's end, when the connection is still the
 // plain one. The black-box test in hostile_io_test.go cannot time that
 // window; this one sets the state directly.

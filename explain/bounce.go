@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Found is one server reply found in pasted text or in a bounce message.
@@ -39,25 +40,32 @@ const (
 	maxFound       = 100
 )
 
-var (
-	reDiagnostic = regexp.MustCompile(`(?i)^\s*Diagnostic-Code\s*:\s*(?:[A-Za-z0-9-]+\s*;)?\s*(.*)$`)
-	reStatus     = regexp.MustCompile(`(?i)^\s*Status\s*:\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})\b`)
-	reRecipient  = regexp.MustCompile(`(?i)^\s*(?:Final|Original)-Recipient\s*:\s*(?:[A-Za-z0-9-]+\s*;)?\s*<?([^\s>]+)>?`)
-	// Exchange and Outlook NDRs: Remote Server returned '550 5.1.1 ...'
-	reRemote = regexp.MustCompile(`(?i)Remote Server returned\s+'(?:<[^>]*?#)?([^']*)'?`)
-	// Postfix bounces: host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to
-	// RCPT TO command)
-	reSaid      = regexp.MustCompile(`(?i)\bsaid:\s+([2-5][0-9]{2}[ -].*)$`)
-	reInReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to [^)]*\)\s*$`)
-	reReplyLine = regexp.MustCompile(`^[2-5][0-9]{2}(?:[ -]|$)`)
-	// A reply whose lines a client or a DSN joined into one:
-	// "550-5.1.1 a 550-5.1.1 b 550 5.1.1 c".
-	reJoinedLine = regexp.MustCompile(`\s([2-5][0-9]{2})([ -])`)
-	// An Exchange "#5.1.1 smtp;550 ..." inside the quotes.
-	reSmtpPrefix = regexp.MustCompile(`(?i)^#?[245]\.[0-9]+\.[0-9]+\s+smtp;\s*`)
-	// Older Exchange NDRs: <server #5.1.1 smtp;550 5.1.1 ...>
-	reLegacyNDR = regexp.MustCompile(`(?i)#[245]\.[0-9]+\.[0-9]+\s+smtp;\s*([2-5][0-9]{2}[ -].*?)>?\s*$`)
-)
+// bounceRE holds the patterns FindReplies uses, compiled on first use.
+var bounceRE = sync.OnceValue(func() *bouncePatterns {
+	return &bouncePatterns{
+		reDiagnostic: regexp.MustCompile(`(?i)^\s*Diagnostic-Code\s*:\s*(?:[A-Za-z0-9-]+\s*;)?\s*(.*)$`),
+		reStatus:     regexp.MustCompile(`(?i)^\s*Status\s*:\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})\b`),
+		reRecipient:  regexp.MustCompile(`(?i)^\s*(?:Final|Original)-Recipient\s*:\s*(?:[A-Za-z0-9-]+\s*;)?\s*<?([^\s>]+)>?`),
+		// Exchange and Outlook NDRs: Remote Server returned '550 5.1.1 ...'
+		reRemote: regexp.MustCompile(`(?i)Remote Server returned\s+'(?:<[^>]*?#)?([^']*)'?`),
+		// Postfix bounces: host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to
+		// RCPT TO command)
+		reSaid:      regexp.MustCompile(`(?i)\bsaid:\s+([2-5][0-9]{2}[ -].*)$`),
+		reInReplyTo: regexp.MustCompile(`(?i)\s*\(in reply to [^)]*\)\s*$`),
+		reReplyLine: regexp.MustCompile(`^[2-5][0-9]{2}(?:[ -]|$)`),
+		// A reply whose lines a client or a DSN joined into one:
+		// "550-5.1.1 a 550-5.1.1 b 550 5.1.1 c".
+		reJoinedLine: regexp.MustCompile(`\s([2-5][0-9]{2})([ -])`),
+		// An Exchange "#5.1.1 smtp;550 ..." inside the quotes.
+		reSmtpPrefix: regexp.MustCompile(`(?i)^#?[245]\.[0-9]+\.[0-9]+\s+smtp;\s*`),
+		// Older Exchange NDRs: <server #5.1.1 smtp;550 5.1.1 ...>
+		reLegacyNDR: regexp.MustCompile(`(?i)#[245]\.[0-9]+\.[0-9]+\s+smtp;\s*([2-5][0-9]{2}[ -].*?)>?\s*$`),
+	}
+})
+
+type bouncePatterns struct {
+	reDiagnostic, reStatus, reRecipient, reRemote, reSaid, reInReplyTo, reReplyLine, reJoinedLine, reSmtpPrefix, reLegacyNDR *regexp.Regexp
+}
 
 // FindReplies finds the server replies in text as people paste it: reply
 // lines (several at once, multi-line replies grouped), a DSN's
@@ -74,46 +82,46 @@ func FindReplies(text string) []Found {
 			recipient, block = "", -1
 			continue
 		}
-		if m := reRecipient.FindStringSubmatch(l); m != nil {
+		if m := bounceRE().reRecipient.FindStringSubmatch(l); m != nil {
 			recipient = m[1]
 			for j := max(block, 0); block >= 0 && j < len(out); j++ {
 				out[j].Recipient = recipient
 			}
 			continue
 		}
-		if m := reStatus.FindStringSubmatch(l); m != nil {
+		if m := bounceRE().reStatus.FindStringSubmatch(l); m != nil {
 			out, block = addStatus(out, block, m[1], recipient)
 			continue
 		}
-		if m := reDiagnostic.FindStringSubmatch(l); m != nil {
+		if m := bounceRE().reDiagnostic.FindStringSubmatch(l); m != nil {
 			out, block = addReply(out, block, splitJoined(m[1]), recipient, "Diagnostic-Code")
 			continue
 		}
-		if m := reRemote.FindStringSubmatch(l); m != nil {
-			out, block = addReply(out, block, splitJoined(reSmtpPrefix.ReplaceAllString(m[1], "")), recipient, "Remote Server returned")
+		if m := bounceRE().reRemote.FindStringSubmatch(l); m != nil {
+			out, block = addReply(out, block, splitJoined(bounceRE().reSmtpPrefix.ReplaceAllString(m[1], "")), recipient, "Remote Server returned")
 			continue
 		}
-		if m := reLegacyNDR.FindStringSubmatch(l); m != nil {
+		if m := bounceRE().reLegacyNDR.FindStringSubmatch(l); m != nil {
 			out, block = addReply(out, block, m[1], recipient, "NDR")
 			continue
 		}
-		if m := reSaid.FindStringSubmatch(l); m != nil {
+		if m := bounceRE().reSaid.FindStringSubmatch(l); m != nil {
 			// Postfix folds the rest of the reply onto indented lines.
 			s := m[1]
-			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], " ") && !reReplyLine.MatchString(strings.TrimSpace(lines[i+1])) {
+			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], " ") && !bounceRE().reReplyLine.MatchString(strings.TrimSpace(lines[i+1])) {
 				i++
 				s += " " + strings.TrimSpace(lines[i])
 			}
-			out, block = addReply(out, block, splitJoined(reInReplyTo.ReplaceAllString(s, "")), recipient, "said:")
+			out, block = addReply(out, block, splitJoined(bounceRE().reInReplyTo.ReplaceAllString(s, "")), recipient, "said:")
 			continue
 		}
 		t := strings.TrimSpace(l)
-		if reReplyLine.MatchString(t) {
+		if bounceRE().reReplyLine.MatchString(t) {
 			// A multi-line reply: NNN- lines up to the NNN line.
 			group := []string{t}
 			for len(t) > 3 && t[3] == '-' && i+1 < len(lines) {
 				next := strings.TrimSpace(lines[i+1])
-				if !strings.HasPrefix(next, t[:3]) || !reReplyLine.MatchString(next) {
+				if !strings.HasPrefix(next, t[:3]) || !bounceRE().reReplyLine.MatchString(next) {
 					break
 				}
 				i++
@@ -132,7 +140,7 @@ func unfold(lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		if n := len(out); n > 0 && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) &&
-			reDiagnostic.MatchString(out[n-1]) && strings.TrimSpace(l) != "" {
+			bounceRE().reDiagnostic.MatchString(out[n-1]) && strings.TrimSpace(l) != "" {
 			out[n-1] += " " + strings.TrimSpace(l)
 			continue
 		}
@@ -145,14 +153,14 @@ func unfold(lines []string) []string {
 // lines: "550-5.1.1 a 550-5.1.1 b 550 5.1.1 c" has three.
 func splitJoined(s string) string {
 	s = strings.TrimSpace(s)
-	if len(s) < 4 || !reReplyLine.MatchString(s) || s[3] != '-' {
+	if len(s) < 4 || !bounceRE().reReplyLine.MatchString(s) || s[3] != '-' {
 		return s
 	}
 	code := s[:3]
 	var lines []string
 	rest := s
 	for {
-		locs := reJoinedLine.FindAllStringSubmatchIndex(rest, -1)
+		locs := bounceRE().reJoinedLine.FindAllStringSubmatchIndex(rest, -1)
 		cut := -1
 		for _, m := range locs {
 			if rest[m[2]:m[3]] == code {
@@ -345,11 +353,11 @@ func (l *lineJoiner) Read(p []byte) (int, error) {
 	return j, err
 }
 
-var reTag = regexp.MustCompile(`(?s)<[^>]*>`)
+var reTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
 
 func stripTags(s string) string {
 	s = strings.NewReplacer("<br>", "\n", "<br/>", "\n", "<br />", "\n", "</p>", "\n", "</div>", "\n", "&nbsp;", " ", "&lt;", "<", "&gt;", ">", "&#39;", "'", "&quot;", `"`, "&amp;", "&").Replace(s)
-	return reTag.ReplaceAllString(s, "")
+	return reTag().ReplaceAllString(s, "")
 }
 
 // Explained is a found reply with its explanation.

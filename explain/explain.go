@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -56,8 +57,8 @@ const (
 var (
 	// reEnhLike is what a person means as an enhanced code, well formed
 	// or not, so a malformed one gets RFC 3463's rule instead of "not found".
-	reEnhLike = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
-	reKeyword = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
+	reEnhLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`) })
+	reKeyword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`) })
 )
 
 // parseEnhanced is the protocol core's strict reading (RFC 3463 2).
@@ -296,7 +297,7 @@ func Keyword(kw string) (Entry, bool) {
 	}
 	r, ok := k.keywords[name]
 	if !ok {
-		if strings.HasPrefix(name, "X") && reKeyword.MatchString(name) {
+		if strings.HasPrefix(name, "X") && reKeyword().MatchString(name) {
 			return Entry{Topic: name, Kind: KindKeyword, Title: titlePrivateKeyword, Text: textPrivateKeyword, Source: "RFC 5321 4.1.5"}, true
 		}
 		return Entry{}, false

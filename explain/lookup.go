@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/smtprun/smtprun/internal/smtp"
@@ -29,7 +30,7 @@ func (e *NotFoundError) Error() string {
 
 const lookupUsage = "try a reply code (535), an enhanced code (5.7.8), a reply line (\"535 5.7.8 ...\"), an EHLO keyword (PIPELINING, \"SIZE 35882577\"), a command (MAIL) or an AUTH mechanism (PLAIN)"
 
-var reThreeDigits = regexp.MustCompile(`^[0-9]{3}$`)
+var reThreeDigits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{3}$`) })
 
 // Lookup explains whatever `smtprun explain ARG` is given: a reply code
 // ("535"), an enhanced code ("5.7.139"), a reply line or several
@@ -48,7 +49,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 	}
 
 	// A bare reply code.
-	if reThreeDigits.MatchString(s) {
+	if reThreeDigits().MatchString(s) {
 		code, _ := strconv.Atoi(s)
 		if err := checkReplyCode(arg, code); err != nil {
 			return nil, nil, err
@@ -57,7 +58,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 	}
 
 	// A bare enhanced code.
-	if reEnhLike.MatchString(s) {
+	if reEnhLike().MatchString(s) {
 		c, ok := parseEnhanced(s)
 		if !ok {
 			return nil, nil, &NotFoundError{Arg: arg, Reason: "not a well-formed enhanced status code: the class must be 2, 4 or 5 and subject and detail 0-999 without leading zeros (RFC 3463 2)"}
@@ -86,7 +87,7 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 
 	// An enhanced code followed by text, as copied from a reply without
 	// its code: "5.7.139 Authentication unsuccessful, ...".
-	if reEnhLike.MatchString(first) {
+	if reEnhLike().MatchString(first) {
 		c, ok := parseEnhanced(first)
 		if !ok {
 			return nil, nil, &NotFoundError{Arg: arg, Reason: "not a well-formed enhanced status code: the class must be 2, 4 or 5 and subject and detail 0-999 without leading zeros (RFC 3463 2)"}
@@ -233,13 +234,13 @@ func (k *kb) lookupReply(code int, lines []string) ([]Entry, []Hint, error) {
 }
 
 // reMechName is a SASL mechanism name (RFC 4422 3.1), as servers write it.
-var reMechName = regexp.MustCompile(`^[A-Z0-9_-]{1,20}$`)
+var reMechName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9_-]{1,20}$`) })
 
 // allMechNames reports whether args are all SASL mechanism names, as on the
 // EHLO line "AUTH LOGIN PLAIN" (a base64 initial response is not).
 func allMechNames(args []string) bool {
 	for _, a := range args {
-		if !reMechName.MatchString(a) {
+		if !reMechName().MatchString(a) {
 			return false
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Latencies are recorded in microseconds from 1 µs to one hour, to three
@@ -29,17 +31,51 @@ const (
 	TLSHandshake = "TLS handshake"
 	Greeting     = "greeting"
 	MessageReply = "message" // the reply to the content: the message accepted or not
-	Conversation = "conversation"
+	// AuthChallenge times each 334 of a SASL exchange, from the line it
+	// answers; the AUTH row times the whole exchange.
+	AuthChallenge = "AUTH 334"
+	Conversation  = "conversation"
 )
 
-// order is how the summary lists the histograms; others follow by name.
-var order = []string{Connect, Greeting, "EHLO", "HELO", "STARTTLS", TLSHandshake, "AUTH", "MAIL", "RCPT", "DATA", "BDAT", MessageReply, "RSET", "NOOP", "QUIT", "other", Conversation}
+// order is how the summary lists the histograms: the command table's
+// rows in its order, the TLS handshake after STARTTLS and the challenges
+// after AUTH; others follow by name.
+var order = func() []string {
+	o := []string{Connect}
+	for _, c := range smtp.Table() {
+		if !c.Histogram {
+			continue
+		}
+		o = append(o, rowName(c.Verb))
+		switch c.Verb {
+		case smtp.CmdSTARTTLS:
+			o = append(o, TLSHandshake)
+		case smtp.CmdAUTH:
+			o = append(o, AuthChallenge)
+		}
+	}
+	return append(o, "other", Conversation)
+}()
 
-// knownVerbs are the commands with a histogram of their own; the replies
-// to other lines (an extension's command, a SASL response written by
-// hand) go to "other", so a script cannot make the set grow without end.
-var knownVerbs = map[string]bool{"EHLO": true, "HELO": true, "STARTTLS": true, "AUTH": true, "MAIL": true, "RCPT": true,
-	"DATA": true, "BDAT": true, "RSET": true, "NOOP": true, "QUIT": true, "VRFY": true, "EXPN": true, "HELP": true}
+// rowName is the histogram of a command's replies: its verb, or a name
+// for the pseudo-verbs.
+func rowName(verb string) string {
+	switch verb {
+	case smtp.Greeting:
+		return Greeting
+	case smtp.Message:
+		return MessageReply
+	}
+	return verb
+}
+
+// hasRow reports a command with a histogram of its own; the replies to
+// other lines (an extension's command, a SASL response written by hand)
+// go to "other", so a script cannot make the set grow without end.
+func hasRow(verb string) bool {
+	c, ok := smtp.Lookup(verb)
+	return ok && c.Histogram
+}
 
 // Latency is one histogram in a Report: its percentiles for reading and
 // its encoding (HdrHistogram's compressed V2, base64) for merging.

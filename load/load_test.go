@@ -319,3 +319,44 @@ func TestInterruptSaysQUIT(t *testing.T) {
 		}
 	}
 }
+
+// The AUTH row counts logins, not replies: ten AUTH LOGIN exchanges of
+// two 334 challenges each are ten AUTH samples, each the whole exchange,
+// and twenty on the challenges' own row. Against go-smtp's real server.
+func TestAuthRowCountsExchanges(t *testing.T) {
+	g := smtptest.Start(t, false)
+	src := strings.Replace(mustRead(t, "testdata/gosmtp-submit.smtp"), "auth plain", "auth login", 1)
+	path := filepath.Join(t.TempDir(), "login.smtp")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prog := program(t, path)
+	opts := []engine.Option{engine.WithRootCAs(g.PKI.Pool), engine.WithTimeout(10 * time.Second),
+		engine.WithVars(dsl.MapVars{"ADDR": g.Addr, "USER": g.User, "PASS": g.Password})}
+	rep := runLoad(t, load.Config{Program: prog, Connections: 2, Iterations: 10, Engine: opts})
+	if rep.OK != 10 {
+		t.Fatalf("%d of 10 iterations passed", rep.OK)
+	}
+	auth, challenges := rep.Latency("AUTH"), rep.Latency(load.AuthChallenge)
+	if auth == nil || auth.Count != 10 {
+		t.Fatalf("AUTH row: %+v, want 10 samples, one per exchange", auth)
+	}
+	if challenges == nil || challenges.Count != 20 {
+		t.Fatalf("AUTH 334 row: %+v, want 20 samples, two per AUTH LOGIN", challenges)
+	}
+	if auth.P50 < challenges.P50 {
+		t.Errorf("an exchange (p50 %d µs) took less than one of its challenges (p50 %d µs)", auth.P50, challenges.P50)
+	}
+	if rep.Latency("other") != nil {
+		t.Errorf("SASL response lines landed in other: %+v", rep.Latency("other"))
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

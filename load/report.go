@@ -20,6 +20,9 @@ type Report struct {
 	// Shard is "I/N" for one shard's report, "" for a whole run or a merge.
 	Shard  string   `json:"shard,omitempty"`
 	Shards []string `json:"merged_shards,omitempty"`
+	// Threads says how many CPU threads ran the conversations and why
+	// (empty in a merge, whose shards may have chosen differently).
+	Threads string `json:"threads,omitempty"`
 	// Rate is the --rate of an open-model run, zero otherwise.
 	Rate float64 `json:"rate,omitempty"`
 
@@ -222,6 +225,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 	fmt.Fprintf(tw, "throughput\t%.1f messages/s, %.1f conversations/s over %s\n", r.MessagesPerSecond(), r.ConversationsPerSecond(), round(r.Duration))
 	if r.Handshakes > 0 {
 		fmt.Fprintf(tw, "TLS\t%d handshakes, %d resumed a session\n", r.Handshakes, r.Resumed)
+	}
+	if r.Threads != "" {
+		fmt.Fprintf(tw, "threads\t%s\n", r.Threads)
 	}
 	tw.Flush()
 	if len(r.Latencies) > 0 {

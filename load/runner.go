@@ -13,6 +13,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Config is one load run.
@@ -250,6 +251,10 @@ type worker struct {
 	// lastVerb is the verb of the last reply's command, so that the
 	// replies to a SASL exchange's response lines count as AUTH.
 	lastVerb string
+	// authTook adds up the replies of the AUTH exchange under way: the
+	// AUTH row times whole exchanges, one per login, however many 334
+	// challenges each took (those have their own row).
+	authTook time.Duration
 }
 
 func (w *worker) iterate(ctx context.Context, k int, due time.Time) {
@@ -257,7 +262,7 @@ func (w *worker) iterate(ctx context.Context, k int, due time.Time) {
 	n := r.first + k*r.step
 	_, err := w.eng.Run(engine.WithIteration(ctx, n), r.cfg.Program)
 	took := time.Since(due)
-	w.lastVerb = ""
+	w.lastVerb, w.authTook = "", 0
 	switch {
 	case err == nil:
 		r.ok.Add(1)
@@ -290,18 +295,24 @@ func (w *worker) Event(ev engine.Event) {
 	case engine.ReplyTime:
 		name := e.Verb
 		switch {
-		case name == "(greeting)":
-			name = Greeting
-		case name == "(message)":
-			name = MessageReply
-			if e.Code >= 200 && e.Code < 300 {
-				w.r.messages.Add(1)
-			}
 		case name == "":
 			return // after raw bytes nobody knows which command it answers
-		case knownVerbs[name]:
-		case w.lastVerb == "AUTH":
-			name = "AUTH" // a response line of the SASL exchange
+		case name == smtp.CmdAUTH || !hasRow(name) && w.lastVerb == smtp.CmdAUTH:
+			// AUTH itself, or a response line of its SASL exchange.
+			w.authTook += e.Took
+			if e.Code == 334 {
+				w.lastVerb = smtp.CmdAUTH
+				w.add(AuthChallenge, e.Took)
+				return
+			}
+			w.add(smtp.CmdAUTH, w.authTook)
+			w.lastVerb, w.authTook = "", 0
+			return
+		case hasRow(name):
+			if name == smtp.Message && e.Code >= 200 && e.Code < 300 {
+				w.r.messages.Add(1)
+			}
+			name = rowName(name)
 		default:
 			name = "other"
 		}

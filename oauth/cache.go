@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,7 +40,7 @@ func DefaultCache() (*Cache, error) {
 	return &Cache{Dir: filepath.Join(dir, "smtprun", "tokens")}, nil
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9@._+-]`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9@._+-]`) })
 
 // Path is the file for a provider and account ("" for the default one).
 func (c *Cache) Path(provider, account string) string {
@@ -47,7 +48,7 @@ func (c *Cache) Path(provider, account string) string {
 	if account != "" {
 		name += "-" + strings.ToLower(account)
 	}
-	return filepath.Join(c.Dir, unsafeName.ReplaceAllString(name, "_")+".json")
+	return filepath.Join(c.Dir, unsafeName().ReplaceAllString(name, "_")+".json")
 }
 
 // Load returns the cached token, or nil if there is none.

@@ -4,7 +4,9 @@
 // (RFC 7636, RFC 8252, Google's for installed apps), and refresh, all
 // through golang.org/x/oauth2. Tokens are cached per provider and account
 // in files only the user can read. The user brings their own app
-// registration (client ID); none is built in.
+// registration (client ID); none is built in. The built-in providers,
+// their endpoints and the scopes SMTP needs are the provider catalogue's
+// (internal/provider), which the sandbox's emulation reads too.
 //
 // Prompts go to a writer the caller gives (the command's stderr), never to
 // stdout, so the token alone can be captured.

@@ -1,15 +1,15 @@
 package oauth
 
 import (
-	"bytes"
-	_ "embed"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
+
+	"github.com/smtprun/smtprun/internal/provider"
 )
 
 // Flow is how a provider hands out tokens to a command-line tool.
@@ -45,50 +45,31 @@ type Provider struct {
 // sandbox's emulated endpoints use too.
 var Paths = struct{ Authorize, Token, DeviceCode string }{"/authorize", "/token", "/devicecode"}
 
-//go:embed providers.yaml
-var providersFile []byte
-
-// providers are the built-in ones, from providers.yaml.
-var providers = mustProviders(providersFile)
-
-func mustProviders(data []byte) map[string]Provider {
-	var f struct {
-		Providers []struct {
-			Name        string   `yaml:"name"`
-			AuthURL     string   `yaml:"auth_url"`
-			TokenURL    string   `yaml:"token_url"`
-			DeviceURL   string   `yaml:"device_url"`
-			Scopes      []string `yaml:"scopes"`
-			Flow        Flow     `yaml:"flow"`
-			NeedsSecret bool     `yaml:"needs_secret"`
-			Register    string   `yaml:"register"`
-		} `yaml:"providers"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		panic("oauth/providers.yaml: " + err.Error())
-	}
+// providers are the built-in ones: the brands of the provider catalogue
+// (internal/provider) whose OAuth entry has a token endpoint.
+var providers = sync.OnceValue(func() map[string]Provider {
 	m := map[string]Provider{}
-	for _, p := range f.Providers {
-		if p.Name == "" || p.TokenURL == "" || len(p.Scopes) == 0 || (p.Flow != DeviceFlow && p.Flow != CodeFlow) {
-			panic(fmt.Sprintf("oauth/providers.yaml: %q needs a name, token_url, scopes and flow device or code", p.Name))
+	for _, brand := range provider.OAuthBrands() {
+		o, _ := provider.BrandOAuth(brand)
+		if o.TokenURL == "" {
+			continue
 		}
-		m[p.Name] = Provider(p)
+		m[brand] = Provider{Name: brand, AuthURL: o.AuthURL, TokenURL: o.TokenURL, DeviceURL: o.DeviceURL,
+			Scopes: append([]string{o.Scope}, o.ExtraScopes...), Flow: Flow(o.Flow), NeedsSecret: o.NeedsSecret, Register: o.Register}
 	}
 	return m
-}
+})
 
 // Lookup finds a built-in provider.
 func Lookup(name string) (Provider, bool) {
-	p, ok := providers[strings.ToLower(name)]
+	p, ok := providers()[strings.ToLower(name)]
 	return p, ok
 }
 
 // Names lists the built-in providers.
 func Names() []string {
 	var n []string
-	for k := range providers {
+	for k := range providers() {
 		n = append(n, k)
 	}
 	sort.Strings(n)

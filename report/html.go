@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,11 +22,11 @@ func WriteHTML(dir string, r *Run) error {
 	rows := make([]htmlRow, len(r.Scripts))
 	for i, sc := range r.Scripts {
 		rows[i] = htmlRow{Script: sc, Page: pageName(i, sc.Path)}
-		if err := writeTemplate(filepath.Join(dir, rows[i].Page), scriptPage, scriptData{Script: sc, Failed: sc.FailedStep()}); err != nil {
+		if err := writeTemplate(filepath.Join(dir, rows[i].Page), scriptPage(), scriptData{Script: sc, Failed: sc.FailedStep()}); err != nil {
 			return err
 		}
 	}
-	return writeTemplate(filepath.Join(dir, "index.html"), indexPage, indexData{Run: r, Rows: rows})
+	return writeTemplate(filepath.Join(dir, "index.html"), indexPage(), indexData{Run: r, Rows: rows})
 }
 
 type htmlRow struct {
@@ -43,12 +44,12 @@ type scriptData struct {
 	Failed *Step
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // pageName is unique (the index leads) and readable.
 func pageName(i int, path string) string {
 	name := strings.TrimSuffix(filepath.ToSlash(filepath.Clean(path)), ".smtp")
-	name = strings.Trim(unsafeName.ReplaceAllString(strings.ReplaceAll(name, "/", "--"), "_"), "._-")
+	name = strings.Trim(unsafeName().ReplaceAllString(strings.ReplaceAll(name, "/", "--"), "_"), "._-")
 	return fmt.Sprintf("%03d-%s.html", i+1, name)
 }
 
@@ -136,7 +137,9 @@ summary { cursor: pointer; color: #777; }
 @media print { details { display: block; } a { color: inherit; text-decoration: none; } }
 `
 
-var indexPage = template.Must(template.New("index").Funcs(funcs).Parse(`<!DOCTYPE html>
+// The pages are parsed when a report is written, not at start-up.
+var indexPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Funcs(funcs).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>smtprun test report</title>
 <style>` + css + `</style></head>
 <body>
@@ -150,8 +153,10 @@ var indexPage = template.Must(template.New("index").Funcs(funcs).Parse(`<!DOCTYP
 </table>
 </body></html>
 `))
+})
 
-var scriptPage = template.Must(template.New("script").Funcs(funcs).Parse(`<!DOCTYPE html>
+var scriptPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("script").Funcs(funcs).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Path}}: {{.Result}}</title>
 <style>` + css + `</style></head>
 <body>
@@ -173,3 +178,4 @@ var scriptPage = template.Must(template.New("script").Funcs(funcs).Parse(`<!DOCT
 {{end}}</div>
 </body></html>
 `))
+})

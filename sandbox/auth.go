@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 // maxAuthLine is RFC 4954 4's limit for an AUTH response line.
@@ -76,17 +78,17 @@ func (ss *session) cmdAuth(c command) {
 			return
 		}
 	}
+	if m, _ := sasl.Lookup(mech); hasInitial && !m.InitialResponse {
+		// The server speaks first (CRAM-MD5, RFC 2195).
+		ss.reply("syntax")
+		return
+	}
 	switch mech {
 	case "PLAIN":
 		ss.authPlain(initial, hasInitial)
 	case "LOGIN":
 		ss.authLogin(initial, hasInitial)
 	case "CRAM-MD5":
-		if hasInitial {
-			// RFC 2195: the server speaks first.
-			ss.reply("syntax")
-			return
-		}
 		ss.authCramMD5()
 	case "XOAUTH2":
 		ss.authXOAuth2(initial, hasInitial)
@@ -276,16 +278,16 @@ func (ss *session) finishBearer(user, token string) {
 		ss.finishAuth(user, token, user != "" && ss.sb.validLogin(ss.p, user, token))
 		return
 	}
-	v := ss.sb.oauth.check(ss.p, user, token)
+	v := ss.sb.oauth.Check(o, user, token)
 	if hook := ss.hooks().token; hook != nil {
 		v = hook(v)
 	}
-	if v == tokenValid || !o.Challenge {
-		ss.finishAuth(user, token, v == tokenValid)
+	if v == oauthsim.Valid || !o.Challenge {
+		ss.finishAuth(user, token, v == oauthsim.Valid)
 		return
 	}
 	status := "400"
-	if v == tokenExpired {
+	if v == oauthsim.Expired {
 		status = "401"
 	}
 	js := fmt.Sprintf(`{"status":"%s","schemes":"Bearer","scope":"%s"}`, status, o.Scope)

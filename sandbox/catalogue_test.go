@@ -82,7 +82,7 @@ func playSteps(t *testing.T, sb *Sandbox, rp Reproduction) []string {
 func wirePattern(template string) *regexp.Regexp {
 	var b strings.Builder
 	last := 0
-	for _, m := range placeholderRE.FindAllStringIndex(template, -1) {
+	for _, m := range placeholderRE().FindAllStringIndex(template, -1) {
 		b.WriteString(regexp.QuoteMeta(template[last:m[0]]))
 		b.WriteString(`[^\n]+?`)
 		last = m[1]

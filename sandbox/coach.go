@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,7 +34,7 @@ type Advice struct {
 	Instead string `yaml:"instead"`
 }
 
-var coachAdvice = func() map[string]Advice {
+var coachAdvice = sync.OnceValue(func() map[string]Advice {
 	var list []Advice
 	if err := yaml.Unmarshal(coachFile, &list); err != nil {
 		panic("sandbox: coach.yaml: " + err.Error())
@@ -46,11 +47,11 @@ var coachAdvice = func() map[string]Advice {
 		m[a.Rule] = a
 	}
 	return m
-}()
+})
 
 // AdviceFor returns the advice for a Diagnosis rule.
 func AdviceFor(rule string) (Advice, bool) {
-	a, ok := coachAdvice[rule]
+	a, ok := coachAdvice()[rule]
 	return a, ok
 }
 
@@ -64,7 +65,7 @@ type Diagnosis struct {
 // Sentence is the advice's sentence with the detail filled in, passed
 // through escape first: the detail quotes what the client sent.
 func (d Diagnosis) Sentence(escape func(string) string) string {
-	a, ok := coachAdvice[d.Rule]
+	a, ok := coachAdvice()[d.Rule]
 	if !ok {
 		return d.Rule + ": " + escape(d.Detail)
 	}

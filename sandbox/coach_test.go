@@ -14,7 +14,7 @@ import (
 )
 
 // The coach's tests drive a student's raw-socket client byte for byte:
-// each mistake from issue 12, the diagnosis it must get, and the same
+// each mistake students make, the diagnosis it must get, and the same
 // session done right, which must get none.
 
 // coached is a sandbox with the coach on and short waits.
@@ -325,7 +325,7 @@ func sweep(t *testing.T, rec *recorder, pass string) {
 	}
 }
 
-// TestAuthAftermathMasked: the leak of issue 12, with the coach off. After
+// TestAuthAftermathMasked: a password must not leak with the coach off either. After
 // a refused AUTH, the client's answers arrive as commands; they are
 // credentials and are masked.
 func TestAuthAftermathMasked(t *testing.T) {

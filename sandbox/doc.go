@@ -20,10 +20,10 @@
 //     as its remote address so the client applies its usual policies.
 //   - Serve, for real clients (swaks, Thunderbird) on a real listener.
 //
-// It also emulates the providers' OAuth 2.0 endpoints (oauth.go,
-// oauth_http.go: device authorization, the authorization code grant with
-// PKCE, refresh), in process (OAuthClient) or over HTTP (OAuthHandler), and
-// its SMTP sessions take exactly the bearer tokens it issued.
+// It also emulates the providers' OAuth 2.0 endpoints (package oauthsim:
+// device authorization, the authorization code grant with PKCE, refresh),
+// for `smtprun token --sandbox` (OAuthClient) or over HTTP (OAuthHandler),
+// and its SMTP sessions take exactly the bearer tokens it issued.
 //
 // Providers are data: one YAML file per provider in profiles/ (embedded), so
 // adding a provider is adding a file. Scenarios (bad credentials,

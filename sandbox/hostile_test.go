@@ -51,7 +51,7 @@ func office365Relay(t *testing.T, sb *Sandbox) *testClient {
 	return c
 }
 
-// Issue 13, item 1: "BDAT 67108864 LAST" and no data made the server
+// Memory: "BDAT 67108864 LAST" and no data made the server
 // allocate the announced 64 MiB before reading a byte, per connection.
 // Now a chunk is read as it arrives: eight such connections cost next to
 // nothing (before the fix: 512 MiB).
@@ -83,7 +83,7 @@ func TestHostileBDATAnnouncedSizeIsNotAllocated(t *testing.T) {
 	}
 }
 
-// Item 1, the data itself: 16 MiB through BDAT and 16 MiB through DATA
+// Memory, the data itself: 16 MiB through BDAT and 16 MiB through DATA
 // on one connection keep the heap within a small bound, the message
 // streaming through a fixed buffer (and to the save file).
 func TestHostileLargeMessagesStream(t *testing.T) {
@@ -127,7 +127,7 @@ func TestHostileLargeMessagesStream(t *testing.T) {
 	}
 }
 
-// Item 1, the sizes: a chunk size whose sum with the chunks before it
+// Memory, the sizes: a chunk size whose sum with the chunks before it
 // overflows an int64 is a syntax error, not a recovered panic that costs
 // the connection.
 func TestHostileBDATOverflow(t *testing.T) {
@@ -142,7 +142,7 @@ func TestHostileBDATOverflow(t *testing.T) {
 	}
 }
 
-// Item 1, the total: the sandbox-wide memory budget for message heads
+// Memory, the total: the sandbox-wide memory budget for message heads
 // is never exceeded, and is given back when messages end.
 func TestHostileMemoryBudget(t *testing.T) {
 	sb := newTestSandbox(t, Options{MaxMemoryBytes: 100 << 10})
@@ -165,7 +165,7 @@ func TestHostileMemoryBudget(t *testing.T) {
 	}
 }
 
-// Item 2: the mask follows the parser. A tab before the initial response
+// Masking follows the parser, or a client can hide a secret from it. A tab before the initial response
 // and an AUTH line too long to parse are both credentials.
 func TestHostileAuthMaskedByParser(t *testing.T) {
 	rec := &recorder{}
@@ -195,7 +195,7 @@ func TestHostileAuthMaskedByParser(t *testing.T) {
 	}
 }
 
-// Item 7: the note on a line too long gives its real length.
+// The note on a line too long gives its real length, not the bound.
 func TestHostileLongLineLength(t *testing.T) {
 	rec := &recorder{}
 	sb := newTestSandbox(t, Options{Observer: rec.observe})
@@ -213,7 +213,7 @@ func TestHostileLongLineLength(t *testing.T) {
 	}
 }
 
-// Item 3: nothing a client sends comes back in a reply as a control
+// Nothing a client sends comes back in a reply as a control
 // character or an invisible Unicode format character: Office 365 echoes
 // the Message-ID, Postfix the argument of VRFY, Yahoo the addresses.
 func TestHostileRepliesEscapeClientText(t *testing.T) {
@@ -245,7 +245,7 @@ func TestHostileRepliesEscapeClientText(t *testing.T) {
 
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\ufffd") == s }
 
-// Item 5: SaveDir's quota, by count and by bytes, with a 452 while the
+// SaveDir's quota, so a client cannot fill the disk: by count and by bytes, with a 452 while the
 // quota is used up and a 552 for a message that can never fit.
 func TestHostileSaveQuota(t *testing.T) {
 	dir := t.TempDir()
@@ -299,7 +299,7 @@ func TestHostileSaveQuota(t *testing.T) {
 	}
 }
 
-// Item 6: the providers lock AUTH after a run of failures, with their
+// Password guessing: the providers lock AUTH after a run of failures, with their
 // own words, and then do not check passwords at all (the right one
 // included); Microsoft 365's lockout is a 421 that hangs up.
 func TestHostileAuthLockout(t *testing.T) {

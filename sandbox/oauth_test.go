@@ -2,9 +2,10 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 func xoauth2(user, token string) string {
@@ -95,19 +96,35 @@ func TestScenarioWrongScope(t *testing.T) {
 	g.cmd("", "535")
 }
 
-// Expired grants are dropped once there are many, so serve stays small.
-func TestIssuerSweeps(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	is := newIssuer(func() time.Time { return now }, Options{TokenTTL: time.Minute})
-	p := mustCatalog().byName["gmail"]
-	is.mu.Lock()
-	defer is.mu.Unlock()
-	for i := 0; i < sweepAbove+10; i++ {
-		is.tokens(p, "", p.OAuth.Scope)
+// A token issued without the mail scope is refused at SMTP, as a real
+// provider refuses one requested with the wrong --scope. The flow runs
+// through OAuthClient, as `smtprun token --sandbox` runs it.
+func TestTokenScopeCheckedAtSMTP(t *testing.T) {
+	sb := newTestSandbox(t, Options{})
+	client := sb.OAuthClient()
+	base := InProcessOAuthBase + "/office365"
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		resp, err := client.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		m := map[string]any{}
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		if path != "/device" { // the verification page is HTML
+			if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+		return m
 	}
-	now = now.Add(2 * time.Minute)
-	is.tokens(p, "", p.OAuth.Scope)
-	if len(is.access) != 1 {
-		t.Errorf("%d access tokens kept, want the one still valid", len(is.access))
-	}
+	dc := post("/devicecode", url.Values{"client_id": {"c"}, "scope": {"openid offline_access"}})
+	post("/device", url.Values{"user_code": {dc["user_code"].(string)}})
+	tok := post("/token", url.Values{"client_id": {"c"}, "device_code": {dc["device_code"].(string)},
+		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}})
+	c := tlsReady(t, sb, "smtp.office365.com")
+	c.cmd("AUTH XOAUTH2 "+xoauth2("me@contoso.com", tok["access_token"].(string)), "535 5.7.3")
 }

@@ -29,7 +29,7 @@ func TestPracticePasswordAnyUser(t *testing.T) {
 			practice := practice
 			if prof.OAuth != nil && strings.Contains(mech, "OAUTH") {
 				// Only issued tokens open the account (oauth_test.go).
-				practice = sb.oauth.practiceToken(prof, user)
+				practice = sb.oauth.PracticeToken(prof.OAuth, user)
 			}
 			for pass, want := range map[string]string{practice: "235", practice + "x": "535"} {
 				authAs(t, tlsReady(t, sb, host), mech, user, pass, want)

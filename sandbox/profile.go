@@ -14,7 +14,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/smtp"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 //go:embed profiles/*.yaml
@@ -79,9 +81,6 @@ var optionalReplyKeys = map[string]string{
 	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
 }
 
-// mechanismsImplemented are the SASL mechanisms the session can run.
-var mechanismsImplemented = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
-
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
 // the vars before it.
 type orderedVars []struct{ name, value string }
@@ -103,11 +102,13 @@ type profile struct {
 	Generic     bool     `yaml:"generic"`
 	DefaultHost string   `yaml:"default_host"`
 	Hosts       []string `yaml:"-"` // from internal/provider's catalogue
-	Ports       []int    `yaml:"ports"`
-	IP          string   `yaml:"ip"`
-	Size        int64    `yaml:"size"`
-	Domains     []string `yaml:"domains"`
-	Practice    struct {
+	// Ports: a brand's come from the catalogue; only the generic profile
+	// lists its own.
+	Ports    []int    `yaml:"ports"`
+	IP       string   `yaml:"ip"`
+	Size     int64    `yaml:"size"`
+	Domains  []string `yaml:"domains"`
+	Practice struct {
 		User     string `yaml:"user"`
 		Password string `yaml:"password"`
 	} `yaml:"practice"`
@@ -144,8 +145,8 @@ type profile struct {
 	MessageVars orderedVars       `yaml:"message_vars"`
 	Replies     map[string]string `yaml:"replies"`
 	// OAuth, where set, makes the sandbox issue tokens for this provider
-	// and check XOAUTH2/OAUTHBEARER against them (oauth.go).
-	OAuth *oauthProfile `yaml:"oauth"`
+	// and check XOAUTH2/OAUTHBEARER against them (package oauthsim).
+	OAuth *oauthsim.Provider `yaml:"oauth"`
 
 	ip      net.IP
 	replies map[string]replyTemplate
@@ -243,6 +244,9 @@ func parseProfile(data []byte) (*profile, error) {
 	if p.Generic && p.DefaultHost == "" {
 		return nil, fmt.Errorf("a generic profile needs default_host")
 	}
+	if err := p.portsFromCatalogue(); err != nil {
+		return nil, err
+	}
 	if p.ip = net.ParseIP(p.IP); p.ip == nil || p.ip.IsLoopback() {
 		return nil, fmt.Errorf("ip %q: want a non-loopback address", p.IP)
 	}
@@ -264,12 +268,20 @@ func parseProfile(data []byte) (*profile, error) {
 	}
 	for i, m := range p.Mechanisms {
 		p.Mechanisms[i] = strings.ToUpper(m)
-		if !slices.Contains(mechanismsImplemented, p.Mechanisms[i]) {
-			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, mechanismsImplemented)
+		if _, ok := sasl.Lookup(m); !ok {
+			return nil, fmt.Errorf("mechanism %s is not implemented (have %v)", m, sasl.Names())
 		}
 	}
-	if o := p.OAuth; o != nil && (o.Scope == "" || o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "") {
-		return nil, fmt.Errorf("oauth: scope, token_prefix, refresh_prefix and title are required")
+	if o := p.OAuth; o != nil {
+		if o.TokenPrefix == "" || o.RefreshPrefix == "" || o.Title == "" {
+			return nil, fmt.Errorf("oauth: token_prefix, refresh_prefix and title are required")
+		}
+		real, ok := provider.BrandOAuth(p.Name)
+		if !ok {
+			return nil, fmt.Errorf("oauth: brand %s has no oauth entry in internal/provider/providers.yaml to emulate", p.Name)
+		}
+		o.Scope = real.Scope
+		o.Name = p.Name
 	}
 	known := profileKnows(p)
 	for _, v := range append(append(orderedVars{}, p.Vars...), p.MessageVars...) {
@@ -349,6 +361,29 @@ func (c *catalog) profileForHost(host string) *profile {
 		return p
 	}
 	return c.generic
+}
+
+// portsFromCatalogue sets a brand profile's ports from the provider
+// catalogue, each of which the sandbox must serve as the real host does:
+// DialContext picks the mode by the port alone (ModeForPort), so a port
+// whose TLS the catalogue gives otherwise cannot be emulated.
+func (p *profile) portsFromCatalogue() error {
+	if p.Generic {
+		if len(p.Ports) == 0 {
+			return fmt.Errorf("a generic profile lists its ports")
+		}
+		return nil
+	}
+	if len(p.Ports) > 0 {
+		return fmt.Errorf("ports: a brand's ports are in internal/provider/providers.yaml, not here")
+	}
+	for _, pt := range provider.BrandPorts(p.Name) {
+		if (pt.TLS == provider.ImplicitTLS) != (ModeForPort(pt.Number) == ImplicitTLS) {
+			return fmt.Errorf("port %d: the catalogue says %s TLS, the sandbox serves it as %s", pt.Number, pt.TLS, ModeForPort(pt.Number))
+		}
+		p.Ports = append(p.Ports, pt.Number)
+	}
+	return nil
 }
 
 // ProfileInfo describes one emulated provider.

@@ -178,6 +178,9 @@ func TestAuthMechanisms(t *testing.T) {
 	c.expect("501 5.7.0 Authentication aborted")
 	c.send("AUTH GSSAPI")
 	c.expect("535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
+	// CRAM-MD5's server speaks first (RFC 2195): no initial response.
+	c.send("AUTH CRAM-MD5 " + b64("me"))
+	c.matchReply(`501 5\.5\.4 Syntax: .*`)
 	c.send("AUTH PLAIN " + plain(user, "wrong"))
 	c.expect("535 5.7.8 Error: authentication failed: authentication failure")
 	// A user from Options.Credentials with "" logs in with the practice password...
@@ -209,7 +212,7 @@ func TestAuthMechanisms(t *testing.T) {
 	guser, gpass := PracticeCredentials("gmail")
 	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+gpass+"\x01\x01"), "334")
 	g.cmd("", "535")
-	token := sb.oauth.practiceToken(mustCatalog().byName["gmail"], guser)
+	token := sb.oauth.PracticeToken(mustCatalog().byName["gmail"].OAuth, guser)
 	g.cmd("AUTH XOAUTH2 "+b64("user="+guser+"\x01auth=Bearer "+token+"\x01\x01"), "235")
 }
 

@@ -67,65 +67,69 @@ func loggedInSteps() []Step {
 
 // profileTriggers are the conversations that make a profile send the
 // reply of each key; a key without one is not reproduced by a script.
-var profileTriggers = map[string]func(p *profile) []Step{
-	"greeting": func(*profile) []Step { return []Step{{Op: StepConnect}} },
-	"ehlo": func(*profile) []Step {
-		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO " + clientName}}
-	},
-	"ehlo_tls": func(*profile) []Step { return prelude() },
-	// A plain send, not the starttls step: an expect then sees the 220.
-	"starttls": func(*profile) []Step { return append(prelude()[:2], Step{Op: StepSend, Line: "STARTTLS"}) },
-	"helo": func(*profile) []Step {
-		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "HELO " + clientName}}
-	},
-	"auth_ok": func(*profile) []Step { return loggedInSteps() },
-	"mail_ok": func(p *profile) []Step {
-		return append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">"})
-	},
-	"rcpt_ok": func(p *profile) []Step {
-		return append(loggedInSteps(),
-			Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">", Code: 250},
-			Step{Op: StepSend, Line: "RCPT TO:<" + p.Practice.User + ">"})
-	},
-	"must_starttls": func(*profile) []Step {
-		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO " + clientName, Code: 250}, {Op: StepSend, Line: "AUTH LOGIN"}}
-	},
-	"helo_syntax": func(*profile) []Step {
-		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO"}}
-	},
-	"auth_failed": func(*profile) []Step {
-		return append(prelude(), Step{Op: StepAuthLogin, Password: WrongPassword})
-	},
-	"auth_locked": func(p *profile) []Step {
-		// After the failures AUTH is answered at once, credentials unread.
-		steps := prelude()
-		for range p.MaxAuthFail {
-			steps = append(steps, Step{Op: StepAuthLogin, Password: WrongPassword, Code: p.replies["auth_failed"].code})
-		}
-		return append(steps, Step{Op: StepSend, Line: "AUTH LOGIN"})
-	},
-	"auth_bad_base64": func(*profile) []Step {
-		return append(prelude(), Step{Op: StepSend, Line: "AUTH PLAIN !!!"})
-	},
-	"auth_required": func(p *profile) []Step {
-		return append(prelude(), Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">"})
-	},
-	"mail_syntax": func(p *profile) []Step {
-		return append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:" + p.Practice.User})
-	},
-	"rcpt_syntax": func(p *profile) []Step {
-		return append(loggedInSteps(),
-			Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">", Code: 250},
-			Step{Op: StepSend, Line: "RCPT TO:" + p.Practice.User})
-	},
+func profileTriggers() map[string]func(p *profile) []Step {
+	return map[string]func(p *profile) []Step{
+		"greeting": func(*profile) []Step { return []Step{{Op: StepConnect}} },
+		"ehlo": func(*profile) []Step {
+			return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO " + clientName}}
+		},
+		"ehlo_tls": func(*profile) []Step { return prelude() },
+		// A plain send, not the starttls step: an expect then sees the 220.
+		"starttls": func(*profile) []Step { return append(prelude()[:2], Step{Op: StepSend, Line: "STARTTLS"}) },
+		"helo": func(*profile) []Step {
+			return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "HELO " + clientName}}
+		},
+		"auth_ok": func(*profile) []Step { return loggedInSteps() },
+		"mail_ok": func(p *profile) []Step {
+			return append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">"})
+		},
+		"rcpt_ok": func(p *profile) []Step {
+			return append(loggedInSteps(),
+				Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">", Code: 250},
+				Step{Op: StepSend, Line: "RCPT TO:<" + p.Practice.User + ">"})
+		},
+		"must_starttls": func(*profile) []Step {
+			return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO " + clientName, Code: 250}, {Op: StepSend, Line: "AUTH LOGIN"}}
+		},
+		"helo_syntax": func(*profile) []Step {
+			return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO"}}
+		},
+		"auth_failed": func(*profile) []Step {
+			return append(prelude(), Step{Op: StepAuthLogin, Password: WrongPassword})
+		},
+		"auth_locked": func(p *profile) []Step {
+			// After the failures AUTH is answered at once, credentials unread.
+			steps := prelude()
+			for range p.MaxAuthFail {
+				steps = append(steps, Step{Op: StepAuthLogin, Password: WrongPassword, Code: p.replies["auth_failed"].code})
+			}
+			return append(steps, Step{Op: StepSend, Line: "AUTH LOGIN"})
+		},
+		"auth_bad_base64": func(*profile) []Step {
+			return append(prelude(), Step{Op: StepSend, Line: "AUTH PLAIN !!!"})
+		},
+		"auth_required": func(p *profile) []Step {
+			return append(prelude(), Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">"})
+		},
+		"mail_syntax": func(p *profile) []Step {
+			return append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:" + p.Practice.User})
+		},
+		"rcpt_syntax": func(p *profile) []Step {
+			return append(loggedInSteps(),
+				Step{Op: StepSend, Line: "MAIL FROM:<" + p.Practice.User + ">", Code: 250},
+				Step{Op: StepSend, Line: "RCPT TO:" + p.Practice.User})
+		},
+	}
 }
 
 // scenarioTriggers: the conversation that makes a scenario send its
 // reply.
-var scenarioTriggers = map[string]func(p *profile) []Step{
-	"ehlo-rejected": func(*profile) []Step {
-		return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO localhost"}}
-	},
+func scenarioTriggers() map[string]func(p *profile) []Step {
+	return map[string]func(p *profile) []Step{
+		"ehlo-rejected": func(*profile) []Step {
+			return []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: "EHLO localhost"}}
+		},
+	}
 }
 
 // passwordScenarios send their reply to a password login, the right one
@@ -163,7 +167,7 @@ func Reproductions() []Reproduction {
 			continue
 		}
 		for key, r := range p.replies {
-			if trigger, ok := profileTriggers[key]; ok && r.catalogue != "" {
+			if trigger, ok := profileTriggers()[key]; ok && r.catalogue != "" {
 				add(p, p.Hosts[0], key, "", r.catalogue, trigger(p))
 			}
 		}
@@ -183,8 +187,8 @@ func Reproductions() []Reproduction {
 						add(p, host, "", sc.Name, r.catalogue, append(prelude(), Step{Op: StepAuthLogin}))
 					}
 				}
-			case scenarioTriggers[sc.Name] != nil:
-				add(p, p.Hosts[0], "", sc.Name, name, scenarioTriggers[sc.Name](p))
+			case scenarioTriggers()[sc.Name] != nil:
+				add(p, p.Hosts[0], "", sc.Name, name, scenarioTriggers()[sc.Name](p))
 			}
 		}
 	}
@@ -222,7 +226,7 @@ func Pattern(template string) string {
 		}
 		var b strings.Builder
 		last := 0
-		for _, m := range placeholderRE.FindAllStringIndex(l, -1) {
+		for _, m := range placeholderRE().FindAllStringIndex(l, -1) {
 			b.WriteString(regexp.QuoteMeta(l[last:m[0]]))
 			b.WriteString(".+?")
 			last = m[1]

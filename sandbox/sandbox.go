@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 // Options configure a Sandbox. The zero value is a working sandbox with
@@ -168,7 +170,7 @@ type Sandbox struct {
 	testHook    func(line string) // called with every command line; tests only
 	recordBound int64             // maxRecordedBytes; tests lower it
 
-	oauth *issuer
+	oauth *oauthsim.Issuer
 }
 
 // New makes a sandbox with its own certificate authority, ready to serve.
@@ -198,7 +200,7 @@ func New(opts Options) (*Sandbox, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	s.oauth = newIssuer(s.clock, opts)
+	s.oauth = oauthsim.NewIssuer(oauthsim.Config{Clock: s.clock, TokenTTL: opts.TokenTTL, DeviceCodeTTL: opts.DeviceCodeTTL, PollInterval: opts.PollInterval})
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/suggest"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -53,7 +55,7 @@ type behaviour struct {
 	// then hangs up).
 	helo func(ss *session, name string) bool
 	// token changes the issuer's verdict on an OAuth token.
-	token func(v tokenVerdict) tokenVerdict
+	token func(v oauthsim.Verdict) oauthsim.Verdict
 }
 
 // behaviours are the scenarios the session knows how to play. A name in
@@ -159,17 +161,17 @@ var behaviours = map[string]*behaviour{
 		},
 	},
 	"token-expired": {
-		token: func(v tokenVerdict) tokenVerdict {
-			if v == tokenValid {
-				return tokenExpired
+		token: func(v oauthsim.Verdict) oauthsim.Verdict {
+			if v == oauthsim.Valid {
+				return oauthsim.Expired
 			}
 			return v
 		},
 	},
 	"wrong-scope": {
-		token: func(v tokenVerdict) tokenVerdict {
-			if v == tokenValid {
-				return tokenWrongScope
+		token: func(v oauthsim.Verdict) oauthsim.Verdict {
+			if v == oauthsim.Valid {
+				return oauthsim.WrongScope
 			}
 			return v
 		},
@@ -177,7 +179,7 @@ var behaviours = map[string]*behaviour{
 }
 
 func refusePasswords(ss *session, _, _ string, valid bool) (bool, bool) {
-	if ss.authMech == "XOAUTH2" || ss.authMech == "OAUTHBEARER" {
+	if sasl.IsOAuth(ss.authMech) {
 		return valid, false
 	}
 	ss.scenarioReply()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -14,7 +15,7 @@ import (
 // {class:N} generates N random characters of a class (see randomClasses);
 // every other name is looked up: profile vars, per-message vars, and the
 // per-connection and per-command values a session provides.
-var placeholderRE = regexp.MustCompile(`\{([A-Za-z_]+)(?::([0-9]{1,3}))?\}`)
+var placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([A-Za-z_]+)(?::([0-9]{1,3}))?\}`) })
 
 // randomClasses are the alphabets for {class:N}.
 var randomClasses = map[string]string{
@@ -54,8 +55,8 @@ func expand(s string, lookup func(string) (string, bool), gen func(alphabet stri
 	if !strings.Contains(s, "{") {
 		return s
 	}
-	return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := placeholderRE.FindStringSubmatch(m)
+	return placeholderRE().ReplaceAllStringFunc(s, func(m string) string {
+		sub := placeholderRE().FindStringSubmatch(m)
 		name, count := sub[1], sub[2]
 		if count != "" {
 			alphabet, ok := randomClasses[name]
@@ -77,7 +78,7 @@ func expand(s string, lookup func(string) (string, bool), gen func(alphabet stri
 // checkPlaceholders reports the first placeholder in s that is neither a
 // random class nor in known.
 func checkPlaceholders(s string, known func(string) bool) error {
-	for _, sub := range placeholderRE.FindAllStringSubmatch(s, -1) {
+	for _, sub := range placeholderRE().FindAllStringSubmatch(s, -1) {
 		name, count := sub[1], sub[2]
 		if count != "" {
 			if _, ok := randomClasses[name]; !ok {

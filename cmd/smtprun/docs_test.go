@@ -1,150 +1,230 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/smtprun/smtprun/internal/replies"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
-// TestExplainDocExamples runs the `$ smtprun` examples of docs/explain.md
-// and checks that every line shown under each (but "...") is in its
-// output, in order.
-func TestExplainDocExamples(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/explain.md")
+// An example in the documentation that nobody runs rots: every fenced block
+// marked `console` in README.md and docs/*.md is run here, and what it
+// prints must match what the page shows.
+func TestDocumentationExamples(t *testing.T) {
+	// The pages show one run's IDs and dates: the sandbox's clock and
+	// randomness are fixed to give those again.
+	sandboxTestHook = func(o *sandbox.Options) {
+		o.Clock = func() time.Time { return time.Date(2026, 11, 28, 17, 41, 10, 0, time.UTC) }
+		o.Rand = rand.NewChaCha8([32]byte{'s', 'm', 't', 'p', 'r', 'u', 'n'})
+	}
+	t.Cleanup(func() { sandboxTestHook = nil })
+	for _, v := range []string{"SMTP_USER", "SMTP_PASS", "SMTP_TOKEN", "RCPT"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Chdir("../..") // the examples are written for the repository's root
+	pages, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir("../..")
-	examples := 0
-	for _, block := range strings.Split(string(doc), "```\n")[1:] {
-		if !strings.HasPrefix(block, "$ smtprun ") {
+	pages = append([]string{"README.md"}, pages...)
+	total := 0
+	for _, page := range pages {
+		src, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ex := range consoleExamples(page, string(src)) {
+			total++
+			t.Run(fmt.Sprintf("%s:%d", page, ex.line), func(t *testing.T) {
+				args, err := shellWords(ex.command)
+				if err != nil {
+					t.Fatalf("%s:%d: %v", page, ex.line, err)
+				}
+				args, ok := smtprunArgs(args)
+				if !ok {
+					t.Fatalf("%s:%d: a console example must run smtprun (`smtprun ...` or `go run ./cmd/smtprun ...`), got %q", page, ex.line, ex.command)
+				}
+				var out bytes.Buffer
+				run(args, strings.NewReader(""), &out, &out)
+				if !matchLines(ex.want, splitLines(out.String())) {
+					t.Errorf("%s:%d: $ %s\n--- the page shows:\n%s\n--- it printed:\n%s", page, ex.line, ex.command, strings.Join(ex.want, "\n"), out.String())
+				}
+			})
+		}
+	}
+	if total == 0 {
+		t.Fatal("no console examples found: the pages' examples would go unchecked")
+	}
+}
+
+type consoleExample struct {
+	line    int
+	command string
+	want    []string
+}
+
+// consoleExamples splits each ```console block into commands (lines that
+// start with "$ ") and the output shown after each.
+func consoleExamples(page, src string) []consoleExample {
+	var exs []consoleExample
+	lines := strings.Split(src, "\n")
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "```console" {
 			continue
 		}
-		cmdline, shown, _ := cutCommand(strings.TrimPrefix(block, "$ smtprun "))
-		args, err := splitArgs(cmdline)
-		if err != nil {
-			t.Fatalf("%s: %v", cmdline, err)
-		}
-		examples++
-		_, out, errOut := cli(t, args...)
-		rest := out
-		for _, line := range strings.Split(shown, "\n") {
-			if line == "" || line == "..." {
+		var cur *consoleExample
+		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+			l := strings.TrimRight(lines[i], " \t")
+			if cmd, ok := strings.CutPrefix(l, "$ "); ok {
+				exs = append(exs, consoleExample{line: i + 1, command: cmd})
+				cur = &exs[len(exs)-1]
 				continue
 			}
-			i := strings.Index(rest, line+"\n")
-			if i < 0 {
-				t.Errorf("smtprun %s: line %q not in the output (in order):\n%s%s", cmdline, line, out, errOut)
-				break
+			if cur != nil {
+				cur.want = append(cur.want, l)
 			}
-			rest = rest[i+len(line):]
 		}
 	}
-	if examples < 6 {
-		t.Errorf("only %d examples found", examples)
-	}
+	return exs
 }
 
-// cutCommand splits an example into its command (which may go on over
-// lines inside double quotes) and the output shown after it.
-func cutCommand(block string) (cmd, shown string, ok bool) {
-	block, _, _ = strings.Cut(block, "```")
-	inQuote := false
-	for i, r := range block {
-		switch {
-		case r == '"':
-			inQuote = !inQuote
-		case r == '\n' && !inQuote:
-			return block[:i], block[i+1:], true
-		}
+func smtprunArgs(words []string) ([]string, bool) {
+	switch {
+	case len(words) >= 1 && words[0] == "smtprun":
+		return words[1:], true
+	case len(words) >= 3 && words[0] == "go" && words[1] == "run" && words[2] == "./cmd/smtprun":
+		return words[3:], true
 	}
-	return block, "", false
+	return nil, false
 }
 
-// splitArgs splits a command line as a shell would for the examples:
-// words, and double-quoted strings (newlines kept).
-func splitArgs(s string) ([]string, error) {
-	var args []string
+// shellWords splits a command line as sh would for the quoting the pages
+// use: single quotes, double quotes with \" and \\, and bare words.
+func shellWords(s string) ([]string, error) {
+	var words []string
 	var cur strings.Builder
-	inQuote, have := false, false
-	for _, r := range s {
+	in := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r == '"':
-			inQuote, have = !inQuote, true
-		case r == ' ' && !inQuote:
-			if have {
-				args = append(args, cur.String())
+		case c == ' ' || c == '\t':
+			if in {
+				words = append(words, cur.String())
 				cur.Reset()
-				have = false
+				in = false
 			}
+		case c == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			in = true
+		case c == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\' || s[i+1] == '$') {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, fmt.Errorf("unterminated \" in %q", s)
+			}
+			in = true
+		case c == '#' && !in:
+			return words, nil
 		default:
-			cur.WriteRune(r)
-			have = true
+			cur.WriteByte(c)
+			in = true
 		}
 	}
-	if have {
-		args = append(args, cur.String())
+	if in {
+		words = append(words, cur.String())
 	}
-	return args, nil
+	return words, nil
 }
 
-const (
-	tableStart = "<!-- generated by go test ./cmd/smtprun -run TestProvidersDocTable -update: do not edit by hand -->\n"
-	tableEnd   = "<!-- end of generated table -->\n"
+func splitLines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	ls := strings.Split(s, "\n")
+	for i := range ls {
+		ls[i] = strings.TrimRight(ls[i], " \t")
+	}
+	return ls
+}
+
+var (
+	// A line of dots alone, with or without the transcript's gutter,
+	// stands for any number of lines.
+	elidedLines = regexp.MustCompile(`^[\s|]*\.\.\.$`)
+	// Durations differ from run to run.
+	duration = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m)\b`)
 )
 
-// TestProvidersDocTable keeps the table of catalogue replies the
-// sandbox sends in docs/providers.md in step with the profiles and
-// scenarios.
-func TestProvidersDocTable(t *testing.T) {
-	const file = "../../docs/providers.md"
-	doc, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+func normalise(l string) string { return duration.ReplaceAllString(l, "D") }
+
+func lineMatches(want, got string) bool {
+	want, got = normalise(want), normalise(got)
+	if !strings.Contains(want, "...") {
+		return want == got
 	}
-	head, rest, ok := strings.Cut(string(doc), tableStart)
-	_, tail, ok2 := strings.Cut(rest, tableEnd)
-	if !ok || !ok2 {
-		t.Fatalf("%s: the generated table's markers are missing", file)
+	parts := strings.Split(want, "...")
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
 	}
-	want := head + tableStart + providersTable() + tableEnd + tail
-	if *update {
-		os.WriteFile(file, []byte(want), 0o644)
-		return
-	}
-	if string(doc) != want {
-		t.Errorf("%s is out of date: go test ./cmd/smtprun -run TestProvidersDocTable -update", file)
-	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$").MatchString(got)
 }
 
-func providersTable() string {
-	var b strings.Builder
-	b.WriteString("| profile | when | reply | catalogue entry | seen |\n| --- | --- | --- | --- | --- |\n")
-	for _, s := range sandbox.ReplySources() {
-		r, ok := replies.Lookup(s.Catalogue)
-		if !ok {
-			continue
-		}
-		when := "`" + s.Key + "`"
-		if s.Scenario != "" {
-			when = "scenario `" + s.Scenario + "`"
-			if s.Host != "" {
-				when += " at " + s.Host
+// matchLines matches the shown lines against the printed ones, an elided
+// line matching any run of lines (the shortest that lets the rest match).
+func matchLines(want, got []string) bool {
+	if len(want) == 0 {
+		return len(got) == 0
+	}
+	if elidedLines.MatchString(want[0]) {
+		for k := 0; k <= len(got); k++ {
+			if matchLines(want[1:], got[k:]) {
+				return true
 			}
 		}
-		seen := r.Provenance()
-		if r.Source != "" {
-			seen = "[" + r.Seen + "](" + r.Source + ")"
-		}
-		line := strings.ReplaceAll(r.Lines[0], "|", `\|`)
-		if len(r.Lines) > 1 {
-			line += " ..."
-		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | `%s` | %s |\n", s.Profile, when, line, r.Name, seen)
+		return false
 	}
-	return b.String()
+	return len(got) > 0 && lineMatches(want[0], got[0]) && matchLines(want[1:], got[1:])
+}
+
+func TestDocumentationMatcher(t *testing.T) {
+	got := []string{"a", "b (12ms)", "c", "d 2026-12-02"}
+	for _, c := range []struct {
+		want []string
+		ok   bool
+	}{
+		{[]string{"a", "b (3µs)", "c", "d 2026-12-02"}, true},
+		{[]string{"a", "...", "d ..."}, true},
+		{[]string{"...", "c", "..."}, true},
+		{[]string{"a", "c", "..."}, false},
+		{[]string{"a", "b (1s)", "c"}, false},
+		{[]string{"a", "...", "x"}, false},
+		{[]string{"     | ...", "d ..."}, true},
+	} {
+		if matchLines(c.want, got) != c.ok {
+			t.Errorf("matchLines(%q) = %v, want %v", c.want, !c.ok, c.ok)
+		}
+	}
+	w, err := shellWords(`smtprun --var 'A=b c' "x\"y" z # comment`)
+	if err != nil || strings.Join(w, "|") != `smtprun|--var|A=b c|x"y|z` {
+		t.Errorf("shellWords = %q, %v", w, err)
+	}
 }

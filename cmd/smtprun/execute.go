@@ -29,6 +29,7 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
 		engine.WithPlaintextAuth(o.plaintextAuth),
+		engine.WithConnectTo(o.connectTo...),
 	}
 	tr := newTranscript(w, plainStyle(), false)
 	tr.main = prog.File()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
@@ -27,6 +28,7 @@ type options struct {
 	step          bool
 	version       bool
 	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
+	connectTo     []engine.ConnectTo
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -111,7 +113,28 @@ func (o *options) conversationFlags(fs *flag.FlagSet) *durationFlag {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
+	// Its error waits with the timeout's, which every caller reports.
+	fs.Var(connectToFlag{&o.connectTo, &timeout.err}, "connect-to", "")
 	return timeout
+}
+
+// connectToFlag collects curl's --connect-to HOST:PORT:HOST2:PORT2. As
+// with durationFlag, the error waits in err, unwrapped.
+type connectToFlag struct {
+	rules *[]engine.ConnectTo
+	err   *error
+}
+
+func (f connectToFlag) String() string { return "" }
+func (f connectToFlag) Set(s string) error {
+	r, err := engine.ParseConnectTo(s)
+	switch {
+	case err == nil:
+		*f.rules = append(*f.rules, r)
+	case *f.err == nil:
+		*f.err = err
+	}
+	return nil
 }
 
 // parseFlags accepts flags before and after positional arguments, as users

@@ -41,6 +41,10 @@ func helpCode(err error) (code string, args []string) {
 		return string(ie.Code), nil
 	case errors.As(err, &po):
 		return string(po.Rule), nil
+	case errors.As(err, &te) && te.Greeting && te.Port == "465":
+		return "timeout-implicit-tls", nil
+	case errors.As(err, &te) && te.Greeting:
+		return "timeout-greeting", []string{"port", te.Port}
 	case errors.As(err, &te):
 		return "timeout", nil
 	case errors.Is(err, engine.ErrNotConnected):

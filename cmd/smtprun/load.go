@@ -16,9 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
@@ -43,12 +40,14 @@ Flags:
   --rate R                start R iterations per second (open model: latency
                           counts from when an iteration was due)
   --max-errors N          stop early after N failed iterations
-  --procs N               CPU threads for the conversations (default: every CPU);
-                          against a server on the same machine, fewer leave it CPU
+  --procs N               CPU threads for the conversations (default: chosen from
+                          the work: half the CPUs when the server is on this
+                          machine, every CPU otherwise; the summary says)
   --shard I/N             run part I (from 0) of N equal parts of the iterations
   --report-json FILE      also write the report, with HDR histograms, as JSON
   --sandbox               serve every connect in-process by an emulated provider
   --scenario NAME         with --sandbox: the failure scenario (smtprun scenarios)
+  --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification
@@ -66,9 +65,6 @@ Load mode refuses the submission hosts of public providers (Gmail, Office
 Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
 4 some iterations failed; 130 interrupted.
 `
-
-// plainProgressEvery is how often progress is printed without a terminal.
-var plainProgressEvery = 5 * time.Second
 
 type loadOptions struct {
 	*options
@@ -157,7 +153,6 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) != 1 {
 		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
 	}
-	defer withProcs(o.procs)()
 	defer loadGC()()
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
@@ -169,7 +164,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
-	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure)}
+	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure), engine.WithConnectTo(o.connectTo...)}
 	pool, err := loadCAs(o.caFiles)
 	if err != nil {
 		return commandUsageError(stderr, "smtprun load", err.Error())
@@ -183,7 +178,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		vars = sr.vars
 		engOpts = append(engOpts, sr.opts...)
 	} else {
-		if msg := refusedHost(prog, vars); msg != "" {
+		if msg := refusedHost(prog, vars, o.connectTo); msg != "" {
 			fmt.Fprint(stderr, msg)
 			return exitUsage
 		}
@@ -192,6 +187,12 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	engOpts = append(engOpts, engine.WithVars(vars))
+	threads := loadmode.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
+	if o.procs == 0 {
+		route := func(host, port string) string { return engine.Route(o.connectTo, host, port) }
+		threads = loadmode.ChooseThreads(prog, vars, route, o.sandbox, o.connections)
+	}
+	defer withProcs(threads.N)()
 	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: engOpts, Connections: o.connections, Iterations: o.iterations,
 		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
 	if err != nil {
@@ -213,6 +214,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 		return exitRuntime
 	}
+	rep.Threads = threads.String()
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
 		if err := writeReport(o.reportJSON, rep); err != nil {
@@ -242,8 +244,9 @@ func writeReport(path string, rep *loadmode.Report) error {
 }
 
 // refusedHost explains why load mode will not connect where the script
-// does, or returns "": a public provider's submission host.
-func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
+// does, or returns "": a public provider's submission host. A
+// --connect-to rule that sends the connect elsewhere is where it goes.
+func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) string {
 	var msg string
 	dsl.Walk(prog.Steps(), func(st dsl.Step) {
 		c, ok := st.(*dsl.Connect)
@@ -254,8 +257,11 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars) string {
 		if err != nil {
 			return
 		}
-		host, _, err := net.SplitHostPort(addr)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
+			return
+		}
+		if host, _, err = net.SplitHostPort(engine.Route(rules, host, port)); err != nil {
 			return
 		}
 		name := ""
@@ -287,91 +293,6 @@ func publicProfile(host string) string {
 		}
 	}
 	return ""
-}
-
-// showProgress draws progress until done: a live bar on a terminal, a
-// plain line every few seconds otherwise.
-func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
-	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
-		liveProgress(f, r, done)
-		return
-	}
-	t := time.NewTicker(plainProgressEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			fmt.Fprintf(w, "progress: %s\n", progressLine(r.Progress()))
-		}
-	}
-}
-
-func progressLine(p loadmode.Progress) string {
-	its := fmt.Sprintf("%d iterations", p.Done)
-	if p.Planned > 0 {
-		its = fmt.Sprintf("%d/%d iterations", p.Done, p.Planned)
-	}
-	rate := 0.0
-	if p.Elapsed > 0 {
-		rate = float64(p.Done) / p.Elapsed.Seconds()
-	}
-	line := fmt.Sprintf("%s, %d messages accepted, %.1f/s, %d errors, %s elapsed", its, p.Messages, rate, p.Failed, p.Elapsed.Round(time.Second))
-	if left := remaining(p, rate); left >= 0 {
-		line += fmt.Sprintf(", %s left", left.Round(time.Second))
-	}
-	return line
-}
-
-// remaining estimates the time left, or -1 when nobody can tell yet.
-func remaining(p loadmode.Progress, rate float64) time.Duration {
-	left := time.Duration(-1)
-	if p.Duration > 0 {
-		left = max(0, p.Duration-p.Elapsed)
-	}
-	if p.Planned > 0 && rate > 0 {
-		byCount := time.Duration(float64(int64(p.Planned)-p.Done) / rate * float64(time.Second))
-		if left < 0 || byCount < left {
-			left = byCount
-		}
-	}
-	return left
-}
-
-// liveProgress is the terminal display, drawn by progressbar.
-func liveProgress(f *os.File, r *loadmode.Runner, done <-chan struct{}) {
-	total := int64(r.Planned())
-	if total == 0 {
-		total = -1 // bounded by time: a spinner
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(f),
-		progressbar.OptionSetDescription("load"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionClearOnFinish(),
-	)
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	update := func() {
-		p := r.Progress()
-		bar.Describe(fmt.Sprintf("load: %s |", strings.TrimPrefix(progressLine(p), fmt.Sprintf("%d/%d iterations, ", p.Done, p.Planned))))
-		bar.Set64(p.Done)
-	}
-	for {
-		select {
-		case <-done:
-			update()
-			bar.Finish()
-			bar.Clear()
-			return
-		case <-t.C:
-			update()
-		}
-	}
 }
 
 func runLoadMerge(args []string, stdout, stderr io.Writer) int {

@@ -12,8 +12,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
+
+	loadmode "github.com/smtprun/smtprun/load"
 )
 
 const loadScript = "../../load/testdata/sandbox-submit.smtp"
@@ -27,6 +30,9 @@ func TestLoadProgressOnPTY(t *testing.T) {
 		t.Fatalf("no pseudo-terminal: %v", err)
 	}
 	t.Cleanup(func() { master.Close(); tty.Close() })
+	if err := pty.Setsize(tty, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
+		t.Fatal(err)
+	}
 	screen := &syncBuffer{}
 	go io.Copy(screen, master)
 	t.Setenv("TERM", "xterm")
@@ -36,11 +42,11 @@ func TestLoadProgressOnPTY(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, screen)
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for !strings.Contains(screen.String(), "█") && time.Now().Before(deadline) {
+	for !strings.Contains(screen.String(), "\r\x1b[K") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	s := screen.String()
-	for _, want := range []string{"load: ", "messages accepted", "errors", "elapsed", "/12)", "█", "\r"} {
+	for _, want := range []string{"\rload [", "/12 ", "errors", " left", "\x1b[K"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("terminal lacks %q:\n%q", want, s)
 		}
@@ -48,28 +54,37 @@ func TestLoadProgressOnPTY(t *testing.T) {
 	if !strings.Contains(out.String(), "iterations  12 ok, 0 failed (of 12)") {
 		t.Errorf("summary:\n%s", out)
 	}
+	// One line that rewrites itself: no line feed, and every redraw fits
+	// the 80 columns.
+	if strings.ContainsAny(s, "\n") {
+		t.Errorf("the display printed new lines:\n%q", s)
+	}
+	for _, draw := range strings.Split(s, "\r") {
+		draw = strings.TrimSuffix(draw, "\x1b[K")
+		if n := utf8.RuneCountInString(draw); n > 79 {
+			t.Errorf("a redraw of %d columns on an 80-column terminal: %q", n, draw)
+		}
+	}
 	if strings.Contains(out.String(), "\r") {
 		t.Errorf("progress leaked into stdout:\n%q", out)
 	}
 }
 
-// TestLoadPlainProgress: without a terminal, a plain line now and then;
-// with -q, nothing at all on stderr.
-func TestLoadPlainProgress(t *testing.T) {
-	old := plainProgressEvery
-	plainProgressEvery = 100 * time.Millisecond
-	defer func() { plainProgressEvery = old }()
-	out, errOut := &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "progress: ") || !strings.Contains(lines[0], "/8 iterations") || strings.Contains(errOut.String(), "\r") {
-		t.Errorf("stderr:\n%q", errOut)
-	}
-	out, errOut = &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript}, nil, out, errOut); code != exitOK || errOut.String() != "" {
-		t.Errorf("-q: exit %d, stderr %q", code, errOut)
+// TestLoadNoProgressWithoutTerminal: without a terminal (a pipe, a CI
+// log) stderr gets nothing, and stdout only the summary; -q likewise.
+func TestLoadNoProgressWithoutTerminal(t *testing.T) {
+	for _, q := range [][]string{nil, {"-q"}} {
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		args := append(append([]string{"load"}, q...), "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript)
+		if code := run(args, nil, out, errOut); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s\n%s", q, code, out, errOut)
+		}
+		if errOut.String() != "" {
+			t.Errorf("%v: stderr %q", q, errOut)
+		}
+		if !strings.HasPrefix(out.String(), "load: ") || strings.Contains(out.String(), "\r") {
+			t.Errorf("%v: stdout:\n%q", q, out)
+		}
 	}
 }
 
@@ -210,5 +225,36 @@ func TestLoadGC(t *testing.T) {
 	loadGC()()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC set, loadGC changed the GC percent to %d", got)
+	}
+}
+
+// The line fits every width, its share agrees with its counts, and time
+// is shown once.
+func TestProgressLine(t *testing.T) {
+	counted := loadmode.Progress{Done: 544, OK: 540, Failed: 4, Messages: 540, Planned: 1500, Elapsed: 2 * time.Second}
+	timed := loadmode.Progress{Done: 90, OK: 90, Messages: 90, Elapsed: 3 * time.Second, Duration: 10 * time.Second}
+	for _, width := range []int{20, 40, 60, 80, 100, 200} {
+		for _, p := range []loadmode.Progress{counted, timed} {
+			line := progressLine(p, width)
+			if n := utf8.RuneCountInString(line); n > width-1 {
+				t.Errorf("width %d: %d columns: %q", width, n, line)
+			}
+			if strings.Count(line, " left") > 1 || strings.Contains(line, "elapsed") {
+				t.Errorf("width %d: time shown twice: %q", width, line)
+			}
+		}
+	}
+	line := progressLine(counted, 80)
+	for _, want := range []string{"load [", "544/1500", " 36% ", "4 errors", "272/s", "2s, 4s left"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("80 columns: %q lacks %q", line, want)
+		}
+	}
+	if line := progressLine(timed, 80); !strings.Contains(line, "90 done") || !strings.Contains(line, " 30% ") || !strings.Contains(line, "3s, 7s left") {
+		t.Errorf("a --duration run: %q", line)
+	}
+	// On a narrow terminal the bar goes first, the counts last.
+	if line := progressLine(counted, 30); strings.Contains(line, "[") || !strings.Contains(line, "544/1500") {
+		t.Errorf("30 columns: %q", line)
 	}
 }

@@ -42,6 +42,8 @@ Flags:
   -q, --quiet             print nothing but the failure report
   --sandbox               serve every connect in-process by an emulated provider (no network)
   --scenario NAME         with --sandbox: make the server fail as real ones do (smtprun scenarios)
+  --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P, keeping H for TLS and the
+                          transcript (curl's form; repeatable; an empty part matches any)
   --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache (refreshed), unless it is set
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
@@ -156,12 +158,15 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err.Error())
 	}
-	warnExposedSecrets(stderr, est, o, files, script, map[string]bool{})
+	warned := map[string]bool{}
+	warnExposedSecrets(stderr, est, o, files, script, warned)
+	warnQuotedValues(stderr, est, o, files, script, warned)
 	var vars dsl.Vars = scriptVars(o, files)
 	engOpts := []engine.Option{
 		engine.WithTimeout(o.timeout),
 		engine.WithInsecure(o.insecure),
 		engine.WithPlaintextAuth(o.plaintextAuth),
+		engine.WithConnectTo(o.connectTo...),
 	}
 	tr := newTranscript(stdout, st, o.quiet)
 	tr.main = script.File()
@@ -314,6 +319,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
+		warnQuotedValues(stderr, st, o, files, script, warned)
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -104,10 +105,7 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 }
 
 // isOAuth reports an auth step whose secret is a bearer token.
-func isOAuth(a *dsl.Auth) bool {
-	m := strings.ToLower(a.Mechanism.Text)
-	return m == "xoauth2" || m == "oauthbearer"
-}
+func isOAuth(a *dsl.Auth) bool { return sasl.IsOAuth(a.Mechanism.Text) }
 
 // practiceNote says which unset variables the sandbox fills in and with
 // what. An unset password alone leaves the script's user name as it is:

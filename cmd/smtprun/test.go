@@ -33,7 +33,8 @@ name order) or a glob ("scripts/*/*.smtp"). Every script is checked first;
 a script error fails that script and the others still run.
 
 Flags (and every flag of a single run: --var, --variables-file, --ca,
---insecure, --timeout, --sandbox, --scenario, --explain, --no-color):
+--insecure, --timeout, --sandbox, --scenario, --connect-to, --explain,
+--no-color):
   --jobs N               scripts run at once (default: the number of CPUs)
   --fail-fast            start no new script after the first failure
   -q, --quiet            print the failures and the summary only
@@ -110,6 +111,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			j.prog = prog
 			j.res.TotalSteps = prog.Len()
 			warnExposedSecrets(stderr, est, o, files, prog, warned)
+			warnQuotedValues(stderr, est, o, files, prog, warned)
 		}
 		jobsList[i] = j
 	}

@@ -135,9 +135,14 @@ func (t *transcript) fileChange(file string) {
 
 func (t *transcript) connected(ev engine.Connected) {
 	t.host, _, _ = net.SplitHostPort(ev.Address)
-	if ev.Remote == ev.Address {
+	switch {
+	case ev.Via != "" && ev.Remote != ev.Via:
+		t.line(false, t.st.note.Sprintf("connected to %s via %s (%s)", ev.Address, ev.Via, ev.Remote))
+	case ev.Via != "":
+		t.line(false, t.st.note.Sprintf("connected to %s via %s", ev.Address, ev.Via))
+	case ev.Remote == ev.Address:
 		t.line(false, t.st.note.Sprintf("connected to %s", ev.Address))
-	} else {
+	default:
 		t.line(false, t.st.note.Sprintf("connected to %s (%s)", ev.Address, ev.Remote))
 	}
 	if t.teach != nil {

@@ -20,6 +20,8 @@ type variablesFile struct {
 	path string
 	mode fs.FileMode
 	vars dsl.MapVars
+	// lines is where each name is set, for warnings that point at it.
+	lines map[string]int
 }
 
 // readVariablesFiles reads the files of --variables-file, in order.
@@ -44,7 +46,7 @@ func readVariablesFile(path string) (*variablesFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--variables-file: %v", err)
 	}
-	vf := &variablesFile{path: path, mode: info.Mode().Perm(), vars: dsl.MapVars{}}
+	vf := &variablesFile{path: path, mode: info.Mode().Perm(), vars: dsl.MapVars{}, lines: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -65,6 +67,7 @@ func readVariablesFile(path string) (*variablesFile, error) {
 			return nil, fmt.Errorf("--variables-file %s:%d: %s is set twice in the file", path, n, name)
 		}
 		vf.vars[name] = value
+		vf.lines[name] = n
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("--variables-file %s: %v", path, err)
@@ -109,6 +112,37 @@ func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFil
 			break // the first file that sets it is the one used
 		}
 	}
+}
+
+// warnQuotedValues warns when a value the script uses comes from a
+// variables file wrapped in quotes: they are part of the value there (as
+// in docker's --env-file), and a password written SMTP_PASS="secret" is
+// sent with its quotes and refused with a bare 535, which says nothing
+// of why. The value itself is never shown.
+func warnQuotedValues(w io.Writer, st style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
+	for _, u := range prog.Variables() {
+		if _, ok := o.vars[u.Name]; ok {
+			continue
+		}
+		for _, f := range files {
+			v, ok := f.vars[u.Name]
+			if !ok {
+				continue
+			}
+			key := "quoted\x00" + f.path + "\x00" + u.Name
+			if wrappedInQuotes(v) && !warned[key] {
+				warned[key] = true
+				fmt.Fprintf(w, "%s %s:%d: the value of %s is wrapped in quotes, and they are part of it: values are taken literally, as docker's --env-file does; write %s=value without them unless the quotes belong to the value\n",
+					st.errTitle.Sprint("warning:"), f.path, f.lines[u.Name], u.Name, u.Name)
+			}
+			break // the first file that sets it is the one used
+		}
+	}
+}
+
+func wrappedInQuotes(v string) bool {
+	v = strings.TrimSpace(v)
+	return len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0]
 }
 
 func readableBy(m fs.FileMode) string {

@@ -105,3 +105,30 @@ quit
 		}
 	}
 }
+
+// SMTP_PASS="practice-password" keeps its quotes (values are literal), so
+// the sandbox refuses the login: the run says why, at the file's line,
+// without showing the value; the same file without quotes logs in and
+// gets no warning.
+func TestVariablesFileQuotedValueWarning(t *testing.T) {
+	dir := t.TempDir()
+	quoted := writeFile(t, dir, "quoted.env", "# CI\nSMTP_PASS=\"practice-password\"\n")
+	plain := writeFile(t, dir, "plain.env", "SMTP_PASS=practice-password\n")
+	os.Chmod(quoted, 0o600)
+	os.Chmod(plain, 0o600)
+	code, out, errOut := cli(t, "run", "--sandbox", "--variables-file", quoted, "../../scripts/gmail.smtp")
+	if code != exitExpectation || !strings.Contains(out+errOut, "535") {
+		t.Fatalf("quoted: exit %d, want the sandbox's 535\n%s\n%s", code, out, errOut)
+	}
+	want := quoted + ":2: the value of SMTP_PASS is wrapped in quotes"
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	if strings.Contains(out+errOut, "practice-password") {
+		t.Errorf("the value was shown:\n%s\n%s", out, errOut)
+	}
+	code, out, errOut = cli(t, "run", "--sandbox", "--variables-file", plain, "../../scripts/gmail.smtp")
+	if code != exitOK || strings.Contains(errOut, "quotes") {
+		t.Fatalf("plain: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

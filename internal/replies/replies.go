@@ -145,10 +145,12 @@ func parseFS(fs embed.FS) (*catalogue, error) {
 	return c, nil
 }
 
+// The patterns are compiled on first use: nothing runs before main for a
+// program that never reads the catalogue.
 var (
-	nameRE        = regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`)
-	placeholderRE = regexp.MustCompile(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`)
-	urlRE         = regexp.MustCompile(`^https?://\S+$`)
+	nameRE        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`) })
+	placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`) })
+	urlRE         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^https?://\S+$`) })
 )
 
 func (c *catalogue) parse(name string, b []byte) error {
@@ -183,7 +185,7 @@ func build(prov, brand string, e entry) (Reply, error) {
 		Source: e.Source, Seen: e.Seen, SeenNote: e.SeenNote, From: e.From, Note: strings.TrimSpace(e.Note),
 		Quoted: e.Quoted, Truncated: e.Truncated,
 	}
-	if !nameRE.MatchString(e.Name) || !strings.HasPrefix(e.Name, prov+".") {
+	if !nameRE().MatchString(e.Name) || !strings.HasPrefix(e.Name, prov+".") {
 		return r, fmt.Errorf("name: want %s.AREA.WHAT in lower case", prov)
 	}
 	if e.Command == "" || r.Meaning == "" || r.Fix == "" || r.Cause == "" {
@@ -234,7 +236,7 @@ func fits(r Reply) bool {
 	if !r.Truncated {
 		return r.match.MatchString(seen)
 	}
-	fixed, _, _ := strings.Cut(normalize(strings.Split(placeholderRE.ReplaceAllString(r.Template, "\x00"), "\n")), "\x00")
+	fixed, _, _ := strings.Cut(normalize(strings.Split(placeholderRE().ReplaceAllString(r.Template, "\x00"), "\n")), "\x00")
 	fixed = strings.TrimSpace(fixed)
 	return strings.HasPrefix(fixed, seen) || strings.HasPrefix(seen, fixed)
 }
@@ -244,7 +246,7 @@ func checkProvenance(e entry) error {
 	case e.Source != "" && e.From != "":
 		return fmt.Errorf("give source (with seen) or from, not both")
 	case e.Source != "":
-		if !urlRE.MatchString(e.Source) && !strings.HasPrefix(e.Source, "RFC ") {
+		if !urlRE().MatchString(e.Source) && !strings.HasPrefix(e.Source, "RFC ") {
 			return fmt.Errorf("source: want a public URL or a document (RFC ...)")
 		}
 		if _, err := time.Parse(time.DateOnly, e.Seen); err != nil {
@@ -388,7 +390,7 @@ func match(text string, parts bool) []Reply {
 // partOf reports whether the pasted text, stripped of its code, is a
 // stretch of the reply's fixed wording.
 func partOf(norm string, r Reply) bool {
-	fixed := normalize(strings.Split(placeholderRE.ReplaceAllString(r.Template, "\x00"), "\n"))
+	fixed := normalize(strings.Split(placeholderRE().ReplaceAllString(r.Template, "\x00"), "\n"))
 	norm = strings.TrimPrefix(norm, fmt.Sprint(r.Code)+" ")
 	if r.Enhanced != "" {
 		norm = strings.TrimSpace(strings.TrimPrefix(norm, r.Enhanced))
@@ -445,7 +447,7 @@ func normalize(lines []string) string {
 // pattern is a regexp that matches a normalized reply made from the
 // template: literal parts as they are, placeholders as anything.
 func pattern(template string) (*regexp.Regexp, int) {
-	norm := normalize(strings.Split(placeholderRE.ReplaceAllString(template, "\x00"), "\n"))
+	norm := normalize(strings.Split(placeholderRE().ReplaceAllString(template, "\x00"), "\n"))
 	var b strings.Builder
 	words := 0
 	for i, part := range strings.Split(norm, "\x00") {

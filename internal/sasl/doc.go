@@ -5,8 +5,14 @@
 // mask the secret ones and the transcript can name them without knowing
 // the mechanism.
 //
-// The mechanisms live in one registry, looked up by name: adding one is
-// one more entry there, and the language accepts it because it asks the
-// registry. The OAuth ones (XOAUTH2, OAUTHBEARER) also answer a server's
-// JSON error challenge (RFC 7628 3.2.3) and report it (OAuthFailure).
+// The mechanisms are one table (registry in sasl.go): the name, whether
+// the client may send an initial response with AUTH, whether the secret
+// is an OAuth bearer token, and the client. The language accepts exactly
+// its names, the engine looks the client up by name, the sandbox's
+// profiles may offer only its mechanisms (and refuse an initial response
+// where the table says the server speaks first), the test server offers
+// them all, and "is this OAuth?" is asked of it (IsOAuth). The OAuth
+// clients (XOAUTH2, OAUTHBEARER) also answer a server's JSON error
+// challenge (RFC 7628 3.2.3) and report it through an OAuthFailure method
+// the engine looks for.
 package sasl

@@ -41,22 +41,31 @@ type Client interface {
 	Role() Role
 }
 
-// Mechanism is one entry of the registry.
+// Mechanism is one entry of the mechanism table.
 type Mechanism struct {
 	// Name is the name sent after AUTH, upper case (RFC 4422 3.1).
 	Name string
+	// InitialResponse: the client may send its first response on the
+	// AUTH line (RFC 4954 4). False for a mechanism whose server speaks
+	// first (CRAM-MD5's challenge, RFC 2195), where a server refuses one.
+	InitialResponse bool
+	// OAuth: the secret is an OAuth 2.0 bearer token, not a password; a
+	// refused one may get a JSON error challenge (RFC 7628 3.2.2).
+	OAuth bool
 	// New returns a client that logs in as user with secret.
 	New func(user, secret string) Client
 }
 
-// registry lists every mechanism the auth step speaks, in the order the
-// language lists them.
+// registry is the table of every mechanism smtprun speaks: the auth step
+// accepts these names (in this order), the sandbox and the test servers
+// offer them. Adding a mechanism is an entry here, its client, and its
+// server side in the sandbox (sandbox/auth.go) and internal/smtptest.
 var registry = []Mechanism{
-	{Name: "PLAIN", New: newPlain},
-	{Name: "LOGIN", New: newLogin},
+	{Name: "PLAIN", InitialResponse: true, New: newPlain},
+	{Name: "LOGIN", InitialResponse: true, New: newLogin},
 	{Name: "CRAM-MD5", New: newCRAMMD5},
-	{Name: "XOAUTH2", New: newXOAuth2},
-	{Name: "OAUTHBEARER", New: newOAuthBearer},
+	{Name: "XOAUTH2", InitialResponse: true, OAuth: true, New: newXOAuth2},
+	{Name: "OAUTHBEARER", InitialResponse: true, OAuth: true, New: newOAuthBearer},
 }
 
 // Lookup finds a mechanism by name, in any case.
@@ -76,4 +85,14 @@ func Names() []string {
 		names[i] = strings.ToLower(m.Name)
 	}
 	return names
+}
+
+// Mechanisms lists the table, in its order. The slice is a copy.
+func Mechanisms() []Mechanism { return slices.Clone(registry) }
+
+// IsOAuth reports a mechanism, in any case, whose secret is a bearer
+// token.
+func IsOAuth(name string) bool {
+	m, ok := Lookup(name)
+	return ok && m.OAuth
 }

@@ -2,6 +2,7 @@ package sasl
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,30 @@ func TestLookup(t *testing.T) {
 	}
 	if !slices.Equal(Names(), []string{"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}) {
 		t.Errorf("Names() = %q", Names())
+	}
+}
+
+// The table's OAuth mark is what the clients do: an OAuth mechanism's
+// first response carries a bearer token, any other's does not; a
+// server-first mechanism sends nothing with AUTH.
+func TestTableMatchesClients(t *testing.T) {
+	for _, m := range Mechanisms() {
+		c := m.New("me@example.test", "secret")
+		_, ir, err := c.Start()
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if got := ir != nil && c.Role() == Token; got != m.OAuth {
+			t.Errorf("%s: initial response is a token: %v, table says OAuth %v", m.Name, got, m.OAuth)
+		}
+		if !m.InitialResponse && ir != nil {
+			t.Errorf("%s: server-first, but the client sends %q with AUTH", m.Name, ir)
+		}
+		if IsOAuth(strings.ToLower(m.Name)) != m.OAuth {
+			t.Errorf("IsOAuth(%s) disagrees with the table", m.Name)
+		}
+	}
+	if IsOAuth("XOAUTH3") {
+		t.Error("an unknown mechanism is OAuth")
 	}
 }

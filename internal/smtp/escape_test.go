@@ -10,7 +10,8 @@ func TestEscape(t *testing.T) {
 		"del\x7f bad\xff":      `del\x7f bad\xff`,
 		"c1 \u009b":            `c1 \xc2\x9b`,
 		"caf\u00e9 \u4e2d":     "caf\u00e9 \u4e2d", // printable UTF-8 passes
-		// Issue 13, item 18: invisible format characters and separators.
+		// Invisible format characters and separators: bidi overrides could
+		// make a reply read differently from what it says.
 		"a\u202eb":      `a\u202eb`,
 		"\u2066x\u2069": `\u2066x\u2069`,
 		"zero\u200bw":   `zero\u200bw`,

@@ -5,13 +5,18 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/smtprun/smtprun/internal/provider"
 )
 
 // Token is the one OAuth access token the server accepts, for Server.User.
 const Token = "ya29.test-access-token-0123456789"
 
 // oauthScope is what the error challenge names, as Gmail does.
-const oauthScope = "https://mail.google.com/"
+var oauthScope = func() string {
+	o, _ := provider.BrandOAuth("gmail")
+	return o.Scope
+}()
 
 // oauthError is the JSON challenge Gmail sends for a refused token.
 func oauthError() []byte {

@@ -12,11 +12,13 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	mechanisms "github.com/smtprun/smtprun/internal/sasl"
 	protocol "github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Server is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 with
-// STARTTLS and AUTH PLAIN, LOGIN and CRAM-MD5, recording what it accepts.
+// STARTTLS and AUTH by every mechanism of internal/sasl's table,
+// recording what it accepts.
 // It accepts one account, User with Password, and requires AUTH for MAIL.
 type Server struct {
 	Addr     string
@@ -114,7 +116,11 @@ type goSession struct {
 
 // AuthMechanisms implements smtp.AuthSession.
 func (s *goSession) AuthMechanisms() []string {
-	return []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"}
+	var names []string
+	for _, m := range mechanisms.Mechanisms() {
+		names = append(names, m.Name)
+	}
+	return names
 }
 
 func (s *goSession) Auth(mech string) (sasl.Server, error) {

@@ -1,4 +1,4 @@
-package sandbox
+package oauthsim
 
 import (
 	"encoding/json"
@@ -6,14 +6,16 @@ import (
 	"html/template"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/smtprun/smtprun/oauth"
 )
 
-// The HTTP side of the sandbox's OAuth server, one set of endpoints per
-// provider with an oauth section, under /PROVIDER/:
+// The HTTP side of the issuer, one set of endpoints per provider, under
+// /PROVIDER/:
 //
 //	POST /PROVIDER/devicecode  device authorization request (RFC 8628 3.1)
 //	GET  /PROVIDER/device      verification page: the user code, Approve and Deny
@@ -24,68 +26,33 @@ import (
 //
 // `smtprun token --issuer http://HOST:PORT/PROVIDER` finds them there.
 
-// OAuthPaths are the endpoint paths under an issuer URL, shared with the
-// token command's generic --issuer form.
-var OAuthPaths = struct{ Authorize, Token, DeviceCode, Device string }{
-	"/authorize", "/token", "/devicecode", "/device"}
+// devicePath is the verification page a device code sends the user to;
+// the others are where `smtprun token --issuer` looks (oauth.Paths).
+const devicePath = "/device"
 
-// OAuthHandler serves the emulated OAuth endpoints of every provider.
-func (sb *Sandbox) OAuthHandler() http.Handler {
+// endpoints serve one issuer's grants over HTTP.
+type endpoints struct {
+	is   *Issuer
+	note func(provider, line string)
+}
+
+// Handler serves the endpoints of providers. note, if not nil, hears what
+// they did in words for the person watching: never a token, only codes a
+// person types, scopes and lifetimes.
+func (is *Issuer) Handler(providers []*Provider, note func(provider, line string)) http.Handler {
+	h := &endpoints{is: is, note: note}
 	mux := http.NewServeMux()
-	for _, p := range sb.cat.profiles {
-		if p.OAuth == nil {
-			continue
-		}
-		p := p
+	for _, p := range providers {
 		base := "/" + p.Name
-		mux.HandleFunc("POST "+base+OAuthPaths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { sb.deviceCode(w, r, p) })
-		mux.HandleFunc("GET "+base+OAuthPaths.Device, func(w http.ResponseWriter, r *http.Request) { sb.devicePage(w, r, p, "") })
-		mux.HandleFunc("POST "+base+OAuthPaths.Device, func(w http.ResponseWriter, r *http.Request) { sb.deviceDecide(w, r, p) })
-		mux.HandleFunc("GET "+base+OAuthPaths.Authorize, func(w http.ResponseWriter, r *http.Request) { sb.authorizePage(w, r, p) })
-		mux.HandleFunc("POST "+base+OAuthPaths.Authorize, func(w http.ResponseWriter, r *http.Request) { sb.authorizeDecide(w, r, p) })
-		mux.HandleFunc("POST "+base+OAuthPaths.Token, func(w http.ResponseWriter, r *http.Request) { sb.token(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.DeviceCode, func(w http.ResponseWriter, r *http.Request) { h.deviceCode(w, r, p) })
+		mux.HandleFunc("GET "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.devicePage(w, r, p, "") })
+		mux.HandleFunc("POST "+base+devicePath, func(w http.ResponseWriter, r *http.Request) { h.deviceDecide(w, r, p) })
+		mux.HandleFunc("GET "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizePage(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
+		mux.HandleFunc("POST "+base+oauth.Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
 	}
 	return http.MaxBytesHandler(mux, 64<<10)
 }
-
-// OAuthProviders lists the providers whose OAuth endpoints the sandbox
-// emulates.
-func OAuthProviders() []string {
-	var names []string
-	for _, p := range mustCatalog().profiles {
-		if p.OAuth != nil {
-			names = append(names, p.Name)
-		}
-	}
-	return names
-}
-
-// OAuthScope is the scope SMTP needs at an emulated provider.
-func OAuthScope(provider string) string {
-	if p, ok := mustCatalog().byName[provider]; ok && p.OAuth != nil {
-		return p.OAuth.Scope
-	}
-	return ""
-}
-
-// InProcessOAuthBase is the issuer URL root of OAuthClient's endpoints.
-const InProcessOAuthBase = "http://oauth.sandbox.invalid"
-
-// OAuthClient is an HTTP client whose requests go to OAuthHandler in
-// process, with no socket: `smtprun token --sandbox` runs the real flows
-// through it against InProcessOAuthBase/PROVIDER.
-func (sb *Sandbox) OAuthClient() *http.Client {
-	h := sb.OAuthHandler()
-	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec.Result(), nil
-	}), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // oauthError answers a token or device request with RFC 6749 5.2's JSON.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
@@ -101,7 +68,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func baseURL(r *http.Request, p *profile) string {
+func baseURL(r *http.Request, p *Provider) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -109,12 +76,12 @@ func baseURL(r *http.Request, p *profile) string {
 	return scheme + "://" + r.Host + "/" + p.Name
 }
 
-func (sb *Sandbox) deviceCode(w http.ResponseWriter, r *http.Request, p *profile) {
+func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provider) {
 	if r.PostFormValue("client_id") == "" {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "client_id is required: register an app and pass --client-id")
 		return
 	}
-	is := sb.oauth
+	is := h.is
 	is.mu.Lock()
 	is.sweep()
 	now := is.clock()
@@ -124,8 +91,8 @@ func (sb *Sandbox) deviceCode(w http.ResponseWriter, r *http.Request, p *profile
 	is.devices[code] = g
 	is.byUser[g.userCode] = g
 	is.mu.Unlock()
-	verify := baseURL(r, p) + OAuthPaths.Device
-	sb.oauthNote(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, g.scope, is.devTTL)
+	verify := baseURL(r, p) + devicePath
+	h.notef(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, g.scope, is.devTTL)
 	writeJSON(w, map[string]any{
 		"device_code":               code,
 		"user_code":                 g.userCode,
@@ -137,7 +104,8 @@ func (sb *Sandbox) deviceCode(w http.ResponseWriter, r *http.Request, p *profile
 	})
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>smtprun sandbox: {{.Provider}} sign-in</title></head>
 <body>
 <h1>{{.Provider}} (smtprun sandbox)</h1>
@@ -151,6 +119,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </form>{{end}}
 </body></html>
 `))
+})
 
 type page struct {
 	Provider, Scope, Action, UserCode, Message string
@@ -158,24 +127,24 @@ type page struct {
 	Hidden                                     map[string]string
 }
 
-func (sb *Sandbox) devicePage(w http.ResponseWriter, r *http.Request, p *profile, message string) {
+func (h *endpoints) devicePage(w http.ResponseWriter, r *http.Request, p *Provider, message string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	code := r.FormValue("user_code")
-	scope := p.OAuth.Scope
-	sb.oauth.mu.Lock()
-	if g, ok := sb.oauth.byUser[strings.ToUpper(code)]; ok {
+	scope := p.Scope
+	h.is.mu.Lock()
+	if g, ok := h.is.byUser[strings.ToUpper(code)]; ok {
 		scope = g.scope
 	}
-	sb.oauth.mu.Unlock()
-	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Scope: scope, Action: baseURL(r, p) + OAuthPaths.Device,
+	h.is.mu.Unlock()
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: scope, Action: baseURL(r, p) + devicePath,
 		UserCode: code, Device: true, Message: message})
 }
 
 // deviceDecide records the user's answer for a user code: a POST of
 // user_code approves it, with action=deny it is declined.
-func (sb *Sandbox) deviceDecide(w http.ResponseWriter, r *http.Request, p *profile) {
+func (h *endpoints) deviceDecide(w http.ResponseWriter, r *http.Request, p *Provider) {
 	code := strings.ToUpper(strings.TrimSpace(r.PostFormValue("user_code")))
-	is := sb.oauth
+	is := h.is
 	is.mu.Lock()
 	g, ok := is.byUser[code]
 	msg := ""
@@ -194,12 +163,12 @@ func (sb *Sandbox) deviceDecide(w http.ResponseWriter, r *http.Request, p *profi
 		msg = "You have signed in to the application. You can close this window."
 	}
 	is.mu.Unlock()
-	sb.oauthNote(p, "verification page, user code %q: %s", code, msg)
+	h.notef(p, "verification page, user code %q: %s", code, msg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 	}
-	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: msg})
+	pageTemplate().Execute(w, page{Provider: p.Title, Message: msg})
 }
 
 // authorizeParams are the query parameters of an authorization request
@@ -227,12 +196,12 @@ func checkAuthorize(r *http.Request) string {
 	return ""
 }
 
-func (sb *Sandbox) authorizePage(w http.ResponseWriter, r *http.Request, p *profile) {
+func (h *endpoints) authorizePage(w http.ResponseWriter, r *http.Request, p *Provider) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if msg := checkAuthorize(r); msg != "" {
 		// RFC 6749 4.1.2.1: a bad redirect URI is never redirected to.
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	hidden := map[string]string{}
@@ -241,16 +210,16 @@ func (sb *Sandbox) authorizePage(w http.ResponseWriter, r *http.Request, p *prof
 			hidden[k] = v
 		}
 	}
-	pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + OAuthPaths.Authorize, Hidden: hidden})
+	pageTemplate().Execute(w, page{Provider: p.Title, Scope: r.FormValue("scope"), Action: baseURL(r, p) + oauth.Paths.Authorize, Hidden: hidden})
 }
 
 // authorizeDecide redirects to the client's loopback redirect URI with a
 // code, or with error=access_denied (RFC 6749 4.1.2).
-func (sb *Sandbox) authorizeDecide(w http.ResponseWriter, r *http.Request, p *profile) {
+func (h *endpoints) authorizeDecide(w http.ResponseWriter, r *http.Request, p *Provider) {
 	if msg := checkAuthorize(r); msg != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		pageTemplate.Execute(w, page{Provider: p.OAuth.Title, Message: "Error: " + msg})
+		pageTemplate().Execute(w, page{Provider: p.Title, Message: "Error: " + msg})
 		return
 	}
 	redirect, _ := url.Parse(r.FormValue("redirect_uri"))
@@ -259,25 +228,25 @@ func (sb *Sandbox) authorizeDecide(w http.ResponseWriter, r *http.Request, p *pr
 		q.Set("state", s)
 	}
 	if r.FormValue("action") == "deny" {
-		sb.oauthNote(p, "authorization denied; redirecting to %s", r.FormValue("redirect_uri"))
+		h.notef(p, "authorization denied; redirecting to %s", r.FormValue("redirect_uri"))
 		q.Set("error", "access_denied")
 		q.Set("error_description", "The user declined.")
 	} else {
 		code := secretString(24)
-		is := sb.oauth
+		is := h.is
 		is.mu.Lock()
 		is.codes[code] = &codeGrant{provider: p.Name, scope: r.FormValue("scope"), user: strings.TrimSpace(r.FormValue("account")),
 			redirectURI: r.FormValue("redirect_uri"), challenge: r.FormValue("code_challenge"), expires: is.clock().Add(10 * time.Minute)}
 		is.mu.Unlock()
 		q.Set("code", code)
-		sb.oauthNote(p, "authorization approved (PKCE S256); redirecting to %s with a code", r.FormValue("redirect_uri"))
+		h.notef(p, "authorization approved (PKCE S256); redirecting to %s with a code", r.FormValue("redirect_uri"))
 	}
 	redirect.RawQuery = q.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
 }
 
-func (sb *Sandbox) token(w http.ResponseWriter, r *http.Request, p *profile) {
-	is := sb.oauth
+func (h *endpoints) token(w http.ResponseWriter, r *http.Request, p *Provider) {
+	is := h.is
 	is.mu.Lock()
 	defer is.mu.Unlock()
 	now := is.clock()
@@ -336,9 +305,9 @@ func (sb *Sandbox) token(w http.ResponseWriter, r *http.Request, p *profile) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "unknown or revoked refresh_token")
 			return
 		}
-		access := p.OAuth.TokenPrefix + secretString(32)
+		access := p.TokenPrefix + secretString(32)
 		is.access[access] = grant{provider: p.Name, user: g.user, scope: g.scope, expires: now.Add(is.ttl)}
-		sb.oauthNote(p, "access token refreshed, good for %s", is.ttl)
+		h.notef(p, "access token refreshed, good for %s", is.ttl)
 		writeJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(is.ttl / time.Second),
 			"scope": g.scope, "refresh_token": rt})
 		return
@@ -347,14 +316,14 @@ func (sb *Sandbox) token(w http.ResponseWriter, r *http.Request, p *profile) {
 		return
 	}
 	access, refresh, ttl := is.tokens(p, user, scope)
-	sb.oauthNote(p, "tokens issued (%s grant), scope %q, good for %s", strings.TrimPrefix(r.PostFormValue("grant_type"), "urn:ietf:params:oauth:grant-type:"), scope, ttl)
+	h.notef(p, "tokens issued (%s grant), scope %q, good for %s", strings.TrimPrefix(r.PostFormValue("grant_type"), "urn:ietf:params:oauth:grant-type:"), scope, ttl)
 	writeJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(ttl / time.Second),
 		"scope": scope, "refresh_token": refresh})
 }
 
-// oauthNote tells the person watching `smtprun serve` what the OAuth
-// endpoints did, as Conn 0 notes. Never a token: only codes a person
-// types, scopes and lifetimes.
-func (sb *Sandbox) oauthNote(p *profile, format string, a ...any) {
-	sb.observe(Event{Time: sb.clock(), Kind: Note, Profile: p.Name, Line: "oauth " + p.Name + ": " + fmt.Sprintf(format, a...)})
+// notef tells the person watching what the endpoints did.
+func (h *endpoints) notef(p *Provider, format string, a ...any) {
+	if h.note != nil {
+		h.note(p.Name, "oauth "+p.Name+": "+fmt.Sprintf(format, a...))
+	}
 }

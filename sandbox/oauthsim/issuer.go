@@ -1,4 +1,4 @@
-package sandbox
+package oauthsim
 
 import (
 	"crypto/rand"
@@ -9,14 +9,6 @@ import (
 	"time"
 )
 
-// The sandbox's OAuth 2.0 authorization server: it issues access and
-// refresh tokens for the providers whose profile has an oauth section, by
-// the device authorization grant (RFC 8628) and the authorization code
-// grant with PKCE (RFC 7636), and the same sandbox's SMTP sessions accept
-// exactly the tokens it issued, while they last and for the scope they
-// were issued for. Any client ID is taken: the user's own app
-// registration is something only the real provider can check.
-
 const (
 	defaultTokenTTL  = time.Hour // what Microsoft and Google issue
 	defaultDeviceTTL = 15 * time.Minute
@@ -26,10 +18,15 @@ const (
 	slowDownStep = 5 * time.Second
 )
 
-// oauthProfile is a profile's oauth section.
-type oauthProfile struct {
-	// Scope is the scope a token must carry for SMTP.
-	Scope string `yaml:"scope"`
+// Provider is one emulated provider's authorization server: a sandbox
+// profile's oauth section, and the profile's name.
+type Provider struct {
+	// Name keys the grants and the endpoints (/NAME/token); the profile
+	// sets it, not its oauth section.
+	Name string `yaml:"-"`
+	// Scope is the scope a token must carry for SMTP: the provider
+	// catalogue's, not the profile's.
+	Scope string `yaml:"-"`
 	// TokenPrefix and RefreshPrefix make issued tokens look like the
 	// provider's (Google's "ya29.", "1//").
 	TokenPrefix   string `yaml:"token_prefix"`
@@ -66,8 +63,8 @@ type codeGrant struct {
 	expires               time.Time
 }
 
-// issuer holds every grant of one sandbox.
-type issuer struct {
+// Issuer holds every grant of one sandbox.
+type Issuer struct {
 	mu       sync.Mutex
 	clock    func() time.Time
 	ttl      time.Duration
@@ -80,10 +77,29 @@ type issuer struct {
 	refresh  map[string]grant
 }
 
-func newIssuer(clock func() time.Time, o Options) *issuer {
-	is := &issuer{clock: clock, ttl: o.TokenTTL, devTTL: o.DeviceCodeTTL, interval: o.PollInterval,
+// Config sets an Issuer's clock and lifetimes; a zero field takes the
+// providers' own value.
+type Config struct {
+	// Clock is time.Now when nil.
+	Clock func() time.Time
+	// TokenTTL is the lifetime of access tokens; 0 means an hour.
+	TokenTTL time.Duration
+	// DeviceCodeTTL is how long a device code waits for approval; 0
+	// means 15 minutes.
+	DeviceCodeTTL time.Duration
+	// PollInterval is the device flow's polling interval; 0 means 5
+	// seconds (RFC 8628 3.2).
+	PollInterval time.Duration
+}
+
+// NewIssuer returns an issuer with no grants.
+func NewIssuer(c Config) *Issuer {
+	is := &Issuer{clock: c.Clock, ttl: c.TokenTTL, devTTL: c.DeviceCodeTTL, interval: c.PollInterval,
 		devices: map[string]*deviceGrant{}, byUser: map[string]*deviceGrant{}, codes: map[string]*codeGrant{},
 		access: map[string]grant{}, refresh: map[string]grant{}}
+	if is.clock == nil {
+		is.clock = time.Now
+	}
 	if is.ttl <= 0 {
 		is.ttl = defaultTokenTTL
 	}
@@ -96,8 +112,8 @@ func newIssuer(clock func() time.Time, o Options) *issuer {
 	return is
 }
 
-// secretString is a random token body; tokens never use Options.Rand,
-// which tests make predictable.
+// secretString is a random token body, always from crypto/rand: never
+// from the sandbox's Options.Rand, which tests make predictable.
 func secretString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -127,7 +143,7 @@ const sweepAbove = 1024
 // sweep drops expired device codes, authorization codes and access
 // tokens. Refresh tokens do not expire here, as at the providers, but are
 // capped: past maxRefresh the oldest go (map order is as good as any).
-func (is *issuer) sweep() {
+func (is *Issuer) sweep() {
 	now := is.clock()
 	if len(is.devices)+len(is.codes)+len(is.access) > sweepAbove {
 		for k, g := range is.devices {
@@ -158,52 +174,52 @@ func (is *issuer) sweep() {
 const maxRefresh = 10000
 
 // tokens issues an access token and a refresh token for a grant.
-func (is *issuer) tokens(p *profile, user, scope string) (access, refresh string, expiresIn time.Duration) {
+func (is *Issuer) tokens(p *Provider, user, scope string) (access, refresh string, expiresIn time.Duration) {
 	is.sweep()
-	access = p.OAuth.TokenPrefix + secretString(32)
-	refresh = p.OAuth.RefreshPrefix + secretString(32)
+	access = p.TokenPrefix + secretString(32)
+	refresh = p.RefreshPrefix + secretString(32)
 	is.access[access] = grant{provider: p.Name, user: user, scope: scope, expires: is.clock().Add(is.ttl)}
 	is.refresh[refresh] = grant{provider: p.Name, user: user, scope: scope}
 	return access, refresh, is.ttl
 }
 
-// tokenVerdict is what the issuer says of a token presented over SMTP.
-type tokenVerdict int
+// Verdict is what the issuer says of a token presented over SMTP.
+type Verdict int
 
 const (
-	tokenValid tokenVerdict = iota
-	tokenUnknown
-	tokenExpired
-	tokenWrongScope
-	tokenWrongUser
+	Valid Verdict = iota
+	Unknown
+	Expired
+	WrongScope
+	WrongUser
 )
 
-// check judges a bearer token presented by user to provider p.
-func (is *issuer) check(p *profile, user, token string) tokenVerdict {
+// Check judges a bearer token presented by user to provider p.
+func (is *Issuer) Check(p *Provider, user, token string) Verdict {
 	is.mu.Lock()
 	defer is.mu.Unlock()
 	g, ok := is.access[token]
 	switch {
 	case !ok || g.provider != p.Name:
-		return tokenUnknown
+		return Unknown
 	case !is.clock().Before(g.expires):
-		return tokenExpired
-	case !hasScope(g.scope, p.OAuth.Scope):
-		return tokenWrongScope
+		return Expired
+	case !hasScope(g.scope, p.Scope):
+		return WrongScope
 	case g.user != "" && !strings.EqualFold(g.user, user):
 		// A grant approved without naming an account serves any user
 		// name, as the practice password does.
-		return tokenWrongUser
+		return WrongUser
 	}
-	return tokenValid
+	return Valid
 }
 
-// practiceToken issues a valid token without any flow, for --sandbox runs
+// PracticeToken issues a valid token without any flow, for --sandbox runs
 // whose SMTP_TOKEN is unset.
-func (is *issuer) practiceToken(p *profile, user string) string {
+func (is *Issuer) PracticeToken(p *Provider, user string) string {
 	is.mu.Lock()
 	defer is.mu.Unlock()
-	a, _, _ := is.tokens(p, user, p.OAuth.Scope)
+	a, _, _ := is.tokens(p, user, p.Scope)
 	return a
 }
 
@@ -220,14 +236,4 @@ func hasScope(granted, want string) bool {
 func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// PracticeToken issues a valid access token for profile, for a --sandbox
-// run whose token variable is unset; "" for a profile without OAuth.
-func (sb *Sandbox) PracticeToken(profile, user string) string {
-	p, ok := sb.cat.byName[profile]
-	if !ok || p.OAuth == nil {
-		return ""
-	}
-	return sb.oauth.practiceToken(p, user)
 }

@@ -1,4 +1,4 @@
-package sandbox
+package oauthsim
 
 import (
 	"encoding/json"
@@ -11,13 +11,20 @@ import (
 	"time"
 )
 
-// oauthServer serves a sandbox's OAuth endpoints on loopback.
-func oauthServer(t *testing.T, opts Options) (*Sandbox, string) {
+// Two providers as the sandbox's profiles have them: Google's tokens
+// look like "ya29.", Microsoft's like "EwB".
+var (
+	gmail     = &Provider{Name: "gmail", Scope: "https://mail.google.com/", TokenPrefix: "ya29.a0AfB_", RefreshPrefix: "1//0g", Challenge: true, Title: "Google Account"}
+	office365 = &Provider{Name: "office365", Scope: "https://outlook.office.com/SMTP.Send", TokenPrefix: "EwBwA8l6BAAU", RefreshPrefix: "M.C5_BAY.", Title: "Microsoft identity platform"}
+)
+
+// oauthServer serves an issuer's endpoints on loopback.
+func oauthServer(t *testing.T, c Config) (*Issuer, string) {
 	t.Helper()
-	sb := newTestSandbox(t, opts)
-	srv := httptest.NewServer(sb.OAuthHandler())
+	is := NewIssuer(c)
+	srv := httptest.NewServer(is.Handler([]*Provider{gmail, office365}, nil))
 	t.Cleanup(srv.Close)
-	return sb, srv.URL
+	return is, srv.URL
 }
 
 func postJSON(t *testing.T, u string, form url.Values) (int, map[string]any) {
@@ -39,7 +46,7 @@ func postJSON(t *testing.T, u string, form url.Values) (int, map[string]any) {
 // redirect, an S256 challenge, the verifier that matches it, a code used
 // once.
 func TestAuthorizationCodeChecks(t *testing.T) {
-	_, base := oauthServer(t, Options{})
+	_, base := oauthServer(t, Config{})
 	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" // RFC 7636 appendix B
 	if s256(verifier) != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
 		t.Fatalf("s256 = %s", s256(verifier))
@@ -103,7 +110,7 @@ func TestAuthorizationCodeChecks(t *testing.T) {
 // The verification page escapes what it echoes, and an unknown code is
 // refused.
 func TestDevicePage(t *testing.T) {
-	_, base := oauthServer(t, Options{DeviceCodeTTL: time.Minute})
+	_, base := oauthServer(t, Config{DeviceCodeTTL: time.Minute})
 	resp, err := http.Get(base + "/office365/device?user_code=" + url.QueryEscape(`"><script>x</script>`))
 	if err != nil {
 		t.Fatal(err)
@@ -129,12 +136,13 @@ func TestDevicePage(t *testing.T) {
 	}
 }
 
-// A token issued without the mail scope is refused at SMTP, as a real
-// provider refuses one requested with the wrong --scope.
-func TestTokenScopeCheckedAtSMTP(t *testing.T) {
-	sb, base := oauthServer(t, Options{})
+// A token issued without the mail scope is refused, as a real provider
+// refuses one requested with the wrong --scope; the sandbox's SMTP side
+// asks Check (oauth_test.go in package sandbox runs it over SMTP).
+func TestTokenScopeChecked(t *testing.T) {
+	is, base := oauthServer(t, Config{})
 	_, dc := postJSON(t, base+"/office365/devicecode", url.Values{"client_id": {"c"}, "scope": {"openid offline_access"}})
-	resp, err := http.PostForm(base+"/office365/device", url.Values{"user_code": {dc["user_code"].(string)}})
+	resp, err := http.PostForm(base+"/office365/device", url.Values{"user_code": {dc["user_code"].(string)}, "account": {"me@contoso.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +152,17 @@ func TestTokenScopeCheckedAtSMTP(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("token: %d %v", status, tok)
 	}
-	c := tlsReady(t, sb, "smtp.office365.com")
-	c.cmd("AUTH XOAUTH2 "+xoauth2("me@contoso.com", tok["access_token"].(string)), "535 5.7.3")
+	access := tok["access_token"].(string)
+	for _, c := range []struct {
+		p    *Provider
+		user string
+		want Verdict
+	}{
+		{office365, "me@contoso.com", WrongScope},
+		{gmail, "me@contoso.com", Unknown},
+	} {
+		if v := is.Check(c.p, c.user, access); v != c.want {
+			t.Errorf("%s %s: verdict %d, want %d", c.p.Name, c.user, v, c.want)
+		}
+	}
 }
