@@ -319,6 +319,7 @@ func (ss *session) finishAuth(user, pass string, valid bool) {
 		return
 	}
 	ss.authUser = user
+	ss.takeSlot()
 	ss.praise("AUTH")
 	ss.reply("auth_ok")
 }

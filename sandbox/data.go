@@ -83,7 +83,13 @@ func (ss *session) finishMessage(sp *spool) {
 		ss.reply("message_too_big")
 		return
 	}
+	if ss.faultedMessage(sp.size) {
+		return
+	}
 	if hook := ss.hooks().message; hook != nil && hook(ss, sp.size) {
+		return
+	}
+	if ss.refusedByQuota(len(ss.rcpts)) {
 		return
 	}
 	// The Message-ID is echoed in Office 365's reply: nothing a terminal

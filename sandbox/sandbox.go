@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smtprun/smtprun/internal/safefile"
+	"github.com/smtprun/smtprun/sandbox/fault"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
@@ -116,6 +118,21 @@ type Options struct {
 
 	// Record, if set, receives each finished session (record.go).
 	Record func(*Recording)
+
+	// Faults, if set, are fault plans the server consults before each
+	// reply (package fault); they may change while it runs. Magic
+	// recipients (fault.Magic) work with or without them.
+	Faults *fault.Plans
+
+	// Sleep, if set, is how the sandbox waits by its own clock: a
+	// throttled message's reply waits for it (limits.yaml). A test that
+	// sets Clock sets Sleep to move its clock on, so a minute's throttle
+	// or a day's quota passes at once. Nil waits in real time.
+	Sleep func(time.Duration)
+
+	// NoLimits turns the providers' sending limits off (limits.yaml:
+	// concurrent connections, messages a minute, recipients a day).
+	NoLimits bool
 }
 
 const (
@@ -167,6 +184,8 @@ type Sandbox struct {
 	greyMu sync.Mutex
 	grey   map[string]bool
 
+	quota quotaBook // limits.go
+
 	testHook    func(line string) // called with every command line; tests only
 	recordBound int64             // maxRecordedBytes; tests lower it
 
@@ -180,6 +199,9 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := loadLimits(); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{
 		opts:        opts,
 		cat:         cat,
@@ -190,6 +212,7 @@ func New(opts Options) (*Sandbox, error) {
 		conns:       map[net.Conn]struct{}{},
 		listeners:   map[net.Listener]struct{}{},
 		grey:        map[string]bool{},
+		quota:       quotaBook{active: map[string]int{}, sent: map[string][]sending{}},
 		recordBound: maxRecordedBytes,
 	}
 	if opts.Scenario != "" {
@@ -226,7 +249,10 @@ func New(opts Options) (*Sandbox, error) {
 		s.accounts[strings.ToLower(user)] = pass
 	}
 	if opts.SaveDir != "" {
-		if err := os.MkdirAll(opts.SaveDir, 0o755); err != nil {
+		// Messages and envelopes are 0600 (os.CreateTemp) and renamed
+		// into place, which replaces a planted link rather than writing
+		// through it; the directory must be the user's own.
+		if err := safefile.MkdirPrivate(opts.SaveDir); err != nil {
 			return nil, fmt.Errorf("sandbox: save directory: %w", err)
 		}
 	}

@@ -60,7 +60,9 @@ type session struct {
 
 	// How the last line read ended: a bare LF, a CR inside it.
 	lastBareLF, lastBareCR bool
-	vanished               bool // the client closed the connection, or it broke
+	vanished               bool   // the client closed the connection, or it broke
+	slot                   string // the account whose concurrency limit counts this connection
+	overLimit              bool   // authenticated while the account's connections were at the limit
 	co                     coach
 	data                   *dataCoach       // the message being received, with the coach on
 	rec                    *sessionRecorder // Options.Record
@@ -160,6 +162,7 @@ func (ss *session) run() {
 		ss.coachClosing()
 		ss.resetTransaction() // a half-received message's file and memory
 		ss.close()
+		ss.releaseSlot()
 		ss.reportCard()
 		ss.finishRecording()
 		e := ss.event(ConnClosed, "")
@@ -533,6 +536,9 @@ func (ss *session) handle(line string) {
 		ss.hangUp(fmt.Errorf("forbidden command %q", replySafe(clip(verb, 40))))
 		return
 	}
+	if ss.faulted(verb, arg, shown) {
+		return
+	}
 	switch verb {
 	case smtp.CmdHELO, smtp.CmdEHLO:
 		ss.cmdHello(verb, arg)
@@ -721,6 +727,9 @@ func (ss *session) cmdMail(arg string) {
 	}
 	if q := ss.sb.saveFull(); q != nil {
 		ss.send(q.reply(), q.reason())
+		return
+	}
+	if ss.refusedByConcurrency() {
 		return
 	}
 	addr, params, ok := parsePath(arg, "FROM:", true, ss.lenientPaths())

@@ -40,7 +40,7 @@ func execute(ctx context.Context, o *options, files []*variablesFile, pool *x509
 	}
 	var ex execution
 	if o.sandbox {
-		sr, err := setupSandbox(o.scenario, prog, vars)
+		sr, err := setupSandbox(o, prog, vars)
 		if err != nil {
 			return execution{err: err, rec: rec}
 		}

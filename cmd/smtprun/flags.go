@@ -29,6 +29,8 @@ type options struct {
 	version       bool
 	oauth         string // --oauth PROVIDER: SMTP_TOKEN from the token cache
 	connectTo     []engine.ConnectTo
+	faults        []string // --fault PLAN, under --sandbox
+	noLimits      bool     // --no-limits: the sandbox's providers enforce no sending limits
 	args          []string
 
 	// Test mode and reports (test.go).
@@ -115,6 +117,8 @@ func (o *options) conversationFlags(fs *flag.FlagSet) *durationFlag {
 	fs.StringVar(&o.scenario, "scenario", "", "")
 	// Its error waits with the timeout's, which every caller reports.
 	fs.Var(connectToFlag{&o.connectTo, &timeout.err}, "connect-to", "")
+	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	return timeout
 }
 
@@ -164,6 +168,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.scenario != "" && !o.sandbox {
 		return nil, fmt.Errorf("--scenario needs --sandbox")
+	}
+	if len(o.faults) > 0 && !o.sandbox {
+		return nil, fmt.Errorf("--fault needs --sandbox (or serve --fault)")
 	}
 	if o.jobs < 0 {
 		return nil, fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)

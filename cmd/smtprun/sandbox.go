@@ -11,6 +11,7 @@ import (
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/fault"
 )
 
 // sandboxRun prepares a run against the built-in emulations: the sandbox
@@ -28,11 +29,17 @@ type sandboxRun struct {
 // golden transcripts are stable. Nil outside tests.
 var sandboxTestHook func(*sandbox.Options)
 
-// setupSandbox prepares the run; scenario is --scenario's, and the
-// script's header may name one instead.
-func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
+// setupSandbox prepares the run with o's --scenario (or the one the
+// script's header names), --fault plans (and the script's "# fault:"
+// lines) and --no-limits.
+func setupSandbox(o *options, script *dsl.Program, userVars dsl.Vars) (*sandboxRun, error) {
+	scenario := o.scenario
 	if scenario == "" {
 		scenario = script.Header("scenario")
+	}
+	plans, err := parseFaults(o.faults, script)
+	if err != nil {
+		return nil, err
 	}
 	profile := firstProfile(script, userVars)
 	practiceUser, practicePass := sandbox.PracticeCredentials(profile)
@@ -46,18 +53,20 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 			}
 		}
 	}
-	dsl.Walk(script.Steps(), func(st dsl.Step) {
-		if a, ok := st.(*dsl.Auth); ok {
+	dsl.Walk(script.Script(), func(n dsl.Node) bool {
+		if a, ok := n.(*dsl.Auth); ok {
 			fill(a.User, practiceUser, &unsetUser)
 			if !isOAuth(a) {
 				fill(a.Secret, practicePass, &unsetPass)
 			}
 		}
+		return true
 	})
 	vars := dsl.Chain{userVars, practice}
 	// The sandbox takes the practice password for any user name, so a
 	// learner practises as themselves.
-	sbOpts := sandbox.Options{Scenario: scenario}
+	sbOpts := sandbox.Options{Scenario: scenario, Faults: &fault.Plans{}, NoLimits: o.noLimits}
+	sbOpts.Faults.Set(plans...)
 	if sandboxTestHook != nil {
 		sandboxTestHook(&sbOpts)
 	}
@@ -93,6 +102,12 @@ func setupSandbox(scenario string, script *dsl.Program, userVars dsl.Vars) (*san
 	if scenario != "" {
 		what += ", scenario " + scenario
 	}
+	for _, p := range plans {
+		what += ", fault " + p.Source
+	}
+	if o.noLimits {
+		what += ", no sending limits"
+	}
 	r.notes = append(r.notes, what+"; TLS certificates come from an in-memory CA trusted only here")
 	if n := practiceNote(unsetUser, unsetPass, practiceUser); n != "" {
 		r.notes = append(r.notes, n)
@@ -127,19 +142,20 @@ func practiceNote(unsetUser, unsetPass []string, practiceUser string) string {
 // firstProfile names the emulation the script's first connect reaches.
 func firstProfile(script *dsl.Program, vars dsl.Vars) string {
 	profile, done := "", false
-	dsl.Walk(script.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(script.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || done {
-			return
+			return true
 		}
 		done = true
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			profile = sandbox.ProfileForHost(host)
 		}
+		return true
 	})
 	return profile
 }

@@ -15,8 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
+	"github.com/smtprun/smtprun/sandbox/fault"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
@@ -28,6 +31,11 @@ Usage:
 Flags:
   --profile NAME        provider to emulate: office365, gmail, yahoo, aol, postfix (default postfix)
   --scenario NAME       fail the way real servers do (see smtprun scenarios)
+  --fault PLAN          fail a chosen command: rcpt#3=550 5.1.1 No such user,
+                        data=421 4.7.0 Try again later,close (repeatable; docs/faults.md);
+                        a recipient fail-550@any.domain gets a 550 without a flag
+  --no-limits           no sending limits: office365's 3 connections per account at once and
+                        30 messages a minute, the daily recipient quotas (docs/faults.md)
   --listen ADDR         submission with STARTTLS, like port 587 (default 127.0.0.1:2525)
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
@@ -68,6 +76,8 @@ type serveOptions struct {
 	tokenTTL                       time.Duration
 	explain                        bool
 	record                         string
+	faults                         []string
+	noLimits                       bool
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -97,6 +107,8 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.Var(ttl, "token-ttl", "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.record, "record", "", "")
+	fs.Var(listFlag{&o.faults}, "fault", "")
+	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -185,8 +197,14 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if err != nil {
 		return serveUsageError(stderr, err.Error())
 	}
+	plans, err := parseFaults(o.faults, nil)
+	if err != nil {
+		return sandboxSetupError(stderr, newStyle(stderr, o.noColor), "smtprun serve", nil, err)
+	}
 	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
 	opts := sandbox.Options{
+		Faults:          &fault.Plans{},
+		NoLimits:        o.noLimits,
 		Scenario:        o.scenario,
 		SaveDir:         o.save,
 		SaveMaxMessages: o.saveMaxMessages,
@@ -197,12 +215,13 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		Explain:         o.explain,
 	}
 	if o.record != "" {
-		if err := os.MkdirAll(o.record, 0o755); err != nil {
+		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return serveUsageError(stderr, "--record: "+err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
 		opts.Record = rec.write
 	}
+	opts.Faults.Set(plans...)
 	if serveTestHook != nil {
 		serveTestHook(&opts)
 	}
@@ -212,7 +231,8 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	defer sb.Close()
 	if o.caOut != "" {
-		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
+		// A certificate, public: 0644, but never written through a link.
+		if err := safefile.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
 			return serveUsageError(stderr, "--ca-out: "+err.Error())
 		}
 	}
@@ -221,6 +241,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		fmt.Fprintf(stdout, ", scenario %s", o.scenario)
 	}
 	fmt.Fprintln(stdout)
+	for _, p := range plans {
+		fmt.Fprintf(stdout, "  fault plan: %s\n", p.Source)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for _, l := range o.listeners() {
@@ -246,7 +269,10 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		if err != nil {
 			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
-		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Read, idle and connection limits: a client that drips or idles
+		// must not hold the endpoints, as the SMTP side bounds its own.
+		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
+		ln = oauthsim.LimitListener(ln, oauthsim.DefaultLimits.MaxConns)
 		oauthSrv = srv
 		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
 		for _, p := range sandbox.OAuthProviders() {

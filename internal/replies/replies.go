@@ -117,6 +117,10 @@ type catalogue struct {
 
 var load = sync.OnceValues(func() (*catalogue, error) { return parseFS(dataFiles) })
 
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 func must() *catalogue {
 	c, err := load()
 	if err != nil {
@@ -145,12 +149,13 @@ func parseFS(fs embed.FS) (*catalogue, error) {
 	return c, nil
 }
 
-// The patterns are compiled on first use: nothing runs before main for a
-// program that never reads the catalogue.
 var (
-	nameRE        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`) })
-	placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`) })
-	urlRE         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^https?://\S+$`) })
+	// Compiled on first use: the catalogue is linked into every run of
+	// the command (fault plans name its replies), most of which never
+	// read it.
+	nameRE        = lazyRE(`^[a-z0-9]+(\.[a-z0-9_]+){2,}$`)
+	placeholderRE = lazyRE(`\{[A-Za-z_]+(?::[0-9]{1,3})?\}`)
+	urlRE         = lazyRE(`^https?://\S+$`)
 )
 
 func (c *catalogue) parse(name string, b []byte) error {
