@@ -20,7 +20,11 @@ type Reproduction struct {
 	Host     string // a host name that selects the profile
 	Port     int
 	Scenario string // "" when the profile sends it without one
-	Steps    []Step // the last step's reply is the one reproduced
+	// Fault is a fault plan (`# fault:` in the script's header) that
+	// makes the sandbox send the reply where no scenario does; "" for the
+	// profile's and the scenarios' own replies.
+	Fault string
+	Steps []Step // the last step's reply is the one reproduced
 	// Closes: the server hangs up after the reply. Stops: the script
 	// ends after the reply without QUIT (the server waits for a TLS
 	// handshake).
@@ -43,6 +47,7 @@ const (
 	StepSend      = "send"
 	StepStartTLS  = "starttls"
 	StepAuthLogin = "auth-login"
+	StepMessage   = "message" // the message data, after DATA's 354
 )
 
 // WrongPassword is what a reproduction logs in with to be refused.
@@ -249,6 +254,13 @@ func (rp Reproduction) Script() (string, error) {
 	if rp.Scenario != "" {
 		fmt.Fprintf(&b, "# scenario: %s\n#\n", rp.Scenario)
 	}
+	if rp.Fault != "" {
+		fmt.Fprintf(&b, "# fault: %s\n#\n", rp.Fault)
+		for _, l := range wrap("No scenario sends this reply: the fault plan above makes the sandbox answer the command with it. At the provider, the cause is: "+r.Cause, 70) {
+			fmt.Fprintf(&b, "# %s\n", l)
+		}
+		b.WriteString("#\n")
+	}
 	fmt.Fprintf(&b, "# Reproduces %s: %s\n", r.Name, firstLine(r.Lines))
 	fmt.Fprintf(&b, "# Seen: %s\n", r.Provenance())
 	fmt.Fprintf(&b, "#\n#   smtprun --sandbox THIS-FILE\n")
@@ -262,6 +274,8 @@ func (rp Reproduction) Script() (string, error) {
 		case StepStartTLS:
 			b.WriteString("starttls\n")
 			continue // starttls checks its own 220
+		case StepMessage:
+			fmt.Fprintf(&b, "message \"\"\"\nFrom: <${SMTP_USER}>\nTo: <${SMTP_USER}>\nSubject: reproduction of %s\n\nA message for the fault plan to refuse.\n\"\"\"\n", r.Name)
 		case StepAuthLogin:
 			pass := `"${SMTP_PASS}"`
 			if st.Password != "" {
@@ -293,4 +307,64 @@ func firstLine(lines []string) string {
 		s += " ..."
 	}
 	return s
+}
+
+// FaultReproduction makes the sandbox send a catalogue reply that no
+// profile or scenario sends, with a fault plan that answers the command
+// the reply answers; false for a reply no fault plan can give (a
+// greeting) or a provider the sandbox does not emulate.
+func FaultReproduction(name string) (Reproduction, bool) {
+	r, ok := replies.Lookup(name)
+	if !ok {
+		return Reproduction{}, false
+	}
+	p, ok := mustCatalog().byName[r.Provider]
+	if !ok || len(p.Hosts) == 0 {
+		return Reproduction{}, false
+	}
+	user := "<" + p.Practice.User + ">"
+	var steps []Step
+	verb := strings.ToLower(r.Command)
+	switch r.Command {
+	case "EHLO", "HELO":
+		steps = []Step{{Op: StepConnect, Code: 220}, {Op: StepSend, Line: r.Command + " " + clientName}}
+	case "STARTTLS":
+		steps = append(prelude()[:2], Step{Op: StepSend, Line: "STARTTLS"})
+	case "AUTH":
+		steps = append(prelude(), Step{Op: StepAuthLogin})
+	case "MAIL":
+		steps = append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:" + user})
+	case "RCPT":
+		steps = append(loggedInSteps(), Step{Op: StepSend, Line: "MAIL FROM:" + user, Code: 250}, Step{Op: StepSend, Line: "RCPT TO:" + user})
+	case "DATA":
+		verb = "message"
+		steps = append(loggedInSteps(),
+			Step{Op: StepSend, Line: "MAIL FROM:" + user, Code: 250},
+			Step{Op: StepSend, Line: "RCPT TO:" + user, Code: 250},
+			Step{Op: StepSend, Line: "DATA", Code: 354},
+			Step{Op: StepMessage})
+	default:
+		return Reproduction{}, false
+	}
+	return Reproduction{
+		Reply: r.Name, Profile: p.Name, Host: p.Hosts[0], Port: 587, Fault: verb + "=" + r.Name,
+		Steps: steps, Closes: r.Code == 421, Stops: r.Command == "STARTTLS" && r.Code/100 == 2,
+	}, true
+}
+
+// wrap breaks text into lines of at most width columns, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }

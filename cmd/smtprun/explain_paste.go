@@ -167,6 +167,9 @@ func reproduction(q string) (string, error) {
 		}
 	}
 	if len(reps) == 0 {
+		if rp, ok := sandbox.FaultReproduction(r.Name); ok {
+			return rp.Script()
+		}
 		msg := fmt.Sprintf("no scenario of the sandbox sends %s (%s)", r.Name, firstOf(r.Lines))
 		if c, ok := closestReproduction(r); ok {
 			msg += fmt.Sprintf("; the closest it sends is %s: smtprun explain --reproduce %s", c.Reply, c.Reply)
