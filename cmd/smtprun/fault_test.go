@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,27 @@ def login():
 				t.Errorf("smtplib: %v\n%s\nwant it to start with\n%s\nserver:\n%s", err, got, tc.want, out)
 			}
 		})
+	}
+}
+
+// TestCheckSenderIdentity: check warns where MAIL FROM or From: is not
+// the AUTH user, says when it cannot know (an unset variable), and is
+// silent for every shipped script, which send as the account.
+func TestCheckSenderIdentity(t *testing.T) {
+	for _, name := range []string{"SMTP_USER", "SENDER", "FROM"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+	code, _, stderr := cli(t, "check", "--no-color", "testdata/faults/identity.smtp")
+	if code != exitOK {
+		t.Errorf("check: exit %d, want %d (a warning is no error)", code, exitOK)
+	}
+	golden(t, "check-sender-identity", stderr)
+
+	scripts, _ := filepath.Glob("../../scripts/*.smtp")
+	more, _ := filepath.Glob("../../scripts/*/*.smtp")
+	code, _, stderr = cli(t, append([]string{"check", "--no-color", "--var", "SMTP_USER=me@example.com"}, append(scripts, more...)...)...)
+	if code != exitOK || strings.Contains(stderr, "logs in") {
+		t.Errorf("shipped scripts: exit %d\n%s", code, stderr)
 	}
 }
