@@ -3,7 +3,6 @@ package dsl
 import (
 	"regexp"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
 
@@ -32,10 +31,8 @@ type Script struct {
 // code that handles steps uses a type switch over them (see registry.go
 // and its test for how a missing case is caught).
 type Step interface {
-	// Pos is where the step's first token starts.
-	Pos() lexer.Position
-	// End is just past the step's last token.
-	End() lexer.Position
+	// Pos is where the step's first token starts, End just past its last.
+	Node
 	// Keyword is the step's word as the registry names it ("send"); an
 	// Unknown step returns the word it starts with.
 	Keyword() string
@@ -43,14 +40,14 @@ type Step interface {
 
 // span is a start and an end position, taken from the tokens themselves.
 type span struct {
-	pos, end lexer.Position
+	pos, end Pos
 }
 
 // Pos is where the node starts.
-func (s span) Pos() lexer.Position { return s.pos }
+func (s span) Pos() Pos { return s.pos }
 
 // End is just past the node's last byte.
-func (s span) End() lexer.Position { return s.end }
+func (s span) End() Pos { return s.end }
 
 // Span is how many columns the node covers (at least one), for a caret
 // under it. Render stops the caret at the end of the line, so a node that
@@ -244,17 +241,6 @@ func (u *Unknown) Keyword() string {
 	return u.Word.Text
 }
 
-// Walk calls fn for each step in order, the steps inside a repeat block
-// after the repeat itself.
-func Walk(steps []Step, fn func(Step)) {
-	for _, st := range steps {
-		fn(st)
-		if r, ok := st.(*Repeat); ok {
-			Walk(r.Steps, fn)
-		}
-	}
-}
-
 // Columns is how many columns a caret from one position to another
 // covers, for an error that underlines several tokens (`message binary`).
-func Columns(from, to lexer.Position) int { return span{from, to}.Span() }
+func Columns(from, to Pos) int { return span{from, to}.Span() }

@@ -42,7 +42,8 @@ func check(s *Script, sp *splicer) (*Program, ErrorList) {
 	add := func(e *Error) { errs = append(errs, e) }
 	p := &Program{file: s.File, source: s.Source, header: maps.Clone(s.Header), sources: sp.sources, origins: sp.origins}
 	p.steps = checkSteps(s.Steps, add, false)
-	checkRepeatVar(s.Steps, add)
+	checkExpansion(p, add)
+	checkRepeatVar(s, add)
 	if len(errs) == 0 {
 		var cerrs ErrorList
 		p.captures, cerrs = checkCaptures(p)
@@ -119,21 +120,16 @@ func checkSteps(steps []Step, add func(*Error), inBlock bool) []Step {
 }
 
 // checkRepeatVar refuses ${REPEAT} outside every repeat block, where the
-// engine has no value for it (a default makes it fine).
-func checkRepeatVar(steps []Step, add func(*Error)) {
-	var outside []Step
-	for _, st := range steps {
-		if _, block := st.(*Repeat); !block {
-			outside = append(outside, st)
-		}
-	}
-	for _, v := range collectVariables(&Script{Steps: outside}) {
-		if v.Name == VarRepeat && !v.HasDefault {
-			add(&Error{Pos: v.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
+// engine has no value for it (a default makes it fine). A block's own
+// count is read before the block runs, so it is outside that block.
+func checkRepeatVar(s *Script, add func(*Error)) {
+	varRefs(s, func(_ Node, r *ref) {
+		if r != nil && r.Var == VarRepeat && r.Default == nil && r.blocks == 0 {
+			add(&Error{Pos: r.Pos, Span: len("${" + VarRepeat + "}"), Title: "${REPEAT} outside a repeat block",
 				Label: "REPEAT is the iteration of the enclosing repeat block, and there is none here",
 				Notes: []string{"help: move this step into a repeat block, use ${ITERATION} (the script's run), or give a default: ${REPEAT:-1}"}})
 		}
-	}
+	})
 }
 
 // MaxRepeat bounds a repeat count, so a typo cannot run a block for ever.

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // Error is a user-facing error anchored in a script: a parse or validation
 // mistake, an unset variable, or (built by the engine) a failed expectation.
 // It renders Hurl-style with the source line and a caret under the span.
 type Error struct {
-	Pos   lexer.Position
+	Pos   Pos
 	Span  int    // columns to underline; at least one is drawn
 	Title string // what went wrong, e.g. "unknown step"
 	Label string // shown after the carets
@@ -31,11 +31,13 @@ func (e *Error) Error() string {
 }
 
 // Where formats a position as file:line:col.
-func Where(p lexer.Position) string {
+func Where(p Pos) string {
 	if p.Filename == "" {
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+	// A file name can hold an escape sequence or a newline as well as a
+	// reply can; every positioned message shows it escaped.
+	return fmt.Sprintf("%s:%d:%d", smtp.Escape([]byte(p.Filename)), p.Line, p.Column)
 }
 
 // ErrorList is every error validation found, in source order.

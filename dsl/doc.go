@@ -1,6 +1,8 @@
 // Package dsl is the .smtp scripting language: its lexer and participle
 // grammar (grammar.go, an internal detail), smtprun's own syntax tree
-// (ast.go), the check that turns a script into an immutable Program,
+// (ast.go, with its own Pos) and Walk over every node of it (walk.go),
+// the limits on what a script may ask for (limits.go), the check that
+// turns a script into an immutable Program,
 // variable interpolation, the printer (Format) and the Hurl-style
 // diagnostics every user-facing error is rendered with.
 //

@@ -3,8 +3,6 @@ package dsl
 import (
 	"regexp"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // CodeMatches reports whether a reply code satisfies one of the
@@ -41,7 +39,7 @@ func (x *Expect) String() string {
 
 // CodesSpan is where the codes (or "closed") are written: the span an
 // error about the reply code underlines.
-func (x *Expect) CodesSpan() (lexer.Position, int) {
+func (x *Expect) CodesSpan() (Pos, int) {
 	if x.Closed != nil {
 		return x.Closed.Pos(), x.Closed.Span()
 	}

@@ -34,12 +34,19 @@ func Format(w io.Writer, s *Script) error {
 	stepEnds := map[int]int{}    // end line -> end column of the step ending there
 	type block struct{ from, to int }
 	var blocks []block // lines of repeat blocks, to indent the comments inside
-	Walk(s.Steps, func(st Step) {
-		if r, ok := st.(*Repeat); ok {
-			stepEnds[r.Open.End().Line] = r.Open.End().Column
-			blocks = append(blocks, block{r.Pos().Line, r.Close.Pos().Line})
+	Walk(s, func(n Node) bool {
+		if st, ok := n.(Step); ok {
+			stepEnds[st.End().Line] = st.End().Column
 		}
-		stepEnds[st.End().Line] = st.End().Column
+		switch n := n.(type) {
+		case *Repeat:
+			stepEnds[n.Open.End().Line] = n.Open.End().Column
+			blocks = append(blocks, block{n.Pos().Line, n.Close.Pos().Line})
+			return true
+		case *Script:
+			return true
+		}
+		return false
 	})
 	for _, c := range comments(s) {
 		if col, ok := stepEnds[c.line]; ok && col <= c.col {
@@ -54,37 +61,51 @@ func Format(w io.Writer, s *Script) error {
 		}
 		items = append(items, item{c.line, c.line, depth, c.text})
 	}
-	var addSteps func(steps []Step, depth int) error
-	addSteps = func(steps []Step, depth int) error {
-		for _, st := range steps {
-			if r, ok := st.(*Repeat); ok {
-				text := "repeat " + countText(r.Count) + " {"
-				if c, ok := trailing[r.Open.End().Line]; ok {
-					text += " " + c
-				}
-				items = append(items, item{r.Pos().Line, r.Open.End().Line, depth, text})
-				if err := addSteps(r.Steps, depth+1); err != nil {
-					return err
-				}
-				text = "}"
+	var err error
+	var open []Node // the Script, then the repeat blocks being printed
+	Walk(s, func(n Node) bool {
+		if err != nil && n != nil {
+			return false // refused already: the first error is the one
+		}
+		depth := max(0, len(open)-1)
+		switch n := n.(type) {
+		case nil:
+			if r, ok := open[len(open)-1].(*Repeat); ok {
+				text := "}"
 				if c, ok := trailing[r.Close.End().Line]; ok {
 					text += " " + c
 				}
-				items = append(items, item{r.Close.Pos().Line, r.Close.End().Line, depth, text})
-				continue
+				items = append(items, item{r.Close.Pos().Line, r.Close.End().Line, depth - 1, text})
 			}
-			text, err := formatStep(st)
-			if err != nil {
-				return err
-			}
-			if c, ok := trailing[st.End().Line]; ok {
+			open = open[:len(open)-1]
+			return false
+		case *Script:
+			open = append(open, n)
+			return true
+		case *Repeat:
+			text := "repeat " + countText(n.Count) + " {"
+			if c, ok := trailing[n.Open.End().Line]; ok {
 				text += " " + c
 			}
-			items = append(items, item{st.Pos().Line, st.End().Line, depth, text})
+			items = append(items, item{n.Pos().Line, n.Open.End().Line, depth, text})
+			open = append(open, n)
+			return true
+		case Step:
+			text, ferr := formatStep(n)
+			if ferr != nil {
+				if err == nil {
+					err = ferr
+				}
+				return false
+			}
+			if c, ok := trailing[n.End().Line]; ok {
+				text += " " + c
+			}
+			items = append(items, item{n.Pos().Line, n.End().Line, depth, text})
 		}
-		return nil
-	}
-	if err := addSteps(s.Steps, 0); err != nil {
+		return false
+	})
+	if err != nil {
 		return err
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].line < items[j].line })
@@ -99,7 +120,7 @@ func Format(w io.Writer, s *Script) error {
 		b.WriteByte('\n')
 		prev = it.endLine
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 
@@ -119,7 +140,7 @@ func countText(s *String) string {
 // comments included: what the recording and coaching features will use to
 // write scripts.
 func FormatProgram(w io.Writer, p *Program) error {
-	return Format(w, &Script{Steps: p.steps, File: p.file, Source: p.source})
+	return Format(w, p.Script())
 }
 
 type comment struct {

@@ -107,8 +107,13 @@ func shape(s *Script) string {
 		// Adjacent literals print as one; compare them joined.
 		return strings.ReplaceAll(strings.Join(out, " "), `" "`, "")
 	}
-	Walk(s.Steps, func(st Step) {
-		switch st := st.(type) {
+	Walk(s, func(n Node) bool {
+		if _, script := n.(*Script); script {
+			return true
+		}
+		switch st := n.(type) {
+		case nil, *Word, *Code, *String, *Heredoc, *Matcher:
+			return false
 		case *Repeat:
 			// The block's steps follow (Walk); their count closes it.
 			fmt.Fprintf(&b, "repeat %s %d\n", str(st.Count), len(st.Steps))
@@ -147,6 +152,8 @@ func shape(s *Script) string {
 		default:
 			panic(fmt.Sprintf("shape: unhandled %T", st))
 		}
+		_, block := n.(*Repeat)
+		return block
 	})
 	return b.String()
 }

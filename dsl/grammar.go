@@ -8,9 +8,10 @@ import (
 )
 
 // The participle grammar. Its parse-tree types are an internal detail:
-// every token an error can point at is captured as a lexer.Token, so the
-// lowering below knows where each one starts and ends, and Parse hands
-// out only the types of ast.go.
+// every token an error can point at is a node with its lexer.Position, so
+// the lowering below knows where each one starts and ends; the lowering
+// converts every position to a Pos, and Parse hands out only the types of
+// ast.go.
 
 type gScript struct {
 	Steps []*gStep `parser:"EOL* ( @@ ( EOL+ | EOF ) )*"`
@@ -223,7 +224,7 @@ func rule[T any]() func(string) error {
 // advance returns the position just past text written from p: a token's
 // end is found by walking its own bytes, never by adding up the lengths
 // of the words before it.
-func advance(p lexer.Position, text string) lexer.Position {
+func advance(p Pos, text string) Pos {
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' {
 			p.Line++
@@ -236,7 +237,8 @@ func advance(p lexer.Position, text string) lexer.Position {
 	return p
 }
 
-func tok(pos lexer.Position, text string) Word {
+func tok(at lexer.Position, text string) Word {
+	pos := Pos(at)
 	return Word{span: span{pos, advance(pos, text)}, Text: text}
 }
 
@@ -249,7 +251,8 @@ func optTok(pos *lexer.Position, text string) *Word {
 }
 
 func str(t gStr, bytes bool) *String {
-	return &String{span: span{t.Pos, advance(t.Pos, t.Value)}, Raw: t.Value, Bytes: bytes}
+	pos := Pos(t.Pos)
+	return &String{span: span{pos, advance(pos, t.Value)}, Raw: t.Value, Bytes: bytes}
 }
 
 // lower turns the parse tree into smtprun's steps, each spanning from its
@@ -334,7 +337,8 @@ func lowerStep(gs *gStep) Step {
 			m.Binary = optTok(&g.Binary.Pos, g.Binary.Value)
 		}
 		if g.Inline != nil {
-			m.Inline = &Heredoc{span: span{g.Inline.Pos, advance(g.Inline.Pos, g.Inline.Value)}, Raw: g.Inline.Value}
+			pos := Pos(g.Inline.Pos)
+			m.Inline = &Heredoc{span: span{pos, advance(pos, g.Inline.Value)}, Raw: g.Inline.Value}
 			m.span = span{m.Kw.pos, m.Inline.end}
 		} else {
 			m.FileKw = optTok(&g.FileKw.Pos, g.FileKw.Value)
@@ -354,9 +358,10 @@ func lowerStep(gs *gStep) Step {
 				text += ":-" + *g.Var.Default
 			}
 			text += "}"
-			end := advance(g.Var.Pos, text)
-			r.Count = &String{span: span{g.Var.Pos, end}, Raw: text,
-				Parts: []Part{{Pos: g.Var.Pos, End: end, Var: g.Var.Name, Default: g.Var.Default}}}
+			pos := Pos(g.Var.Pos)
+			end := advance(pos, text)
+			r.Count = &String{span: span{pos, end}, Raw: text,
+				Parts: []Part{{Pos: pos, End: end, Var: g.Var.Name, Default: g.Var.Default}}}
 		}
 		for _, st := range g.Steps {
 			r.Steps = append(r.Steps, lowerStep(st))

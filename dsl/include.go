@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Loader reads the script an include step names, at the path Check
@@ -32,7 +30,7 @@ func WithLoader(l Loader) CheckOption { return func(c *checkConfig) { c.load = l
 type splicer struct {
 	load    Loader
 	steps   []Step
-	origins [][]lexer.Position // per spliced step: the include steps, innermost first
+	origins [][]Pos // per spliced step: the include steps, innermost first
 	sources map[string][]byte
 	errs    ErrorList
 }
@@ -47,7 +45,7 @@ func (sp *splicer) splice(s *Script) *Script {
 	return &out
 }
 
-func (sp *splicer) expand(s *Script, chain []lexer.Position, stack []string) {
+func (sp *splicer) expand(s *Script, chain []Pos, stack []string) {
 	for _, st := range s.Steps {
 		in, ok := st.(*Include)
 		if !ok {
@@ -61,7 +59,7 @@ func (sp *splicer) expand(s *Script, chain []lexer.Position, stack []string) {
 			sp.errs = append(sp.errs, err)
 			continue
 		}
-		inner := append([]lexer.Position{in.Pos()}, chain...)
+		inner := append([]Pos{in.Pos()}, chain...)
 		if sub == nil {
 			// A parse error inside the included file: it points there.
 			var pe *Error
@@ -133,7 +131,7 @@ func (sp *splicer) open(in *Include, stack []string) (*Script, parsed, *Error) {
 }
 
 // includedFrom writes an include chain as notes, innermost first.
-func includedFrom(chain []lexer.Position) []string {
+func includedFrom(chain []Pos) []string {
 	out := make([]string, len(chain))
 	for i, p := range chain {
 		out[i] = fmt.Sprintf("included from %s:%d", p.Filename, p.Line)
@@ -186,16 +184,16 @@ func (p *Program) SourceOf(file string) []byte {
 
 // IncludedFrom is the chain of include steps that brought step i into
 // the program, innermost first; empty for the script's own steps.
-func (p *Program) IncludedFrom(i int) []lexer.Position {
+func (p *Program) IncludedFrom(i int) []Pos {
 	if p.origins == nil {
 		return nil
 	}
-	return append([]lexer.Position(nil), p.origins[i]...)
+	return append([]Pos(nil), p.origins[i]...)
 }
 
 // IncludeNotes are "included from FILE:LINE" lines for a position inside
 // an included file, for a diagnostic found at run time.
-func (p *Program) IncludeNotes(pos lexer.Position) []string {
+func (p *Program) IncludeNotes(pos Pos) []string {
 	for i, st := range p.steps {
 		if st.Pos().Filename == pos.Filename && st.Pos().Line <= pos.Line && pos.Line <= st.End().Line {
 			return includedFrom(p.origins[i])

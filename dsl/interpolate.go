@@ -5,15 +5,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Part is a piece of a string: literal text, or a ${NAME} / ${NAME:-default}
 // reference to a variable.
 type Part struct {
-	Pos     lexer.Position
-	End     lexer.Position // just past the part in the source
+	Pos     Pos
+	End     Pos // just past the part in the source
 	Lit     string
 	Var     string
 	Default *string
@@ -122,7 +120,7 @@ func (s *String) decode() error {
 	}
 	body := raw[1 : len(raw)-1]
 	// Column of body[0].
-	at := func(i int) lexer.Position {
+	at := func(i int) Pos {
 		p := s.pos
 		p.Offset += 1 + i
 		p.Column += 1 + i
@@ -197,7 +195,7 @@ func evenBackslashesBefore(s string, i int) bool {
 
 // parseRef parses "${NAME}" or "${NAME:-default}" at the start of text and
 // returns the part and the bytes it used.
-func parseRef(text string, pos lexer.Position) (Part, int, error) {
+func parseRef(text string, pos Pos) (Part, int, error) {
 	end := strings.IndexByte(text, '}')
 	// Look for a line break only before the '}' (or, unterminated, to the
 	// end): searching the whole rest of the text at every reference made
@@ -265,11 +263,11 @@ func (h *Heredoc) decode() error {
 	lastLineStart := strings.LastIndexByte(raw[:closing], '\n') + 1
 	content := raw[nl+1 : lastLineStart]
 	line, col := h.pos.Line+1, 1
-	pos := func() lexer.Position {
-		return lexer.Position{Filename: h.pos.Filename, Line: line, Column: col}
+	pos := func() Pos {
+		return Pos{Filename: h.pos.Filename, Line: line, Column: col}
 	}
 	var lit strings.Builder
-	var litPos lexer.Position
+	var litPos Pos
 	started := false
 	flush := func() {
 		if started {

@@ -44,14 +44,28 @@ type flatStep struct {
 	end *Repeat // set on the entry that closes this block
 }
 
-func flatten(steps []Step, out []flatStep) []flatStep {
-	for _, st := range steps {
-		out = append(out, flatStep{st: st})
-		if r, ok := st.(*Repeat); ok {
-			out = flatten(r.Steps, out)
-			out = append(out, flatStep{st: r, end: r})
+func flatten(steps []Step) []flatStep {
+	var out []flatStep
+	var open []*Repeat
+	Walk(&Script{Steps: steps}, func(n Node) bool {
+		switch n := n.(type) {
+		case nil:
+			if len(open) > 0 {
+				r := open[len(open)-1]
+				open = open[:len(open)-1]
+				out = append(out, flatStep{st: r, end: r})
+			}
+		case *Script:
+			return true
+		case *Repeat:
+			out = append(out, flatStep{st: n})
+			open = append(open, n)
+			return true
+		case Step:
+			out = append(out, flatStep{st: n})
 		}
-	}
+		return false
+	})
 	return out
 }
 
@@ -84,7 +98,7 @@ type conversation struct {
 
 func checkOrder(s *Script) ErrorList {
 	c := &conversation{s: s, lastExpect: -1}
-	c.flat = flatten(s.Steps, nil)
+	c.flat = flatten(s.Steps)
 	for i, f := range c.flat {
 		if f.end != nil {
 			c.endBlock(f.end)

@@ -8,23 +8,21 @@ import (
 	"sync"
 
 	"github.com/alecthomas/participle/v2"
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Parse reads a script. path is used in positions and should be the path
 // the user typed, so errors read "scripts/utep.smtp:12:8". Errors are
-// *Error values; Parse does not check the script, see Check.
+// *Error values; Parse does not check the script, see Check. A script
+// over MaxScriptBytes or MaxScriptLines is refused before it is parsed.
 func Parse(path string, src []byte) (*Script, error) {
+	if err := checkSize(path, src); err != nil {
+		return nil, err
+	}
 	g, err := parser().ParseBytes(path, src)
 	if err != nil {
 		return nil, parseError(path, src, err)
 	}
 	s := &Script{Steps: lower(g), File: path, Source: src, Header: readHeader(src)}
-	Walk(s.Steps, func(st Step) {
-		if u, ok := st.(*Unknown); ok {
-			u.line, _ = SourceLine(src, u.pos.Line)
-		}
-	})
 	if err := s.decodeStrings(); err != nil {
 		return nil, err
 	}
@@ -34,9 +32,9 @@ func Parse(path string, src []byte) (*Script, error) {
 func parseError(path string, src []byte, err error) error {
 	var perr participle.Error
 	if !errors.As(err, &perr) {
-		return &Error{Pos: lexer.Position{Filename: path}, Title: "cannot parse script", Label: err.Error()}
+		return &Error{Pos: Pos{Filename: path}, Title: "cannot parse script", Label: err.Error()}
 	}
-	pos := perr.Position()
+	pos := Pos(perr.Position())
 	msg := perr.Message()
 	e := &Error{Pos: pos, Span: tokenWidth(src, pos), Title: "syntax error", Label: msg}
 	line, _ := SourceLine(src, pos.Line)
@@ -81,7 +79,7 @@ func parseError(path string, src []byte, err error) error {
 
 // tokenWidth guesses how many columns the offending token covers, so the
 // caret underlines a word rather than a single character.
-func tokenWidth(src []byte, pos lexer.Position) int {
+func tokenWidth(src []byte, pos Pos) int {
 	line, ok := SourceLine(src, pos.Line)
 	if !ok || pos.Column < 1 || pos.Column > len(line) {
 		return 1
@@ -123,46 +121,29 @@ func readHeader(src []byte) map[string]string {
 	return h
 }
 
-func (s *Script) decodeStrings() error { return decodeSteps(s.Steps) }
-
-func decodeSteps(steps []Step) error {
-	for _, st := range steps {
-		var strs []*String
-		switch st := st.(type) {
-		case *Connect:
-			strs = append(strs, st.Address)
-		case *Send:
-			strs = append(strs, st.Text)
-		case *Expect:
-			if st.Match != nil && st.Match.Substring != nil {
-				strs = append(strs, st.Match.Substring)
-			}
-		case *Auth:
-			strs = append(strs, st.User, st.Secret)
-		case *Note:
-			strs = append(strs, st.Text)
-		case *Raw:
-			strs = append(strs, st.Text)
-		case *Include:
-			strs = append(strs, st.Path)
-		case *Message:
-			if st.File != nil {
-				strs = append(strs, st.File)
-			} else if err := st.Inline.decode(); err != nil {
-				return err
-			}
+// decodeStrings unquotes every string and heredoc, and keeps the source
+// line of each Unknown step, where Check looks for what failed.
+func (s *Script) decodeStrings() error {
+	var err error
+	counts := map[*String]bool{}
+	Walk(s, func(n Node) bool {
+		if err != nil || n == nil {
+			return false
+		}
+		switch n := n.(type) {
+		case *Unknown:
+			n.line, _ = SourceLine(s.Source, n.pos.Line)
 		case *Repeat:
 			// The count's parts are made by the lowering: nothing to unquote.
-			if err := decodeSteps(st.Steps); err != nil {
-				return err
+			counts[n.Count] = true
+		case *String:
+			if !counts[n] {
+				err = n.decode()
 			}
-		case *StartTLS, *Quit, *Unknown:
+		case *Heredoc:
+			err = n.decode()
 		}
-		for _, str := range strs {
-			if err := str.decode(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return true
+	})
+	return err
 }

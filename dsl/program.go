@@ -1,8 +1,6 @@
 package dsl
 
-import (
-	"github.com/alecthomas/participle/v2/lexer"
-)
+import ()
 
 // Program is a checked script, ready to run: the steps with everything
 // derived computed once by Check (reply-code patterns, compiled regexes,
@@ -23,13 +21,17 @@ type Program struct {
 	// sources are the texts of the script and the scripts it includes,
 	// by file; origins, per step, the include chain that brought it in.
 	sources map[string][]byte
-	origins [][]lexer.Position
+	origins [][]Pos
+	// expanded is how many steps the program unrolls to, blockSteps the
+	// steps of one iteration of each repeat block (see limits.go).
+	expanded   uint64
+	blockSteps map[*Repeat]uint64
 }
 
 // VarUse is one ${NAME} reference in a script.
 type VarUse struct {
 	Name string
-	Pos  lexer.Position
+	Pos  Pos
 	// HasDefault is set for ${NAME:-default}: the name need not be set.
 	HasDefault bool
 	// Secret is set when the reference feeds an auth secret, so its
@@ -73,39 +75,9 @@ func Builtin(name string) bool { return name == VarIteration || name == VarRepea
 
 func collectVariables(s *Script) []VarUse {
 	var out []VarUse
-	add := func(parts []Part, secret bool) {
-		for _, pt := range parts {
-			if pt.Var != "" {
-				out = append(out, VarUse{Name: pt.Var, Pos: pt.Pos, HasDefault: pt.Default != nil, Secret: secret})
-			}
-		}
-	}
-	Walk(s.Steps, func(st Step) {
-		switch st := st.(type) {
-		case *Repeat:
-			add(st.Count.Parts, false)
-		case *Connect:
-			add(st.Address.Parts, false)
-		case *Send:
-			add(st.Text.Parts, false)
-		case *Expect:
-			if st.Match != nil && st.Match.Substring != nil {
-				add(st.Match.Substring.Parts, false)
-			}
-		case *Auth:
-			add(st.User.Parts, false)
-			add(st.Secret.Parts, true)
-		case *Message:
-			if st.File != nil {
-				add(st.File.Parts, false)
-			} else {
-				add(st.Inline.Parts, false)
-			}
-		case *Raw:
-			add(st.Text.Parts, false)
-		case *Note:
-			add(st.Text.Parts, false)
-		case *StartTLS, *Quit, *Unknown, *Include:
+	varRefs(s, func(_ Node, r *ref) {
+		if r != nil {
+			out = append(out, VarUse{Name: r.Var, Pos: r.Pos, HasDefault: r.Default != nil, Secret: r.secret})
 		}
 	})
 	return out

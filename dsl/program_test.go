@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 const pipelined = `connect "${ADDR}"
@@ -94,8 +92,8 @@ func TestTokenSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := func(w interface {
-		Pos() lexer.Position
-		End() lexer.Position
+		Pos() Pos
+		End() Pos
 	}) string {
 		return fmt.Sprintf("%d:%d-%d:%d", w.Pos().Line, w.Pos().Column, w.End().Line, w.End().Column)
 	}

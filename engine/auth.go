@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/sasl"
 )
@@ -139,7 +138,7 @@ func (ss *session) encodeResponse(resp []byte, role sasl.Role) string {
 
 // cancelAuth sends "*" (RFC 4954 4), reads the server's answer, and reports
 // the exchange as a protocol error.
-func (ss *session) cancelAuth(pos lexer.Position, span int, why string, rep *Reply) error {
+func (ss *session) cancelAuth(pos dsl.Pos, span int, why string, rep *Reply) error {
 	if err := ss.writeLine(pos, "*", Sent{Role: RoleCancel}); err == nil {
 		ss.readReply(pos, span)
 	}

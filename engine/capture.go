@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -26,7 +25,7 @@ func (ev Captured) redact(r *redactor) Event {
 // the expect otherwise; the run stops rather than send an empty value in
 // a later step.
 type CaptureError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Name string
 	Got  *Reply

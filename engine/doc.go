@@ -22,7 +22,8 @@
 //
 // A repeat block runs its steps on the same connection as many times as
 // it says; an error inside is an *IterationError that says which
-// iteration. For load mode, WithLean drops the transcript (no per-line
+// iteration. A count read from a variable is held to dsl.MaxSteps for
+// the whole run before the block starts (InputError InputTooManySteps). For load mode, WithLean drops the transcript (no per-line
 // events, no outcomes; ReplyTime instead of Received) and
 // WithTLSSessionCache resumes TLS sessions across runs.
 //

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -20,7 +19,7 @@ type Diagnoser interface {
 // AssertError: a reply did not match an expect step: the server answered,
 // and not as the script said it would.
 type AssertError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Want string // the expectation as written, e.g. "235" or `250 "queued"`
 	Got  *Reply // nil when no reply came
@@ -69,7 +68,7 @@ func (e *AssertError) Diagnostic() *dsl.Error {
 // bytes injected after the 220 to STARTTLS: the script may be right, the
 // server is not.
 type ProtocolError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Msg  string
 	// Detail is the offending data, escaped for display.
@@ -100,7 +99,7 @@ func (e *ProtocolError) Diagnostic() *dsl.Error {
 // TimeoutError: the server did not answer within the deadline, which
 // says nothing of whether the script is right.
 type TimeoutError struct {
-	Pos   lexer.Position
+	Pos   dsl.Pos
 	Span  int
 	Op    string // what was waited for: "connect", "reply", "TLS handshake", ...
 	After time.Duration
@@ -126,7 +125,7 @@ func (e *TimeoutError) Diagnostic() *dsl.Error {
 // (*net.DNSError, x509.HostnameError, ...) or one of the Err* values of
 // this package, for errors.Is and errors.As.
 type NetError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Op   string // "connect to smtp.gmail.com:587", "TLS handshake", "read", ...
 	Err  error
@@ -149,7 +148,7 @@ func (e *NetError) Diagnostic() *dsl.Error {
 // asked for, such as sending credentials without TLS; the script runs
 // with an option that allows it, or on a connection where it is safe.
 type PolicyError struct {
-	Pos  lexer.Position
+	Pos  dsl.Pos
 	Span int
 	Rule Rule
 	Msg  string
@@ -193,6 +192,9 @@ const (
 	InputAddressWithoutPort InputCode = "address-without-port"
 	InputLineBreak          InputCode = "line-break-in-command"
 	InputRepeatCount        InputCode = "repeat-count"
+	// InputTooManySteps: a repeat count read from a variable makes the
+	// run longer than dsl.MaxSteps; nothing of the block was run.
+	InputTooManySteps InputCode = "too-many-steps"
 )
 
 func (e *InputError) Error() string { return e.Diag.Error() }

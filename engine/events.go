@@ -3,7 +3,7 @@ package engine
 import (
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/smtprun/smtprun/dsl"
 )
 
 // Observer receives the events of a run, in order, from the goroutine that
@@ -30,10 +30,10 @@ type Event interface {
 
 // StepStarted is reported before each step runs.
 type StepStarted struct {
-	Step   int            // index in the script's steps, from 0
-	Pos    lexer.Position // where the step starts
-	Kind   string         // "connect", "send", "expect", ... "note"
-	Source string         // the script line, trimmed, for display
+	Step   int     // index in the script's steps, from 0
+	Pos    dsl.Pos // where the step starts
+	Kind   string  // "connect", "send", "expect", ... "note"
+	Source string  // the script line, trimmed, for display
 }
 
 // Connected is reported once the TCP connection is open.
@@ -231,7 +231,7 @@ type Closed struct {
 // fills each string field of each event with a secret.
 
 func (ev StepStarted) redact(r *redactor) Event {
-	ev.Kind, ev.Source = r.show(ev.Kind), r.show(ev.Source)
+	ev.Kind, ev.Source = r.show(ev.Kind), r.showSource(ev.Source)
 	return ev
 }
 func (ev Connected) redact(r *redactor) Event {

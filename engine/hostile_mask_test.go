@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +193,46 @@ func TestUnicodeControlsAreEscaped(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestTokenFormsAreMasked: a server or a report writer can show an OAuth
+// token percent-encoded (either case of hex), JSON-escaped with "\/", or
+// upper-cased (a server that shouts its echo); every form is masked, in
+// the transcript, the error and the run's Redact (which the reports use).
+func TestTokenFormsAreMasked(t *testing.T) {
+	const token = "EwBAbC/dEf+GhI=jKlMnOp/0123&4<5>"
+	forms := map[string]string{
+		"percent-encoded":            url.QueryEscape(token),
+		"percent-encoded, lower hex": strings.ToLower(url.QueryEscape(token)),
+		"path-escaped":               url.PathEscape(token),
+		"JSON with \\/":              strings.ReplaceAll(strings.Trim(mustJSON(token), `"`), "/", `\/`),
+		"JSON":                       strings.Trim(mustJSON(token), `"`),
+		"upper-cased":                strings.ToUpper(token),
+		"upper-cased, percent":       strings.ToUpper(url.QueryEscape(token)),
+	}
+	for name, form := range forms {
+		t.Run(name, func(t *testing.T) {
+			f := startFake(t, func(c net.Conn, r *bufio.Reader) []byte {
+				say(c, "220 fake\r\n")
+				expectLine(r)
+				say(c, "535 5.7.3 token "+form+" refused\r\n")
+				return nil
+			})
+			src := "connect \"${ADDR}\"\nexpect 220\nauth xoauth2 \"u@example.test\" \"${TOKEN}\"\nexpect 235\n"
+			rec, err := runFake(t, f, src, 2*time.Second, dsl.MapVars{"TOKEN": token})
+			var ae *engine.AssertError
+			if !errors.As(err, &ae) {
+				t.Fatalf("want AssertError, got %T %v", err, err)
+			}
+			out := shown(rec, err) + ae.Got.String()
+			if strings.Contains(out, form) || !strings.Contains(out, "token "+engine.Mask+" refused") {
+				t.Errorf("the %s form %q is shown:\n%s", name, form, out)
+			}
+		})
+	}
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -3,9 +3,13 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/smtprun/smtprun/internal/textmask"
 )
 
 // redactor masks secrets in everything the engine reports. It knows each
@@ -15,6 +19,9 @@ import (
 // name, so its encoding starts mid-group).
 type redactor struct {
 	forms []string
+	// folded are the forms of foldForm bytes or more, lower-cased, which
+	// are matched without case.
+	folded []string
 	// short is set once a secret shorter than ShortSecret is known: it is
 	// masked all the same, but the run warns that the transcript may be
 	// mangled (and the mask may hint at the secret).
@@ -55,9 +62,21 @@ func (r *redactor) add(secret string) {
 			}
 		}
 	}
-	// And each form as Escape shows it, for text that was escaped before
-	// it reached the redactor (a secret with a backslash or a control
-	// byte looks different once escaped).
+	// Each form as a server's or a report writer's escaping shows it:
+	// percent-encoded (a token echoed from a URL or a form body, in
+	// query or path style), JSON-escaped (with "/" as "\/" too, as PHP
+	// writes it), and as Escape shows it, for text that was escaped
+	// before it reached the redactor (a secret with a backslash or a
+	// control byte looks different once escaped).
+	for _, f := range slices.Clone(forms) {
+		j, _ := json.Marshal(f)
+		js := strings.Trim(string(j), `"`)
+		for _, e := range []string{url.QueryEscape(f), url.PathEscape(f), js, strings.ReplaceAll(js, "/", `\/`)} {
+			if e != f {
+				forms = append(forms, e)
+			}
+		}
+	}
 	for _, f := range slices.Clone(forms) {
 		if e := Escape([]byte(f)); e != f {
 			forms = append(forms, e)
@@ -67,16 +86,37 @@ func (r *redactor) add(secret string) {
 		r.short = true
 	}
 	for _, f := range forms {
-		if (len(f) >= minForm || f == secret) && !slices.Contains(r.forms, f) {
+		if len(f) >= foldForm {
+			// Compared without case: a server may upper-case its echo,
+			// and percent-encoding's hex digits come in either case.
+			if f = textmask.Lower(f); !slices.Contains(r.folded, f) {
+				r.folded = append(r.folded, f)
+			}
+		} else if (len(f) >= minForm || f == secret) && !slices.Contains(r.forms, f) {
 			r.forms = append(r.forms, f)
 		}
 	}
 	// Longest first, so a form that contains another is masked whole.
 	sort.Slice(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
+	sort.Slice(r.folded, func(i, j int) bool { return len(r.folded[i]) > len(r.folded[j]) })
 }
+
+// foldForm is the length from which a form is masked whatever the case
+// of its letters: a shorter one would then hide ordinary words.
+const foldForm = 8
 
 func (r *redactor) mask(s string) (string, bool) {
 	masked := false
+	if len(r.folded) > 0 {
+		ls := textmask.Lower(s)
+		for _, f := range r.folded {
+			if strings.Contains(ls, f) {
+				s, _ = textmask.ReplaceFold(s, f, Mask, false)
+				ls = textmask.Lower(s)
+				masked = true
+			}
+		}
+	}
 	for _, f := range r.forms {
 		if strings.Contains(s, f) {
 			s = strings.ReplaceAll(s, f, Mask)
@@ -107,6 +147,15 @@ func (r *redactor) showMasked(s string) (string, bool) {
 	return m, a || b
 }
 
+// showSource is show for a line of the script itself: control bytes and
+// invisible characters are escaped as everywhere, but a backslash stays
+// one, so `expect 250 /(?P<qid>\S+)/` reads as written in the file.
+// Undoubling inverts Escape's only change to printable text, so no
+// secret masked before can come back.
+func (r *redactor) showSource(s string) string {
+	return strings.ReplaceAll(r.show(s), `\\`, `\`)
+}
+
 // maskReply returns a masked copy of a reply, and whether anything was
 // masked. The original stays as read: the engine matches expectations
 // against it, and it is shared with errors and results masked on their
@@ -117,7 +166,7 @@ func (r *redactor) maskReply(rep *Reply) (*Reply, bool) {
 	}
 	c := *rep
 	c.Raw = nil // never shown
-	if len(r.forms) == 0 {
+	if len(r.forms) == 0 && len(r.folded) == 0 {
 		// No secrets: the reader's escaped lines are what show would
 		// make of the raw ones. Shared, not copied: replies are never
 		// written after they are read.

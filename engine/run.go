@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -70,6 +69,9 @@ type session struct {
 	step     int // index of the step running, for events
 	// builtins are ${ITERATION} and ${REPEAT}, ahead of the user's variables.
 	builtins *builtins
+	// steps is the run's step budget as repeat counts become known (see
+	// repeat.go).
+	steps stepBudget
 
 	mu   sync.Mutex // guards conn against the interrupt goroutine
 	conn net.Conn
@@ -126,7 +128,7 @@ func (e *Engine) Run(ctx context.Context, p *dsl.Program) (Result, error) {
 	run := *e
 	captured := dsl.MapVars{}
 	run.vars = dsl.Chain{captured, e.vars}
-	ss := &session{e: &run, prog: p, captured: captured}
+	ss := &session{e: &run, prog: p, captured: captured, steps: stepBudget{planned: p.ExpandedSteps()}}
 	ss.withBuiltins(ctx)
 	ss.res.Redact = ss.red.maskString
 	err := ss.run(ctx)
@@ -217,14 +219,14 @@ func stepLine(p *dsl.Program, st dsl.Step) string {
 // hand-written AUTH LOGIN, an echo in a reply).
 func (ss *session) collectSecrets() error {
 	var err error
-	dsl.Walk(ss.prog.Steps(), func(st dsl.Step) {
-		a, ok := st.(*dsl.Auth)
+	dsl.Walk(ss.prog.Script(), func(n dsl.Node) bool {
+		a, ok := n.(*dsl.Auth)
 		if !ok || err != nil {
-			return
+			return err == nil
 		}
 		var v string
 		if v, err = a.Secret.Expand(ss.e.vars); err != nil {
-			return
+			return false
 		}
 		ss.red.add(v)
 		for _, p := range a.Secret.Variables() {
@@ -232,6 +234,7 @@ func (ss *session) collectSecrets() error {
 				ss.red.add(val)
 			}
 		}
+		return false
 	})
 	return err
 }
@@ -388,7 +391,7 @@ func (ss *session) send(s *dsl.Send) error {
 // form the redactor knows (as is, base64, hex), on an unencrypted
 // connection to a peer that is not loopback: the rule auth keeps, kept
 // for a hand-written AUTH in send or raw too.
-func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) error {
+func (ss *session) plaintextPolicy(pos dsl.Pos, span int, text string) error {
 	if ss.tls || ss.e.plaintextAuth || isLoopback(ss.conn.RemoteAddr()) {
 		return nil
 	}
@@ -402,7 +405,7 @@ func (ss *session) plaintextPolicy(pos lexer.Position, span int, text string) er
 // writeLine buffers one command line; it goes out at the next flush, which
 // is what lets a script pipeline several commands (RFC 2920). ev says what
 // the line is (its role); writeLine fills in the rest.
-func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
+func (ss *session) writeLine(pos dsl.Pos, line string, ev Sent) error {
 	if ss.tlsBegun && !ss.tls {
 		return &NetError{Pos: pos, Span: 4, Op: "write", Err: errTLSIncomplete}
 	}
@@ -436,7 +439,7 @@ func (ss *session) writeLine(pos lexer.Position, line string, ev Sent) error {
 	return nil
 }
 
-func (ss *session) flush(pos lexer.Position, span int) error {
+func (ss *session) flush(pos dsl.Pos, span int) error {
 	if ss.w.Buffered() == 0 {
 		return nil
 	}
@@ -460,7 +463,7 @@ func (ss *session) markSent() {
 }
 
 // readReply flushes pending commands and reads one reply within the timeout.
-func (ss *session) readReply(pos lexer.Position, span int) (*Reply, error) {
+func (ss *session) readReply(pos dsl.Pos, span int) (*Reply, error) {
 	if err := ss.flush(pos, span); err != nil {
 		return nil, err
 	}
@@ -516,7 +519,7 @@ func (ss *session) consumed() int64 { return ss.arrived.total - int64(ss.r.Buffe
 
 // ioError names what failed: a timeout, the server closing, or another
 // network error.
-func (ss *session) ioError(pos lexer.Position, span int, op string, err error) error {
+func (ss *session) ioError(pos dsl.Pos, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 		te := &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}

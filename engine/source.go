@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/safefile"
 )
 
 // MaxStreamedMessage bounds a message read from a pipe, a FIFO or a
@@ -73,7 +71,7 @@ func (ss *session) messageSource(ctx context.Context, m *dsl.Message) (*source, 
 		return nil, fileErr(p + " is a directory")
 	}
 	pos, span := m.File.Pos(), m.File.Span()
-	f, err := ss.openWaiting(ctx, p)
+	f, err := safefile.OpenWaiting(ctx, p, ss.e.timeout)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -84,76 +82,24 @@ func (ss *session) messageSource(ctx context.Context, m *dsl.Message) (*source, 
 		return nil, fileErr(err.Error())
 	}
 	defer f.Close()
-	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	var buf bytes.Buffer
-	chunk := make([]byte, 64<<10)
-	for {
-		// Each read within the timeout: a writer that stalls is a
-		// timeout, not a hang. A device that cannot take deadlines
-		// (ErrNoDeadline) never blocks for long anyway.
-		f.SetReadDeadline(time.Now().Add(ss.e.timeout))
-		n, err := f.Read(chunk)
-		buf.Write(chunk[:n])
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if buf.Len() > maxStreamedMessage {
-			return nil, fileErr(fmt.Sprintf("%s gave more than %d MiB; a message read from a pipe or device is held in memory and bounded there (use a regular file)",
-				p, maxStreamedMessage>>20))
-		}
-		if err == io.EOF {
-			break
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, &TimeoutError{Pos: pos, Span: span, Op: "message data from " + p, After: ss.e.timeout}
-		}
-		if err != nil {
-			return nil, fileErr(err.Error())
-		}
+	content, err := safefile.ReadAll(ctx, f, int64(maxStreamedMessage), ss.e.timeout)
+	var tooBig *safefile.LimitError
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &tooBig):
+		return nil, fileErr(fmt.Sprintf("%s gave more than %d MiB; a message read from a pipe or device is held in memory and bounded there (use a regular file)",
+			p, maxStreamedMessage>>20))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &TimeoutError{Pos: pos, Span: span, Op: "message data from " + p, After: ss.e.timeout}
+	case err != nil:
+		return nil, fileErr(err.Error())
 	}
-	return memorySource(buf.String(), p), nil
+	return memorySource(string(content), p), nil
 }
 
 func memorySource(content, where string) *source {
 	return &source{open: func() (io.ReadCloser, error) { return stringSource{strings.NewReader(content)}, nil }, where: where}
-}
-
-// openWaiting opens a file that may block in open(2), as a FIFO does until
-// a writer comes, within the timeout and until ctx is done. Go cannot
-// cancel a blocked open, so it runs aside; giving up, the FIFO is opened
-// for writing (non-blocking), which completes the blocked open so the
-// file can be closed rather than leaked.
-func (ss *session) openWaiting(ctx context.Context, p string) (*os.File, error) {
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	ch := make(chan opened, 1)
-	go func() {
-		f, err := os.Open(p)
-		ch <- opened{f, err}
-	}()
-	timer := time.NewTimer(ss.e.timeout)
-	defer timer.Stop()
-	var err error
-	select {
-	case o := <-ch:
-		return o.f, o.err
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-timer.C:
-		err = os.ErrDeadlineExceeded
-	}
-	if w, werr := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0); werr == nil {
-		w.Close()
-	}
-	go func() {
-		if o := <-ch; o.f != nil {
-			o.f.Close()
-		}
-	}()
-	return nil, err
 }
 
 // ctxReader stops reading a regular file once the run is interrupted.

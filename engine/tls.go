@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/smtp"
 )
@@ -145,7 +144,7 @@ func (ss *session) startTLS(ctx context.Context, st *dsl.StartTLS) error {
 	return ss.handshake(ctx, pos, span, false)
 }
 
-func (ss *session) handshake(ctx context.Context, pos lexer.Position, span int, implicit bool) error {
+func (ss *session) handshake(ctx context.Context, pos dsl.Pos, span int, implicit bool) error {
 	start := time.Now()
 	ss.tlsBegun = true
 	qc := &quickAckConn{Conn: ss.conn}
@@ -238,7 +237,7 @@ func (c *quickAckConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func injectionError(pos lexer.Position, span int, msg string, b []byte) error {
+func injectionError(pos dsl.Pos, span int, msg string, b []byte) error {
 	return &ProtocolError{Pos: pos, Span: span, Msg: msg, received: bytes.Clone(b)}
 }
 

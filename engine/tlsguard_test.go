@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/smtprun/smtprun/dsl"
 )
 
 // TestNoPlaintextAfterTLSBegan: once a handshake has begun on a
@@ -28,7 +28,7 @@ func TestNoPlaintextAfterTLSBegan(t *testing.T) {
 	ss := &session{e: New(WithTimeout(time.Second))}
 	ss.setConn(client)
 	ss.tlsBegun = true
-	err := ss.writeLine(lexer.Position{Line: 1}, "EHLO me", Sent{})
+	err := ss.writeLine(dsl.Pos{Line: 1}, "EHLO me", Sent{})
 	if !errors.Is(err, errTLSIncomplete) {
 		t.Errorf("writeLine after the handshake began: %v, want errTLSIncomplete", err)
 	}

@@ -57,31 +57,32 @@ func ChooseThreads(prog *dsl.Program, vars dsl.Vars, route func(host, port strin
 // name that is not localhost) counts as remote, the default it had before.
 func allLocal(prog *dsl.Program, vars dsl.Vars, route func(host, port string) string) bool {
 	local, any := true, false
-	dsl.Walk(prog.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok {
-			return
+			return true
 		}
 		any = true
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
 			local = false
-			return
+			return true
 		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			local = false
-			return
+			return true
 		}
 		if route != nil {
 			if host, _, err = net.SplitHostPort(route(host, port)); err != nil {
 				local = false
-				return
+				return true
 			}
 		}
 		if !isThisMachine(host) {
 			local = false
 		}
+		return true
 	})
 	return any && local
 }

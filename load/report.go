@@ -97,6 +97,11 @@ func ReadFile(path string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Decode(path, b)
+}
+
+// Decode reads a report written by WriteJSON from b, read from path.
+func Decode(path string, b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: not a load report: %w", path, err)

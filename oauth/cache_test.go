@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,29 +30,31 @@ func TestCacheRoundTrip(t *testing.T) {
 	if err := c.Save(want); err != nil {
 		t.Fatal(err)
 	}
-	if p := c.Path("office365", "Me@Contoso.com"); filepath.Base(p) != "office365-me@contoso.com.json" {
+	key := Key{"office365", "https://x/token", "me@contoso.com"}
+	if p := c.Path(key); !strings.HasPrefix(filepath.Base(p), "office365-me@contoso.com.") || filepath.Ext(p) != ".json" {
 		t.Errorf("path %s", p)
 	}
-	if p := c.Path("office365@127.0.0.1:2580", "../x"); strings.Contains(filepath.Base(p), "/") || filepath.Dir(p) != c.Dir {
+	if p := c.Path(Key{"office365@127.0.0.1:2580", "http://127.0.0.1:2580/office365/token", "../x"}); strings.Contains(filepath.Base(p), "/") || filepath.Dir(p) != c.Dir {
 		t.Errorf("unsafe name escaped the directory: %s", p)
 	}
-	got, err := c.Load("office365", "me@contoso.com")
+	got, err := c.Load(key, io.Discard)
 	if err != nil || got == nil || *got != *want {
 		t.Fatalf("load: %+v %v", got, err)
 	}
-	fi, _ := os.Stat(c.Path("office365", "me@contoso.com"))
+	fi, _ := os.Stat(c.Path(key))
 	di, _ := os.Stat(c.Dir)
 	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
 		t.Errorf("modes file %v dir %v", fi.Mode().Perm(), di.Mode().Perm())
 	}
-	if removed, err := c.Forget("office365", "me@contoso.com"); !removed || err != nil {
+	if removed, err := c.Forget(key); !removed || err != nil {
 		t.Errorf("forget: %v %v", removed, err)
 	}
-	if got, err := c.Load("office365", "me@contoso.com"); got != nil || err != nil {
+	if got, err := c.Load(key, io.Discard); got != nil || err != nil {
 		t.Errorf("after forget: %v %v", got, err)
 	}
-	os.WriteFile(c.Path("gmail", ""), []byte("{"), 0o600)
-	if _, err := c.Load("gmail", ""); err == nil || !strings.Contains(err.Error(), "--forget gmail") {
+	gmail := Key{"gmail", "https://oauth2.googleapis.com/token", ""}
+	os.WriteFile(c.Path(gmail), []byte("{"), 0o600)
+	if _, err := c.Load(gmail, io.Discard); err == nil || !strings.Contains(err.Error(), "is damaged") {
 		t.Errorf("damaged cache: %v", err)
 	}
 }

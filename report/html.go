@@ -3,20 +3,23 @@ package report
 import (
 	"fmt"
 	"html/template"
-	"os"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/safefile"
 )
 
 // WriteHTML writes index.html and one page per script into dir (created
-// if missing). The pages are static: inline CSS, no script, no network,
+// 0700 if missing; refused when another user controls it), each page
+// 0600: a page holds the conversation. The pages are static: inline CSS, no script, no network,
 // so they open from a CI artifact and print; --explain annotations fold
 // under their line with <details>, which needs no JavaScript.
 func WriteHTML(dir string, r *Run) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := safefile.MkdirPrivate(dir); err != nil {
 		return err
 	}
 	rows := make([]htmlRow, len(r.Scripts))
@@ -54,15 +57,7 @@ func pageName(i int, path string) string {
 }
 
 func writeTemplate(path string, t *template.Template, data any) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := t.Execute(f, data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return safefile.Replace(path, 0o600, func(w io.Writer) error { return t.Execute(w, data) })
 }
 
 func ms(m Millis) string {

@@ -76,7 +76,7 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		c := junitCase{Name: filepath.Base(sc.Path), Classname: classname(sc.Path), File: sc.Path,
 			Time: seconds(sc.Duration)}
 		if sc.Transcript != "" {
-			c.SystemOut = &junitCDATA{Text: sc.Transcript}
+			c.SystemOut = &junitCDATA{Text: xmlChars(sc.Transcript)}
 		}
 		s.Tests++
 		switch sc.Result {
@@ -86,7 +86,7 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		case Fail, Error:
 			p := &junitProblem{Type: "error"}
 			if sc.Error != nil {
-				p.Message, p.Text, p.Type = sc.Error.Message, sc.Error.Report, sc.Error.Kind
+				p.Message, p.Text, p.Type = sc.Error.Message, xmlChars(sc.Error.Report), sc.Error.Kind
 			}
 			if sc.Result == Fail {
 				s.Failures++
@@ -116,4 +116,24 @@ func WriteJUnit(w io.Writer, r *Run) error {
 // an entity for every newline and quote.
 type junitCDATA struct {
 	Text string `xml:",cdata"`
+}
+
+// xmlChars escapes what XML 1.0 cannot hold at all (C0 controls but tab
+// and newline, U+FFFE, U+FFFF) as \xNN: CDATA is not escaped by
+// encoding/xml, and one ESC there makes the whole file unreadable to a CI
+// system. The transcript is escaped already; this is the file's own
+// guarantee.
+func xmlChars(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0xfffe || r == 0xffff:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

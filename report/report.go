@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/smtp"
 )
 
 // FormatVersion is the version of the JSON format. It changes only when a
@@ -184,6 +185,7 @@ func (r *Recorder) Event(ev engine.Event) {
 		if file == "" {
 			file = r.File
 		}
+		file = smtp.Escape([]byte(file))
 		r.steps = append(r.steps, &Step{Index: st.Step, File: file, Line: st.Pos.Line, Column: st.Pos.Column,
 			Kind: st.Kind, Source: st.Source, Start: time.Now()})
 		return

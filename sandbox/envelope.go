@@ -2,9 +2,9 @@ package sandbox
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/smtprun/smtprun/internal/safefile"
 )
 
 // Envelope is what the SMTP conversation said about a saved message that
@@ -44,25 +44,12 @@ func (ss *session) envelope(size int64) *Envelope {
 	}
 }
 
-// writeEnvelope writes the side file whole or not at all.
+// writeEnvelope writes the side file whole or not at all, 0600, never
+// through a link.
 func writeEnvelope(path string, env *Envelope) error {
 	data, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".envelope-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return safefile.WriteFile(path, append(data, '\n'), 0o600)
 }

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/sandbox/fault"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
@@ -251,7 +252,10 @@ func New(opts Options) (*Sandbox, error) {
 		s.accounts[strings.ToLower(user)] = pass
 	}
 	if opts.SaveDir != "" {
-		if err := os.MkdirAll(opts.SaveDir, 0o755); err != nil {
+		// Messages and envelopes are 0600 (os.CreateTemp) and renamed
+		// into place, which replaces a planted link rather than writing
+		// through it; the directory must be the user's own.
+		if err := safefile.MkdirPrivate(opts.SaveDir); err != nil {
 			return nil, fmt.Errorf("sandbox: save directory: %w", err)
 		}
 	}

@@ -33,7 +33,7 @@ func variablesNote(w io.Writer, st style, path string, prog *dsl.Program, vars d
 			unset = append(unset, fmt.Sprintf("%s (line %d)", u.Name, u.Pos.Line))
 		}
 	}
-	fmt.Fprintf(w, "%s %s uses %s\n", st.dim.Sprint("note:"), path, strings.Join(names, ", "))
+	fmt.Fprintf(w, "%s %s uses %s\n", st.dim.Sprint("note:"), escName(path), strings.Join(names, ", "))
 	if len(unset) > 0 {
 		fmt.Fprintf(w, "%s not set here: %s; pass --var NAME=VALUE or export them before the run\n",
 			st.dim.Sprint("note:"), strings.Join(unset, ", "))

@@ -1,14 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -88,10 +90,35 @@ func (w *sessionWriter) write(r *sandbox.Recording) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	name := filepath.Join(w.dir, fmt.Sprintf("session-%s-%04d-%s.smtp", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile))
-	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
-		w.log.printf("[%d] recording not written: %v\n", r.Conn, err)
+	name, err := w.create(fmt.Sprintf("session-%s-%04d-%s", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile), b.String())
+	if err != nil {
+		w.log.printf("[%d] recording not written: %s\n", r.Conn, sandbox.EscapeLine(err.Error()))
 		return
 	}
 	w.log.printf("[%d] %s\n", r.Conn, w.log.st.note.Sprintf("recorded as %s", sandbox.EscapeLine(name)))
+}
+
+// create writes a recording 0600 (it holds the session) under a new name:
+// the names are predictable, so a name someone else took (a link planted
+// in a sticky directory) is passed over for the next, never written
+// through.
+func (w *sessionWriter) create(base, text string) (string, error) {
+	for i := 1; ; i++ {
+		name := filepath.Join(w.dir, base+".smtp")
+		if i > 1 {
+			name = filepath.Join(w.dir, fmt.Sprintf("%s-%d.smtp", base, i))
+		}
+		f, err := safefile.Create(name, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return name, err
+	}
 }

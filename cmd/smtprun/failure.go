@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	rpt "github.com/smtprun/smtprun/report"
@@ -16,7 +15,7 @@ import (
 func failure(err error, caret string) *rpt.Failure {
 	f := &rpt.Failure{Message: err.Error(), Report: caret, Kind: kindOf(exitCode(err))}
 	if pos, ok := errorPos(err); ok {
-		f.File, f.Line, f.Column = pos.Filename, pos.Line, pos.Column
+		f.File, f.Line, f.Column = escName(pos.Filename), pos.Line, pos.Column
 	}
 	var ae *engine.AssertError
 	var ce *engine.CaptureError
@@ -40,7 +39,7 @@ func kindOf(code int) string {
 }
 
 // errorPos is where an error points in a script.
-func errorPos(err error) (lexer.Position, bool) {
+func errorPos(err error) (dsl.Pos, bool) {
 	var (
 		de *dsl.Error
 		dl dsl.ErrorList
@@ -54,7 +53,7 @@ func errorPos(err error) (lexer.Position, bool) {
 	case errors.As(err, &dg):
 		return dg.Diagnostic().Pos, true
 	}
-	return lexer.Position{}, false
+	return dsl.Pos{}, false
 }
 
 func hostOf(addr string) string {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/sandbox/fault"
 )
@@ -31,7 +30,7 @@ func parseFaults(flags []string, script *dsl.Program) ([]fault.Plan, error) {
 	for _, s := range flags {
 		p, err := fault.Parse(s)
 		if err != nil {
-			return nil, &faultFlagError{faultDiag(err, lexer.Position{Filename: "--fault", Line: 1}, []byte(s), 0)}
+			return nil, &faultFlagError{faultDiag(err, dsl.Pos{Filename: "--fault", Line: 1}, []byte(s), 0)}
 		}
 		plans = append(plans, p)
 	}
@@ -51,7 +50,7 @@ func parseFaults(flags []string, script *dsl.Program) ([]fault.Plan, error) {
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		p, err := fault.Parse(trimmed[m[1]:])
 		if err != nil {
-			return nil, faultDiag(err, lexer.Position{Filename: script.File(), Line: i + 1}, nil, indent+m[1])
+			return nil, faultDiag(err, dsl.Pos{Filename: script.File(), Line: i + 1}, nil, indent+m[1])
 		}
 		plans = append(plans, p)
 	}
@@ -60,7 +59,7 @@ func parseFaults(flags []string, script *dsl.Program) ([]fault.Plan, error) {
 
 // faultDiag places a plan's syntax error at its column in src (nil: the
 // script's own source), shifted by offset.
-func faultDiag(err error, pos lexer.Position, src []byte, offset int) *dsl.Error {
+func faultDiag(err error, pos dsl.Pos, src []byte, offset int) *dsl.Error {
 	var se *fault.SyntaxError
 	if !errors.As(err, &se) {
 		return &dsl.Error{Pos: pos, Title: "invalid fault plan", Label: err.Error(), Source: src}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/safefile"
 )
 
 const fmtUsage = `Usage: smtprun fmt [-w] [-l] [--check] FILE|DIR...
@@ -69,9 +70,12 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	st := newStyle(stderr, o.noColor)
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, newOptions().timeout}
 	worst := exitOK
 	for _, path := range files {
-		worst = max(worst, fmtFile(path, o, stdout, stderr, st))
+		worst = max(worst, fmtFile(in, path, o, stdout, stderr, st))
 	}
 	return worst
 }
@@ -82,10 +86,13 @@ func fmtUsageError(stderr io.Writer, msg string) int {
 }
 
 // fmtFile formats one file as the flags ask and returns its exit code.
-func fmtFile(path string, o *fmtOptions, stdout, stderr io.Writer, st style) int {
-	src, err := os.ReadFile(path)
+func fmtFile(in inputs, path string, o *fmtOptions, stdout, stderr io.Writer, st style) int {
+	src, err := in.script(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
 		return exitUsage
 	}
 	script, err := dsl.Parse(path, src)
@@ -99,7 +106,7 @@ func fmtFile(path string, o *fmtOptions, stdout, stderr io.Writer, st style) int
 	}
 	changed := !bytes.Equal(out.Bytes(), src)
 	if o.list && changed {
-		fmt.Fprintln(stdout, path)
+		fmt.Fprintln(stdout, escName(path))
 	}
 	switch {
 	case o.write:
@@ -119,31 +126,15 @@ func fmtFile(path string, o *fmtOptions, stdout, stderr io.Writer, st style) int
 	return exitOK
 }
 
-// writeAtomic replaces path with data through a temporary file in the same
-// directory and a rename, so an interrupted write never leaves half a
-// script; the file keeps its permissions.
+// writeAtomic replaces path with data whole (an interrupted write never
+// leaves half a script), keeping the file's permissions, in a directory
+// no other user controls, and never through a link another user planted.
 func writeAtomic(path string, data []byte) error {
 	info, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.WriteFile(path, data, info.Mode().Perm())
 }
 
 // expandPaths replaces each directory by the .smtp files under it, in

@@ -19,6 +19,7 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
+	"github.com/smtprun/smtprun/internal/safefile"
 	loadmode "github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -164,15 +165,19 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return commandUsageError(stderr, "smtprun load", err.Error())
 	}
 	est := newStyle(stderr, o.noColor)
-	prog, code := load(o.args[0], stderr, est)
+	rctx, rstop := interruptContext()
+	in := inputs{rctx, o.timeout}
+	prog, code := load(in, o.args[0], stderr, est)
 	if prog == nil {
+		rstop()
 		return code
 	}
 	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
 	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure), engine.WithConnectTo(o.connectTo...)}
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
+	rstop()
 	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+		return inputError(stderr, "smtprun load", err)
 	}
 	if o.sandbox {
 		sr, err := setupSandbox(o.options, prog, vars)
@@ -222,7 +227,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	rep.Threads = threads.String()
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
-		if err := writeReport(o.reportJSON, rep); err != nil {
+		if err := writeLoadReport(o.reportJSON, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load: %v\n", err)
 			return exitRuntime
 		}
@@ -236,16 +241,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeReport(path string, rep *loadmode.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+func writeLoadReport(path string, rep *loadmode.Report) error {
+	return safefile.Replace(path, 0o600, rep.WriteJSON)
 }
 
 // refusedHost explains why load mode will not connect where the script
@@ -253,21 +250,21 @@ func writeReport(path string, rep *loadmode.Report) error {
 // --connect-to rule that sends the connect elsewhere is where it goes.
 func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) string {
 	var msg string
-	dsl.Walk(prog.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || msg != "" {
-			return
+			return true
 		}
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			return
+			return true
 		}
 		if host, _, err = net.SplitHostPort(engine.Route(rules, host, port)); err != nil {
-			return
+			return true
 		}
 		name := ""
 		if p, _ := provider.ForHost(host); p != nil {
@@ -276,7 +273,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) str
 			name = publicProfile(host)
 		}
 		if name == "" {
-			return
+			return true
 		}
 		msg = fmt.Sprintf("smtprun load: refusing to load %s (%s, line %d)\n"+
 			"  Hammering a public provider's submission host gets the account locked and the address blocked;\n"+
@@ -284,6 +281,7 @@ func refusedHost(prog *dsl.Program, vars dsl.Vars, rules []engine.ConnectTo) str
 			"help: practise with --sandbox, which serves %s in-process with the same conversation,\n"+
 			"      or point the script at a server you run (a local Postfix, smtp-sink).\n",
 			host, name, c.Pos().Line, host)
+		return true
 	})
 	return msg
 }
@@ -318,9 +316,19 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		return commandUsageError(stderr, "smtprun load merge", "no report given")
 	}
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, newOptions().timeout}
 	var reps []*loadmode.Report
 	for _, f := range files {
-		r, err := loadmode.ReadFile(f)
+		b, err := in.read(f, "a load report", maxLoadReportBytes)
+		if in.ctx.Err() != nil {
+			return exitInterrupted
+		}
+		var r *loadmode.Report
+		if err == nil {
+			r, err = loadmode.Decode(f, b)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitUsage
@@ -334,7 +342,7 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.WriteSummary(stdout)
 	if out != "" {
-		if err := writeReport(out, rep); err != nil {
+		if err := writeLoadReport(out, rep); err != nil {
 			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
 			return exitRuntime
 		}

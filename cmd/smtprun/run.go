@@ -148,16 +148,21 @@ func unknownCommand(arg string) error {
 func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	st := newStyle(stdout, o.noColor)
 	est := newStyle(stderr, o.noColor)
-	script, code := load(o.args[0], stderr, est)
+	// From the start: reading a FIFO named as the script can be
+	// interrupted too.
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, o.timeout}
+	script, code := load(in, o.args[0], stderr, est)
 	if script == nil {
 		return code
 	}
 	if msg := testOnlyFlags(o); msg != "" {
 		return usageError(stderr, msg)
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
 	warned := map[string]bool{}
 	warnExposedSecrets(stderr, est, o, files, script, warned)
@@ -183,12 +188,14 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// An unreadable --ca is the same usage error with or without
 	// --sandbox: the flag was given, so something is wrong with the run.
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
+	var tokenRefusedHint string
 	if o.oauth != "" {
-		v, note, code := oauthVars(o, vars, stderr)
+		v, note, refused, code := oauthVars(o, vars, stderr)
+		tokenRefusedHint = refused
 		if code != exitOK {
 			return code
 		}
@@ -197,6 +204,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 			tr.note(note)
 		}
 	}
+	var notes []string // the run's own lines, for the reports as for test mode's
 	if o.sandbox {
 		sr, err := setupSandbox(o, script, vars)
 		if err != nil {
@@ -208,6 +216,7 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range sr.notes {
 			tr.note(n)
 		}
+		notes = sr.notes
 	} else if pool != nil {
 		engOpts = append(engOpts, engine.WithRootCAs(pool))
 	}
@@ -218,8 +227,6 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
 
-	ctx, stop := interruptContext()
-	defer stop()
 	started := time.Now()
 	res, err := engine.New(engOpts...).Run(ctx, script)
 	tr.finish(res, err)
@@ -228,9 +235,12 @@ func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
 		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+		if tokenRefusedHint != "" && tokenRefused(err) {
+			fmt.Fprintln(stderr, tokenRefusedHint)
+		}
 	}
 	if rec != nil {
-		if werr := writeRunReports(o, script, rec, res, err, tr.host, started); werr != nil {
+		if werr := writeRunReports(o, script, rec, res, err, tr.host, started, notes); werr != nil {
 			fmt.Fprintf(stderr, "smtprun: cannot write a report: %v\n", werr)
 			return max(exitCode(err), exitUsage)
 		}
@@ -250,16 +260,20 @@ func commandUsageError(stderr io.Writer, command, msg string) int {
 }
 
 // load reads, parses and checks a script, reporting any problem.
-func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
-	src, err := os.ReadFile(path)
+func load(in inputs, path string, stderr io.Writer, st style) (*dsl.Program, int) {
+	src, err := in.script(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %v\n", err)
+		if in.ctx.Err() != nil {
+			fmt.Fprintf(stderr, "smtprun: interrupted while reading %s\n", escName(path))
+			return nil, exitInterrupted
+		}
+		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
 		return nil, exitUsage
 	}
 	script, err := dsl.Parse(path, src)
 	var prog *dsl.Program
 	if err == nil {
-		prog, err = dsl.Check(script, dsl.WithLoader(os.ReadFile))
+		prog, err = dsl.Check(script, in.loader())
 	}
 	if err != nil {
 		reportErr(stderr, st, src, err)
@@ -270,7 +284,7 @@ func load(path string, stderr io.Writer, st style) (*dsl.Program, int) {
 
 // loadCAs returns the system's CAs and those in files, or nil for no
 // files: the engine then uses the system's.
-func loadCAs(files []string) (*x509.CertPool, error) {
+func loadCAs(in inputs, files []string) (*x509.CertPool, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -279,9 +293,9 @@ func loadCAs(files []string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	for _, f := range files {
-		pem, err := os.ReadFile(f)
+		pem, err := in.read(f, "a CA file", maxCAFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %v", err)
+			return nil, fmt.Errorf("--ca: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("--ca %s: no PEM certificate found in the file", f)
@@ -306,15 +320,18 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(o.args) == 0 {
 		return usageError(stderr, "check: no script given")
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	ctx, stop := interruptContext()
+	defer stop()
+	in := inputs{ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return inputError(stderr, "smtprun", err)
 	}
 	st := newStyle(stderr, o.noColor)
 	warned := map[string]bool{}
 	worst := exitOK
 	for _, path := range o.args {
-		script, code := load(path, stderr, st)
+		script, code := load(in, path, stderr, st)
 		if script == nil {
 			worst = max(worst, code)
 			continue
@@ -323,7 +340,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		warnQuotedValues(stderr, st, o, files, script, warned)
 		warnSenderIdentity(stderr, st, path, script, scriptVars(o, files))
 		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", path, script.Len())
+			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
 		}
 	}

@@ -2,11 +2,12 @@ package main
 
 import (
 	"bytes"
-	"os"
+	"io"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
+	"github.com/smtprun/smtprun/internal/safefile"
 	rpt "github.com/smtprun/smtprun/report"
 )
 
@@ -39,9 +40,10 @@ func newRunRecorder(o *options, prog *dsl.Program) *rpt.Recorder {
 }
 
 // writeRunReports writes a single run's --report-json and --report-html:
-// the same documents as smtprun test's, with one script.
-func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engine.Result, err error, host string, started time.Time) error {
-	sc := &rpt.Script{Path: prog.File(), TotalSteps: prog.Len(), Duration: rpt.Millis(time.Since(started))}
+// the same documents as smtprun test's, with one script, and the same
+// notes (that the sandbox, not a provider, answered).
+func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engine.Result, err error, host string, started time.Time, notes []string) error {
+	sc := &rpt.Script{Path: escName(prog.File()), TotalSteps: prog.Len(), Duration: rpt.Millis(time.Since(started)), Notes: notes}
 	sc.Steps, sc.Captures = rec.Finish(res)
 	sc.ExitCode = exitCode(err)
 	sc.Result = resultOf(sc.ExitCode)
@@ -53,15 +55,7 @@ func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engin
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: started, Duration: sc.Duration, Scripts: []*rpt.Script{sc}}
 	run.Tally()
 	if o.reportJSON != "" {
-		f, err := os.Create(o.reportJSON)
-		if err != nil {
-			return err
-		}
-		if err := rpt.WriteJSON(f, run); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := writeReport(o.reportJSON, run, rpt.WriteJSON); err != nil {
 			return err
 		}
 	}
@@ -69,4 +63,11 @@ func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engin
 		return rpt.WriteHTML(o.reportHTML, run)
 	}
 	return nil
+}
+
+// writeReport writes a report file whole, 0600 (it holds the
+// conversation), never through a link or into a directory another user
+// controls.
+func writeReport(path string, run *rpt.Run, write func(io.Writer, *rpt.Run) error) error {
+	return safefile.Replace(path, 0o600, func(w io.Writer) error { return write(w, run) })
 }

@@ -53,13 +53,14 @@ func setupSandbox(o *options, script *dsl.Program, userVars dsl.Vars) (*sandboxR
 			}
 		}
 	}
-	dsl.Walk(script.Steps(), func(st dsl.Step) {
-		if a, ok := st.(*dsl.Auth); ok {
+	dsl.Walk(script.Script(), func(n dsl.Node) bool {
+		if a, ok := n.(*dsl.Auth); ok {
 			fill(a.User, practiceUser, &unsetUser)
 			if !isOAuth(a) {
 				fill(a.Secret, practicePass, &unsetPass)
 			}
 		}
+		return true
 	})
 	vars := dsl.Chain{userVars, practice}
 	// The sandbox takes the practice password for any user name, so a
@@ -141,19 +142,20 @@ func practiceNote(unsetUser, unsetPass []string, practiceUser string) string {
 // firstProfile names the emulation the script's first connect reaches.
 func firstProfile(script *dsl.Program, vars dsl.Vars) string {
 	profile, done := "", false
-	dsl.Walk(script.Steps(), func(st dsl.Step) {
-		c, ok := st.(*dsl.Connect)
+	dsl.Walk(script.Script(), func(n dsl.Node) bool {
+		c, ok := n.(*dsl.Connect)
 		if !ok || done {
-			return
+			return true
 		}
 		done = true
 		addr, err := c.Address.Expand(vars)
 		if err != nil {
-			return
+			return true
 		}
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			profile = sandbox.ProfileForHost(host)
 		}
+		return true
 	})
 	return profile
 }

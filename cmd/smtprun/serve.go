@@ -15,9 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
+	"github.com/smtprun/smtprun/sandbox/oauthsim"
 )
 
 const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
@@ -213,7 +215,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		Explain:         o.explain,
 	}
 	if o.record != "" {
-		if err := os.MkdirAll(o.record, 0o755); err != nil {
+		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return serveUsageError(stderr, "--record: "+err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
@@ -229,7 +231,8 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	defer sb.Close()
 	if o.caOut != "" {
-		if err := os.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
+		// A certificate, public: 0644, but never written through a link.
+		if err := safefile.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
 			return serveUsageError(stderr, "--ca-out: "+err.Error())
 		}
 	}
@@ -266,7 +269,10 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		if err != nil {
 			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
-		srv := &http.Server{Handler: sb.OAuthHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Read, idle and connection limits: a client that drips or idles
+		// must not hold the endpoints, as the SMTP side bounds its own.
+		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
+		ln = oauthsim.LimitListener(ln, oauthsim.DefaultLimits.MaxConns)
 		oauthSrv = srv
 		fmt.Fprintf(stdout, "  listening on %s: OAuth endpoints (smtprun token PROVIDER --issuer http://%s/PROVIDER):\n", ln.Addr(), ln.Addr())
 		for _, p := range sandbox.OAuthProviders() {

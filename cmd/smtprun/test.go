@@ -77,13 +77,18 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return commandUsageError(stderr, "smtprun test", err.Error())
 	}
-	files, err := readVariablesFiles(o.variableFiles)
+	// Before anything is read: a FIFO named as an input can be
+	// interrupted too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	in := inputs{ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inputError(stderr, "smtprun test", err)
 	}
-	pool, err := loadCAs(o.caFiles)
+	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inputError(stderr, "smtprun test", err)
 	}
 	jobs := o.jobs
 	if jobs == 0 {
@@ -97,8 +102,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	warned := map[string]bool{}
 	jobsList := make([]*testJob, len(paths))
 	for i, p := range paths {
-		j := &testJob{path: p, res: &rpt.Script{Path: p, Steps: []*rpt.Step{}}}
-		prog, src, err := loadChecked(p)
+		j := &testJob{path: p, res: &rpt.Script{Path: escName(p), Steps: []*rpt.Step{}}}
+		prog, src, err := loadChecked(in, p)
 		if err != nil {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
 			j.runErr, j.errSrc = err, src
@@ -116,8 +121,6 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		jobsList[i] = j
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: time.Now()}
 	start := time.Now()
 
@@ -202,7 +205,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		if o.quiet {
 			fmt.Fprintln(stdout, statusLine(st, j.res))
 		}
-		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+j.path))
+		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+escName(j.path)))
 		fmt.Fprint(stdout, j.coloured(st))
 	}
 	if len(failures) > 0 || !o.quiet {
@@ -221,8 +224,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 
 // loadChecked reads, parses and checks a script; a script that cannot be
 // read is a script error of that script in test mode, not of the run.
-func loadChecked(path string) (*dsl.Program, []byte, error) {
-	src, err := os.ReadFile(path)
+func loadChecked(in inputs, path string) (*dsl.Program, []byte, error) {
+	src, err := in.script(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read script: %w", err)
 	}
@@ -230,7 +233,7 @@ func loadChecked(path string) (*dsl.Program, []byte, error) {
 	if err != nil {
 		return nil, src, err
 	}
-	prog, err := dsl.Check(script, dsl.WithLoader(os.ReadFile))
+	prog, err := dsl.Check(script, in.loader())
 	return prog, src, err
 }
 
@@ -313,15 +316,7 @@ func writeReports(o *options, run *rpt.Run) int {
 		if path == "" {
 			return nil
 		}
-		out, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := f(out, run); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return writeReport(path, run, f)
 	}
 	for _, err := range []error{
 		write(o.reportJUnit, rpt.WriteJUnit),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"os/exec"
@@ -196,14 +197,20 @@ func TestJUnitSchema(t *testing.T) {
 	}
 }
 
-// TestTAPParsedByProve hands the TAP report to prove (Perl's TAP
-// harness), as CI systems that speak TAP would read it.
-func TestTAPParsedByProve(t *testing.T) {
+// lookProve returns the path of prove, Perl's TAP harness.
+func lookProve(t *testing.T) string {
+	t.Helper()
 	prove, err := exec.LookPath("prove")
 	if err != nil {
 		testenv.Missing(t, "prove (Debian's perl) is not installed")
-		return
 	}
+	return prove
+}
+
+// TestTAPParsedByProve hands the TAP report to prove (Perl's TAP
+// harness), as CI systems that speak TAP would read it.
+func TestTAPParsedByProve(t *testing.T) {
+	prove := lookProve(t)
 	_, _, dir := suiteReports(t)
 	tap := filepath.Join(dir, "report.tap")
 	out, err := exec.Command(prove, "--verbose", "--exec", "cat", tap).CombinedOutput()
@@ -445,5 +452,59 @@ func TestIncludeRuntimeError(t *testing.T) {
 	}
 	if st := run.Scripts[0].Steps[0]; st.File != "testdata/include/common/login.smtp" || st.Line != 2 {
 		t.Errorf("the first step is recorded at %s:%d", st.File, st.Line)
+	}
+}
+
+// TestReportsSaySandbox: a single run's JSON and HTML reports say the
+// sandbox answered, as test mode's do, so a report is never mistaken for
+// a real provider's submission.
+func TestReportsSaySandbox(t *testing.T) {
+	for _, mode := range []string{"run", "test"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			jsonPath, htmlDir := filepath.Join(dir, "r.json"), filepath.Join(dir, "html")
+			if code, out, errOut := cli(t, mode, "--sandbox", "--report-json", jsonPath, "--report-html", htmlDir, "testdata/suite/a-pass.smtp"); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			var run rpt.Run
+			if err := json.Unmarshal([]byte(readFile(t, jsonPath)), &run); err != nil {
+				t.Fatal(err)
+			}
+			if len(run.Scripts) != 1 || len(run.Scripts[0].Notes) == 0 || !strings.HasPrefix(run.Scripts[0].Notes[0], "sandbox: ") {
+				t.Errorf("the JSON report does not say the sandbox answered: %+v", run.Scripts[0].Notes)
+			}
+			pages, _ := filepath.Glob(filepath.Join(htmlDir, "001-*.html"))
+			if len(pages) != 1 || !strings.Contains(readFile(t, pages[0]), "sandbox: every connect is served by smtprun&#39;s built-in emulation") {
+				t.Errorf("the HTML page does not say the sandbox answered")
+			}
+		})
+	}
+}
+
+// TestSourceAsWritten: the transcript and the JSON report's source show
+// a script line as written in the file, a backslash as one.
+func TestSourceAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "bs.smtp", `connect "mail.example.edu:25"
+expect 220
+raw "EHLO x\r\n"
+expect 250
+quit
+`)
+	jsonPath := filepath.Join(dir, "r.json")
+	code, out, errOut := cli(t, "--sandbox", "--report-json", jsonPath, script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	const want = `raw "EHLO x\r\n"`
+	if !strings.Contains(out, "3 | "+want+"\n") {
+		t.Errorf("the transcript does not show line 3 as written:\n%s", out)
+	}
+	var run rpt.Run
+	if err := json.Unmarshal([]byte(readFile(t, jsonPath)), &run); err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Scripts[0].Steps[2].Source; got != want {
+		t.Errorf("JSON source %q, want %q", got, want)
 	}
 }

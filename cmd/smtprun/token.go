@@ -6,15 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/oauth"
 	"github.com/smtprun/smtprun/sandbox"
@@ -42,13 +42,18 @@ Flags:
   --device-url URL      device authorization endpoint (device flow)
   --scope SCOPE         scope to request (repeatable; replaces the provider's)
   --flow device|code    the flow for a provider that is not built in (default: device if --device-url or --issuer)
-  --timeout DURATION    how long to wait for the sign-in (default 15m)
+  --refresh             refresh the cached token even if it has not expired (signing in
+                        again if the issuer no longer knows it, as a restarted smtprun serve)
+  --timeout DURATION    bounds the whole command: every request to the issuer and the
+                        wait for the sign-in (default 15m; each request also within 30s)
 
 Prompts (the URL to open, the code to type) go to stderr. Tokens are cached in
-` + "`os.UserConfigDir()`" + `/smtprun/tokens (mode 0600) and refreshed when they expire;
-one from endpoints on another host (smtprun serve's) is cached as PROVIDER@HOST,
-the name that --oauth and --forget then take.
-Exit codes: 0 ok, 1 usage, 3 the sign-in failed (declined, expired, unreachable, bad answer).
+` + "`os.UserConfigDir()`" + `/smtprun/tokens (mode 0600) per token endpoint and account,
+and refreshed when they expire; a cache file or directory another user owns or can
+write is refused. Endpoints on 127.0.0.1 (smtprun serve's) are named PROVIDER@HOST:PORT,
+which --oauth and --forget take too; plain http is refused on any other host.
+Exit codes: 0 ok, 1 usage, 3 the sign-in failed (declined, expired, unreachable, bad answer),
+130 interrupted.
 `
 
 type tokenOptions struct {
@@ -56,6 +61,7 @@ type tokenOptions struct {
 	issuer, authURL, tokenURL, deviceURL, flow string
 	scopes                                     []string
 	print, noCache, forget, sandbox, noColor   bool
+	refresh                                    bool
 	timeout                                    time.Duration
 	provider                                   string
 }
@@ -76,6 +82,7 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 	fs.BoolVar(&o.noCache, "no-cache", false, "")
 	fs.BoolVar(&o.forget, "forget", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
+	fs.BoolVar(&o.refresh, "refresh", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	timeout := &durationFlag{name: "timeout", d: &o.timeout}
 	fs.Var(timeout, "timeout", "")
@@ -126,15 +133,28 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 // them. A provider moved elsewhere is cached under its own name, so the
 // sandbox's tokens never replace the real ones.
 func (o *tokenOptions) resolve() (oauth.Provider, error) {
-	// "office365@127.0.0.1:2580" names a token cached from endpoints
-	// elsewhere (smtprun serve's); its token endpoint is in the cache.
+	// "office365@127.0.0.1:2580" names smtprun serve's endpoints for a
+	// provider (at http://127.0.0.1:2580/office365), and
+	// "office365@https://login.microsoftonline.com/TENANT/oauth2/v2.0"
+	// a provider's at an issuer URL: the token endpoint is worked out
+	// from the name, never read from the cache.
 	if base, where, ok := strings.Cut(o.provider, "@"); ok && o.issuer == "" && o.tokenURL == "" {
-		p, builtin := oauth.Lookup(base)
-		if !builtin || where == "" {
-			return p, fmt.Errorf("%q: want PROVIDER@HOST:PORT, as `smtprun token` printed it", o.provider)
+		if _, builtin := oauth.Lookup(base); !builtin {
+			return oauth.Provider{}, fmt.Errorf("%q: unknown provider %q before the @ (built in: %s)", o.provider, base, strings.Join(oauth.Names(), ", "))
 		}
-		p.Name, p.TokenURL, p.AuthURL, p.DeviceURL, p.NeedsSecret = o.provider, "", "", "", false
-		return p, nil
+		at := *o
+		at.provider = base
+		if strings.Contains(where, "://") {
+			at.issuer = where
+		} else if host, _, err := net.SplitHostPort(where); err == nil && isLoopbackHost(host) {
+			at.issuer = "http://" + where + "/" + base
+		} else {
+			return oauth.Provider{}, fmt.Errorf("%q: want PROVIDER@HOST:PORT with a loopback host (smtprun serve's endpoints), as `smtprun token` printed it, or PROVIDER@ISSUER-URL", o.provider)
+		}
+		if _, err := url.Parse(at.issuer); err != nil {
+			return oauth.Provider{}, fmt.Errorf("%q: %v", o.provider, err)
+		}
+		return at.resolve()
 	}
 	p, builtin := oauth.Lookup(o.provider)
 	if !builtin && o.sandbox && sandbox.OAuthScope(o.provider) != "" {
@@ -208,20 +228,21 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if cache == nil {
 			return commandUsageError(stderr, "smtprun token", "--forget works on the cache; drop --no-cache/--sandbox")
 		}
-		removed, err := cache.Forget(p.Name, o.account)
+		key := oauth.Key{Provider: p.Name, TokenURL: p.TokenURL, Account: o.account}
+		removed, err := cache.Forget(key)
 		if err != nil {
 			fmt.Fprintf(stderr, "smtprun token: %v\n", err)
 			return exitRuntime
 		}
 		if removed {
-			fmt.Fprintf(stderr, "smtprun token: forgot the cached token for %s (%s)\n", p.Name, cache.Path(p.Name, o.account))
+			fmt.Fprintf(stderr, "smtprun token: forgot the cached token for %s (%s)\n", p.Name, cache.Path(key))
 		} else {
 			fmt.Fprintf(stderr, "smtprun token: no cached token for %s\n", p.Name)
 		}
 		return exitOK
 	}
 	req := oauth.Request{Provider: p, ClientID: o.clientID, ClientSecret: o.clientSecret, Account: o.account,
-		Prompt: stderr, Cache: cache}
+		Prompt: stderr, Cache: cache, Refresh: o.refresh}
 	if o.sandbox {
 		// A one-second polling interval: nobody types the code here.
 		sb, err := sandbox.New(sandbox.Options{PollInterval: time.Second})
@@ -234,19 +255,15 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 			return commandUsageError(stderr, "smtprun token", fmt.Sprintf("the sandbox emulates the OAuth endpoints of %s only", strings.Join(sandbox.OAuthProviders(), ", ")))
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	res, err := oauth.Get(ctx, req)
-	mask := secretMasker(o.clientSecret)
 	if err != nil {
-		var oe *oauth.Error
-		fmt.Fprintf(stderr, "smtprun token: %s\n", mask(err.Error()))
-		if errors.As(err, &oe) && oe.Kind == oauth.Setup {
-			return exitUsage
-		}
-		return exitRuntime
+		// oauth's errors come escaped, with every secret masked.
+		fmt.Fprintf(stderr, "smtprun token: %s\n", err)
+		return oauthExit(err)
 	}
 	if o.print {
 		fmt.Fprintln(stdout, res.Token.AccessToken)
@@ -254,7 +271,11 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "access token for %s: %s (%s)\n", p.Name, tokenSummary(res.Token), res.From)
 	if res.CachePath != "" {
-		fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, p.Name, p.Name)
+		if arg := o.oauthArg(p); arg != "" {
+			fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, arg, arg)
+		} else {
+			fmt.Fprintf(stdout, "cached in %s; this command with --print prints it (export SMTP_TOKEN=$(...))\n", res.CachePath)
+		}
 	} else if o.sandbox {
 		fmt.Fprintln(stdout, "not cached: the in-process sandbox that issued it is gone when this command ends; use --print, or smtprun serve's --listen-oauth endpoints")
 	}
@@ -276,17 +297,46 @@ func tokenSummary(t *oauth.Cached) string {
 	return s
 }
 
-// secretMasker hides the client secret in error text.
-func secretMasker(secrets ...string) func(string) string {
-	return func(s string) string {
-		for _, x := range secrets {
-			if len(x) >= 4 {
-				s = strings.ReplaceAll(s, x, "********")
-				s = strings.ReplaceAll(s, url.QueryEscape(x), "********")
-			}
-		}
-		return s
+// oauthExit is the exit code for a failure of oauth.Get.
+func oauthExit(err error) int {
+	var oe *oauth.Error
+	errors.As(err, &oe)
+	switch {
+	case oe == nil:
+		return exitRuntime
+	case oe.Kind == oauth.Setup || oe.Kind == oauth.NotCached:
+		return exitUsage
+	case oe.Kind == oauth.Interrupted:
+		return exitInterrupted
 	}
+	return exitRuntime
+}
+
+// oauthArg is the name --oauth finds p's token by: the provider's own
+// name when its endpoints are the built-in ones, PROVIDER@HOST:PORT for
+// smtprun serve's, PROVIDER@ISSUER for an --issuer; "" when none
+// resolves to p's token endpoint (explicit --token-url).
+func (o *tokenOptions) oauthArg(p oauth.Provider) string {
+	base, _, _ := strings.Cut(o.provider, "@")
+	cands := []string{base, p.Name}
+	if o.issuer != "" {
+		cands = append(cands, base+"@"+o.issuer)
+	}
+	for _, c := range cands {
+		q, err := (&tokenOptions{provider: c}).resolve()
+		if err == nil && q.TokenURL == p.TokenURL && q.Name == p.Name {
+			return c
+		}
+	}
+	return ""
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // sandboxTokenRequest points the request at the sandbox's in-process
@@ -304,7 +354,7 @@ func sandboxTokenRequest(req oauth.Request, sb *sandbox.Sandbox, provider string
 	p := builtin.AtIssuer(sandbox.InProcessOAuthBase + "/" + provider)
 	p.NeedsSecret = false
 	p.Scopes = req.Provider.Scopes
-	req.Provider, req.HTTPClient = p, client
+	req.Provider, req.HTTPClient, req.InProcess = p, client, true
 	if req.ClientID == "" {
 		// Offline there is no app registration to check.
 		req.ClientID = "smtprun-sandbox"
@@ -374,41 +424,54 @@ const tokenVar = "SMTP_TOKEN"
 
 // oauthVars gives a run SMTP_TOKEN from the token cache for --oauth
 // PROVIDER, refreshing an expired token, or signing in if nothing is
-// cached; a variable already set wins, and --sandbox issues its own.
-func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (dsl.Vars, string, int) {
+// cached and a client ID is set; a variable already set wins, and
+// --sandbox issues its own. Each request to the issuer is bounded by
+// --timeout. refused is what to say if the server refuses the token.
+func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (_ dsl.Vars, note, refused string, code int) {
 	if _, ok := vars.Lookup(tokenVar); ok {
-		return vars, fmt.Sprintf("--oauth %s: %s is already set; using it", o.oauth, tokenVar), exitOK
+		return vars, fmt.Sprintf("--oauth %s: %s is already set; using it", o.oauth, tokenVar), "", exitOK
 	}
 	if o.sandbox {
-		return vars, "", exitOK
+		return vars, "", "", exitOK
 	}
 	to := &tokenOptions{provider: o.oauth, clientID: os.Getenv("SMTPRUN_OAUTH_CLIENT_ID"), clientSecret: os.Getenv("SMTPRUN_OAUTH_CLIENT_SECRET")}
 	p, err := to.resolve()
 	if err != nil {
-		return nil, "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", "", usageError(stderr, "--oauth: "+err.Error())
 	}
 	cache, err := oauth.DefaultCache()
 	if err != nil {
-		return nil, "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", "", usageError(stderr, "--oauth: "+err.Error())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	res, err := oauth.Get(ctx, oauth.Request{Provider: p, ClientID: to.clientID, ClientSecret: to.clientSecret, Prompt: stderr, Cache: cache})
+	res, err := oauth.Get(ctx, oauth.Request{Provider: p, ClientID: to.clientID, ClientSecret: to.clientSecret, Prompt: stderr, Cache: cache,
+		RequestTimeout: o.timeout, NoSignIn: to.clientID == ""})
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun: --oauth %s: %s\n", o.oauth, secretMasker(to.clientSecret)(err.Error()))
 		var oe *oauth.Error
-		if errors.As(err, &oe) && oe.Kind == oauth.Setup {
-			return nil, "", exitUsage
+		if errors.As(err, &oe) && oe.Kind == oauth.NotCached {
+			return nil, "", "", usageError(stderr, fmt.Sprintf("--oauth %s: no cached token: run `smtprun token %s` first (with your app's --client-id)", o.oauth, o.oauth))
 		}
-		return nil, "", exitRuntime
+		fmt.Fprintf(stderr, "smtprun: --oauth %s: %s\n", o.oauth, err)
+		return nil, "", "", oauthExit(err)
 	}
-	note := fmt.Sprintf("--oauth %s: %s is the cached access token", o.oauth, tokenVar)
+	note = fmt.Sprintf("--oauth %s: %s is the cached access token", o.oauth, tokenVar)
 	if res.From != "cache" {
 		note = fmt.Sprintf("--oauth %s: %s is a new access token (%s), now cached", o.oauth, tokenVar, res.From)
 	}
-	return dsl.Chain{dsl.MapVars{tokenVar: res.Token.AccessToken}, vars}, note, exitOK
+	refused = fmt.Sprintf("hint: the server refused the %s that --oauth %s gave: `smtprun token %s --refresh` gets a new one, "+
+		"signing in again if the issuer no longer knows the refresh token (a restarted smtprun serve forgets every token it issued)", tokenVar, o.oauth, o.oauth)
+	return dsl.Chain{dsl.MapVars{tokenVar: res.Token.AccessToken}, vars}, note, refused, exitOK
+}
+
+// tokenRefused says whether a run failed on the server's refusal of an
+// OAuth login: a JSON challenge (Gmail), or 535 at the end of AUTH
+// (Microsoft's 535 5.7.3).
+func tokenRefused(err error) bool {
+	var ae *engine.AssertError
+	return errors.As(err, &ae) && (ae.OAuth != nil || ae.Got != nil && ae.Got.Code == 535)
 }
 
 // tokenUnsetHelp adds to "variable is not set" for the token of an

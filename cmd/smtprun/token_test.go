@@ -393,7 +393,9 @@ func TestTokenRefreshAfterTTL(t *testing.T) {
 		t.Fatalf("refresh: exit %d\n%s%s", code, r.stdout, r.stderr)
 	}
 	r = startToken(t, "gmail", "--issuer", issuer, "--print")
-	r.exit(t)
+	if code := r.exit(t); code != 0 {
+		t.Fatalf("print: exit %d\n%s", code, r.stderr)
+	}
 	fresh := strings.TrimSpace(r.stdout.String())
 	if fresh == old || !strings.HasPrefix(fresh, "ya29.") {
 		t.Fatalf("refreshed token %q, old %q", fresh, old)
@@ -464,7 +466,7 @@ func TestOAuthFlagKeepsSetToken(t *testing.T) {
 	t.Setenv("SMTP_TOKEN", "")
 	os.Unsetenv("SMTP_TOKEN")
 	code, _, errOut = cli(t, "--oauth", "office365", "../../scripts/utep-oauth.smtp")
-	if code != exitUsage || !strings.Contains(errOut, "SMTPRUN_OAUTH_CLIENT_ID") {
+	if code != exitUsage || !strings.Contains(errOut, "--oauth office365: no cached token: run `smtprun token office365` first") {
 		t.Errorf("no client: exit %d\n%s", code, errOut)
 	}
 }

@@ -129,7 +129,7 @@ func (t *transcript) fileChange(file string) {
 	}
 	if file != t.file {
 		t.file = file
-		fmt.Fprintf(t.w, "     %s %s\n", t.st.dim.Sprint("|"), t.st.note.Sprint("in "+file+":"))
+		fmt.Fprintf(t.w, "     %s %s\n", t.st.dim.Sprint("|"), t.st.note.Sprint("in "+escName(file)+":"))
 	}
 }
 

@@ -25,10 +25,10 @@ type variablesFile struct {
 }
 
 // readVariablesFiles reads the files of --variables-file, in order.
-func readVariablesFiles(paths []string) ([]*variablesFile, error) {
+func readVariablesFiles(in inputs, paths []string) ([]*variablesFile, error) {
 	var out []*variablesFile
 	for _, p := range paths {
-		f, err := readVariablesFile(p)
+		f, err := readVariablesFile(in, p)
 		if err != nil {
 			return nil, err
 		}
@@ -37,14 +37,14 @@ func readVariablesFiles(paths []string) ([]*variablesFile, error) {
 	return out, nil
 }
 
-func readVariablesFile(path string) (*variablesFile, error) {
+func readVariablesFile(in inputs, path string) (*variablesFile, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("--variables-file: %v", err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := in.read(path, "a variables file", maxVariablesFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("--variables-file: %v", err)
+		return nil, fmt.Errorf("--variables-file: %w", err)
 	}
 	vf := &variablesFile{path: path, mode: info.Mode().Perm(), vars: dsl.MapVars{}, lines: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -57,11 +57,16 @@ func readVariablesFile(path string) (*variablesFile, error) {
 		}
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
+		// A malformed line is never quoted: it may be a secret (a
+		// password pasted without its name, or "SMTP_PASS: x").
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, got %q", path, n, trimmed)
-		case !dsl.ValidName(name):
+			return nil, fmt.Errorf("--variables-file %s:%d: want NAME=VALUE, but the line has no \"=\" (it is not shown: it may hold a secret)", path, n)
+		case !dsl.ValidName(name) && strings.Trim(name, "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && name != "":
+			// Only name characters, so no secret: shown.
 			return nil, fmt.Errorf("--variables-file %s:%d: %q is not a variable name (letters, digits and _, not starting with a digit)", path, n, name)
+		case !dsl.ValidName(name):
+			return nil, fmt.Errorf("--variables-file %s:%d: the text before the first \"=\" is not a variable name (letters, digits and _, not starting with a digit; it is not shown: it may hold a secret)", path, n)
 		}
 		if _, dup := vf.vars[name]; dup {
 			return nil, fmt.Errorf("--variables-file %s:%d: %s is set twice in the file", path, n, name)

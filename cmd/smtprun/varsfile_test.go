@@ -55,6 +55,26 @@ func TestVariablesFileErrors(t *testing.T) {
 	golden(t, "varsfile-missing", strings.ReplaceAll(errOut, dir, "DIR"))
 }
 
+// TestVariablesFileErrorsShowNoValue: a malformed line may be a secret
+// (a password pasted without its name, "SMTP_PASS: x"); the error says
+// where and what is wrong, never what the line holds.
+func TestVariablesFileErrorsShowNoValue(t *testing.T) {
+	dir := t.TempDir()
+	script := writeFile(t, dir, "vars.smtp", `note "${A}"`+"\n")
+	for _, line := range []string{"secret-first-line hunter2-value", "SMTP_PASS: hunter2-value", "SMTP PASS hun=ter2-value", "hunter2-value"} {
+		f := writeFile(t, dir, "vars.env", "A=1\n"+line+"\n")
+		code, out, errOut := cli(t, "check", "--variables-file", f, script)
+		if code != exitUsage || !strings.Contains(errOut, f+":2:") {
+			t.Errorf("%q: exit %d\n%s", line, code, errOut)
+		}
+		for _, part := range []string{"hunter2", "ter2-value", "secret-first-line"} {
+			if strings.Contains(out+errOut, part) {
+				t.Errorf("%q: the error shows %q:\n%s", line, part, errOut)
+			}
+		}
+	}
+}
+
 // TestVariablesFileSecretWarning: a file that supplies an auth secret and
 // that group or others can read gets a warning, not a failure; a private
 // file, or a secret that --var overrides, gets none.

@@ -21,15 +21,23 @@ type PKI struct {
 // NewPKI makes the CA and a certificate for localhost, 127.0.0.1 and ::1.
 func NewPKI(t testing.TB) *PKI {
 	t.Helper()
-	ca, err := pki.NewCA("smtprun test CA", "", time.Hour)
+	p, err := newPKI()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return p
+}
+
+func newPKI() (*PKI, error) {
+	ca, err := pki.NewCA("smtprun test CA", "", time.Hour)
+	if err != nil {
+		return nil, err
 	}
 	server, err := ca.Issue(pki.Leaf{Names: []string{"localhost", "127.0.0.1", "::1"}})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &PKI{Pool: ca.Pool(), CAPEM: ca.PEM(), ca: ca, server: server}
+	return &PKI{Pool: ca.Pool(), CAPEM: ca.PEM(), ca: ca, server: server}, nil
 }
 
 // ServerConfig is a TLS configuration presenting the server certificate.

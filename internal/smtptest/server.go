@@ -32,6 +32,7 @@ type Server struct {
 	// port), so tests can check the GS2 binding.
 	Bearer []sasl.OAuthBearerOptions
 	wire   lockedBuffer
+	srv    *smtp.Server
 }
 
 // lockedBuffer collects go-smtp's debug copy of every byte both ways,
@@ -67,7 +68,22 @@ type Message struct {
 // server.
 func Start(t testing.TB, implicitTLS bool) *Server {
 	t.Helper()
-	g := &Server{PKI: NewPKI(t), User: "student@example.test", Password: "correct horse battery"}
+	g, err := Listen(implicitTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+// Listen serves until Close, for code with no test to end it (an
+// Example function); Start is the usual way.
+func Listen(implicitTLS bool) (*Server, error) {
+	p, err := newPKI()
+	if err != nil {
+		return nil, err
+	}
+	g := &Server{PKI: p, User: "student@example.test", Password: "correct horse battery"}
 	s := smtp.NewServer(g)
 	s.Domain = "localhost"
 	s.EnableBINARYMIME = true
@@ -80,20 +96,22 @@ func Start(t testing.TB, implicitTLS bool) *Server {
 	s.AllowInsecureAuth = false
 	s.Debug = &g.wire
 	var l net.Listener
-	var err error
 	if implicitTLS {
 		l, err = tls.Listen("tcp", "127.0.0.1:0", s.TLSConfig)
 	} else {
 		l, err = net.Listen("tcp", "127.0.0.1:0")
 	}
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	g.Addr = l.Addr().String()
+	g.srv = s
 	go s.Serve(l)
-	t.Cleanup(func() { s.Close() })
-	return g
+	return g, nil
 }
+
+// Close stops the server.
+func (g *Server) Close() error { return g.srv.Close() }
 
 // Messages returns what the server accepted so far.
 func (g *Server) Messages() []Message {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smtprun/smtprun/oauth"
 )
@@ -51,7 +52,67 @@ func (is *Issuer) Handler(providers []*Provider, note func(provider, line string
 		mux.HandleFunc("POST "+base+oauth.Paths.Authorize, func(w http.ResponseWriter, r *http.Request) { h.authorizeDecide(w, r, p) })
 		mux.HandleFunc("POST "+base+oauth.Paths.Token, func(w http.ResponseWriter, r *http.Request) { h.token(w, r, p) })
 	}
-	return http.MaxBytesHandler(mux, 64<<10)
+	return http.MaxBytesHandler(capFields(mux), maxBody)
+}
+
+// Bounds on a request: real ones are a few hundred bytes, with scopes
+// of a few dozen (Microsoft's and Google's SMTP scopes are 37 and 24
+// bytes long), codes and verifiers of 43 to 128 (RFC 7636 4.1).
+const (
+	maxBody   = 16 << 10
+	maxFields = 32
+	maxScope  = 1 << 10
+	maxField  = 2 << 10
+)
+
+// capFields refuses a request with more fields, or longer ones, than any
+// client sends, before a handler keeps any of it in a grant.
+func capFields(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "the request's form cannot be read (at most 16 KiB)")
+			return
+		}
+		if len(r.Form) > maxFields {
+			oauthError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("more than %d fields", maxFields))
+			return
+		}
+		for k, vs := range r.Form {
+			limit, code := maxField, "invalid_request"
+			if k == "scope" {
+				limit, code = maxScope, "invalid_scope"
+			}
+			for _, v := range vs {
+				if len(v) > limit || len(k) > maxField {
+					oauthError(w, http.StatusBadRequest, code, fmt.Sprintf("%s is longer than %d bytes", short(k), limit))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maxLogged is how much of a value a client chose goes into the log.
+const maxLogged = 64
+
+// short is s cut to maxLogged bytes (at a character boundary), saying so.
+func short(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	cut := maxLogged
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
+// tooManyPending answers a request for one more grant when maxPending
+// are waiting.
+func tooManyPending(w http.ResponseWriter) {
+	oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+		fmt.Sprintf("%d sign-ins are waiting already; approve, deny or let some expire, then retry", maxPending))
 }
 
 // oauthError answers a token or device request with RFC 6749 5.2's JSON.
@@ -84,6 +145,11 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	is := h.is
 	is.mu.Lock()
 	is.sweep()
+	if is.pendingFull() {
+		is.mu.Unlock()
+		tooManyPending(w)
+		return
+	}
 	now := is.clock()
 	g := &deviceGrant{provider: p.Name, scope: r.PostFormValue("scope"), userCode: userCode(),
 		expires: now.Add(is.devTTL), interval: is.interval, state: "pending"}
@@ -92,7 +158,7 @@ func (h *endpoints) deviceCode(w http.ResponseWriter, r *http.Request, p *Provid
 	is.byUser[g.userCode] = g
 	is.mu.Unlock()
 	verify := baseURL(r, p) + devicePath
-	h.notef(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, g.scope, is.devTTL)
+	h.notef(p, "device code issued; user code %s, scope %q, good for %s", g.userCode, short(g.scope), is.devTTL)
 	writeJSON(w, map[string]any{
 		"device_code":               code,
 		"user_code":                 g.userCode,
@@ -163,7 +229,7 @@ func (h *endpoints) deviceDecide(w http.ResponseWriter, r *http.Request, p *Prov
 		msg = "You have signed in to the application. You can close this window."
 	}
 	is.mu.Unlock()
-	h.notef(p, "verification page, user code %q: %s", code, msg)
+	h.notef(p, "verification page, user code %q: %s", short(code), msg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
@@ -228,18 +294,23 @@ func (h *endpoints) authorizeDecide(w http.ResponseWriter, r *http.Request, p *P
 		q.Set("state", s)
 	}
 	if r.FormValue("action") == "deny" {
-		h.notef(p, "authorization denied; redirecting to %s", r.FormValue("redirect_uri"))
+		h.notef(p, "authorization denied; redirecting to %s", short(r.FormValue("redirect_uri")))
 		q.Set("error", "access_denied")
 		q.Set("error_description", "The user declined.")
 	} else {
 		code := secretString(24)
 		is := h.is
 		is.mu.Lock()
+		if is.pendingFull() {
+			is.mu.Unlock()
+			tooManyPending(w)
+			return
+		}
 		is.codes[code] = &codeGrant{provider: p.Name, scope: r.FormValue("scope"), user: strings.TrimSpace(r.FormValue("account")),
 			redirectURI: r.FormValue("redirect_uri"), challenge: r.FormValue("code_challenge"), expires: is.clock().Add(10 * time.Minute)}
 		is.mu.Unlock()
 		q.Set("code", code)
-		h.notef(p, "authorization approved (PKCE S256); redirecting to %s with a code", r.FormValue("redirect_uri"))
+		h.notef(p, "authorization approved (PKCE S256); redirecting to %s with a code", short(r.FormValue("redirect_uri")))
 	}
 	redirect.RawQuery = q.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
@@ -312,11 +383,11 @@ func (h *endpoints) token(w http.ResponseWriter, r *http.Request, p *Provider) {
 			"scope": g.scope, "refresh_token": rt})
 		return
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+gt+" is not supported")
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+short(gt)+" is not supported")
 		return
 	}
 	access, refresh, ttl := is.tokens(p, user, scope)
-	h.notef(p, "tokens issued (%s grant), scope %q, good for %s", strings.TrimPrefix(r.PostFormValue("grant_type"), "urn:ietf:params:oauth:grant-type:"), scope, ttl)
+	h.notef(p, "tokens issued (%s grant), scope %q, good for %s", strings.TrimPrefix(r.PostFormValue("grant_type"), "urn:ietf:params:oauth:grant-type:"), short(scope), ttl)
 	writeJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int(ttl / time.Second),
 		"scope": scope, "refresh_token": refresh})
 }

@@ -141,27 +141,16 @@ func userCode() string {
 const sweepAbove = 1024
 
 // sweep drops expired device codes, authorization codes and access
-// tokens. Refresh tokens do not expire here, as at the providers, but are
-// capped: past maxRefresh the oldest go (map order is as good as any).
+// tokens once there are many, and caps the tokens kept.
 func (is *Issuer) sweep() {
-	now := is.clock()
 	if len(is.devices)+len(is.codes)+len(is.access) > sweepAbove {
-		for k, g := range is.devices {
-			if !now.Before(g.expires) {
-				delete(is.devices, k)
-				delete(is.byUser, g.userCode)
-			}
+		is.dropExpired()
+	}
+	for k := range is.access {
+		if len(is.access) <= maxAccess {
+			break
 		}
-		for k, c := range is.codes {
-			if !now.Before(c.expires) {
-				delete(is.codes, k)
-			}
-		}
-		for k, g := range is.access {
-			if !now.Before(g.expires) {
-				delete(is.access, k)
-			}
-		}
+		delete(is.access, k)
 	}
 	for k := range is.refresh {
 		if len(is.refresh) <= maxRefresh {
@@ -171,7 +160,48 @@ func (is *Issuer) sweep() {
 	}
 }
 
-const maxRefresh = 10000
+// maxPending bounds the device and authorization codes waiting at once:
+// each lives 10 to 15 minutes, and a practice server has a few people
+// signing in, not thousands.
+const maxPending = 1000
+
+// pendingFull says whether maxPending codes are waiting, once the
+// expired ones are gone.
+func (is *Issuer) pendingFull() bool {
+	if len(is.devices)+len(is.codes) < maxPending {
+		return false
+	}
+	is.dropExpired()
+	return len(is.devices)+len(is.codes) >= maxPending
+}
+
+func (is *Issuer) dropExpired() {
+	now := is.clock()
+	for k, g := range is.devices {
+		if !now.Before(g.expires) {
+			delete(is.devices, k)
+			delete(is.byUser, g.userCode)
+		}
+	}
+	for k, c := range is.codes {
+		if !now.Before(c.expires) {
+			delete(is.codes, k)
+		}
+	}
+	for k, g := range is.access {
+		if !now.Before(g.expires) {
+			delete(is.access, k)
+		}
+	}
+}
+
+// maxAccess and maxRefresh cap the tokens kept (refresh tokens do not
+// expire here, as at the providers; access tokens are only swept above
+// sweepAbove): past them, any go (map order is as good as any).
+const (
+	maxAccess  = 10000
+	maxRefresh = 10000
+)
 
 // tokens issues an access token and a refresh token for a grant.
 func (is *Issuer) tokens(p *Provider, user, scope string) (access, refresh string, expiresIn time.Duration) {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/smtprun/smtprun/dsl"
+	"github.com/smtprun/smtprun/internal/safefile"
+	"github.com/smtprun/smtprun/internal/smtp"
+)
+
+// What smtprun reads whole into memory is bounded, one limit per kind,
+// far above any real file of that kind: /dev/zero or `yes` behind a FIFO
+// named as one of them ends in a named error, not in all of memory.
+const (
+	maxScriptBytes        = 4 << 20 // a script or an include
+	maxVariablesFileBytes = 1 << 20
+	maxCAFileBytes        = 4 << 20  // a PEM bundle; the system's is about 200 KiB
+	maxLoadReportBytes    = 64 << 20 // load merge's inputs; a shard's is a few KiB
+)
+
+// inputs reads the files a command is given (scripts, includes,
+// --variables-file, --ca) within their limits, the timeout for the open
+// (a FIFO waits there for a writer) and each read, and until ctx is
+// cancelled by Ctrl-C or SIGTERM.
+type inputs struct {
+	ctx     context.Context
+	timeout time.Duration
+}
+
+func (in inputs) read(path, kind string, limit int64) ([]byte, error) {
+	b, err := safefile.Read(in.ctx, path, limit, in.timeout)
+	var le *safefile.LimitError
+	if errors.As(err, &le) {
+		le.Kind = kind
+	}
+	return b, err
+}
+
+// script reads a script, and is the loader of the scripts it includes.
+func (in inputs) script(path string) ([]byte, error) {
+	return in.read(path, "a script", maxScriptBytes)
+}
+
+func (in inputs) loader() dsl.CheckOption { return dsl.WithLoader(in.script) }
+
+// inputError reports an input that could not be read: interrupted (exit
+// 130) or otherwise a usage error.
+func inputError(stderr io.Writer, command string, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "%s: interrupted while reading its input\n", command)
+		return exitInterrupted
+	}
+	return commandUsageError(stderr, command, err.Error())
+}
+
+// escName makes a file name safe to print: a name may hold an escape
+// sequence or a newline as well as a reply may.
+func escName(path string) string { return smtp.Escape([]byte(path)) }
