@@ -40,7 +40,7 @@ const identityProviders = "Office 365 refuses it (550 5.7.60, or 554 5.2.252 Sen
 // is unset here smtprun cannot know the account's address at all.
 func warnSenderIdentity(w io.Writer, st style, path string, prog *dsl.Program, vars dsl.Vars) {
 	user := ""
-	dsl.Walk(prog.Steps(), func(step dsl.Step) {
+	check := func(step dsl.Node) {
 		var what, addr string
 		switch s := step.(type) {
 		case *dsl.Auth:
@@ -76,7 +76,8 @@ func warnSenderIdentity(w io.Writer, st style, path string, prog *dsl.Program, v
 		}
 		fmt.Fprintf(w, "%s %s:%d: %s %s is not the account that logs in (%s): %s; send as the account, or use an address it may send as\n",
 			st.errTitle.Sprint("warning:"), path, line, what, addr, user, identityProviders)
-	})
+	}
+	dsl.Walk(prog.Script(), func(n dsl.Node) bool { check(n); return true })
 }
 
 // shown writes a value with its unset variables as ${NAME}.
