@@ -133,7 +133,11 @@ func (ss *session) identityAtMessage(sp *spool) bool {
 		ss.send(rule.HeaderFrom.reply, "sender_identity")
 		return true
 	case headerOff && rule.MailFrom == nil && rule.HeaderFrom == nil:
-		ss.emit(Note, fmt.Sprintf("%s: the From: header %s is rewritten to %s (the saved message keeps what the client sent)", ss.p.Name, replySafe(from), replySafe(ss.authUser)))
+		where := "as Gmail does"
+		if sp.rewriteFrom(ss.authUser) {
+			where = "in the saved message too"
+		}
+		ss.emit(Note, fmt.Sprintf("%s: the From: header %s is rewritten to %s, %s", ss.p.Name, replySafe(from), replySafe(ss.authUser), where))
 	}
 	return false
 }

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,13 +21,15 @@ func TestSenderIdentity(t *testing.T) {
 		{"smtp.mail.yahoo.com", "someone@yahoo.com", "", "550", "", "550 Request failed; Mailbox unavailable"},
 		{"smtp.mail.yahoo.com", "", "someone@yahoo.com", "250", "554", "554 6.6.0 Error sending message for delivery."},
 		{"smtp.aol.com", "", "someone@aol.com", "250", "554", "554 6.6.0 Error sending message for delivery."},
-		{"smtp.gmail.com", "", "someone@gmail.com", "250", "250", "gmail: the From: header someone@gmail.com is rewritten to"},
+		{"smtp.gmail.com", "", "someone@gmail.com", "250", "250", "gmail: the From: header someone@gmail.com is rewritten to smtprun.student@gmail.com, in the saved message too"},
+		{"smtp.gmail.com", "", "someone@gmail.com", "250", "250", "saved: From: smtprun.student@gmail.com\r\nDate: Mon, 27 Mar 2023 18:17:53 +0000\r\nSubject: x\r\n\r\nhi\r\n"},
 		{"smtp.office365.com", "", "", "250", "250", ""},
 		{"smtp.gmail.com", "", "", "250", "250", ""},
 	} {
 		t.Run(tc.host+" "+tc.mailFrom+tc.header, func(t *testing.T) {
 			r := &recorder{}
-			sb := newTestSandbox(t, Options{Observer: r.observe, Explain: true})
+			dir := t.TempDir()
+			sb := newTestSandbox(t, Options{Observer: r.observe, Explain: true, SaveDir: dir})
 			user, _ := PracticeCredentials(ProfileForHost(tc.host))
 			from, header := user, user
 			if tc.mailFrom != "" {
@@ -53,6 +57,10 @@ func TestSenderIdentity(t *testing.T) {
 				diags = append(diags, e.Diagnosis.Rule+": "+e.Diagnosis.Detail)
 			}
 			text := strings.Join(got, "\n") + "\n" + strings.Join(notes, "\n")
+			if emls, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(emls) == 1 {
+				saved, _ := os.ReadFile(emls[0])
+				text += "\nsaved: " + string(saved)
+			}
 			if tc.want == "" {
 				if len(diags) != 0 || !strings.HasPrefix(got[0], "250") {
 					t.Errorf("a matching sender: %q, diagnoses %q", got, diags)
