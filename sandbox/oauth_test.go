@@ -128,3 +128,31 @@ func TestTokenScopeCheckedAtSMTP(t *testing.T) {
 	c := tlsReady(t, sb, "smtp.office365.com")
 	c.cmd("AUTH XOAUTH2 "+xoauth2("me@contoso.com", tok["access_token"].(string)), "535 5.7.3")
 }
+
+// OAuthClient's server is the sandbox's: it answers while the sandbox is
+// open and stops with Close, like the sandbox's SMTP listeners.
+func TestOAuthClientStopsWithTheSandbox(t *testing.T) {
+	sb, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sb.OAuthClient()
+	form := url.Values{"client_id": {"c"}, "scope": {"x"}}
+	resp, err := client.PostForm(InProcessOAuthBase+"/gmail/devicecode", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("devicecode: %s", resp.Status)
+	}
+	sb.Close()
+	if resp, err := client.PostForm(InProcessOAuthBase+"/gmail/devicecode", form); err == nil {
+		resp.Body.Close()
+		t.Errorf("a closed sandbox answered: %s", resp.Status)
+	}
+	if resp, err := sb.OAuthClient().PostForm(InProcessOAuthBase+"/gmail/devicecode", form); err == nil {
+		resp.Body.Close()
+		t.Errorf("a client made after Close was answered: %s", resp.Status)
+	}
+}

@@ -498,7 +498,7 @@ func (ss *session) handle(line string) {
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
 	shown, secret := c.shown(line), c.secret
-	known := slices.Contains(smtp.Commands(), verb)
+	known := smtp.IsCommand(verb)
 	if known {
 		ss.co.authAftermath = 0
 	}

@@ -16,7 +16,10 @@ import (
 // far above any real file of that kind: /dev/zero or `yes` behind a FIFO
 // named as one of them ends in a named error, not in all of memory.
 const (
-	maxScriptBytes        = 4 << 20 // a script or an include
+	// A script or an include: a few times what dsl parses
+	// (dsl.MaxScriptBytes), so that an oversized script gets dsl's
+	// positioned error and only a file far past it (a device) stops here.
+	maxScriptBytes        = 4 * dsl.MaxScriptBytes
 	maxVariablesFileBytes = 1 << 20
 	maxCAFileBytes        = 4 << 20  // a PEM bundle; the system's is about 200 KiB
 	maxLoadReportBytes    = 64 << 20 // load merge's inputs; a shard's is a few KiB

@@ -270,6 +270,11 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stdout, "access token for %s: %s (%s)\n", p.Name, tokenSummary(res.Token), res.From)
+	if res.From == "cache" && isLoopbackHost(hostOnly(urlHost(p.TokenURL))) {
+		// A practice issuer forgets its tokens when it stops; the
+		// expiry in the cache cannot know.
+		fmt.Fprintf(stdout, "if the issuer restarted since (smtprun serve), this token is dead: `smtprun token %s --refresh` gets a new one\n", o.provider)
+	}
 	if res.CachePath != "" {
 		if arg := o.oauthArg(p); arg != "" {
 			fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, arg, arg)
@@ -329,6 +334,14 @@ func (o *tokenOptions) oauthArg(p oauth.Provider) string {
 		}
 	}
 	return ""
+}
+
+// hostOnly is a URL host without its port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func isLoopbackHost(host string) bool {
