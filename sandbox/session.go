@@ -756,6 +756,9 @@ func (ss *session) cmdMail(arg string) {
 			}
 		}
 	}
+	if ss.identityAtMail(addr) {
+		return
+	}
 	ss.inTx = true
 	ss.from = addr
 	ss.reply("mail_ok")

@@ -341,6 +341,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
 		warnQuotedValues(stderr, st, o, files, script, warned)
+		warnSenderIdentity(stderr, st, path, script, scriptVars(o, files))
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
