@@ -128,17 +128,13 @@ func oauthHint(o engine.OAuthError, host string) string {
 // runExplain answers `smtprun explain ARG...` offline.
 func runExplain(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, `explain: what should be explained? e.g. smtprun explain 535 5.7.139, smtprun explain "530 5.7.0 Must issue a STARTTLS command first", smtprun explain PIPELINING`)
+		return usageError(stderr, `explain: what should be explained? e.g. smtprun explain 535 5.7.139, smtprun explain "530 5.7.0 Must issue a STARTTLS command first", smtprun explain PIPELINING, smtprun explain --file bounce.eml, smtprun explain --reproduce REPLY`)
 	}
-	// Each argument is explained on its own ("535 5.7.139" gives the code
-	// and the enhanced code), except a reply line typed without quotes:
-	// a code followed by words is one reply.
-	queries := args
-	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
-		queries = []string{strings.Join(args, " ")}
+	if code, handled := explainExtras(args, stdout, stderr); handled {
+		return code
 	}
 	code := exitOK
-	for i, q := range queries {
+	for i, q := range replyQueries(args) {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
@@ -148,18 +144,33 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 			code = exitUsage
 			continue
 		}
-		fmt.Fprintf(stdout, "%s\n", q)
-		for _, e := range entries {
-			fmt.Fprintf(stdout, "  %s  %s\n", e.Topic, e.Title)
-			fmt.Fprintf(stdout, "      %s\n", e.Text)
-			fmt.Fprintf(stdout, "      source: %s\n", e.Source)
-		}
-		for _, h := range hints {
-			fmt.Fprintf(stdout, "  hint: %s\n", h.Text)
-			fmt.Fprintf(stdout, "      source: %s\n", h.Source)
-		}
+		printExplained(stdout, q, entries, hints)
 	}
 	return code
+}
+
+// printExplained prints a query and its explanation.
+func printExplained(stdout io.Writer, q string, entries []explain.Entry, hints []explain.Hint) {
+	fmt.Fprintf(stdout, "%s\n", q)
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "  %s  %s\n", e.Topic, e.Title)
+		fmt.Fprintf(stdout, "      %s\n", e.Text)
+		fmt.Fprintf(stdout, "      source: %s\n", e.Source)
+	}
+	for _, h := range hints {
+		fmt.Fprintf(stdout, "  hint: %s\n", h.Text)
+		fmt.Fprintf(stdout, "      source: %s\n", h.Source)
+	}
+}
+
+// replyQueries: each argument is explained on its own ("535 5.7.139"
+// gives the code and the enhanced code), except a reply line typed
+// without quotes: a code followed by words is one reply.
+func replyQueries(args []string) []string {
+	if len(args) > 2 && looksLikeReply(args[0]) && !looksLikeCode(args[len(args)-1]) {
+		return []string{strings.Join(args, " ")}
+	}
+	return args
 }
 
 // looksLikeCode: a reply code or an enhanced status code.

@@ -89,6 +89,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "fmt":
 			return runFmt(args[1:], stdout, stderr)
 		case "scenarios":
+			if len(args) == 2 && (args[1] == "--sources" || args[1] == "-sources") {
+				return runScenarioSources(stdout)
+			}
 			return runScenarios(stdout)
 		case "explain":
 			return runExplain(args[1:], stdout, stderr)
@@ -341,6 +344,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		warnExposedSecrets(stderr, st, o, files, script, warned)
 		warnQuotedValues(stderr, st, o, files, script, warned)
+		warnSenderIdentity(stderr, st, path, script, scriptVars(o, files))
 		if !o.quiet {
 			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
 			variablesNote(stderr, st, path, script, scriptVars(o, files))
