@@ -108,7 +108,9 @@ func TestCoachMoreMistakes(t *testing.T) {
 			c.write(goodMessage + ".\r\n")
 			c.reply("250")
 			c.cmd("QUIT", "221")
-		}, warn: []string{"auth_encoded_newline"}, detail: "user name"},
+			// The login's identity is the name with its newline, which is
+			// not the sender's address.
+		}, want: []string{"sender_identity"}, warn: []string{"auth_encoded_newline"}, detail: "user name"},
 		{name: "a message without Date: (a warning)", client: func(t *testing.T, sb *Sandbox) {
 			c := inData(t, sb)
 			c.write("From: <student@example.edu>\r\nSubject: hi\r\n\r\nHello.\r\n.\r\n")
@@ -119,9 +121,9 @@ func TestCoachMoreMistakes(t *testing.T) {
 			c := dial(t, sb, studentHost+":587")
 			c.reply("220")
 			c.send("EHLO student.example.org")
-			firstLine(t, c) // 250-mail.example.edu
+			readOneLine(t, c) // 250-mail.example.edu
 			c.send("STARTTLS")
-			firstLine(t, c) // 250-PIPELINING, taken for the 220
+			readOneLine(t, c) // 250-PIPELINING, taken for the 220
 			// The TLS layer reads the rest of the EHLO reply and the 220
 			// where the server's handshake belongs, and gives up.
 			tc := tls.Client(unbuffered{c}, &tls.Config{ServerName: studentHost, RootCAs: sb.RootCAs()})
@@ -163,9 +165,9 @@ func office365TLS(t *testing.T, sb *Sandbox) *testClient {
 	return c
 }
 
-// firstLine reads one line byte by byte, as a client that calls
+// readOneLine reads one line byte by byte, as a client that calls
 // readline once per reply does, leaving the rest in the socket.
-func firstLine(t *testing.T, c *testClient) string {
+func readOneLine(t *testing.T, c *testClient) string {
 	t.Helper()
 	var line []byte
 	b := make([]byte, 1)
