@@ -17,7 +17,8 @@ import (
 // that makes the sandbox send the reply), and pasted text with several
 // replies or a bounce's fields (Diagnostic-Code, Status, Outlook's
 // "Remote Server returned"). handled is false for a plain query.
-func explainExtras(args []string, stdout, stderr io.Writer) (code int, handled bool) {
+func explainExtras(inv *invocation, args []string) (code int, handled bool) {
+	stdout, stderr := inv.stdout, inv.stderr
 	var files, rest []string
 	reproduce := false
 	for i := 0; i < len(args); i++ {
@@ -27,7 +28,7 @@ func explainExtras(args []string, stdout, stderr io.Writer) (code int, handled b
 			reproduce = true
 		case a == "--file" || a == "-file":
 			if i+1 == len(args) {
-				return usageError(stderr, "explain: --file needs a file name: smtprun explain --file bounce.eml"), true
+				return inv.usageError("--file needs a file name: smtprun explain --file bounce.eml"), true
 			}
 			i++
 			files = append(files, args[i])
@@ -40,12 +41,12 @@ func explainExtras(args []string, stdout, stderr io.Writer) (code int, handled b
 	switch {
 	case reproduce:
 		if len(files) > 0 {
-			return usageError(stderr, "explain: --reproduce takes replies, not --file"), true
+			return inv.usageError("--reproduce takes replies, not --file"), true
 		}
-		return runReproduce(rest, stdout, stderr), true
+		return runReproduce(inv, rest), true
 	case len(files) > 0:
 		if len(rest) > 0 {
-			return usageError(stderr, "explain: give --file or replies to explain, not both"), true
+			return inv.usageError("give --file or replies to explain, not both"), true
 		}
 		return explainFiles(files, stdout, stderr), true
 	}
@@ -119,9 +120,10 @@ func explainPasted(found []explain.Found, file string, stdout, stderr io.Writer)
 
 // runReproduce writes, for each reply, a script that makes the sandbox
 // send it; a reply no scenario sends gets the closest one that does.
-func runReproduce(args []string, stdout, stderr io.Writer) int {
+func runReproduce(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	if len(args) == 0 {
-		return usageError(stderr, `explain --reproduce: which reply? e.g. smtprun explain --reproduce "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant." or a catalogue name (smtprun scenarios --sources lists them)`)
+		return inv.usageError(`--reproduce: which reply? e.g. smtprun explain --reproduce "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant." or a catalogue name (smtprun scenarios --sources lists them)`)
 	}
 	code := exitOK
 	for i, q := range replyQueries(args) {

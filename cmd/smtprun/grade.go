@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/internal/safefile"
 	rpt "github.com/smtprun/smtprun/report"
 	"github.com/smtprun/smtprun/sandbox"
@@ -47,7 +48,10 @@ flags:
   --no-color       no colour
 
 exit codes: 0 at full marks (or --pass), 4 below it, 1 usage or rubric error,
-3 if the program could not be started.
+3 if the program could not be started, 130 interrupted.
+
+Example:
+  smtprun grade --pass 35 --junit grade.xml scripts/grade/socket-assignment.yaml -- python3 client.py
 `
 
 // rubric is a grading rubric, as read from YAML.
@@ -494,7 +498,7 @@ const gradeMaxEvents = 20_000
 const gradeKillGrace = 2 * time.Second
 
 // runTask runs the program once against a fresh server for the task.
-func runTask(t *gradeTask, limit time.Duration, argv []string, dir string) (*taskRun, error) {
+func runTask(ctx context.Context, t *gradeTask, limit time.Duration, argv []string, dir string) (*taskRun, error) {
 	tr := &taskRun{task: t, stdout: &boundedBuffer{max: gradeOutputMax}, stderr: &boundedBuffer{max: gradeOutputMax}}
 	plans := &fault.Plans{}
 	for _, f := range t.Faults {
@@ -591,6 +595,10 @@ func runTask(t *gradeTask, limit time.Duration, argv []string, dir string) (*tas
 	var werr error
 	select {
 	case werr = <-done:
+	case <-ctx.Done():
+		// Ctrl-C: the program and its children go, as at the limit.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		werr = <-done
 	case <-time.After(limit):
 		tr.timedOut = true
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
@@ -676,7 +684,8 @@ type gradeReport struct {
 	Tasks   []gradedTask `json:"tasks"`
 }
 
-func runGrade(args []string, stdout, stderr io.Writer) int {
+func runGrade(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	fs := newFlagSet("grade")
 	pass := fs.Int("pass", -1, "")
 	junit := fs.String("junit", "", "")
@@ -700,7 +709,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return gradeUsageError(stderr, err.Error())
 	}
-	st := newStyle(stdout, *noColor)
+	st := present.NewStyle(stdout, *noColor)
 	dir, err := os.MkdirTemp("", "smtprun-grade-")
 	if err != nil {
 		fmt.Fprintf(stderr, "smtprun grade: %v\n", err)
@@ -713,11 +722,15 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if title == "" {
 		title = fs.Arg(0)
 	}
-	fmt.Fprintln(stdout, st.step.Sprintf("smtprun grade: %s", sandbox.EscapeLine(title)))
+	fmt.Fprintln(stdout, st.Step.Sprintf("smtprun grade: %s", sandbox.EscapeLine(title)))
 	for i := range r.Tasks {
 		t := &r.Tasks[i]
 		limit, _ := r.timeout(t.Timeout)
-		tr, err := runTask(t, limit, command, dir)
+		tr, err := runTask(inv.ctx, t, limit, command, dir)
+		if inv.ctx.Err() != nil {
+			fmt.Fprintln(stderr, "smtprun grade: interrupted")
+			return exitInterrupted
+		}
 		if tr == nil || !tr.started {
 			fmt.Fprintf(stderr, "smtprun grade: task %s: cannot run %s: %v\n", t.Name, command[0], err)
 			return exitRuntime
@@ -752,9 +765,9 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		total += fmt.Sprintf(" (pass at %d)", rep.Pass)
 	}
 	if rep.Passed {
-		fmt.Fprintln(stdout, st.server2.Sprint(total))
+		fmt.Fprintln(stdout, st.Server2.Sprint(total))
 	} else {
-		fmt.Fprintln(stdout, st.server5.Sprint(total))
+		fmt.Fprintln(stdout, st.Server5.Sprint(total))
 	}
 	if *junit != "" {
 		if err := safefile.Replace(*junit, 0o600, func(w io.Writer) error { return rpt.WriteJUnit(w, run) }); err != nil {
@@ -815,37 +828,37 @@ func scoreTask(tr *taskRun) gradedTask {
 
 // printTask writes a task's feedback: each check, what went wrong where
 // points were lost, and the coach's advice for it.
-func printTask(w io.Writer, st style, gt *gradedTask, tr *taskRun) {
+func printTask(w io.Writer, st present.Style, gt *gradedTask, tr *taskRun) {
 	title := gt.Name
 	if gt.Title != "" {
 		title += ": " + gt.Title
 	}
-	fmt.Fprintln(w, st.step.Sprintf("task %s (profile %s%s, server %s)", sandbox.EscapeLine(title), gt.Profile, scenarioNote(gt.Scenario), tr.addr))
+	fmt.Fprintln(w, st.Step.Sprintf("task %s (profile %s%s, server %s)", sandbox.EscapeLine(title), gt.Profile, scenarioNote(gt.Scenario), tr.addr))
 	ran := fmt.Sprintf("exited %d after %s", gt.ExitCode, tr.took.Round(10*time.Millisecond))
 	if gt.TimedOut {
 		ran = fmt.Sprintf("stopped after %s (time limit)", tr.took.Round(time.Second))
 	}
-	fmt.Fprintln(w, st.note.Sprintf("  the program %s, %d connection(s)", ran, gt.Connections))
+	fmt.Fprintln(w, st.Note.Sprintf("  the program %s, %d connection(s)", ran, gt.Connections))
 	for _, c := range gt.Checks {
 		line := fmt.Sprintf("  [%s] %-60s %d/%d", mark(c), c.What, c.Earned, c.Points)
 		if c.Earned == c.Points {
-			fmt.Fprintln(w, st.server2.Sprint(line))
+			fmt.Fprintln(w, st.Server2.Sprint(line))
 			continue
 		}
-		fmt.Fprintln(w, st.server5.Sprint(line))
+		fmt.Fprintln(w, st.Server5.Sprint(line))
 		fmt.Fprintln(w, "      "+c.Why)
 		if d, ok := findDiagnosis(gt, c.Why); ok {
 			a := d.Advice()
-			fmt.Fprintln(w, st.server4.Sprintf("      %s; a correct client: %s", a.RFC, a.Instead))
+			fmt.Fprintln(w, st.Server4.Sprintf("      %s; a correct client: %s", a.RFC, a.Instead))
 		}
 	}
 	if gt.Earned < gt.Points && strings.TrimSpace(gt.Stderr) != "" {
-		fmt.Fprintln(w, st.note.Sprint("  the program's stderr ended with:"))
+		fmt.Fprintln(w, st.Note.Sprint("  the program's stderr ended with:"))
 		for _, l := range lastLines(gt.Stderr, 5) {
 			fmt.Fprintln(w, "    "+sandbox.EscapeLine(l))
 		}
 	}
-	fmt.Fprintln(w, st.step.Sprintf("  task %s: %d/%d", sandbox.EscapeLine(gt.Name), gt.Earned, gt.Points))
+	fmt.Fprintln(w, st.Step.Sprintf("  task %s: %d/%d", sandbox.EscapeLine(gt.Name), gt.Earned, gt.Points))
 }
 
 func mark(c gradedCheck) string {

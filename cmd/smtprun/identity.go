@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -38,7 +39,7 @@ const identityProviders = "Office 365 refuses it (550 5.7.60, or 554 5.2.252 Sen
 // From: header is not the AUTH user. It is a warning, not an error: a
 // mailbox may have Send As rights or an alias, and where the user name
 // is unset here smtprun cannot know the account's address at all.
-func warnSenderIdentity(w io.Writer, st style, path string, prog *dsl.Program, vars dsl.Vars) {
+func warnSenderIdentity(w io.Writer, st present.Style, path string, prog *dsl.Program, vars dsl.Vars) {
 	user := ""
 	check := func(step dsl.Node) {
 		var what, addr string
@@ -71,11 +72,11 @@ func warnSenderIdentity(w io.Writer, st style, path string, prog *dsl.Program, v
 		line := step.Pos().Line
 		if strings.Contains(user+addr, "\x00") {
 			fmt.Fprintf(w, "%s %s:%d: cannot tell whether %s %s is the account that logs in (%s): %s when it is not\n",
-				st.errTitle.Sprint("warning:"), path, line, what, shown(addr), shown(user), identityProviders)
+				st.ErrTitle.Sprint("warning:"), path, line, what, shown(addr), shown(user), identityProviders)
 			return
 		}
 		fmt.Fprintf(w, "%s %s:%d: %s %s is not the account that logs in (%s): %s; send as the account, or use an address it may send as\n",
-			st.errTitle.Sprint("warning:"), path, line, what, addr, user, identityProviders)
+			st.ErrTitle.Sprint("warning:"), path, line, what, addr, user, identityProviders)
 	}
 	dsl.Walk(prog.Script(), func(n dsl.Node) bool { check(n); return true })
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
@@ -52,12 +50,11 @@ func (in inputs) loader() dsl.CheckOption { return dsl.WithLoader(in.script) }
 
 // inputError reports an input that could not be read: interrupted (exit
 // 130) or otherwise a usage error.
-func inputError(stderr io.Writer, command string, err error) int {
+func (inv *invocation) inputError(err error) int {
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "%s: interrupted while reading its input\n", command)
-		return exitInterrupted
+		return inv.failf(exitInterrupted, "interrupted while reading its input")
 	}
-	return commandUsageError(stderr, command, err.Error())
+	return inv.usageError(err.Error())
 }
 
 // escName makes a file name safe to print: a name may hold an escape

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
@@ -60,9 +61,10 @@ func TestServeExplicitOAuthPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	out := &syncBuffer{}
-	stop := make(chan struct{})
-	close(stop)
-	code := runServe([]string{"--listen", "127.0.0.1:0", "--listen-tls", "off", "--listen-oauth", ln.Addr().String()}, out, out, stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv := &invocation{cmd: lookupCommand("serve"), ctx: ctx, stdout: out, stderr: out}
+	code := runServe(inv, []string{"--listen", "127.0.0.1:0", "--listen-tls", "off", "--listen-oauth", ln.Addr().String()})
 	if code != exitUsage || !strings.Contains(out.String(), "cannot listen on "+ln.Addr().String()) {
 		t.Errorf("exit %d, want %d:\n%s", code, exitUsage, out)
 	}

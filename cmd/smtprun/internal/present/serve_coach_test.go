@@ -1,4 +1,4 @@
-package main
+package present
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 // session never reads "mistakes: none", and a withdrawn diagnosis says so.
 func TestReportCardRendering(t *testing.T) {
 	var out strings.Builder
-	l := &serveLog{w: &out, st: newStyle(&out, true)}
+	l := NewServeLog(&out, NewStyle(&out, true), true)
 	for _, tc := range []struct {
 		name string
 		card sandbox.ReportCard
