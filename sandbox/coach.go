@@ -664,7 +664,11 @@ func (ss *session) waitForHandshake(c *firstByteConn) bool {
 // sent an alert), not on ours.
 func clientGaveUp(err error) bool {
 	var op *net.OpError
-	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &op) && op.Op == "remote error"
+	// EPIPE: the client closed while the server was still writing its
+	// part of the handshake, which under load comes before the server
+	// reads the close.
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &op) && op.Op == "remote error"
 }
 
 func clip(s string, n int) string {
