@@ -45,7 +45,7 @@ func TestBearerTokens(t *testing.T) {
 		t.Errorf("challenge %s", js)
 	}
 	g.send("")
-	g.matchReply(`535-5\.7\.8 Username and Password not accepted\. Learn more at`, `535 5\.7\.8  https://support\.google\.com/mail/answer/14257 `+gmailID+` - gsmtp`)
+	g.matchReply(`535-5\.7\.8 Username and Password not accepted\. For more information, go to`, `535 5\.7\.8  https://support\.google\.com/mail/\?p=BadCredentials `+gmailID+` - gsmtp`)
 	// OAUTHBEARER: ^A answers the challenge (RFC 7628 3.2.3).
 	g.cmd("AUTH OAUTHBEARER "+b64("n,a=me@gmail.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer bad\x01\x01"), "334")
 	g.cmd(b64("\x01"), "535")

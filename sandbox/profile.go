@@ -79,6 +79,7 @@ var optionalReplyKeys = map[string]string{
 	"unsupported_option":  "MAIL/RCPT with a parameter the server does not know, with unsupported_options: reject",
 	"forbidden_command":   "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
 	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
+	"auth_malformed":      "an AUTH PLAIN response that is not authzid NUL authcid NUL password (without it, auth_failed)",
 }
 
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
@@ -129,11 +130,18 @@ type profile struct {
 	// ("Subject: hi") or like HTTP gets the forbidden_command reply and
 	// the server hangs up (Postfix's smtpd_forbidden_commands).
 	ForbiddenCommands bool `yaml:"forbidden_commands"`
+	// TLSGatesTransaction: where TLS is required, RCPT and DATA before
+	// STARTTLS get must_starttls too, not only MAIL and AUTH (Postfix's
+	// smtpd_tls_security_level=encrypt, checked against Postfix 3.7).
+	TLSGatesTransaction bool `yaml:"tls_gates_transaction"`
 	// AuthAtRcpt: on a submission port, MAIL without AUTH is accepted and
 	// each RCPT is refused with auth_required instead, as Postfix's
 	// smtpd_recipient_restrictions=permit_sasl_authenticated,reject does;
 	// DATA after refused recipients gets no_valid_recipients.
-	AuthAtRcpt  bool              `yaml:"auth_at_rcpt"`
+	AuthAtRcpt bool `yaml:"auth_at_rcpt"`
+	// HeloCloses: HELO/EHLO without a name gets helo_syntax and the server
+	// hangs up (Gmail).
+	HeloCloses  bool              `yaml:"helo_closes"`
 	MaxErrors   int               `yaml:"max_errors"`
 	MaxAuthFail int               `yaml:"max_auth_failures"`
 	MaxLine     int               `yaml:"max_line"`
@@ -307,7 +315,7 @@ func (p *profile) parseReplies(known func(string) bool) error {
 		if _, optional := optionalReplyKeys[key]; !required && !optional {
 			return fmt.Errorf("replies: unknown key %q", key)
 		}
-		r, err := parseReply(text)
+		r, text, err := parseNamedReply(text)
 		if err != nil {
 			return fmt.Errorf("replies.%s: %w", key, err)
 		}

@@ -61,6 +61,7 @@ func runCheck(inv *invocation, args []string) int {
 		}
 		warnExposedSecrets(inv.stderr, st, o, files, script, warned)
 		warnQuotedValues(inv.stderr, st, o, files, script, warned)
+		warnSenderIdentity(inv.stderr, st, path, script, scriptVars(o, files))
 		if !o.quiet {
 			fmt.Fprintf(inv.stdout, "%s: ok (%d steps)\n", escName(path), script.ExpandedSteps())
 			variablesNote(inv.stderr, st, path, script, scriptVars(o, files))

@@ -70,6 +70,8 @@ func init() {
 		{name: "load", synopsis: "smtprun load [flags] SCRIPT", summary: "run a script many times at once and measure it",
 			usage: loadUsage, longRunning: true, run: runLoad,
 			flags: func() *flag.FlagSet { return loadFlagSet(&loadOptions{options: newOptions()}) }},
+		{name: "grade", synopsis: "smtprun grade RUBRIC -- PROGRAM", summary: "score a student's SMTP client against a rubric",
+			usage: gradeUsage, longRunning: true, run: runGrade},
 		{name: "version", synopsis: "smtprun version", summary: "print the version (also --version)",
 			usage: versionUsage, run: runVersion},
 		{name: "help", synopsis: "smtprun help [TOPIC|--man]", summary: "list the help topics, print one, or write the man page",

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -153,4 +152,3 @@ func TestCompletionUsage(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }

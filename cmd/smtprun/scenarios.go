@@ -9,11 +9,12 @@ import (
 )
 
 const scenariosUsage = `Usage:
-  smtprun scenarios
+  smtprun scenarios [--sources]
 
 Lists the providers the sandbox emulates (chosen by the host name a
 script connects to) and the failure scenarios (--scenario NAME, or a
-'# scenario: NAME' line at the top of a script).
+'# scenario: NAME' line at the top of a script). With --sources, the
+replies the sandbox sends and where each text comes from.
 
 Example:
   smtprun --sandbox --scenario greylisted scripts/gmail.smtp
@@ -21,10 +22,19 @@ Example:
 
 // runScenarios lists the emulated providers and the scenarios.
 func runScenarios(inv *invocation, args []string) int {
-	if code, ok := inv.noArguments(args); !ok {
+	fs := newFlagSet(inv.cmd.label())
+	sources := fs.Bool("sources", false, "")
+	rest, err := parseInterspersed(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q: smtprun scenarios takes none", rest[0])
+	}
+	if code, ok := inv.parsed(err); !ok {
 		return code
 	}
 	stdout := inv.stdout
+	if *sources {
+		return runScenarioSources(stdout)
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Profiles (chosen by the host name in connect; ports 587 STARTTLS, 465 implicit TLS, 25 relay):")
 	for _, p := range sandbox.Profiles() {
