@@ -151,4 +151,3 @@ func TestCompletionUsage(t *testing.T) {
 		}
 	}
 }
-
