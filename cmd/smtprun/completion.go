@@ -54,7 +54,7 @@ func runCompletion(inv *invocation, args []string) int {
 }
 
 // fileFlags take a file or directory name as their value.
-var fileFlags = []string{"variables-file", "ca", "ca-out", "report-junit", "report-tap", "report-json", "report-html", "save", "record"}
+var fileFlags = []string{"variables-file", "ca", "ca-out", "report-junit", "report-tap", "report-json", "report-html", "save", "record", "junit", "json"}
 
 // scriptCommands take .smtp scripts (or directories of them) as arguments.
 var scriptCommands = []string{"run", "test", "check", "fmt", "load"}

@@ -151,3 +151,25 @@ func TestCompletionUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionFileFlags: every flag completed with file names is a flag
+// of some command that takes a value, and is never a boolean elsewhere.
+func TestCompletionFileFlags(t *testing.T) {
+	for _, name := range fileFlags {
+		found := false
+		for _, c := range commands {
+			for _, f := range completionFlags(c) {
+				if f.name != name {
+					continue
+				}
+				found = true
+				if !f.value {
+					t.Errorf("--%s of %s takes no value, yet completes file names", name, c.name)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("--%s is a flag of no command", name)
+		}
+	}
+}

@@ -684,13 +684,27 @@ type gradeReport struct {
 	Tasks   []gradedTask `json:"tasks"`
 }
 
+// gradeOptions are grade's flags.
+type gradeOptions struct {
+	pass        int
+	junit, json string
+	noColor     bool
+}
+
+// gradeFlagSet is grade's flags, set into g.
+func gradeFlagSet(g *gradeOptions) *flag.FlagSet {
+	fs := newFlagSet("grade")
+	fs.IntVar(&g.pass, "pass", -1, "")
+	fs.StringVar(&g.junit, "junit", "", "")
+	fs.StringVar(&g.json, "json", "", "")
+	fs.BoolVar(&g.noColor, "no-color", false, "")
+	return fs
+}
+
 func runGrade(inv *invocation, args []string) int {
 	stdout, stderr := inv.stdout, inv.stderr
-	fs := newFlagSet("grade")
-	pass := fs.Int("pass", -1, "")
-	junit := fs.String("junit", "", "")
-	jsonOut := fs.String("json", "", "")
-	noColor := fs.Bool("no-color", false, "")
+	g := &gradeOptions{}
+	fs := gradeFlagSet(g)
 	var command []string
 	if i := slices.Index(args, "--"); i >= 0 {
 		args, command = args[:i], args[i+1:]
@@ -709,7 +723,7 @@ func runGrade(inv *invocation, args []string) int {
 	if err != nil {
 		return gradeUsageError(stderr, err.Error())
 	}
-	st := present.NewStyle(stdout, *noColor)
+	st := present.NewStyle(stdout, g.noColor)
 	dir, err := os.MkdirTemp("", "smtprun-grade-")
 	if err != nil {
 		fmt.Fprintf(stderr, "smtprun grade: %v\n", err)
@@ -756,12 +770,12 @@ func runGrade(inv *invocation, args []string) int {
 	run.Duration = rpt.Millis(time.Since(run.Started))
 	run.Tally()
 	rep.Pass = rep.Points
-	if *pass >= 0 {
-		rep.Pass = *pass
+	if g.pass >= 0 {
+		rep.Pass = g.pass
 	}
 	rep.Passed = rep.Earned >= rep.Pass
 	total := fmt.Sprintf("total: %d/%d points", rep.Earned, rep.Points)
-	if *pass >= 0 {
+	if g.pass >= 0 {
 		total += fmt.Sprintf(" (pass at %d)", rep.Pass)
 	}
 	if rep.Passed {
@@ -769,14 +783,14 @@ func runGrade(inv *invocation, args []string) int {
 	} else {
 		fmt.Fprintln(stdout, st.Server5.Sprint(total))
 	}
-	if *junit != "" {
-		if err := safefile.Replace(*junit, 0o600, func(w io.Writer) error { return rpt.WriteJUnit(w, run) }); err != nil {
+	if g.junit != "" {
+		if err := safefile.Replace(g.junit, 0o600, func(w io.Writer) error { return rpt.WriteJUnit(w, run) }); err != nil {
 			fmt.Fprintf(stderr, "smtprun grade: --junit: %v\n", err)
 			return exitRuntime
 		}
 	}
-	if *jsonOut != "" {
-		if err := safefile.Replace(*jsonOut, 0o600, func(w io.Writer) error {
+	if g.json != "" {
+		if err := safefile.Replace(g.json, 0o600, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(rep)
