@@ -146,7 +146,7 @@ var indexPage = sync.OnceValue(func() *template.Template {
 <table id="scripts">
 <thead><tr><th>Result</th><th>Script</th><th>Steps</th><th>Duration</th><th>Failure</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr class="row-{{.Result}}"><td class="{{.Result}}">{{.Result}}</td><td><a href="{{.Page}}">{{.Path}}</a></td><td>{{len .Steps}}/{{.TotalSteps}}</td><td>{{ms .Duration}}</td><td>{{with .Error}}{{.Message}}{{end}}</td></tr>
+{{range .Rows}}<tr class="row-{{.Result}}"><td class="{{.Result}}">{{.Result}}</td><td><a href="{{.Page}}">{{.Path}}</a></td><td>{{.StepsText}}</td><td>{{ms .Duration}}</td><td>{{with .Error}}{{.Message}}{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 </body></html>

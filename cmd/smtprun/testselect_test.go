@@ -141,6 +141,13 @@ func TestStepCountsAgree(t *testing.T) {
 	if !strings.Contains(string(page), "9/10 steps held") {
 		t.Errorf("the HTML page does not say 9/10 steps held")
 	}
+	index, err := os.ReadFile(filepath.Join("html", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), "<td>9/10 steps held</td>") || !strings.Contains(string(index), "<td>10 steps</td>") {
+		t.Errorf("the HTML index does not count as the terminal does:\n%s", index)
+	}
 }
 
 // readRunReport decodes the JSON report at path.
