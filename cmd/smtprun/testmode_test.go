@@ -437,15 +437,7 @@ func TestIncludeRuntimeError(t *testing.T) {
 	}
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	cli(t, "test", "--sandbox", "--var", "SMTP_PASS=wrong", "--report-json", jsonPath, "testdata/include/main.smtp")
-	f, err := os.Open(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	run, err := rpt.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRunReport(t, jsonPath)
 	e := run.Scripts[0].Error
 	if e == nil || e.File != "testdata/include/common/login.smtp" || e.Line != 10 || !strings.Contains(e.Report, "included from testdata/include/main.smtp:1") {
 		t.Errorf("error in the JSON report: %+v", e)
