@@ -22,7 +22,9 @@ import (
 
 // FormatVersion is the version of the JSON format. It changes only when a
 // field changes meaning or goes away; new fields may be added without it.
-const FormatVersion = 1
+// Version 2: "failed" counts failed expectations only (JUnit's failures);
+// script and runtime errors, which version 1 counted there too, are "errors".
+const FormatVersion = 2
 
 // Run is a whole test run: every script, in the order they were given.
 type Run struct {
