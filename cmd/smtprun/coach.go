@@ -75,6 +75,7 @@ type sessionWriter struct {
 	dir      string
 	scenario string
 	log      *serveLog
+	written  func(conn int64, path string) // if set, told each file written
 }
 
 func (w *sessionWriter) write(r *sandbox.Recording) {
@@ -96,6 +97,9 @@ func (w *sessionWriter) write(r *sandbox.Recording) {
 		return
 	}
 	w.log.printf("[%d] %s\n", r.Conn, w.log.st.note.Sprintf("recorded as %s", sandbox.EscapeLine(name)))
+	if w.written != nil {
+		w.written(r.Conn, name)
+	}
 }
 
 // create writes a recording 0600 (it holds the session) under a new name:

@@ -20,6 +20,7 @@ import (
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
+	"github.com/smtprun/smtprun/web"
 )
 
 const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
@@ -59,6 +60,9 @@ Flags:
                         are shown, the password stays masked
   --record DIR          write each session to DIR as a .smtp script that replays
                         it: smtprun --sandbox DIR/FILE.smtp
+  --web ADDR            a live web page of the sessions, diagnoses and messages, and
+                        an HTTP API under /api/v1 for tests (docs/web.md; default off);
+                        without --save, messages are kept in a temporary directory
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
@@ -78,6 +82,7 @@ type serveOptions struct {
 	record                         string
 	faults                         []string
 	noLimits                       bool
+	web                            string
 }
 
 // serveUsageError reports a mistake on the serve command line and points
@@ -109,6 +114,7 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.StringVar(&o.record, "record", "", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
 	fs.BoolVar(&o.noLimits, "no-limits", false, "")
+	fs.StringVar(&o.web, "web", "off", "")
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -128,9 +134,16 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
 	}
 	if !o.public {
+		addrs := []string{}
 		for _, l := range o.listeners() {
-			if !isLoopbackAddr(l.addr) {
-				return nil, fmt.Errorf("%s is not a loopback address: the practice account's password is public, so anyone who can reach it could use the server; listen on 127.0.0.1 or [::1], or add --public if you mean it", l.addr)
+			addrs = append(addrs, l.addr)
+		}
+		if o.webOn() {
+			addrs = append(addrs, o.web)
+		}
+		for _, addr := range addrs {
+			if !isLoopbackAddr(addr) {
+				return nil, fmt.Errorf("%s is not a loopback address: the practice account's password is public, so anyone who can reach it could use the server; listen on 127.0.0.1 or [::1], or add --public if you mean it", addr)
 			}
 		}
 	}
@@ -187,6 +200,9 @@ func (o *serveOptions) listeners() []serveListener {
 	return want
 }
 
+// webOn reports whether --web asks for the web view.
+func (o *serveOptions) webOn() bool { return o.web != "" && o.web != "off" }
+
 // runServe serves until stop is closed (Ctrl-C in main use).
 func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	o, err := parseServeFlags(args)
@@ -214,11 +230,32 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		TokenTTL:        o.tokenTTL,
 		Explain:         o.explain,
 	}
+	var view *web.Server
+	if o.webOn() {
+		view = web.New(web.Config{Faults: opts.Faults, RecordDir: o.record, Public: o.public})
+		opts.Observer = func(e sandbox.Event) {
+			log.event(e)
+			view.Observe(e)
+		}
+		if opts.SaveDir == "" {
+			// The page shows messages from their files; without --save
+			// they live in a private directory for the run.
+			dir, err := os.MkdirTemp("", "smtprun-web-")
+			if err != nil {
+				return serveUsageError(stderr, "--web: "+err.Error())
+			}
+			defer os.RemoveAll(dir)
+			opts.SaveDir = dir
+		}
+	}
 	if o.record != "" {
 		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return serveUsageError(stderr, "--record: "+err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
+		if view != nil {
+			rec.written = view.Recorded
+		}
 		opts.Record = rec.write
 	}
 	opts.Faults.Set(plans...)
@@ -245,7 +282,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		fmt.Fprintf(stdout, "  fault plan: %s\n", p.Source)
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 5)
 	for _, l := range o.listeners() {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
@@ -286,6 +323,26 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 			}
 		}()
 	}
+	var webSrv *http.Server
+	if view != nil {
+		ln, err := net.Listen("tcp", o.web)
+		if err != nil {
+			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.web, err))
+		}
+		fmt.Fprintf(stdout, "  listening on %s: web view http://%s/ and API http://%s/api/v1/\n", ln.Addr(), ln.Addr(), ln.Addr())
+		if !isLoopbackAddr(ln.Addr().String()) {
+			warnPublic(stderr, ln.Addr().String(), o.profile, o.noColor)
+		}
+		srv, webErrs := view.Serve(ln)
+		webSrv = srv
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err, ok := <-webErrs; ok {
+				errs <- err
+			}
+		}()
+	}
 	printServeHints(stdout, o)
 	code := exitOK
 	select {
@@ -297,6 +354,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	sb.Close()
 	if oauthSrv != nil {
 		oauthSrv.Close()
+	}
+	if webSrv != nil {
+		webSrv.Close()
 	}
 	wg.Wait()
 	log.printf("smtprun serve: stopped\n")
