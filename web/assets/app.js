@@ -103,7 +103,7 @@ function entry(e) {
     case "sent":
       return el("div", { class: "t-sent code" + String(e.code)[0] },
         (e.lines || []).map(l => "S: " + l).join("\n"),
-        e.ms !== undefined ? el("span", { class: "ms" }, "  (" + e.ms.toFixed(1) + " ms)") : null);
+        e.ms !== undefined ? el("span", { class: "ms" }, "  (" + e.ms.toFixed(2) + " ms)") : null);
     case "diagnosis":
       if (!e.diagnosis) return el("div", {});
       return el("div", { class: "diag", dataset: { rule: e.diagnosis.rule } },
@@ -208,8 +208,9 @@ function connect() {
       case "session":
         if (c.session) { sessions.set(c.session.id, c.session); renderSessionsSoon(); }
         if (openSession !== null && String(openSession) === c.id) reloadSession();
+        reloadFaults(); // a plan may have fired
         break;
-      case "message": reloadMessages(); break;
+      case "message": reloadMessages(); reloadSessions(); break; // the list's AUTH user may come from the envelope
       case "deleted-session": loadSessions(); break;
       case "deleted-message": loadMessages(); break;
       case "faults": loadFaults(); break;
@@ -217,6 +218,8 @@ function connect() {
   });
 }
 const renderSessionsSoon = debounce(renderSessions, 50);
+const reloadFaults = debounce(loadFaults, 300);
+const reloadSessions = debounce(loadSessions, 300);
 
 document.addEventListener("DOMContentLoaded", async () => {
   token = (await api("GET", "/api/v1/token")).token;
