@@ -101,7 +101,10 @@ func TestServeWebInChromium(t *testing.T) {
 	}
 	eval[chromedp.Void](t, ctx, `delete document.body.dataset.pwned`)
 
-	if got := sendSMTPLib(t, sub, ca, "browser test", "friend@example.edu"); got != "" {
+	// Client text with markup in it, shown as text: a subject, and below an
+	// EHLO name, each of which would mark the page if parsed as HTML.
+	const markup = `<img src=x id=injected onerror="document.body.dataset.pwned='markup'">`
+	if got := sendSMTPLib(t, sub, ca, "browser test "+markup, "friend@example.edu"); got != "" {
 		t.Fatalf("smtplib: %s\n%s", got, out)
 	}
 	step(t, ctx, "the session and the message appear", 15*time.Second,
@@ -111,7 +114,7 @@ func TestServeWebInChromium(t *testing.T) {
 		t.Errorf("the message's row: %q", got)
 	}
 
-	sendBareLF(t, sub)
+	sendBareLF(t, sub, "student"+markup)
 	step(t, ctx, "open the mistaken client's transcript", 15*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#sessions tbody tr[data-id="2"]`)),
 		chromedp.Click(chromedp.CSS(`#sessions tbody tr[data-id="2"]`)),
@@ -122,7 +125,7 @@ func TestServeWebInChromium(t *testing.T) {
 	}
 	// Inline: beside the line it is about, where the terminal log has it
 	// (a line ending's diagnosis comes as the line is read, before it).
-	if near := eval[string](t, ctx, `(d => [d.previousElementSibling, d.nextElementSibling].map(e => e ? e.textContent : "").join("|"))(document.querySelector('#transcript .diag'))`); !strings.Contains(near, "C: EHLO student") {
+	if near := eval[string](t, ctx, `(d => [d.previousElementSibling, d.nextElementSibling].map(e => e ? e.textContent : "").join("|"))(document.querySelector('#transcript .diag'))`); !strings.Contains(near, "C: EHLO student"+markup) {
 		t.Errorf("the diagnosis is between %q, not beside the EHLO line", near)
 	}
 
@@ -145,6 +148,12 @@ func TestServeWebInChromium(t *testing.T) {
 		chromedp.Sleep(500*time.Millisecond)) // a script, were it let run, has run by now
 	if got := eval[string](t, ctx, `(document.body.dataset.pwned || "") + "|" + document.title`); got != "|smtprun serve" {
 		t.Errorf("the message's script ran in the page: marker and title %q", got)
+	}
+	if got := eval[int](t, ctx, `document.querySelectorAll("#injected").length`); got != 0 {
+		t.Errorf("client text became %d elements of the page", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("#detail h2").textContent`); got != "browser test "+markup {
+		t.Errorf("the subject shown: %q", got)
 	}
 	if got := eval[string](t, ctx, `document.getElementById("html-part").getAttribute("sandbox")`); got != "" {
 		t.Errorf("the HTML part's iframe has sandbox=%q, want no permissions", got)

@@ -146,9 +146,9 @@ func pyList(s []string) string {
 	return string(b)
 }
 
-// sendBareLF is a student's socket client that ends its commands with a
+// sendBareLF is a student's socket client that ends its EHLO name with a
 // bare LF, which the coach diagnoses.
-func sendBareLF(t *testing.T, sub string) {
+func sendBareLF(t *testing.T, sub, name string) {
 	t.Helper()
 	python := lookPython()
 	if python == "" {
@@ -160,14 +160,14 @@ import socket
 s = socket.create_connection((%q, %s), timeout=10)
 f = s.makefile("rb")
 f.readline()
-s.sendall(b"EHLO student\n")
+s.sendall(b"EHLO " + %q.encode() + b"\n")
 while True:
     l = f.readline()
     if not l or l[3:4] == b" ": break
 s.sendall(b"QUIT\r\n")
 f.readline()
 s.close()
-`, host, port)
+`, host, port, name)
 	if got, err := exec.Command(python, "-c", script).CombinedOutput(); err != nil {
 		t.Fatalf("socket client: %v\n%s", err, got)
 	}
@@ -306,7 +306,7 @@ func TestServeWebAPI(t *testing.T) {
 	}
 
 	// A client's mistake, diagnosed in its session.
-	sendBareLF(t, sub)
+	sendBareLF(t, sub, "student")
 	waitFor(t, out, "[2] closed")
 	var diags struct {
 		Items []struct{ Rule, Sentence, RFC string }
