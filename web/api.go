@@ -239,12 +239,11 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d, parts, err := m.detail()
+	d, _, err := m.detail()
 	if err != nil {
 		writeError(w, http.StatusGone, "the message's file cannot be read: "+esc(err.Error()))
 		return
 	}
-	_ = parts
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -7,7 +7,7 @@ import "time"
 type Limits struct {
 	Sessions       int // most recent sessions kept
 	Messages       int // most recent messages kept
-	SessionEvents  int // transcript entries kept per session; later ones are counted
+	SessionEvents  int // transcript entries (and diagnoses) kept per session; later ones are counted
 	PageSize       int // most items one list request returns
 	SSEClients     int // live event streams at once
 	SSEBacklog     int // events queued for one slow stream before it is dropped
@@ -21,7 +21,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	Sessions:       500,
 	Messages:       1000,
-	SessionEvents:  2000,
+	SessionEvents:  500,
 	PageSize:       200,
 	SSEClients:     16,
 	SSEBacklog:     256,

@@ -148,7 +148,9 @@ func (s *store) Observe(e sandbox.Event) {
 			a, _ := sandbox.AdviceFor(e.Diagnosis.Rule)
 			d := Diagnosis{Rule: e.Diagnosis.Rule, Sentence: e.Diagnosis.Sentence(sandbox.EscapeLine), RFC: a.RFC, Instead: a.Instead, Entry: len(ss.transcript)}
 			en.Diagnosis = &d
-			ss.diagnoses = append(ss.diagnoses, d)
+			if len(ss.diagnoses) < s.lim.SessionEvents {
+				ss.diagnoses = append(ss.diagnoses, d)
+			}
 			ss.Diagnoses++
 		}
 	case sandbox.ReportCardMade:

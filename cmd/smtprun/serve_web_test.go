@@ -183,7 +183,7 @@ s.close()
 func TestServeWebAPI(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	sub, base, out := startWeb(t, "--explain", "--ca-out", ca)
+	sub, base, out := startWeb(t, "--explain", "--ca-out", ca, "--record", filepath.Join(dir, "rec"))
 	c := newWebClient(t, base)
 	_, pass := sandbox.PracticeCredentials("postfix")
 
@@ -303,6 +303,10 @@ func TestServeWebAPI(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"secret":true`) {
 		t.Errorf("no line of the transcript is marked as credentials:\n%s", body)
+	}
+	code, script, _ := c.raw("GET", fmt.Sprint("/api/v1/sessions/", hit.Session, "/recording"), "", nil)
+	if code != 200 || !strings.HasPrefix(string(script), "# Recorded by smtprun serve --record: connection 1") || strings.Contains(string(script), pass) {
+		t.Errorf("the session's recording: %d\n%s", code, script)
 	}
 
 	// A client's mistake, diagnosed in its session.
