@@ -155,14 +155,12 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such session")
 		return
 	}
-	s.hub.publish(change{Kind: "deleted-session", ID: r.PathValue("id")})
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w, "deleted-session", r.PathValue("id"))
 }
 
 func (s *Server) deleteSessions(w http.ResponseWriter, r *http.Request) {
 	s.store.deleteSessions()
-	s.hub.publish(change{Kind: "deleted-session"})
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w, "deleted-session", "")
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -310,13 +308,17 @@ func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such message")
 		return
 	}
-	s.hub.publish(change{Kind: "deleted-message", ID: r.PathValue("id")})
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w, "deleted-message", r.PathValue("id"))
 }
 
 func (s *Server) deleteMessages(w http.ResponseWriter, r *http.Request) {
 	s.store.deleteMessages()
-	s.hub.publish(change{Kind: "deleted-message"})
+	s.deleted(w, "deleted-message", "")
+}
+
+// deleted tells the pages what a DELETE removed, and answers 204.
+func (s *Server) deleted(w http.ResponseWriter, kind, id string) {
+	s.hub.publish(change{Kind: kind, ID: id})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -371,8 +373,7 @@ func (s *Server) putFaults(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteFaults(w http.ResponseWriter, r *http.Request) {
 	s.faults.Clear()
-	s.hub.publish(change{Kind: "faults"})
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w, "faults", "")
 }
 
 // download serves a file as an attachment, never rendered in the page's
