@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,6 +31,33 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Diagnostic implements Diagnoser.
+func (e *Error) Diagnostic() *Error { return e }
+
+// Diagnoser is implemented by every error that points at a script line:
+// *Error, ErrorList and the errors engine.Run returns. A caller renders
+// the diagnostic with Render.
+type Diagnoser interface {
+	Diagnostic() *Error
+}
+
+// Diagnostics returns every diagnostic err carries, in source order: each
+// error of an ErrorList, or the one of any other Diagnoser; nil for an
+// error that points at no script line.
+func Diagnostics(err error) []*Error {
+	var l ErrorList
+	if errors.As(err, &l) {
+		return l
+	}
+	var d Diagnoser
+	if errors.As(err, &d) {
+		if e := d.Diagnostic(); e != nil {
+			return []*Error{e}
+		}
+	}
+	return nil
+}
+
 // Where formats a position as file:line:col.
 func Where(p Pos) string {
 	if p.Filename == "" {
@@ -42,6 +70,15 @@ func Where(p Pos) string {
 
 // ErrorList is every error validation found, in source order.
 type ErrorList []*Error
+
+// Diagnostic implements Diagnoser: the first error, which Diagnostics
+// returns with the others.
+func (l ErrorList) Diagnostic() *Error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l[0]
+}
 
 func (l ErrorList) Error() string {
 	parts := make([]string, len(l))

@@ -199,7 +199,7 @@ func parseRef(text string, pos Pos) (Part, int, error) {
 	end := strings.IndexByte(text, '}')
 	// Look for a line break only before the '}' (or, unterminated, to the
 	// end): searching the whole rest of the text at every reference made
-	// a line of N references cost O(N²) (issue 13, item 17).
+	// a line of N references cost O(N²).
 	head := text
 	if end >= 0 {
 		head = text[:end]

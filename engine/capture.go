@@ -35,7 +35,7 @@ func (e *CaptureError) Error() string {
 	return fmt.Sprintf("%s: capture failed: the group (?P<%s>...) did not match any text of the reply", dsl.Where(e.Pos), e.Name)
 }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *CaptureError) Diagnostic() *dsl.Error {
 	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "capture failed",
 		Label: fmt.Sprintf("the group %q did not take part in the match, so ${%s} has no value", e.Name, e.Name)}

@@ -10,12 +10,6 @@ import (
 	"github.com/smtprun/smtprun/dsl"
 )
 
-// Diagnoser is implemented by every error Run returns that points at a
-// script line; cmd renders the diagnostic with the source line.
-type Diagnoser interface {
-	Diagnostic() *dsl.Error
-}
-
 // AssertError: a reply did not match an expect step: the server answered,
 // and not as the script said it would.
 type AssertError struct {
@@ -38,7 +32,7 @@ func (e *AssertError) Error() string {
 	return fmt.Sprintf("%s: expectation failed: want %s, server replied %s", dsl.Where(e.Pos), e.Want, e.Got.Summary())
 }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *AssertError) Diagnostic() *dsl.Error {
 	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "expectation failed"}
 	if e.Got == nil {
@@ -87,7 +81,7 @@ func (e *ProtocolError) Error() string {
 	return s
 }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *ProtocolError) Diagnostic() *dsl.Error {
 	d := &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "protocol error", Label: e.Msg}
 	if e.Detail != "" {
@@ -114,7 +108,7 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("%s: timeout: no %s within %s", dsl.Where(e.Pos), e.Op, e.After)
 }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *TimeoutError) Diagnostic() *dsl.Error {
 	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "timeout",
 		Label: fmt.Sprintf("no %s within %s", e.Op, e.After)}
@@ -139,7 +133,7 @@ func (e *NetError) Error() string {
 
 func (e *NetError) Unwrap() error { return e.Err }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *NetError) Diagnostic() *dsl.Error {
 	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: e.Op + " failed", Label: e.Err.Error()}
 }
@@ -170,7 +164,7 @@ const (
 
 func (e *PolicyError) Error() string { return fmt.Sprintf("%s: refused: %s", dsl.Where(e.Pos), e.Msg) }
 
-// Diagnostic implements Diagnoser.
+// Diagnostic implements dsl.Diagnoser.
 func (e *PolicyError) Diagnostic() *dsl.Error {
 	return &dsl.Error{Pos: e.Pos, Span: e.Span, Title: "refused", Label: e.Msg}
 }

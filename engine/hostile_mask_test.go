@@ -23,7 +23,7 @@ func shown(rec *recorder, err error) string {
 	out := rec.text()
 	if err != nil {
 		out += err.Error()
-		var d engine.Diagnoser
+		var d dsl.Diagnoser
 		if errors.As(err, &d) {
 			out += dsl.Render(d.Diagnostic(), nil, dsl.Styler{})
 		}

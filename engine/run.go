@@ -523,7 +523,7 @@ func (ss *session) ioError(pos dsl.Pos, span int, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 		te := &TimeoutError{Pos: pos, Span: span, Op: op, After: ss.e.timeout}
-		if !ss.tls && len(ss.asked) > 0 && ss.asked[0].line == "(greeting)" {
+		if !ss.tls && len(ss.asked) > 0 && ss.asked[0].line == smtp.Greeting {
 			te.Greeting, te.Port = true, ss.port
 		}
 		return te

@@ -20,6 +20,12 @@
 //	data/challenges.yaml  decoded 334 challenges
 //	data/hints.yaml       known errors and what to do
 //
+// Real provider replies are the catalogue's (internal/replies): a reply
+// the catalogue knows is explained first with its provider's meaning,
+// cause, fix and source. FindReplies and ParseBounce take apart what
+// people paste and whole bounce messages (RFC 3464 DSNs, Exchange and
+// Gmail non-delivery reports) into the replies they quote.
+//
 // The providers that enhanced.yaml and hints.yaml name (microsoft, google,
 // yahoo, with their aliases and how to recognize them) are the catalogue
 // in internal/provider, which the sandbox shares.

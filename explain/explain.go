@@ -254,7 +254,11 @@ func (k *kb) providerEntries(c smtp.EnhancedCode, p, text string) []Entry {
 		if pc.code != c {
 			continue
 		}
-		if (p != "" && pc.provider == p) || (p == "" && pc.re != nil && pc.re.MatchString(text)) {
+		// A provider's meaning of a code applies to its replies whose text
+		// fits it: Gmail's 5.7.9 is an app password with
+		// InvalidSecondFactor, a sign-in on the web with WebLoginRequired.
+		fits := pc.re == nil || text == "" || pc.re.MatchString(text)
+		if (p != "" && pc.provider == p && fits) || (p == "" && pc.re != nil && pc.re.MatchString(text)) {
 			out = append(out, k.providerEntry(pc))
 		}
 	}

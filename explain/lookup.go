@@ -97,7 +97,11 @@ func Lookup(arg string) ([]Entry, []Hint, error) {
 		if len(out) == 0 {
 			out = []Entry{k.enhanced(c)}
 		}
-		return out, k.matchHints(0, c, true, s, prov), nil
+		hints := k.matchHints(0, c, true, s, prov)
+		if r, ok := k.catalogueReply(s, prov); ok {
+			out, hints = k.withCatalogue(r, out, hints)
+		}
+		return out, hints, nil
 	}
 
 	// A decoded OAuth error challenge, pasted as JSON.
@@ -187,6 +191,19 @@ func checkReplyCode(arg string, code int) error {
 func (k *kb) lookupReply(code int, lines []string) ([]Entry, []Hint, error) {
 	text, enh, hasEnh := replyText(code, lines)
 	prov := k.detectProvider(text)
+	if prov == "" && hasEnh {
+		// A provider's own wording of its code names the provider too
+		// ("Username and Password not accepted" is Gmail's 5.7.8).
+		if pe := k.providerEntries(enh, "", text); len(pe) == 1 {
+			prov = pe[0].Provider
+		}
+	}
+	cat, known := k.catalogueReply(strings.Join(lines, "\n"), prov)
+	if known && prov == "" {
+		// The catalogue knows the reply, and so its provider: STOREDRV,
+		// a 5.7.139 without a host name.
+		prov = cat.Brand
+	}
 	out := []Entry{Reply(code)}
 	if hasEnh {
 		if pe := k.providerEntries(enh, prov, text); len(pe) > 0 {
@@ -209,7 +226,11 @@ func (k *kb) lookupReply(code int, lines []string) ([]Entry, []Hint, error) {
 			out = append(out, e)
 		}
 	}
-	return out, k.matchHints(code, enh, hasEnh, text, prov), nil
+	hints := k.matchHints(code, enh, hasEnh, text, prov)
+	if known {
+		out, hints = k.withCatalogue(cat, out, hints)
+	}
+	return out, hints, nil
 }
 
 // reMechName is a SASL mechanism name (RFC 4422 3.1), as servers write it.

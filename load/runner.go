@@ -51,9 +51,12 @@ type Progress struct {
 // Runner is a load run; Progress may be called from any goroutine while
 // Run runs.
 type Runner struct {
-	cfg      Config
-	rec      recorder
-	start    time.Time
+	cfg   Config
+	rec   recorder
+	start time.Time
+	// started is start for Progress, which another goroutine calls while
+	// Run sets start.
+	started  atomic.Pointer[time.Time]
 	ok       atomic.Int64
 	failed   atomic.Int64
 	messages atomic.Int64
@@ -115,8 +118,8 @@ func (r *Runner) Planned() int { return r.planned }
 func (r *Runner) Progress() Progress {
 	p := Progress{OK: r.ok.Load(), Failed: r.failed.Load(), Messages: r.messages.Load(), Planned: r.planned, Duration: r.cfg.Duration}
 	p.Done = p.OK + p.Failed
-	if !r.start.IsZero() {
-		p.Elapsed = time.Since(r.start)
+	if t := r.started.Load(); t != nil {
+		p.Elapsed = time.Since(*t)
 	}
 	return p
 }
@@ -128,6 +131,7 @@ func (r *Runner) Progress() Progress {
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
 	r.start = time.Now()
+	r.started.Store(&r.start)
 	// stop ends the starting of iterations; ctx's cancellation also ends
 	// the conversations under way.
 	startCtx, stop := context.WithCancel(ctx)
@@ -375,11 +379,8 @@ func (r *Runner) stop(why string) {
 func describe(err error, p *dsl.Program) *Failure {
 	f := &Failure{File: p.File()}
 	var d *dsl.Error
-	var dg engine.Diagnoser
-	switch {
-	case errors.As(err, &dg):
-		d = dg.Diagnostic()
-	case errors.As(err, &d):
+	if ds := dsl.Diagnostics(err); len(ds) > 0 {
+		d = ds[0]
 	}
 	var ae *engine.AssertError
 	switch {

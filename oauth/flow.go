@@ -131,7 +131,9 @@ func (f *flow) get() (*Result, error) {
 	if req.Now != nil {
 		now = req.Now
 	}
-	if c := cached; c != nil && !req.Refresh && c.AccessToken != "" && (c.Expiry.IsZero() || c.Expiry.After(now().Add(expiryMargin))) {
+	// A token without an expiry (cached by an older smtprun) is not
+	// trusted forever: it is refreshed.
+	if c := cached; c != nil && !req.Refresh && c.AccessToken != "" && c.Expiry.After(now().Add(expiryMargin)) {
 		return &Result{Token: c, From: "cache"}, nil
 	}
 	hc, bt := hardened(f.ctx, req.HTTPClient, req.RequestTimeout)

@@ -60,8 +60,11 @@ func writeTemplate(path string, t *template.Template, data any) error {
 	return safefile.Replace(path, 0o600, func(w io.Writer) error { return t.Execute(w, data) })
 }
 
-func ms(m Millis) string {
-	d := m.D()
+func ms(m Millis) string { return ShortDuration(m.D()) }
+
+// ShortDuration keeps a timing short for a reader: 41ms, 1.2s, 350µs; the
+// terminal's transcript and the reports write timings alike.
+func ShortDuration(d time.Duration) string {
 	switch {
 	case d >= time.Second:
 		return d.Round(100 * time.Millisecond).String()

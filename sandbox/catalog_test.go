@@ -20,8 +20,8 @@ func TestCatalogLoads(t *testing.T) {
 	if got, want := strings.Join(names, ","), "aol,gmail,office365,postfix,yahoo"; got != want {
 		t.Errorf("profiles = %s, want %s", got, want)
 	}
-	if len(Scenarios()) != len(behaviours) {
-		t.Errorf("Scenarios() has %d entries, want %d", len(Scenarios()), len(behaviours))
+	if len(Scenarios()) != len(behaviours()) {
+		t.Errorf("Scenarios() has %d entries, want %d", len(Scenarios()), len(behaviours()))
 	}
 	for _, sc := range Scenarios() {
 		if sc.Description == "" || strings.Contains(sc.Description, "\n") {

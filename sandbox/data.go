@@ -89,6 +89,9 @@ func (ss *session) finishMessage(sp *spool) {
 	if hook := ss.hooks().message; hook != nil && hook(ss, sp.size) {
 		return
 	}
+	if ss.identityAtMessage(sp) {
+		return
+	}
 	if ss.refusedByQuota(len(ss.rcpts)) {
 		return
 	}

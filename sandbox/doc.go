@@ -25,8 +25,10 @@
 // for `smtprun token --sandbox` (OAuthClient) or over HTTP (OAuthHandler),
 // and its SMTP sessions take exactly the bearer tokens it issued.
 //
-// Providers are data: one YAML file per provider in profiles/ (embedded), so
-// adding a provider is adding a file. Scenarios (bad credentials,
+// Providers are data: one YAML file per provider in profiles/ (embedded)
+// holds what the emulation says, and the provider catalogue
+// (internal/provider) what is true of the real provider, which the
+// profile reads: its hosts, ports and OAuth scope. Scenarios (bad credentials,
 // greylisting, a full mailbox, ...) are listed in scenarios.yaml; what each
 // one does is in scenarios.go. The protocol state machine (session.go) is the
 // same for every provider.

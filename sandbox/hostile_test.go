@@ -310,7 +310,7 @@ func TestHostileAuthLockout(t *testing.T) {
 		host, want string
 		hangUp     bool
 	}{
-		{"smtp.gmail.com", "454 4.7.0 Too many login attempts, please try again later.", false},
+		{"smtp.gmail.com", "454-4.7.0 Too many login attempts, please try again later.", false},
 		{"smtp.mail.yahoo.com", "535 5.7.0 (#AUTH005) Too many bad auth attempts.", false},
 		{"smtp.aol.com", "535 5.7.0 (#AUTH005) Too many bad auth attempts.", false},
 		{"smtp.office365.com", "421 4.7.0 Too many failed authentication attempts", true},

@@ -45,7 +45,7 @@ func TestBearerTokens(t *testing.T) {
 		t.Errorf("challenge %s", js)
 	}
 	g.send("")
-	g.matchReply(`535-5\.7\.8 Username and Password not accepted\. Learn more at`, `535 5\.7\.8  https://support\.google\.com/mail/answer/14257 `+gmailID+` - gsmtp`)
+	g.matchReply(`535-5\.7\.8 Username and Password not accepted\. For more information, go to`, `535 5\.7\.8  https://support\.google\.com/mail/\?p=BadCredentials `+gmailID+` - gsmtp`)
 	// OAUTHBEARER: ^A answers the challenge (RFC 7628 3.2.3).
 	g.cmd("AUTH OAUTHBEARER "+b64("n,a=me@gmail.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer bad\x01\x01"), "334")
 	g.cmd(b64("\x01"), "535")
@@ -127,4 +127,32 @@ func TestTokenScopeCheckedAtSMTP(t *testing.T) {
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}})
 	c := tlsReady(t, sb, "smtp.office365.com")
 	c.cmd("AUTH XOAUTH2 "+xoauth2("me@contoso.com", tok["access_token"].(string)), "535 5.7.3")
+}
+
+// OAuthClient's server is the sandbox's: it answers while the sandbox is
+// open and stops with Close, like the sandbox's SMTP listeners.
+func TestOAuthClientStopsWithTheSandbox(t *testing.T) {
+	sb, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sb.OAuthClient()
+	form := url.Values{"client_id": {"c"}, "scope": {"x"}}
+	resp, err := client.PostForm(InProcessOAuthBase+"/gmail/devicecode", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("devicecode: %s", resp.Status)
+	}
+	sb.Close()
+	if resp, err := client.PostForm(InProcessOAuthBase+"/gmail/devicecode", form); err == nil {
+		resp.Body.Close()
+		t.Errorf("a closed sandbox answered: %s", resp.Status)
+	}
+	if resp, err := sb.OAuthClient().PostForm(InProcessOAuthBase+"/gmail/devicecode", form); err == nil {
+		resp.Body.Close()
+		t.Errorf("a client made after Close was answered: %s", resp.Status)
+	}
 }

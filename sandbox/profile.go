@@ -133,7 +133,10 @@ type profile struct {
 	// each RCPT is refused with auth_required instead, as Postfix's
 	// smtpd_recipient_restrictions=permit_sasl_authenticated,reject does;
 	// DATA after refused recipients gets no_valid_recipients.
-	AuthAtRcpt  bool              `yaml:"auth_at_rcpt"`
+	AuthAtRcpt bool `yaml:"auth_at_rcpt"`
+	// HeloCloses: HELO/EHLO without a name gets helo_syntax and the server
+	// hangs up (Gmail).
+	HeloCloses  bool              `yaml:"helo_closes"`
 	MaxErrors   int               `yaml:"max_errors"`
 	MaxAuthFail int               `yaml:"max_auth_failures"`
 	MaxLine     int               `yaml:"max_line"`
@@ -307,7 +310,7 @@ func (p *profile) parseReplies(known func(string) bool) error {
 		if _, optional := optionalReplyKeys[key]; !required && !optional {
 			return fmt.Errorf("replies: unknown key %q", key)
 		}
-		r, err := parseReply(text)
+		r, text, err := parseNamedReply(text)
 		if err != nil {
 			return fmt.Errorf("replies.%s: %w", key, err)
 		}

@@ -202,6 +202,9 @@ func New(opts Options) (*Sandbox, error) {
 	if _, err := loadLimits(); err != nil {
 		return nil, err
 	}
+	if _, err := loadIdentity(); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{
 		opts:        opts,
 		cat:         cat,

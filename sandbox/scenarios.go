@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/smtprun/smtprun/internal/sasl"
 	"github.com/smtprun/smtprun/internal/suggest"
@@ -51,6 +52,9 @@ type behaviour struct {
 	// message answers the end of a message the profile would accept; true
 	// if it did.
 	message func(ss *session, size int64) bool
+	// helo answers a HELO/EHLO with a name; true if it did (the server
+	// then hangs up).
+	helo func(ss *session, name string) bool
 	// token changes the issuer's verdict on an OAuth token.
 	token func(v oauthsim.Verdict) oauthsim.Verdict
 }
@@ -58,112 +62,132 @@ type behaviour struct {
 // behaviours are the scenarios the session knows how to play. A name in
 // scenarios.yaml that is not here (or the other way round) is an error
 // when the catalog loads.
-var behaviours = map[string]*behaviour{
-	"auth-disabled": {
-		needsReply: true,
-		auth: func(ss *session, _, _ string, _ bool) (bool, bool) {
-			ss.scenarioReply()
-			return false, true
+// Built on first use, like the catalog that reads it.
+var behaviours = sync.OnceValue(func() map[string]*behaviour {
+	return map[string]*behaviour{
+		"auth-disabled": {
+			needsReply: true,
+			auth: func(ss *session, _, _ string, _ bool) (bool, bool) {
+				ss.scenarioReply()
+				return false, true
+			},
 		},
-	},
-	"app-password-required": {
-		needsReply: true,
-		// Two-step verification: the account password no longer works for
-		// SMTP; an app password (16 letters, shown in groups of four) does,
-		// for any user name, like the practice password. CRAM-MD5 never
-		// shows the password, so it cannot pass.
-		auth: func(ss *session, user, pass string, _ bool) (bool, bool) {
-			if user != "" && isAppPassword(pass) {
-				return true, false
-			}
-			ss.scenarioReply()
-			return false, true
+		"app-password-required": {
+			needsReply: true,
+			// Two-step verification: the account password no longer works for
+			// SMTP; an app password (16 letters, shown in groups of four) does,
+			// for any user name, like the practice password. CRAM-MD5 never
+			// shows the password, so it cannot pass.
+			auth: func(ss *session, user, pass string, _ bool) (bool, bool) {
+				if user != "" && isAppPassword(pass) {
+					return true, false
+				}
+				ss.scenarioReply()
+				return false, true
+			},
 		},
-	},
-	"bad-credentials": {
-		auth: func(*session, string, string, bool) (bool, bool) { return false, false },
-	},
-	"must-starttls": {requireTLS: true},
-	"strict":        {strict: true},
-	"relay-denied": {
-		rcpt: func(ss *session, _ string, local bool) bool {
-			if !local {
-				ss.reply("relay_denied")
-			}
-			return !local
+		"bad-credentials": {
+			auth: func(*session, string, string, bool) (bool, bool) { return false, false },
 		},
-	},
-	"greylisted": {
-		needsReply: true,
-		rcpt: func(ss *session, addr string, _ bool) bool {
-			if ss.sb.greylistPass(ss.from, addr) {
-				return false
-			}
-			ss.scenarioReply()
-			return true
+		"must-starttls": {requireTLS: true},
+		"strict":        {strict: true},
+		"relay-denied": {
+			rcpt: func(ss *session, _ string, local bool) bool {
+				if !local {
+					ss.reply("relay_denied")
+				}
+				return !local
+			},
 		},
-	},
-	"mailbox-full": {
-		needsReply: true,
-		rcpt: func(ss *session, _ string, _ bool) bool {
-			ss.scenarioReply()
-			return true
+		"greylisted": {
+			needsReply: true,
+			rcpt: func(ss *session, addr string, _ bool) bool {
+				if ss.sb.greylistPass(ss.from, addr) {
+					return false
+				}
+				ss.scenarioReply()
+				return true
+			},
 		},
-	},
-	"message-too-large": {
-		needsSize: true,
-		sizeLimit: func(sc *scenario) int64 { return sc.Size },
-	},
-	"tls-unavailable": {
-		needsReply: true,
-		startTLS: func(ss *session) bool {
-			ss.scenarioReply()
-			return true
+		"mailbox-full": {
+			needsReply: true,
+			rcpt: func(ss *session, _ string, _ bool) bool {
+				ss.scenarioReply()
+				return true
+			},
 		},
-		handshakeFails: true,
-	},
-	"too-many-errors": {
-		needsMaxErrors: true,
-		maxErrors:      func(sc *scenario) int { return sc.MaxErrors },
-	},
-	"drop-after-data": {
-		message: func(ss *session, size int64) bool {
-			ss.emit(Note, fmt.Sprintf("scenario %s: message of %d bytes dropped, closing without a reply", ss.sc.Name, size))
-			ss.hangUp(errors.New("dropped after DATA (scenario)"))
-			return true
+		"message-too-large": {
+			needsSize: true,
+			sizeLimit: func(sc *scenario) int64 { return sc.Size },
 		},
-	},
-	"slow": {
-		beforeReply: func(ss *session) bool { return ss.sb.sleep(ss.sb.opts.SlowDelay) },
-	},
-	"basic-auth-retired": {
-		needsReply: true,
-		// Exchange Online after the cut-off: a password login (LOGIN,
-		// PLAIN) is refused once sent; XOAUTH2 goes on as usual.
-		auth: func(ss *session, _, _ string, valid bool) (bool, bool) {
-			if sasl.IsOAuth(ss.authMech) {
-				return valid, false
-			}
-			ss.scenarioReply()
-			return false, true
+		"tls-unavailable": {
+			needsReply: true,
+			startTLS: func(ss *session) bool {
+				ss.scenarioReply()
+				return true
+			},
+			handshakeFails: true,
 		},
-	},
-	"token-expired": {
-		token: func(v oauthsim.Verdict) oauthsim.Verdict {
-			if v == oauthsim.Valid {
-				return oauthsim.Expired
-			}
-			return v
+		"too-many-errors": {
+			needsMaxErrors: true,
+			maxErrors:      func(sc *scenario) int { return sc.MaxErrors },
 		},
-	},
-	"wrong-scope": {
-		token: func(v oauthsim.Verdict) oauthsim.Verdict {
-			if v == oauthsim.Valid {
-				return oauthsim.WrongScope
-			}
-			return v
+		"drop-after-data": {
+			message: func(ss *session, size int64) bool {
+				ss.emit(Note, fmt.Sprintf("scenario %s: message of %d bytes dropped, closing without a reply", ss.sc.Name, size))
+				ss.hangUp(errors.New("dropped after DATA (scenario)"))
+				return true
+			},
 		},
-	},
+		"slow": {
+			beforeReply: func(ss *session) bool { return ss.sb.sleep(ss.sb.opts.SlowDelay) },
+		},
+		// Exchange Online with Basic authentication off, security defaults or
+		// a policy against password logins; Gmail holding an account for a
+		// sign-in on the web: a password login (LOGIN, PLAIN) is refused once
+		// sent, XOAUTH2 goes on as usual.
+		"basic-auth-retired": {needsReply: true, auth: refusePasswords},
+		"security-defaults":  {needsReply: true, auth: refusePasswords},
+		"auth-policy":        {needsReply: true, auth: refusePasswords},
+		"web-login-required": {needsReply: true, auth: refusePasswords},
+		"suspicious-signin":  {needsReply: true, auth: refusePasswords},
+		"ehlo-rejected": {
+			needsReply: true,
+			// smtp-relay.gmail.com refuses a name that says nothing about the
+			// client: localhost, or an address literal such as [127.0.0.1].
+			helo: func(ss *session, name string) bool {
+				if !strings.EqualFold(name, "localhost") && !strings.HasPrefix(name, "[") {
+					return false
+				}
+				ss.scenarioReply()
+				return true
+			},
+		},
+		"token-expired": {
+			token: func(v oauthsim.Verdict) oauthsim.Verdict {
+				if v == oauthsim.Valid {
+					return oauthsim.Expired
+				}
+				return v
+			},
+		},
+		"wrong-scope": {
+			token: func(v oauthsim.Verdict) oauthsim.Verdict {
+				if v == oauthsim.Valid {
+					return oauthsim.WrongScope
+				}
+				return v
+			},
+		},
+	}
+})
+
+func refusePasswords(ss *session, _, _ string, valid bool) (bool, bool) {
+	if sasl.IsOAuth(ss.authMech) {
+		return valid, false
+	}
+	ss.scenarioReply()
+	return false, true
 }
 
 // noBehaviour is the session's hooks without a scenario.
@@ -198,7 +222,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 	}
 	seen := map[string]bool{}
 	for _, sc := range list {
-		b, ok := behaviours[sc.Name]
+		b, ok := behaviours()[sc.Name]
 		sc.hooks = b
 		if !ok {
 			return nil, fmt.Errorf("scenario %q has no behaviour in scenarios.go", sc.Name)
@@ -222,15 +246,15 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			return nil, fmt.Errorf("scenario %q: size/max_errors given where not used, or missing", sc.Name)
 		}
 		if sc.Reply != "" {
-			r, err := parseReply(sc.Reply)
+			r, text, err := parseNamedReply(sc.Reply)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 			}
-			sc.reply = r
+			sc.reply, sc.Reply = r, text
 		}
 		sc.hostReplies = map[string]replyTemplate{}
 		for host, text := range sc.HostReplies {
-			r, err := parseReply(text)
+			r, _, err := parseNamedReply(text)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q, host %s: %w", sc.Name, host, err)
 			}
@@ -242,7 +266,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			if !ok {
 				return nil, fmt.Errorf("scenario %q: replies for unknown profile %q", sc.Name, name)
 			}
-			r, err := parseReply(text)
+			r, text, err := parseNamedReply(text)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q, %s: %w", sc.Name, name, err)
 			}
@@ -262,7 +286,7 @@ func parseScenarios(data []byte, c *catalog) ([]*scenario, error) {
 			}
 		}
 	}
-	for name := range behaviours {
+	for name := range behaviours() {
 		if !seen[name] {
 			return nil, fmt.Errorf("scenario %q is implemented but not listed", name)
 		}

@@ -81,7 +81,7 @@ func TestScenarioAppPasswordRequired(t *testing.T) {
 	c := tlsReady(t, sb, "smtp.gmail.com")
 	c.authLogin(PracticeCredentials("gmail"))
 	c.matchReply(
-		`534-5\.7\.9 Application-specific password required\. Learn more at`,
+		`534-5\.7\.9 Application-specific password required\. For more information, go to`,
 		`534 5\.7\.9  https://support\.google\.com/mail/\?p=InvalidSecondFactor `+gmailID+` - gsmtp`,
 	)
 	user, _ := PracticeCredentials("gmail")
@@ -106,8 +106,8 @@ func TestScenarioBadCredentials(t *testing.T) {
 	c := tlsReady(t, sb, "smtp.gmail.com")
 	c.authLogin(PracticeCredentials("gmail"))
 	c.matchReply(
-		`535-5\.7\.8 Username and Password not accepted\. Learn more at`,
-		`535 5\.7\.8  https://support\.google\.com/mail/answer/14257 `+gmailID+` - gsmtp`,
+		`535-5\.7\.8 Username and Password not accepted\. For more information, go to`,
+		`535 5\.7\.8  https://support\.google\.com/mail/\?p=BadCredentials `+gmailID+` - gsmtp`,
 	)
 }
 
@@ -278,6 +278,9 @@ func TestEveryScenarioTested(t *testing.T) {
 		"drop-after-data": true, "slow": true, "strict": true,
 		// oauth_test.go
 		"basic-auth-retired": true, "token-expired": true, "wrong-scope": true,
+		// catalogue_test.go: every scenario that sends a catalogue reply
+		"security-defaults": true, "auth-policy": true, "web-login-required": true,
+		"suspicious-signin": true, "ehlo-rejected": true,
 	}
 	for _, sc := range Scenarios() {
 		if !tested[sc.Name] {

@@ -498,7 +498,7 @@ func (ss *session) handle(line string) {
 	// nothing invisible.
 	ss.cmdVars = map[string]string{"cmd": replySafe(verb), "arg": replySafe(arg)}
 	shown, secret := c.shown(line), c.secret
-	known := slices.Contains(smtp.Commands(), verb)
+	known := smtp.IsCommand(verb)
 	if known {
 		ss.co.authAftermath = 0
 	}
@@ -599,6 +599,15 @@ func (ss *session) cmdHello(verb, arg string) {
 	name, _, _ := strings.Cut(arg, " ")
 	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		ss.reply("helo_syntax")
+		if ss.p.HeloCloses && !ss.stop {
+			ss.hangUp(fmt.Errorf("%s without a name", verb))
+		}
+		return
+	}
+	if hook := ss.hooks().helo; hook != nil && hook(ss, name) {
+		if !ss.stop {
+			ss.hangUp(fmt.Errorf("%s %s refused (scenario)", verb, replySafe(clip(name, 64))))
+		}
 		return
 	}
 	ss.resetTransaction()
@@ -746,6 +755,9 @@ func (ss *session) cmdMail(arg string) {
 				return
 			}
 		}
+	}
+	if ss.identityAtMail(addr) {
+		return
 	}
 	ss.inTx = true
 	ss.from = addr

@@ -1,6 +1,10 @@
 package sandbox
 
-import "os"
+import (
+	"bytes"
+	"io"
+	"os"
+)
 
 // headBytes is how much of a message a session keeps in memory: enough
 // for the header, where the Message-ID is. The rest streams to the save
@@ -84,4 +88,60 @@ func (s *Sandbox) reserveMemory(n int64) bool {
 		return false
 	}
 	return true
+}
+
+// rewriteFrom replaces the message's From: header with the account's
+// address in the save file, as Gmail does for a sender that is not the
+// account. Nothing is saved, or the header is not wholly in the head, and
+// nothing is changed; false then.
+func (sp *spool) rewriteFrom(account string) bool {
+	if sp.file == nil || sp.err != nil {
+		return false
+	}
+	start, end, ok := fromHeaderSpan(sp.head)
+	if !ok || int64(len(sp.head)) > sp.size {
+		return false
+	}
+	line := "From: " + account + "\r\n"
+	out, err := os.CreateTemp(sp.sb.opts.SaveDir, ".incoming-*")
+	if err != nil {
+		return false
+	}
+	_, err = out.Write(append(append(append([]byte(nil), sp.head[:start]...), line...), sp.head[end:]...))
+	if err == nil {
+		_, err = sp.file.Seek(int64(len(sp.head)), io.SeekStart)
+	}
+	if err == nil {
+		_, err = io.Copy(out, sp.file)
+	}
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return false
+	}
+	sp.dropFile()
+	sp.file = out
+	sp.size += int64(len(line) - (end - start))
+	return true
+}
+
+// fromHeaderSpan is where the From: header (with its continuation lines)
+// is in head, if the whole header section is there.
+func fromHeaderSpan(head []byte) (start, end int, ok bool) {
+	body := bytes.Index(head, []byte("\r\n\r\n"))
+	if body < 0 {
+		return 0, 0, false
+	}
+	for pos := 0; pos < body+2; {
+		next := bytes.Index(head[pos:], []byte("\r\n")) + pos + 2
+		name, _, found := bytes.Cut(head[pos:next], []byte(":"))
+		if found && bytes.EqualFold(bytes.TrimRight(name, " \t"), []byte("From")) {
+			for next < body+2 && (head[next] == ' ' || head[next] == '\t') {
+				next = bytes.Index(head[next:], []byte("\r\n")) + next + 2
+			}
+			return pos, next, true
+		}
+		pos = next
+	}
+	return 0, 0, false
 }

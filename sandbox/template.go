@@ -99,6 +99,9 @@ func checkPlaceholders(s string, known func(string) bool) error {
 type replyTemplate struct {
 	code  int
 	lines []string
+	// catalogue is the name of the catalogue reply the text came from
+	// (internal/replies), or "" for a text written in place.
+	catalogue string
 }
 
 // parseReply checks that every line is "NNN-text" or, for the last, "NNN

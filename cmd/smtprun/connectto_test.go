@@ -38,6 +38,18 @@ func TestConnectToServe(t *testing.T) {
 	if !strings.Contains(out.String(), "certificate for smtp.gmail.com") {
 		t.Errorf("serve was not asked for smtp.gmail.com's certificate (SNI):\n%s", out)
 	}
+	// test and load take the rule too; load then runs against serve
+	// although the script names a public provider's host.
+	code, stdout, stderr = cli(t, "test", "--no-color", "--connect-to", rule, "--ca", ca, user,
+		"--var=SMTP_PASS=practice-password", "../../scripts/gmail.smtp")
+	if code != exitOK {
+		t.Errorf("test: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli(t, "load", "--no-color", "-q", "-c", "2", "-n", "4", "--connect-to", rule, "--ca", ca, user,
+		"--var=SMTP_PASS=practice-password", "../../load/testdata/sandbox-submit.smtp")
+	if code != exitOK || !strings.Contains(stdout, "iterations  4 ok, 0 failed") {
+		t.Errorf("load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	// Verification is real: without serve's CA the same run fails.
 	code, stdout, stderr = cli(t, "run", "--no-color", "--connect-to", rule, user,
 		"--var=SMTP_PASS=practice-password", "../../scripts/gmail.smtp")

@@ -15,6 +15,7 @@ const (
 	exitScript      = 2
 	exitRuntime     = 3
 	exitExpectation = 4
+	exitUnformatted = 5 // fmt --check: a file is not in canonical form
 	exitInterrupted = 130
 )
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"net"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -40,25 +39,10 @@ func kindOf(code int) string {
 
 // errorPos is where an error points in a script.
 func errorPos(err error) (dsl.Pos, bool) {
-	var (
-		de *dsl.Error
-		dl dsl.ErrorList
-		dg engine.Diagnoser
-	)
-	switch {
-	case errors.As(err, &dl) && len(dl) > 0:
-		return dl[0].Pos, true
-	case errors.As(err, &de):
-		return de.Pos, true
-	case errors.As(err, &dg):
-		return dg.Diagnostic().Pos, true
+	if ds := dsl.Diagnostics(err); len(ds) > 0 {
+		return ds[0].Pos, true
 	}
 	return dsl.Pos{}, false
-}
-
-func hostOf(addr string) string {
-	h, _, _ := net.SplitHostPort(addr)
-	return h
 }
 
 // errSource is the text of the file a run error points into: the script,

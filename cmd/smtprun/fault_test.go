@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,59 @@ def login():
 				t.Errorf("smtplib: %v\n%s\nwant it to start with\n%s\nserver:\n%s", err, got, tc.want, out)
 			}
 		})
+	}
+}
+
+// TestCheckSenderIdentity: check warns where MAIL FROM or From: is not
+// the AUTH user, says when it cannot know (an unset variable), and is
+// silent for every shipped script, which send as the account.
+func TestCheckSenderIdentity(t *testing.T) {
+	for _, name := range []string{"SMTP_USER", "SENDER", "FROM"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+	code, _, stderr := cli(t, "check", "--no-color", "testdata/faults/identity.smtp")
+	if code != exitOK {
+		t.Errorf("check: exit %d, want %d (a warning is no error)", code, exitOK)
+	}
+	golden(t, "check-sender-identity", stderr)
+
+	scripts, _ := filepath.Glob("../../scripts/*.smtp")
+	more, _ := filepath.Glob("../../scripts/*/*.smtp")
+	code, _, stderr = cli(t, append([]string{"check", "--no-color", "--var", "SMTP_USER=me@example.com"}, append(scripts, more...)...)...)
+	if code != exitOK || strings.Contains(stderr, "logs in") {
+		t.Errorf("shipped scripts: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestServeExplainSenderIdentity: swaks logged in as the practice account
+// but sending as another address gets Office 365's 550 5.7.60, and serve
+// --explain says which addresses disagree and what Office 365 does.
+func TestServeExplainSenderIdentity(t *testing.T) {
+	swaks, err := exec.LookPath("swaks")
+	if err != nil {
+		testenv.Missing(t, "swaks is not installed; `apt-get install swaks` (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	sub, _, out := startServe(t, "--profile", "office365", "--ca-out", ca, "--explain")
+	user := "student@contoso.onmicrosoft.com"
+	got, err := exec.Command(swaks, "--server", sub, "--tls", "--tls-verify", "--tls-ca-path", ca, "--tls-sni", "smtp.office365.com",
+		"--auth", "LOGIN", "--auth-user", user, "--auth-password", "practice-password",
+		"--from", "boss@contoso.com", "--to", "friend@example.com").CombinedOutput()
+	if err == nil || !strings.Contains(string(got), "550 5.7.60 SMTP; Client does not have permissions to send as this sender") {
+		t.Errorf("swaks: %v\n%s", err, got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "report card") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		"The sender is not the account that logged in (AUTH user " + user + ", MAIL FROM boss@contoso.com, From: boss@contoso.com; Office 365 refuses",
+		"RFC 6409 6.1",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve's transcript lacks %q:\n%s", want, out)
+		}
 	}
 }

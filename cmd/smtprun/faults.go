@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"io"
 	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/sandbox/fault"
 )
@@ -72,16 +72,16 @@ func faultDiag(err error, pos dsl.Pos, src []byte, offset int) *dsl.Error {
 // sandboxSetupError reports why the sandbox could not be set up: a bad
 // --fault with its caret (exit 1), a bad "# fault:" line as a script
 // error (exit 2), anything else as a usage error.
-func sandboxSetupError(stderr io.Writer, st style, command string, script *dsl.Program, err error) int {
+func (inv *invocation) sandboxSetupError(st present.Style, script *dsl.Program, err error) int {
 	var fe *faultFlagError
 	var de *dsl.Error
 	switch {
 	case errors.As(err, &fe):
-		reportErr(stderr, st, nil, fe.diag)
+		present.RenderError(inv.stderr, st, nil, fe.diag)
 		return exitUsage
 	case errors.As(err, &de):
-		reportErr(stderr, st, script.Source(), de)
+		present.RenderError(inv.stderr, st, script.Source(), de)
 		return exitScript
 	}
-	return commandUsageError(stderr, command, err.Error())
+	return inv.usageError(err.Error())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,12 +49,18 @@ type varFlag struct{ m dsl.MapVars }
 func (v varFlag) String() string { return "" }
 func (v varFlag) Set(s string) error {
 	name, val, ok := strings.Cut(s, "=")
-	if !ok || name == "" {
-		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	switch {
+	case ok && name != "":
+		v.m[name] = val
+		return nil
+	case dsl.ValidName(s):
+		return fmt.Errorf("--var %s: want NAME=VALUE", s)
 	}
-	v.m[name] = val
-	return nil
+	// Not shown: a mistyped --var may well hold the value, a password.
+	return errors.New("--var: want NAME=VALUE; the argument (not shown, it may hold a secret) has no name before an =")
 }
+
+func (varFlag) errorsNameTheFlag() {}
 
 type listFlag struct{ l *[]string }
 
@@ -62,26 +69,48 @@ func (f listFlag) Set(s string) error { *f.l = append(*f.l, s); return nil }
 
 // durationFlag parses a duration itself so that a bare number gets a
 // message that names the missing unit: the flag package says only "parse
-// error" for `--timeout 5`. The error waits in err, because the flag
-// package would wrap it in its own single-dash wording.
-type durationFlag struct {
-	name string
-	d    *time.Duration
-	err  error
-}
+// error" for `--timeout 5`.
+type durationFlag struct{ d *time.Duration }
 
-func (f *durationFlag) String() string { return "" }
-func (f *durationFlag) Set(s string) error {
+func (f durationFlag) String() string { return "" }
+func (f durationFlag) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	switch {
 	case err == nil:
 		*f.d = d
+		return nil
 	case isNumber(s):
-		f.err = fmt.Errorf("--%s %s: a duration needs a unit, as in %ss or %sms", f.name, s, s, s)
-	default:
-		f.err = fmt.Errorf("--%s %s: not a duration; write it as 30s, 500ms or 1m30s", f.name, s)
+		return fmt.Errorf("a duration needs a unit, as in %ss or %sms", s, s)
+	}
+	return errors.New("not a duration; write it as 30s, 500ms or 1m30s")
+}
+
+// valueError keeps the first error of a flag's value as the help writes
+// the flag ("--var FOO: want NAME=VALUE"): the flag package would wrap it
+// as `invalid value "FOO" for flag -var: ...`, with one dash and the value
+// twice.
+type valueError struct {
+	flag.Value
+	name  string
+	first *error
+}
+
+func (v valueError) Set(s string) error {
+	err := v.Value.Set(s)
+	if err == nil || *v.first != nil {
+		return nil
+	}
+	if _, ok := v.Value.(interface{ errorsNameTheFlag() }); ok {
+		*v.first = err
+	} else {
+		*v.first = fmt.Errorf("%s %s: %v", flagName(v.name), s, err)
 	}
 	return nil
+}
+
+func (v valueError) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func isNumber(s string) bool {
@@ -101,102 +130,101 @@ func newFlagSet(name string) *flag.FlagSet {
 func newOptions() *options { return &options{vars: dsl.MapVars{}, timeout: 30 * time.Second} }
 
 // conversationFlags registers the flags every command that holds
-// conversations takes (a run, a test, a load): variables, trust, the
-// timeout, output and the sandbox. It returns the timeout flag, whose
-// error the caller reports after parsing.
-func (o *options) conversationFlags(fs *flag.FlagSet) *durationFlag {
+// conversations takes (a run, a test, a load): variables, variables files
+// and --oauth, trust and plaintext auth, the timeout, output and the
+// sandbox. newConversation applies them.
+func (o *options) conversationFlags(fs *flag.FlagSet) {
 	fs.Var(varFlag{o.vars}, "var", "")
+	fs.Var(listFlag{&o.variableFiles}, "variables-file", "")
 	fs.Var(listFlag{&o.caFiles}, "ca", "")
 	fs.BoolVar(&o.insecure, "insecure", false, "")
-	timeout := &durationFlag{name: "timeout", d: &o.timeout}
-	fs.Var(timeout, "timeout", "")
+	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
+	fs.StringVar(&o.oauth, "oauth", "", "")
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.StringVar(&o.scenario, "scenario", "", "")
-	// Its error waits with the timeout's, which every caller reports.
-	fs.Var(connectToFlag{&o.connectTo, &timeout.err}, "connect-to", "")
+	fs.Var(connectToFlag{&o.connectTo}, "connect-to", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
 	fs.BoolVar(&o.noLimits, "no-limits", false, "")
-	return timeout
 }
 
-// connectToFlag collects curl's --connect-to HOST:PORT:HOST2:PORT2. As
-// with durationFlag, the error waits in err, unwrapped.
-type connectToFlag struct {
-	rules *[]engine.ConnectTo
-	err   *error
+// checkConversation checks what the conversation flags were given.
+func (o *options) checkConversation() error {
+	switch {
+	case o.scenario != "" && !o.sandbox:
+		return errors.New("--scenario needs --sandbox")
+	case len(o.faults) > 0 && !o.sandbox:
+		return errors.New("--fault needs --sandbox (or serve --fault)")
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	return nil
 }
+
+// connectToFlag collects curl's --connect-to HOST:PORT:HOST2:PORT2. The
+// engine's error names the flag and the value itself.
+type connectToFlag struct{ rules *[]engine.ConnectTo }
 
 func (f connectToFlag) String() string { return "" }
 func (f connectToFlag) Set(s string) error {
 	r, err := engine.ParseConnectTo(s)
-	switch {
-	case err == nil:
-		*f.rules = append(*f.rules, r)
-	case *f.err == nil:
-		*f.err = err
+	if err != nil {
+		return err
 	}
+	*f.rules = append(*f.rules, r)
 	return nil
 }
+
+func (connectToFlag) errorsNameTheFlag() {}
 
 // parseFlags accepts flags before and after positional arguments, as users
 // type them (`smtprun x.smtp --var A=B`).
 func parseFlags(args []string) (*options, error) {
 	o := newOptions()
 	fs := newFlagSet("smtprun")
-	timeout := o.conversationFlags(fs)
-	fs.BoolVar(&o.plaintextAuth, "allow-plaintext-auth", false, "")
+	o.conversationFlags(fs)
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.BoolVar(&o.step, "step", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
-	fs.StringVar(&o.oauth, "oauth", "", "")
 	fs.IntVar(&o.jobs, "jobs", 0, "")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "")
 	fs.StringVar(&o.reportJUnit, "report-junit", "", "")
 	fs.StringVar(&o.reportTAP, "report-tap", "", "")
 	fs.StringVar(&o.reportJSON, "report-json", "", "")
 	fs.StringVar(&o.reportHTML, "report-html", "", "")
-	fs.Var(listFlag{&o.variableFiles}, "variables-file", "")
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
-	if timeout.err != nil {
-		return nil, timeout.err
-	}
-	if o.scenario != "" && !o.sandbox {
-		return nil, fmt.Errorf("--scenario needs --sandbox")
-	}
-	if len(o.faults) > 0 && !o.sandbox {
-		return nil, fmt.Errorf("--fault needs --sandbox (or serve --fault)")
+	if err := o.checkConversation(); err != nil {
+		return nil, err
 	}
 	if o.jobs < 0 {
 		return nil, fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
 	}
-	if o.timeout <= 0 {
-		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
-	}
 	return o, nil
 }
 
-// unknownFlag returns an error for the first flag in args that fs does not
-// define, suggesting the closest one that it does. It walks args as
-// flag.Parse does: "--" ends the flags, and a flag that is not boolean
-// and has no "=" takes the next argument as its value. Positional
-// arguments are stepped over, since smtprun takes flags after them too.
 // parseInterspersed parses flags that may come before or after the
 // arguments (`smtprun SCRIPT -q`), as the help promises, and returns the
-// arguments. An unknown flag gets a suggestion first.
+// arguments. An unknown flag gets a suggestion first, and a bad value is
+// reported as the help writes the flag.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	if err := checkFlags(fs, args); err != nil {
 		return nil, err
 	}
+	var valueErr error
+	fs.VisitAll(func(f *flag.Flag) { f.Value = valueError{f.Value, f.Name, &valueErr} })
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
+		}
+		if valueErr != nil {
+			return nil, valueErr
 		}
 		left := fs.Args()
 		if len(left) == 0 {
@@ -209,6 +237,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = left[1:]
 	}
 }
+
+// checkFlags returns an error for the first flag in args that fs does not
+// define, suggesting the one it likely meant. It walks args as flag.Parse
+// does: "--" ends the flags, and a flag that is not boolean and has no
+// "=" takes the next argument as its value. Positional arguments are
+// stepped over, since smtprun takes flags after them too.
 
 func checkFlags(fs *flag.FlagSet, args []string) error {
 	for i := 0; i < len(args); i++ {
@@ -230,7 +264,7 @@ func checkFlags(fs *flag.FlagSet, args []string) error {
 		f := fs.Lookup(name)
 		if f == nil {
 			msg := "unknown flag " + dashes + name
-			if best := suggest.Closest(name, flagNames(fs)); best != "" {
+			if best := suggestFlag(name, flagNames(fs)); best != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", flagName(best))
 			}
 			return fmt.Errorf("%s", msg)
@@ -242,6 +276,34 @@ func checkFlags(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	return nil
+}
+
+// suggestFlag is the flag an unknown one likely meant: the only one it
+// begins (--prof for --profile), else the closest long one. A one-letter
+// flag is never "corrected" to another letter (-x is no typo of -q), only
+// to itself in the other case (-Q to -q).
+func suggestFlag(name string, names []string) string {
+	if len([]rune(name)) == 1 {
+		for _, n := range names {
+			if strings.EqualFold(n, name) {
+				return n
+			}
+		}
+		return ""
+	}
+	var long, begun []string
+	for _, n := range names {
+		if len(n) > 1 {
+			long = append(long, n)
+			if strings.HasPrefix(n, name) {
+				begun = append(begun, n)
+			}
+		}
+	}
+	if len(begun) == 1 {
+		return begun[0]
+	}
+	return suggest.Closest(name, long)
 }
 
 func flagNames(fs *flag.FlagSet) []string {

@@ -7,8 +7,10 @@ import (
 )
 
 // TestFlagErrors: every mistake on a command line says what is wrong, how
-// to write it, and which help to read (serve has its own). A mistyped
-// subcommand is suggested like a mistyped flag.
+// to write it, and which help to read (each command has its own). A
+// mistyped subcommand is suggested like a mistyped flag; a one-letter
+// flag is not "corrected" to another letter; an argument a command does
+// not take is refused, not ignored.
 func TestFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	script := writeFile(t, dir, "x.smtp", "connect \"h:25\"\nexpect 220\nquit\n")
@@ -27,6 +29,16 @@ func TestFlagErrors(t *testing.T) {
 		{"serve-missing-value", []string{"serve", "--profile"}},
 		{"command-typo", []string{"chek", script}},
 		{"command-typo-alone", []string{"senarios"}},
+		{"one-letter", []string{"-x", script}},
+		{"serve-prefix", []string{"serve", "--prof", "gmail"}},
+		{"var-no-equals", []string{"--var", "FOO", script}},
+		{"var-not-shown", []string{"--var", "SMTP_PASS:hunter2", script}},
+		{"scenarios-argument", []string{"scenarios", "extra"}},
+		{"version-argument", []string{"version", "extra"}},
+		{"explain-not-found", []string{"explain", "999"}},
+		{"load-zero-iterations", []string{"load", "-n", "0", script}},
+		{"load-negative-iterations", []string{"load", "--iterations=-3", script}},
+		{"help-unknown", []string{"help", "chek"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +71,9 @@ func TestCheckFlags(t *testing.T) {
 		{[]string{"-"}, ""},
 		{[]string{"--quiet", "--vra", "A=1"}, "unknown flag --vra (did you mean --var?)"},
 		{[]string{"--quiet=true", "-Q"}, "unknown flag -Q (did you mean -q?)"},
+		{[]string{"-x"}, "unknown flag -x"},
+		{[]string{"--qui"}, "unknown flag --qui (did you mean --quiet?)"},
+		{[]string{"-vr"}, "unknown flag -vr (did you mean --var?)"},
 		{[]string{"--xyzzy"}, "unknown flag --xyzzy"},
 		{[]string{"a.smtp", "--var"}, "--var needs a value"},
 	}

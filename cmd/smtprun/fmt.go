@@ -2,15 +2,10 @@ package main
 
 import (
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/safefile"
 )
@@ -24,10 +19,14 @@ under it.
 
   -w       rewrite the files in place instead of printing them
   -l       list the files whose formatting differs
-  --check  print nothing but exit 1 if any file would change (for CI)
+  --check  print nothing but exit 5 if any file would change (for CI)
 
-Exit codes: 0 ok, 1 usage error or --check found a change, 2 a script does
-not parse.
+Example:
+  smtprun fmt -l scripts
+
+Exit codes: 0 ok, 1 usage error, 2 a script does not parse, 5 --check found
+a file that would change (its own code, so that CI tells a file to
+reformat from a broken command line).
 `
 
 // fmtOptions are smtprun fmt's flags.
@@ -38,8 +37,7 @@ type fmtOptions struct {
 
 func parseFmtFlags(args []string) (*fmtOptions, error) {
 	o := &fmtOptions{}
-	fs := flag.NewFlagSet("smtprun fmt", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("smtprun fmt")
 	fs.BoolVar(&o.write, "w", false, "")
 	fs.BoolVar(&o.list, "l", false, "")
 	fs.BoolVar(&o.check, "check", false, "")
@@ -52,48 +50,44 @@ func parseFmtFlags(args []string) (*fmtOptions, error) {
 }
 
 // runFmt is `smtprun fmt`, gofmt's and hurlfmt's interface for scripts.
-func runFmt(args []string, stdout, stderr io.Writer) int {
+func runFmt(inv *invocation, args []string) int {
 	o, err := parseFmtFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, fmtUsage)
-		return exitOK
-	}
-	if err != nil {
-		return fmtUsageError(stderr, err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	if len(o.paths) == 0 {
-		return fmtUsageError(stderr, "fmt: no script given")
+		return inv.usageError("no script given")
 	}
-	files, err := expandPaths(o.paths)
+	files, err := findScripts(o.paths, true)
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun: %v\n", err)
-		return exitUsage
+		return inv.usageError(err.Error())
 	}
-	st := newStyle(stderr, o.noColor)
-	ctx, stop := interruptContext()
-	defer stop()
-	in := inputs{ctx, newOptions().timeout}
-	worst := exitOK
+	st := present.NewStyle(inv.stderr, o.noColor)
+	in := inputs{inv.ctx, newOptions().timeout}
+	worst, unformatted := exitOK, false
 	for _, path := range files {
-		worst = max(worst, fmtFile(in, path, o, stdout, stderr, st))
+		switch code := fmtFile(inv, in, path, o, st); code {
+		case exitUnformatted:
+			unformatted = true
+		default:
+			worst = max(worst, code)
+		}
+	}
+	if worst == exitOK && unformatted {
+		return exitUnformatted // a broken script or command line says more
 	}
 	return worst
 }
 
-func fmtUsageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "smtprun: %s\nRun 'smtprun fmt --help' for usage.\n", msg)
-	return exitUsage
-}
-
 // fmtFile formats one file as the flags ask and returns its exit code.
-func fmtFile(in inputs, path string, o *fmtOptions, stdout, stderr io.Writer, st style) int {
+func fmtFile(inv *invocation, in inputs, path string, o *fmtOptions, st present.Style) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	src, err := in.script(path)
 	if err != nil {
 		if in.ctx.Err() != nil {
 			return exitInterrupted
 		}
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
-		return exitUsage
+		return inv.failf(exitUsage, "cannot read script: %s", escName(err.Error()))
 	}
 	script, err := dsl.Parse(path, src)
 	var out bytes.Buffer
@@ -101,7 +95,7 @@ func fmtFile(in inputs, path string, o *fmtOptions, stdout, stderr io.Writer, st
 		err = dsl.Format(&out, script)
 	}
 	if err != nil {
-		reportErr(stderr, st, src, err)
+		present.RenderError(stderr, st, src, err)
 		return exitScript
 	}
 	changed := !bytes.Equal(out.Bytes(), src)
@@ -112,13 +106,12 @@ func fmtFile(in inputs, path string, o *fmtOptions, stdout, stderr io.Writer, st
 	case o.write:
 		if changed {
 			if err := writeAtomic(path, out.Bytes()); err != nil {
-				fmt.Fprintf(stderr, "smtprun: %v\n", err)
-				return exitUsage
+				return inv.failf(exitUsage, "%v", err)
 			}
 		}
 	case o.check:
 		if changed {
-			return exitUsage // "would change": exit 1, like hurlfmt --check
+			return exitUnformatted
 		}
 	case !o.list:
 		stdout.Write(out.Bytes())
@@ -135,30 +128,4 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return safefile.WriteFile(path, data, info.Mode().Perm())
-}
-
-// expandPaths replaces each directory by the .smtp files under it, in
-// lexical order.
-func expandPaths(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil || !info.IsDir() {
-			files = append(files, p) // an unreadable file is reported when read
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.HasSuffix(path, ".smtp") {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
 }

@@ -32,8 +32,8 @@ func TestFmtListAndCheck(t *testing.T) {
 		t.Errorf("-l: exit %d, listed %q; want only %s", code, out, messy)
 	}
 	code, out, _ = cli(t, "fmt", "--check", dir)
-	if code != 1 || out != "" {
-		t.Errorf("--check with a messy file: exit %d, stdout %q; want 1 and nothing", code, out)
+	if code != exitUnformatted || out != "" {
+		t.Errorf("--check with a messy file: exit %d, stdout %q; want %d and nothing", code, out, exitUnformatted)
 	}
 	code, _, _ = cli(t, "fmt", "--check", filepath.Join(dir, "clean.smtp"))
 	if code != exitOK {

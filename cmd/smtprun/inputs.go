@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/smtprun/smtprun/dsl"
@@ -16,7 +14,10 @@ import (
 // far above any real file of that kind: /dev/zero or `yes` behind a FIFO
 // named as one of them ends in a named error, not in all of memory.
 const (
-	maxScriptBytes        = 4 << 20 // a script or an include
+	// A script or an include: a few times what dsl parses
+	// (dsl.MaxScriptBytes), so that an oversized script gets dsl's
+	// positioned error and only a file far past it (a device) stops here.
+	maxScriptBytes        = 4 * dsl.MaxScriptBytes
 	maxVariablesFileBytes = 1 << 20
 	maxCAFileBytes        = 4 << 20  // a PEM bundle; the system's is about 200 KiB
 	maxLoadReportBytes    = 64 << 20 // load merge's inputs; a shard's is a few KiB
@@ -49,12 +50,11 @@ func (in inputs) loader() dsl.CheckOption { return dsl.WithLoader(in.script) }
 
 // inputError reports an input that could not be read: interrupted (exit
 // 130) or otherwise a usage error.
-func inputError(stderr io.Writer, command string, err error) int {
+func (inv *invocation) inputError(err error) int {
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "%s: interrupted while reading its input\n", command)
-		return exitInterrupted
+		return inv.failf(exitInterrupted, "interrupted while reading its input")
 	}
-	return commandUsageError(stderr, command, err.Error())
+	return inv.usageError(err.Error())
 }
 
 // escName makes a file name safe to print: a name may hold an escape

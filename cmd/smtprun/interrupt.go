@@ -7,10 +7,12 @@ import (
 	"syscall"
 )
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM, which
-// lets the engine end politely (QUIT where it can). After it the signals'
-// default action is restored, so a second Ctrl-C always ends the program,
-// whatever the run is stuck in (issue 13, item 11), as with most tools.
+// interruptContext is smtprun's one interrupt policy, which the
+// dispatcher applies to every long-running command: the first SIGINT or
+// SIGTERM cancels the context, which lets the command end politely (QUIT
+// where it can, a partial summary, a server's orderly stop). After it the
+// signals' default action is restored, so a second Ctrl-C always ends the
+// program, whatever the command is stuck in, as with most tools.
 func interruptContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 1)

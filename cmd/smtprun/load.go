@@ -1,32 +1,26 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/provider"
 	"github.com/smtprun/smtprun/internal/safefile"
-	loadmode "github.com/smtprun/smtprun/load"
+	"github.com/smtprun/smtprun/load"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
-const loadUsage = `smtprun load runs a script many times at once and measures it.
-
-Usage:
+const loadUsage = `Usage:
   smtprun load [flags] SCRIPT
   smtprun load merge [--report-json FILE] [-q] REPORT.json...
 
@@ -36,7 +30,7 @@ counted and the load goes on. ${ITERATION} is the iteration's number (from
 
 Flags:
   -c, --connections N     conversations at once (default 10)
-  -n, --iterations N      whole runs of the script (default 100 without --duration)
+  -n, --iterations N      whole runs of the script, at least 1 (default 100 without --duration)
   --duration D            stop starting iterations after D (e.g. 30s, 5m)
   --rate R                start R iterations per second (open model: latency
                           counts from when an iteration was due)
@@ -53,8 +47,11 @@ Flags:
                           account at once and 30 messages a minute; gmail 500 recipients a day)
   --connect-to H:P:H2:P2  connect to H2:P2 where the script says H:P (curl's form; repeatable)
   --var NAME=VALUE        set a script variable (repeatable)
+  --variables-file FILE   NAME=VALUE lines (repeatable), as for a run
+  --oauth PROVIDER        set SMTP_TOKEN from smtprun token's cache, unless it is set
   --ca FILE               also trust the CA certificates in FILE (PEM)
   --insecure              skip TLS certificate verification
+  --allow-plaintext-auth  allow auth over an unencrypted connection to a non-loopback host
   --timeout DURATION      deadline for connecting, each reply and each handshake (default 30s)
   -q, --quiet             print nothing but the summary
   --no-color              plain output
@@ -65,6 +62,9 @@ connections and prints the partial summary (exit 130).
 
 Load mode refuses the submission hosts of public providers (Gmail, Office
 365, Yahoo, AOL, ...) unless --sandbox: hammering them gets accounts locked.
+
+Example:
+  smtprun load --sandbox -c 4 -n 20 scripts/gmail.smtp
 
 Exit codes: 0 every iteration passed; 1 usage error; 2 script error;
 4 some iterations failed; 130 interrupted.
@@ -89,40 +89,35 @@ func parseLoadFlags(args []string) (*loadOptions, error) {
 	fs.IntVar(&o.connections, "c", 10, "")
 	fs.IntVar(&o.iterations, "iterations", 0, "")
 	fs.IntVar(&o.iterations, "n", 0, "")
-	duration := &durationFlag{name: "duration", d: &o.duration}
-	fs.Var(duration, "duration", "")
+	fs.Var(durationFlag{&o.duration}, "duration", "")
 	fs.Float64Var(&o.rate, "rate", 0, "")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "")
 	fs.IntVar(&o.procs, "procs", 0, "")
 	fs.StringVar(&o.shard, "shard", "", "")
 	fs.StringVar(&o.reportJSON, "report-json", "", "")
-	timeout := o.conversationFlags(fs)
+	o.conversationFlags(fs)
 	var err error
 	if o.args, err = parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
-	for _, f := range []*durationFlag{duration, timeout} {
-		if f.err != nil {
-			return nil, f.err
-		}
+	if err := o.checkConversation(); err != nil {
+		return nil, err
 	}
+	// 0 iterations is refused as 0 connections are, rather than taken as
+	// "the default": -n 0 meaning 100 surprises.
+	iterationsSet := false
+	fs.Visit(func(f *flag.Flag) { iterationsSet = iterationsSet || f.Name == "n" || f.Name == "iterations" })
 	switch {
-	case o.scenario != "" && !o.sandbox:
-		return nil, errors.New("--scenario needs --sandbox")
-	case len(o.faults) > 0 && !o.sandbox:
-		return nil, errors.New("--fault needs --sandbox (or serve --fault)")
 	case o.connections < 1:
 		return nil, fmt.Errorf("--connections must be at least 1, got %d", o.connections)
-	case o.iterations < 0:
-		return nil, fmt.Errorf("--iterations must not be negative, got %d", o.iterations)
+	case o.iterations < 0 || iterationsSet && o.iterations == 0:
+		return nil, fmt.Errorf("--iterations must be at least 1, got %d", o.iterations)
 	case o.rate < 0:
 		return nil, fmt.Errorf("--rate must not be negative, got %g", o.rate)
 	case o.maxErrors < 0:
 		return nil, fmt.Errorf("--max-errors must not be negative, got %d", o.maxErrors)
 	case o.procs < 0:
 		return nil, fmt.Errorf("--procs must not be negative, got %d", o.procs)
-	case o.timeout <= 0:
-		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}
 	if o.iterations == 0 && o.duration <= 0 {
 		o.iterations = 100
@@ -144,72 +139,73 @@ func parseShard(s string) (int, int, error) {
 	return i, n, nil
 }
 
-func runLoad(args []string, stdout, stderr io.Writer) int {
+func runLoad(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	if len(args) > 0 && args[0] == "merge" {
-		return runLoadMerge(args[1:], stdout, stderr)
+		return runLoadMerge(inv, args[1:])
 	}
 	o, err := parseLoadFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, loadUsage)
-		return exitOK
-	}
-	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	if len(o.args) != 1 {
-		return commandUsageError(stderr, "smtprun load", fmt.Sprintf("want one script, got %d", len(o.args)))
+		return inv.usageError(fmt.Sprintf("want one script, got %d", len(o.args)))
 	}
 	defer loadGC()()
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+		return inv.usageError(err.Error())
 	}
-	est := newStyle(stderr, o.noColor)
-	rctx, rstop := interruptContext()
-	in := inputs{rctx, o.timeout}
-	prog, code := load(in, o.args[0], stderr, est)
+	in := inputs{inv.ctx, o.timeout}
+	files, err := readVariablesFiles(in, o.variableFiles)
+	if err != nil {
+		return inv.inputError(err)
+	}
+	est := present.NewStyle(stderr, o.noColor)
+	prog, code := loadScript(inv, in, o.args[0], est)
 	if prog == nil {
-		rstop()
 		return code
 	}
-	var vars dsl.Vars = dsl.Chain{o.vars, dsl.EnvVars{}}
-	engOpts := []engine.Option{engine.WithTimeout(o.timeout), engine.WithInsecure(o.insecure), engine.WithConnectTo(o.connectTo...)}
+	warned := map[string]bool{}
+	warnExposedSecrets(stderr, est, o.options, files, prog, warned)
+	warnQuotedValues(stderr, est, o.options, files, prog, warned)
+	var vars dsl.Vars = scriptVars(o.options, files)
 	pool, err := loadCAs(in, o.caFiles)
-	rstop()
 	if err != nil {
-		return inputError(stderr, "smtprun load", err)
+		return inv.inputError(err)
 	}
-	if o.sandbox {
-		sr, err := setupSandbox(o.options, prog, vars)
-		if err != nil {
-			return sandboxSetupError(stderr, est, "smtprun load", prog, err)
+	if o.oauth != "" {
+		v, note, _, code := oauthVars(inv, o.options, vars)
+		if code != exitOK {
+			return code
 		}
-		defer sr.sb.Close()
-		vars = sr.vars
-		engOpts = append(engOpts, sr.opts...)
-	} else {
+		vars = v
+		if note != "" && !o.quiet {
+			fmt.Fprintln(stderr, est.Note.Sprint(note))
+		}
+	}
+	if !o.sandbox {
 		if msg := refusedHost(prog, vars, o.connectTo); msg != "" {
 			fmt.Fprint(stderr, msg)
 			return exitUsage
 		}
-		if pool != nil {
-			engOpts = append(engOpts, engine.WithRootCAs(pool))
-		}
 	}
-	engOpts = append(engOpts, engine.WithVars(vars))
-	threads := loadmode.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
+	conv, err := o.newConversation(prog, vars, pool)
+	if err != nil {
+		return inv.sandboxSetupError(est, prog, err)
+	}
+	defer conv.close()
+	threads := load.Threads{N: o.procs, CPUs: runtime.NumCPU(), Why: "--procs"}
 	if o.procs == 0 {
 		route := func(host, port string) string { return engine.Route(o.connectTo, host, port) }
-		threads = loadmode.ChooseThreads(prog, vars, route, o.sandbox, o.connections)
+		threads = load.ChooseThreads(prog, conv.vars, route, o.sandbox, o.connections)
 	}
 	defer withProcs(threads.N)()
-	r, err := loadmode.New(loadmode.Config{Program: prog, Engine: engOpts, Connections: o.connections, Iterations: o.iterations,
+	r, err := load.New(load.Config{Program: prog, Engine: conv.engineOptions(nil), Connections: o.connections, Iterations: o.iterations,
 		Duration: o.duration, Rate: o.rate, MaxErrors: o.maxErrors, Shard: shard, Shards: shards})
 	if err != nil {
-		return commandUsageError(stderr, "smtprun load", err.Error())
+		return inv.usageError(err.Error())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	if !o.quiet {
@@ -217,19 +213,17 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	} else {
 		close(finished)
 	}
-	rep, err := r.Run(ctx)
+	rep, err := r.Run(inv.ctx)
 	close(done)
 	<-finished
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun load: %v\n", err)
-		return exitRuntime
+		return inv.failf(exitRuntime, "%v", err)
 	}
 	rep.Threads = threads.String()
 	rep.WriteSummary(stdout)
 	if o.reportJSON != "" {
 		if err := writeLoadReport(o.reportJSON, rep); err != nil {
-			fmt.Fprintf(stderr, "smtprun load: %v\n", err)
-			return exitRuntime
+			return inv.failf(exitRuntime, "%v", err)
 		}
 	}
 	switch {
@@ -241,7 +235,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeLoadReport(path string, rep *loadmode.Report) error {
+func writeLoadReport(path string, rep *load.Report) error {
 	return safefile.Replace(path, 0o600, rep.WriteJSON)
 }
 
@@ -298,7 +292,7 @@ func publicProfile(host string) string {
 	return ""
 }
 
-func runLoadMerge(args []string, stdout, stderr io.Writer) int {
+func runLoadMerge(inv *invocation, args []string) int {
 	fs := newFlagSet("smtprun load merge")
 	var out string
 	var quiet bool
@@ -306,45 +300,36 @@ func runLoadMerge(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&quiet, "q", false, "")
 	fs.BoolVar(&quiet, "quiet", false, "")
 	files, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, loadUsage)
-		return exitOK
-	}
-	if err != nil {
-		return commandUsageError(stderr, "smtprun load merge", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	if len(files) == 0 {
-		return commandUsageError(stderr, "smtprun load merge", "no report given")
+		return inv.usageError("merge: no report given")
 	}
-	ctx, stop := interruptContext()
-	defer stop()
-	in := inputs{ctx, newOptions().timeout}
-	var reps []*loadmode.Report
+	in := inputs{inv.ctx, newOptions().timeout}
+	var reps []*load.Report
 	for _, f := range files {
 		b, err := in.read(f, "a load report", maxLoadReportBytes)
 		if in.ctx.Err() != nil {
 			return exitInterrupted
 		}
-		var r *loadmode.Report
+		var r *load.Report
 		if err == nil {
-			r, err = loadmode.Decode(f, b)
+			r, err = load.Decode(f, b)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
-			return exitUsage
+			return inv.failf(exitUsage, "merge: %v", err)
 		}
 		reps = append(reps, r)
 	}
-	rep, err := loadmode.Merge(reps...)
+	rep, err := load.Merge(reps...)
 	if err != nil {
-		fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
-		return exitUsage
+		return inv.failf(exitUsage, "merge: %v", err)
 	}
-	rep.WriteSummary(stdout)
+	rep.WriteSummary(inv.stdout)
 	if out != "" {
 		if err := writeLoadReport(out, rep); err != nil {
-			fmt.Fprintf(stderr, "smtprun load merge: %v\n", err)
-			return exitRuntime
+			return inv.failf(exitRuntime, "merge: %v", err)
 		}
 	}
 	if rep.Failed > 0 {

@@ -16,10 +16,10 @@ import (
 
 	"github.com/creack/pty"
 
-	loadmode "github.com/smtprun/smtprun/load"
+	"github.com/smtprun/smtprun/load"
 )
 
-const loadScript = "../../load/testdata/sandbox-submit.smtp"
+const loadTestScript = "../../load/testdata/sandbox-submit.smtp"
 
 // TestLoadProgressOnPTY: on a terminal the live display is drawn (and
 // redrawn with carriage returns) on stderr, and cleared before the
@@ -37,7 +37,7 @@ func TestLoadProgressOnPTY(t *testing.T) {
 	go io.Copy(screen, master)
 	t.Setenv("TERM", "xterm")
 	out := &syncBuffer{}
-	code := run([]string{"load", "--sandbox", "-c", "2", "-n", "12", "--rate", "12", loadScript}, nil, out, tty)
+	code := run([]string{"load", "--sandbox", "-c", "2", "-n", "12", "--rate", "12", loadTestScript}, nil, out, tty)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, screen)
 	}
@@ -75,7 +75,7 @@ func TestLoadProgressOnPTY(t *testing.T) {
 func TestLoadNoProgressWithoutTerminal(t *testing.T) {
 	for _, q := range [][]string{nil, {"-q"}} {
 		out, errOut := &syncBuffer{}, &syncBuffer{}
-		args := append(append([]string{"load"}, q...), "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadScript)
+		args := append(append([]string{"load"}, q...), "--sandbox", "-c", "2", "-n", "8", "--rate", "16", loadTestScript)
 		if code := run(args, nil, out, errOut); code != exitOK {
 			t.Fatalf("%v: exit %d\n%s\n%s", q, code, out, errOut)
 		}
@@ -88,11 +88,33 @@ func TestLoadNoProgressWithoutTerminal(t *testing.T) {
 	}
 }
 
+// TestLoadVariablesFile: load takes --variables-file as a run does: a
+// wrong password from the file fails every iteration where the sandbox's
+// practice password (filled in when none is set) passes.
+func TestLoadVariablesFile(t *testing.T) {
+	dir := t.TempDir()
+	vf := filepath.Join(dir, "ci.env")
+	if err := os.WriteFile(vf, []byte("SMTP_USER=ci@example.com\nSMTP_PASS=not-the-practice-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "1", "-n", "2", "--variables-file", vf, loadTestScript}, nil, out, errOut); code != exitExpectation {
+		t.Errorf("with the file: exit %d, want %d\n%s\n%s", code, exitExpectation, out, errOut)
+	}
+	if !strings.Contains(out.String(), "0 ok, 2 failed") {
+		t.Errorf("with the file, the summary:\n%s", out)
+	}
+	out, errOut = &syncBuffer{}, &syncBuffer{}
+	if code := run([]string{"load", "-q", "--sandbox", "-c", "1", "-n", "2", loadTestScript}, nil, out, errOut); code != exitOK {
+		t.Errorf("without it: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestLoadRefusesPublicProviders: the script connects to smtp.gmail.com;
 // without --sandbox load mode says why it will not, and how to practise.
 func TestLoadRefusesPublicProviders(t *testing.T) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	code := run([]string{"load", "-n", "1", loadScript}, nil, out, errOut)
+	code := run([]string{"load", "-n", "1", loadTestScript}, nil, out, errOut)
 	if code != exitUsage || !strings.Contains(errOut.String(), "refusing to load smtp.gmail.com") || !strings.Contains(errOut.String(), "--sandbox") {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
@@ -107,7 +129,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 		f := filepath.Join(dir, strings.ReplaceAll(shard, "/", "-")+".json")
 		files = append(files, f)
 		out := &syncBuffer{}
-		if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "9", "--shard", shard, "--report-json", f, loadScript}, nil, out, io.Discard); code != exitOK {
+		if code := run([]string{"load", "-q", "--sandbox", "-c", "2", "-n", "9", "--shard", shard, "--report-json", f, loadTestScript}, nil, out, io.Discard); code != exitOK {
 			t.Fatalf("shard %s: exit %d\n%s", shard, code, out)
 		}
 		if !strings.Contains(out.String(), "shard "+shard) {
@@ -123,7 +145,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 			t.Errorf("merged summary lacks %q:\n%s", want, out)
 		}
 	}
-	if code := run([]string{"load", "-n", "4", "--shard", "2/2", "--sandbox", loadScript}, nil, io.Discard, errOut); code != exitUsage {
+	if code := run([]string{"load", "-n", "4", "--shard", "2/2", "--sandbox", loadTestScript}, nil, io.Discard, errOut); code != exitUsage {
 		t.Errorf("--shard 2/2: exit %d", code)
 	}
 }
@@ -131,7 +153,7 @@ func TestLoadShardsThenMerge(t *testing.T) {
 // TestLoadCtrlC: a real SIGINT stops the load, prints the partial
 // summary and exits 130.
 func TestLoadCtrlC(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "load", "--sandbox", "-c", "2", "--duration", "1m", loadScript)
+	cmd := exec.Command(os.Args[0], "load", "--sandbox", "-c", "2", "--duration", "1m", loadTestScript)
 	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1")
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errOut
@@ -198,7 +220,7 @@ func TestLoadProcs(t *testing.T) {
 		t.Errorf("--procs 0 changed GOMAXPROCS to %d", got)
 	}
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	if code := run([]string{"load", "-q", "--sandbox", "--procs", "1", "-c", "2", "-n", "4", loadScript}, nil, out, errOut); code != exitOK {
+	if code := run([]string{"load", "-q", "--sandbox", "--procs", "1", "-c", "2", "-n", "4", loadTestScript}, nil, out, errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	if got := runtime.GOMAXPROCS(0); got != before {
@@ -231,10 +253,10 @@ func TestLoadGC(t *testing.T) {
 // The line fits every width, its share agrees with its counts, and time
 // is shown once.
 func TestProgressLine(t *testing.T) {
-	counted := loadmode.Progress{Done: 544, OK: 540, Failed: 4, Messages: 540, Planned: 1500, Elapsed: 2 * time.Second}
-	timed := loadmode.Progress{Done: 90, OK: 90, Messages: 90, Elapsed: 3 * time.Second, Duration: 10 * time.Second}
+	counted := load.Progress{Done: 544, OK: 540, Failed: 4, Messages: 540, Planned: 1500, Elapsed: 2 * time.Second}
+	timed := load.Progress{Done: 90, OK: 90, Messages: 90, Elapsed: 3 * time.Second, Duration: 10 * time.Second}
 	for _, width := range []int{20, 40, 60, 80, 100, 200} {
-		for _, p := range []loadmode.Progress{counted, timed} {
+		for _, p := range []load.Progress{counted, timed} {
 			line := progressLine(p, width)
 			if n := utf8.RuneCountInString(line); n > width-1 {
 				t.Errorf("width %d: %d columns: %q", width, n, line)

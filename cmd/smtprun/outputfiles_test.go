@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io/fs"
 	"net"
@@ -128,10 +129,12 @@ func TestServeRefusesAnotherUsersDirectory(t *testing.T) {
 		t.Run(flag, func(t *testing.T) {
 			dir, victim := foreignDir(t, "")
 			var out syncBuffer
-			stop := make(chan struct{})
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
 			done := make(chan int, 1)
+			inv := &invocation{cmd: lookupCommand("serve"), ctx: ctx, stdout: &out, stderr: &out}
 			go func() {
-				done <- runServe([]string{"--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--listen-oauth", "127.0.0.1:0", "--no-color", flag, dir}, &out, &out, stop)
+				done <- runServe(inv, []string{"--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--listen-oauth", "127.0.0.1:0", "--no-color", flag, dir})
 			}()
 			select {
 			case code := <-done:
@@ -139,7 +142,7 @@ func TestServeRefusesAnotherUsersDirectory(t *testing.T) {
 					t.Errorf("exit %d, want %d\n%s", code, exitUsage, out.String())
 				}
 			case <-time.After(3 * time.Second):
-				close(stop)
+				stop()
 				<-done
 				t.Fatalf("serve started with %s in another user's directory:\n%s", flag, out.String())
 			}

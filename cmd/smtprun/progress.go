@@ -11,7 +11,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"golang.org/x/term"
 
-	loadmode "github.com/smtprun/smtprun/load"
+	"github.com/smtprun/smtprun/load"
 )
 
 // showProgress draws load mode's progress on a terminal: one line that
@@ -19,7 +19,7 @@ import (
 // again at every redraw, so a resized window is followed), cleared before
 // the summary. Anywhere else (a pipe, a CI log, TERM=dumb) it draws
 // nothing: the summary is the whole output, as with curl -s.
-func showProgress(w io.Writer, r *loadmode.Runner, done <-chan struct{}) {
+func showProgress(w io.Writer, r *load.Runner, done <-chan struct{}) {
 	f, ok := w.(*os.File)
 	if !ok || !isatty.IsTerminal(f.Fd()) || os.Getenv("TERM") == "dumb" {
 		<-done
@@ -56,7 +56,7 @@ var progressEvery = 200 * time.Millisecond
 // bar first: counts, then the share done, errors, rate and time.
 //
 //	load [########......] 544/1500 36% 0 errors 272/s 2s, 4s left
-func progressLine(p loadmode.Progress, width int) string {
+func progressLine(p load.Progress, width int) string {
 	frac, count := -1.0, fmt.Sprintf("%d done", p.Done)
 	if p.Planned > 0 {
 		frac = float64(p.Done) / float64(p.Planned)
@@ -117,7 +117,7 @@ func roundSecond(d time.Duration) time.Duration {
 }
 
 // remaining estimates the time left, or -1 when nobody can tell yet.
-func remaining(p loadmode.Progress, rate float64) time.Duration {
+func remaining(p load.Progress, rate float64) time.Duration {
 	left := time.Duration(-1)
 	if p.Duration > 0 {
 		left = max(0, p.Duration-p.Elapsed)

@@ -3,35 +3,32 @@ package main
 import (
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/suggest"
 )
 
-const usageText = `smtprun runs scripted SMTP conversations and shows every line on the wire.
+const usageText = `Usage:
+  smtprun [run] [flags] SCRIPT
 
-Usage:
-  smtprun [flags] SCRIPT          run a .smtp script (also: smtprun run SCRIPT)
-  smtprun test [flags] PATH...    run many scripts in parallel, with reports for CI (see test --help)
-  smtprun --sandbox SCRIPT        run it offline against built-in emulations of the providers
-  smtprun check SCRIPT...         parse and validate scripts without connecting
-  smtprun fmt [-w] [-l] FILE...   print scripts in canonical form (see fmt --help)
-  smtprun scenarios               list the emulated providers and failure scenarios
-  smtprun explain ARG...          explain a reply code, enhanced code, reply line or EHLO keyword
-  smtprun serve [flags]           run an emulated provider as a real server (see serve --help)
-  smtprun token PROVIDER          get an OAuth 2.0 token for XOAUTH2/OAUTHBEARER (see token --help)
-  smtprun load [flags] SCRIPT     run a script many times at once and measure it (see load --help)
-  smtprun version                 print the version (also --version)
-  smtprun help                    show this help
+Runs one .smtp script and shows every line on the wire. With --sandbox every
+connect is served in-process by an emulation of the provider (no network).
 
-Flags:
+` + runFlagsHelp + `
+Example:
+  smtprun --sandbox scripts/gmail.smtp
+
+` + exitCodesHelp
+
+// runFlagsHelp describes the flags of a run; test and load take the
+// conversation flags among them too.
+const runFlagsHelp = `Flags:
   --var NAME=VALUE        set a script variable (repeatable; wins over the environment)
   --variables-file FILE   NAME=VALUE lines (repeatable); --var wins, then files in order, then the environment
   --ca FILE               also trust the CA certificates in FILE (PEM)
@@ -54,78 +51,53 @@ Flags:
   --version               print the version and the commit smtprun was built from
   --report-json FILE      write the run as JSON (format in the README)
   --report-html DIR       write the run as a static HTML page
+`
 
-Exit codes:
+// exitCodesHelp are smtprun's exit codes, the same for every command.
+const exitCodesHelp = `Exit codes:
   0  every expectation held
   1  usage error (bad flags, unreadable script or --ca file)
   2  script error (syntax, validation, unset variable, CR/LF in a command)
   3  runtime error (connect, DNS, TLS, timeout, protocol violation, connection closed)
   4  an expectation failed
+  5  smtprun fmt --check: a file is not in canonical form
   130 interrupted (Ctrl-C, or q at a --step prompt)
 `
 
-// commands are smtprun's subcommands, for "did you mean" when a first
-// argument that is no file is close to one.
-var commands = []string{"check", "explain", "fmt", "help", "load", "run", "scenarios", "serve", "test", "token", "version"}
-
-// run dispatches to a subcommand, or runs one script.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "help", "-h", "--help", "-help":
-			fmt.Fprint(stdout, usageText)
-			return exitOK
-		case "version":
-			printVersion(stdout)
-			return exitOK
-		case "check":
-			return runCheck(args[1:], stdout, stderr)
-		case "test":
-			return runTest(args[1:], stdout, stderr)
-		case "run":
-			// `smtprun run SCRIPT` says what `smtprun SCRIPT` does.
-			args = args[1:]
-		case "fmt":
-			return runFmt(args[1:], stdout, stderr)
-		case "scenarios":
-			return runScenarios(stdout)
-		case "explain":
-			return runExplain(args[1:], stdout, stderr)
-		case "token":
-			return runToken(args[1:], stdout, stderr)
-		case "load":
-			return runLoad(args[1:], stdout, stderr)
-		case "serve":
-			stop, cancel := signalStop()
-			defer cancel()
-			return runServe(args[1:], stdout, stderr, stop)
-		}
-	}
-	o, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usageText)
-		return exitOK
-	}
-	if err != nil {
-		return usageError(stderr, err.Error())
-	}
-	if o.version {
-		printVersion(stdout)
-		return exitOK
+// runRun is `smtprun SCRIPT` and `smtprun run SCRIPT`.
+func runRun(inv *invocation, args []string) int {
+	o, code, ok := inv.parseRunFlags(args)
+	if !ok {
+		return code
 	}
 	if len(o.args) != 1 {
 		if len(o.args) == 0 {
-			return usageError(stderr, "no script given")
+			return inv.usageError("no script given")
 		}
 		if err := unknownCommand(o.args[0]); err != nil {
-			return usageError(stderr, err.Error())
+			return inv.usageError(err.Error())
 		}
-		return usageError(stderr, fmt.Sprintf("one script at a time, got %d (%s)", len(o.args), strings.Join(o.args, " ")))
+		return inv.usageError(fmt.Sprintf("one script at a time, got %d (%s)", len(o.args), strings.Join(o.args, " ")))
 	}
 	if err := unknownCommand(o.args[0]); err != nil {
-		return usageError(stderr, err.Error())
+		return inv.usageError(err.Error())
 	}
-	return runScript(o, stdin, stdout, stderr)
+	return runScript(inv, o)
+}
+
+// parseRunFlags parses a run's command line (check takes it too): ok is
+// false when the command ends here, after --help, --version or a usage
+// error, with the exit code.
+func (inv *invocation) parseRunFlags(args []string) (o *options, code int, ok bool) {
+	o, err := parseFlags(args)
+	if code, ok := inv.parsed(err); !ok {
+		return nil, code, false
+	}
+	if o.version {
+		printVersion(inv.stdout)
+		return nil, exitOK, false
+	}
+	return o, exitOK, true
 }
 
 // unknownCommand reports a first argument that is not a file but is close
@@ -138,145 +110,136 @@ func unknownCommand(arg string) error {
 	if _, err := os.Stat(arg); err == nil {
 		return nil
 	}
-	if best := suggest.Closest(arg, commands); best != "" {
+	if best := closestCommand(arg); best != "" {
 		return fmt.Errorf("unknown command %q (did you mean %q?)", arg, best)
 	}
 	return nil
 }
 
+func closestCommand(name string) string { return suggest.Closest(name, commandNames()) }
+
 // runScript runs the one script o names, with o's settings.
-func runScript(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
-	st := newStyle(stdout, o.noColor)
-	est := newStyle(stderr, o.noColor)
-	// From the start: reading a FIFO named as the script can be
-	// interrupted too.
-	ctx, stop := interruptContext()
-	defer stop()
-	in := inputs{ctx, o.timeout}
-	script, code := load(in, o.args[0], stderr, est)
+func runScript(inv *invocation, o *options) int {
+	stdout, stderr := inv.stdout, inv.stderr
+	st := present.NewStyle(stdout, o.noColor)
+	est := present.NewStyle(stderr, o.noColor)
+	in := inputs{inv.ctx, o.timeout}
+	script, code := loadScript(inv, in, o.args[0], est)
 	if script == nil {
 		return code
 	}
 	if msg := testOnlyFlags(o); msg != "" {
-		return usageError(stderr, msg)
+		return inv.usageError(msg)
 	}
 	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inputError(stderr, "smtprun", err)
+		return inv.inputError(err)
 	}
 	warned := map[string]bool{}
 	warnExposedSecrets(stderr, est, o, files, script, warned)
 	warnQuotedValues(stderr, est, o, files, script, warned)
 	var vars dsl.Vars = scriptVars(o, files)
-	engOpts := []engine.Option{
-		engine.WithTimeout(o.timeout),
-		engine.WithInsecure(o.insecure),
-		engine.WithPlaintextAuth(o.plaintextAuth),
-		engine.WithConnectTo(o.connectTo...),
-	}
-	tr := newTranscript(stdout, st, o.quiet)
-	tr.main = script.File()
+	tr := present.NewTranscript(stdout, st, o.quiet)
+	tr.Main = script.File()
 	if o.explain {
-		tr.teach = &teacher{}
+		tr.Teach = &present.Teacher{}
 	}
+	var before []engine.Option
 	if o.step {
-		gate, err := newStepper(stdin, stdout, st)
+		gate, err := newStepper(inv.stdin, stdout, st)
 		if err != nil {
-			return usageError(stderr, err.Error())
+			return inv.usageError(err.Error())
 		}
-		engOpts = append(engOpts, engine.WithBeforeStep(gate.before))
+		before = append(before, engine.WithBeforeStep(gate.before))
 	}
 	// An unreadable --ca is the same usage error with or without
 	// --sandbox: the flag was given, so something is wrong with the run.
 	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return inputError(stderr, "smtprun", err)
+		return inv.inputError(err)
 	}
 	var tokenRefusedHint string
 	if o.oauth != "" {
-		v, note, refused, code := oauthVars(o, vars, stderr)
+		v, note, refused, code := oauthVars(inv, o, vars)
 		tokenRefusedHint = refused
 		if code != exitOK {
 			return code
 		}
 		vars = v
 		if note != "" {
-			tr.note(note)
+			tr.Note(note)
 		}
 	}
-	var notes []string // the run's own lines, for the reports as for test mode's
-	if o.sandbox {
-		sr, err := setupSandbox(o, script, vars)
-		if err != nil {
-			return sandboxSetupError(stderr, est, "smtprun", script, err)
-		}
-		defer sr.sb.Close()
-		vars = sr.vars
-		engOpts = append(engOpts, sr.opts...)
-		for _, n := range sr.notes {
-			tr.note(n)
-		}
-		notes = sr.notes
-	} else if pool != nil {
-		engOpts = append(engOpts, engine.WithRootCAs(pool))
+	conv, err := o.newConversation(script, vars, pool)
+	if err != nil {
+		return inv.sandboxSetupError(est, script, err)
+	}
+	defer conv.close()
+	for _, n := range conv.notes {
+		tr.Note(n)
 	}
 	var obs engine.Observer = tr
 	rec := newRunRecorder(o, script)
 	if rec != nil {
 		obs = observers{tr, rec}
 	}
-	engOpts = append(engOpts, engine.WithObserver(obs), engine.WithVars(vars))
-
+	vars = conv.vars
 	started := time.Now()
-	res, err := engine.New(engOpts...).Run(ctx, script)
-	tr.finish(res, err)
+	res, err := engine.New(append(conv.engineOptions(obs), before...)...).Run(inv.ctx, script)
+	tr.Finish(res, err)
 	if err != nil {
 		// The report quotes the script; a secret written into it (which
 		// it should not be) is masked there too.
 		err = tokenUnsetHelp(script, vars, err)
-		report(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.host, includeNotes(script, err)...)
+		present.RenderFailure(stderr, est, []byte(res.Redact(string(errSource(script, err)))), err, tr.Host, includeNotes(script, err)...)
 		if tokenRefusedHint != "" && tokenRefused(err) {
 			fmt.Fprintln(stderr, tokenRefusedHint)
 		}
 	}
 	if rec != nil {
-		if werr := writeRunReports(o, script, rec, res, err, tr.host, started, notes); werr != nil {
-			fmt.Fprintf(stderr, "smtprun: cannot write a report: %v\n", werr)
-			return max(exitCode(err), exitUsage)
+		if werr := writeRunReports(o, script, rec, res, err, tr.Host, started, conv.notes); werr != nil {
+			return max(exitCode(err), inv.failf(exitUsage, "cannot write a report: %v", werr))
 		}
 	}
 	return exitCode(err)
 }
 
-func usageError(stderr io.Writer, msg string) int {
-	return commandUsageError(stderr, "smtprun", msg)
-}
-
-// commandUsageError reports a usage error of command ("smtprun",
-// "smtprun serve") and points at that command's own help.
-func commandUsageError(stderr io.Writer, command, msg string) int {
-	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", command, msg, command)
-	return exitUsage
-}
-
-// load reads, parses and checks a script, reporting any problem.
-func load(in inputs, path string, stderr io.Writer, st style) (*dsl.Program, int) {
-	src, err := in.script(path)
+// readScript reads, parses and checks a script, within in's bounds. src
+// is nil when the file could not be read; a script error comes with the
+// source to point into.
+func readScript(in inputs, path string) (prog *dsl.Program, src []byte, err error) {
+	src, err = in.script(path)
 	if err != nil {
-		if in.ctx.Err() != nil {
-			fmt.Fprintf(stderr, "smtprun: interrupted while reading %s\n", escName(path))
-			return nil, exitInterrupted
-		}
-		fmt.Fprintf(stderr, "smtprun: cannot read script: %s\n", escName(err.Error()))
-		return nil, exitUsage
+		return nil, nil, &unreadableError{err}
 	}
 	script, err := dsl.Parse(path, src)
-	var prog *dsl.Program
 	if err == nil {
 		prog, err = dsl.Check(script, in.loader())
 	}
-	if err != nil {
-		reportErr(stderr, st, src, err)
+	return prog, src, err
+}
+
+// unreadableError is a script that could not be read: a usage error of
+// a run, a script error of that script in test mode.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return "cannot read script: " + e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
+
+// loadScript reads, parses and checks a script for a command that runs
+// it, reporting any problem; the code is the exit code then: 130 for a
+// read that Ctrl-C interrupted (a FIFO named as the script), 1 for a
+// script that cannot be read, 2 for a script error.
+func loadScript(inv *invocation, in inputs, path string, st present.Style) (*dsl.Program, int) {
+	prog, src, err := readScript(in, path)
+	var ue *unreadableError
+	switch {
+	case errors.As(err, &ue) && in.ctx.Err() != nil:
+		return nil, inv.failf(exitInterrupted, "interrupted while reading %s", escName(path))
+	case errors.As(err, &ue):
+		return nil, inv.failf(exitUsage, "%s", escName(err.Error()))
+	case err != nil:
+		present.RenderError(inv.stderr, st, src, err)
 		return nil, exitScript
 	}
 	return prog, exitOK
@@ -302,46 +265,4 @@ func loadCAs(in inputs, files []string) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
-}
-
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usageText)
-		return exitOK
-	}
-	if err != nil {
-		return usageError(stderr, err.Error())
-	}
-	if o.version {
-		printVersion(stdout)
-		return exitOK
-	}
-	if len(o.args) == 0 {
-		return usageError(stderr, "check: no script given")
-	}
-	ctx, stop := interruptContext()
-	defer stop()
-	in := inputs{ctx, o.timeout}
-	files, err := readVariablesFiles(in, o.variableFiles)
-	if err != nil {
-		return inputError(stderr, "smtprun", err)
-	}
-	st := newStyle(stderr, o.noColor)
-	warned := map[string]bool{}
-	worst := exitOK
-	for _, path := range o.args {
-		script, code := load(in, path, stderr, st)
-		if script == nil {
-			worst = max(worst, code)
-			continue
-		}
-		warnExposedSecrets(stderr, st, o, files, script, warned)
-		warnQuotedValues(stderr, st, o, files, script, warned)
-		if !o.quiet {
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", escName(path), script.Len())
-			variablesNote(stderr, st, path, script, scriptVars(o, files))
-		}
-	}
-	return worst
 }

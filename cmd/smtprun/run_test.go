@@ -35,7 +35,13 @@ func normalize(s string, addr string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
+	goldenFile(t, filepath.Join("testdata", name+".golden"), got)
+}
+
+// goldenFile compares got with the file at path, or with -update writes
+// it there.
+func goldenFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -47,7 +53,7 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run go test ./cmd/smtprun -update)", err)
 	}
 	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
@@ -60,7 +66,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-const conversation = `# A whole submission, as in scripts/utep.smtp.
+const conversationScript = `# A whole submission, as in scripts/utep.smtp.
 connect "${ADDR}"
 expect 220
 send "EHLO client.test"
@@ -89,7 +95,7 @@ func TestCLI(t *testing.T) {
 	srv := smtptest.Start(t, false)
 	dir := t.TempDir()
 	ca := writeFile(t, dir, "ca.pem", string(srv.PKI.CAPEM))
-	script := writeFile(t, dir, "conv.smtp", conversation)
+	script := writeFile(t, dir, "conv.smtp", conversationScript)
 	t.Setenv("SMTP_PASS", srv.Password)
 	vars := []string{"--var", "ADDR=" + srv.Addr, "--var", "SMTP_USER=" + srv.User}
 
@@ -158,19 +164,87 @@ func TestCheckVariablesNote(t *testing.T) {
 	golden(t, "check-variables", strings.ReplaceAll("--- stdout\n"+out+"--- stderr\n"+errOut, dir, "DIR"))
 }
 
-// TestHelp: the help is the same however it is asked for, for smtprun
-// and for serve, and reads as in the golden files.
+// TestCheckDirectory: check takes folders as fmt and test do, checking
+// every .smtp below, and a broken script among them fails the check.
+func TestCheckDirectory(t *testing.T) {
+	code, out, errOut := cli(t, "check", "-q", "../../scripts")
+	if code != exitOK || out != "" || errOut != "" {
+		t.Errorf("check scripts: exit %d\n%s%s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "a.smtp", "connect \"h:25\"\nexpect 220\nquit\n")
+	writeFile(t, dir, "sub/b.smtp", "connect \"h:25\"\nexpect 220\nstartls\n")
+	writeFile(t, dir, "notes.txt", "not a script")
+	code, out, errOut = cli(t, "check", dir)
+	if code != exitScript {
+		t.Errorf("exit %d, want %d", code, exitScript)
+	}
+	if want := filepath.Join(dir, "a.smtp") + ": ok (3 steps)\n"; out != want {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+	if !strings.Contains(errOut, filepath.Join(dir, "sub", "b.smtp")+":3:1") || strings.Contains(errOut, "notes.txt") {
+		t.Errorf("stderr does not report sub/b.smtp alone:\n%s", errOut)
+	}
+	// A link to a directory is the directory (filepath.WalkDir would not
+	// follow it).
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, "check", link)
+	if want := filepath.Join(link, "a.smtp") + ": ok (3 steps)\n"; code != exitScript || out != want {
+		t.Errorf("through a link: exit %d, stdout %q; want %d, %q", code, out, exitScript, want)
+	}
+}
+
+// TestCheckNoteNamesVariables: the note lists what a user must set; a
+// script whose only variables are captures and built-ins gets no note
+// (it said "uses " with nothing after it).
+func TestCheckNoteNamesVariables(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "captures.smtp", "connect \"h:25\"\nexpect 220\nsend \"EHLO c.test\"\n"+
+		"expect 250 /(?P<NAME>\\S+)/\nsend \"NOOP ${NAME} ${ITERATION}\"\nexpect 250\nquit\n")
+	code, out, errOut := cli(t, "check", p)
+	if code != exitOK || out != p+": ok (7 steps)\n" || errOut != "" {
+		t.Errorf("exit %d\n--- stdout\n%s--- stderr\n%s", code, out, errOut)
+	}
+}
+
+// TestHelp: the global help lists every command of the table; each
+// command's own help (--help, -h, smtprun help NAME) is its own, not the
+// global one, the same however it is asked for, and has an example.
 func TestHelp(t *testing.T) {
-	for name, forms := range map[string][][]string{
-		"help":       {{"--help"}, {"-h"}, {"help"}, {"x.smtp", "--help"}, {"check", "--help"}},
-		"serve-help": {{"serve", "--help"}, {"serve", "-h"}},
-	} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, out, errOut := cli(t, args...)
+		if code != exitOK || errOut != "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+		golden(t, "help", out)
+	}
+	global := globalHelp()
+	for _, c := range commands {
+		if !strings.Contains(global, c.synopsis+" ") || !strings.Contains(global, c.summary) {
+			t.Errorf("the global help does not list %s", c.name)
+		}
+		forms := [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}}
+		if c.name == "run" {
+			forms = append(forms, []string{"x.smtp", "--help"})
+		}
 		for _, args := range forms {
 			code, out, errOut := cli(t, args...)
 			if code != exitOK || errOut != "" {
 				t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
 			}
-			golden(t, name, out)
+			if out == global {
+				t.Errorf("%q prints the global help, not %s's", args, c.name)
+			}
+			golden(t, "help-"+c.name, out)
+		}
+		if c.name != "help" && c.name != "version" && !strings.Contains(c.usage, "Example") {
+			t.Errorf("%s --help has no example", c.name)
 		}
 	}
 }

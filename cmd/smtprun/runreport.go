@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/internal/safefile"
@@ -34,7 +35,7 @@ func newRunRecorder(o *options, prog *dsl.Program) *rpt.Recorder {
 	}
 	rec := &rpt.Recorder{File: prog.File()}
 	if o.explain {
-		rec.Explain = explainer(&teacher{})
+		rec.Explain = present.Explainer()
 	}
 	return rec
 }
@@ -49,7 +50,7 @@ func writeRunReports(o *options, prog *dsl.Program, rec *rpt.Recorder, res engin
 	sc.Result = resultOf(sc.ExitCode)
 	if err != nil {
 		var b bytes.Buffer
-		report(&b, plainStyle(), []byte(res.Redact(string(errSource(prog, err)))), err, host, includeNotes(prog, err)...)
+		present.RenderFailure(&b, present.Plain(), []byte(res.Redact(string(errSource(prog, err)))), err, host, includeNotes(prog, err)...)
 		sc.Error = failure(err, b.String())
 	}
 	run := &rpt.Run{Version: rpt.FormatVersion, Started: started, Duration: sc.Duration, Scripts: []*rpt.Script{sc}}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/engine"
@@ -168,28 +166,4 @@ func joinAnd(names []string) string {
 		return names[0] + " is"
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " are"
-}
-
-// runScenarios lists the emulated providers and the scenarios.
-func runScenarios(stdout io.Writer) int {
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "Profiles (chosen by the host name in connect; ports 587 STARTTLS, 465 implicit TLS, 25 relay):")
-	for _, p := range sandbox.Profiles() {
-		hosts := strings.Join(p.Hosts, ", ")
-		if p.Generic {
-			hosts = "any other host"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, hosts, p.Description)
-	}
-	tw.Flush()
-	fmt.Fprintln(stdout, "\nScenarios (--scenario NAME, or a '# scenario: NAME' line at the top of a script):")
-	for _, s := range sandbox.Scenarios() {
-		applies := "all"
-		if len(s.Profiles) > 0 {
-			applies = strings.Join(s.Profiles, ",")
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, applies, s.Description)
-	}
-	tw.Flush()
-	return exitOK
 }

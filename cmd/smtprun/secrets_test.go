@@ -71,7 +71,7 @@ func leakForms(user, pass string) map[string]string {
 	return forms
 }
 
-// unusualPasswords are the secrets issue 13 found shown: bytes that look
+// unusualPasswords are the secrets a review found shown: bytes that look
 // different once escaped (a backslash, a control byte, DEL, invalid
 // UTF-8, an escape sequence), and a very short one.
 var unusualPasswords = map[string]string{

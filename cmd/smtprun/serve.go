@@ -1,20 +1,20 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
+	"github.com/smtprun/smtprun/dsl"
 	"github.com/smtprun/smtprun/internal/safefile"
 	"github.com/smtprun/smtprun/internal/suggest"
 	"github.com/smtprun/smtprun/sandbox"
@@ -23,11 +23,11 @@ import (
 	"github.com/smtprun/smtprun/web"
 )
 
-const serveUsage = `smtprun serve runs an emulated provider as a real SMTP server on loopback,
-for any client to practise against (swaks, Thunderbird, your own socket program).
-
-Usage:
+const serveUsage = `Usage:
   smtprun serve [flags]
+
+Runs an emulated provider as a real SMTP server on loopback, for any client
+to practise against (swaks, Thunderbird, your own socket program).
 
 Flags:
   --profile NAME        provider to emulate: office365, gmail, yahoo, aol, postfix (default postfix)
@@ -66,6 +66,9 @@ Flags:
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
+
+Example:
+  smtprun serve --profile gmail --explain --ca-out ca.pem
 `
 
 // serveOptions are the parsed `smtprun serve` command line.
@@ -85,12 +88,6 @@ type serveOptions struct {
 	web                            string
 }
 
-// serveUsageError reports a mistake on the serve command line and points
-// at serve's own help, which is where its flags are described.
-func serveUsageError(stderr io.Writer, msg string) int {
-	return commandUsageError(stderr, "smtprun serve", msg)
-}
-
 // parseServeFlags parses and checks the serve command line.
 func parseServeFlags(args []string) (*serveOptions, error) {
 	o := &serveOptions{}
@@ -108,27 +105,21 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	fs.BoolVar(&o.public, "public", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.StringVar(&o.listenOAuth, "listen-oauth", "127.0.0.1:2580", "")
-	ttl := &durationFlag{name: "token-ttl", d: &o.tokenTTL}
-	fs.Var(ttl, "token-ttl", "")
+	fs.Var(durationFlag{&o.tokenTTL}, "token-ttl", "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.record, "record", "", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
 	fs.BoolVar(&o.noLimits, "no-limits", false, "")
 	fs.StringVar(&o.web, "web", "off", "")
-	if err := checkFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return nil, err
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if ttl.err != nil {
-		return nil, ttl.err
 	}
 	if o.tokenTTL < 0 || (o.tokenTTL > 0 && o.tokenTTL < time.Second) {
 		return nil, fmt.Errorf("--token-ttl must be at least 1s (OAuth counts expires_in in seconds), got %s", o.tokenTTL)
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	if o.saveMaxMessages <= 0 || o.saveMaxBytes <= 0 || o.maxConns <= 0 {
 		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
@@ -203,21 +194,18 @@ func (o *serveOptions) listeners() []serveListener {
 // webOn reports whether --web asks for the web view.
 func (o *serveOptions) webOn() bool { return o.web != "" && o.web != "off" }
 
-// runServe serves until stop is closed (Ctrl-C in main use).
-func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
+// runServe serves until the invocation's context ends (Ctrl-C).
+func runServe(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseServeFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, serveUsage)
-		return exitOK
-	}
-	if err != nil {
-		return serveUsageError(stderr, err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	plans, err := parseFaults(o.faults, nil)
 	if err != nil {
-		return sandboxSetupError(stderr, newStyle(stderr, o.noColor), "smtprun serve", nil, err)
+		return inv.sandboxSetupError(present.NewStyle(stderr, o.noColor), nil, err)
 	}
-	log := &serveLog{w: stdout, st: newStyle(stdout, o.noColor), explain: o.explain}
+	log := present.NewServeLog(stdout, present.NewStyle(stdout, o.noColor), o.explain)
 	opts := sandbox.Options{
 		Faults:          &fault.Plans{},
 		NoLimits:        o.noLimits,
@@ -226,7 +214,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		SaveMaxMessages: o.saveMaxMessages,
 		SaveMaxBytes:    o.saveMaxBytes,
 		MaxConnections:  o.maxConns,
-		Observer:        log.event,
+		Observer:        log.Event,
 		TokenTTL:        o.tokenTTL,
 		Explain:         o.explain,
 	}
@@ -234,7 +222,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if o.webOn() {
 		view = web.New(web.Config{Faults: opts.Faults, RecordDir: o.record, Public: o.public})
 		opts.Observer = func(e sandbox.Event) {
-			log.event(e)
+			log.Event(e)
 			view.Observe(e)
 		}
 		if opts.SaveDir == "" {
@@ -242,7 +230,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 			// they live in a private directory for the run.
 			dir, err := os.MkdirTemp("", "smtprun-web-")
 			if err != nil {
-				return serveUsageError(stderr, "--web: "+err.Error())
+				return inv.failf(exitRuntime, "--web: %v", err)
 			}
 			defer os.RemoveAll(dir)
 			opts.SaveDir = dir
@@ -250,7 +238,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	if o.record != "" {
 		if err := safefile.MkdirPrivate(o.record); err != nil {
-			return serveUsageError(stderr, "--record: "+err.Error())
+			return inv.usageError("--record: " + err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
 		if view != nil {
@@ -264,13 +252,13 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
-		return serveUsageError(stderr, err.Error())
+		return inv.usageError(err.Error())
 	}
 	defer sb.Close()
 	if o.caOut != "" {
 		// A certificate, public: 0644, but never written through a link.
 		if err := safefile.WriteFile(o.caOut, sb.CACertPEM(), 0o644); err != nil {
-			return serveUsageError(stderr, "--ca-out: "+err.Error())
+			return inv.usageError("--ca-out: " + err.Error())
 		}
 	}
 	fmt.Fprintf(stdout, "smtprun serve: emulating %s", o.profile)
@@ -286,7 +274,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	for _, l := range o.listeners() {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", l.addr, err))
 		}
 		fmt.Fprintf(stdout, "  listening on %s: %s\n", ln.Addr(), l.what)
 		if !isLoopbackAddr(ln.Addr().String()) {
@@ -304,7 +292,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if o.listenOAuth != "" && o.listenOAuth != "off" {
 		ln, err := net.Listen("tcp", o.listenOAuth)
 		if err != nil {
-			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
 		}
 		// Read, idle and connection limits: a client that drips or idles
 		// must not hold the endpoints, as the SMTP side bounds its own.
@@ -327,7 +315,7 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	if view != nil {
 		ln, err := net.Listen("tcp", o.web)
 		if err != nil {
-			return serveUsageError(stderr, fmt.Sprintf("cannot listen on %s: %v", o.web, err))
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.web, err))
 		}
 		fmt.Fprintf(stdout, "  listening on %s: web view http://%s/ and API http://%s/api/v1/\n", ln.Addr(), ln.Addr(), ln.Addr())
 		if !isLoopbackAddr(ln.Addr().String()) {
@@ -346,10 +334,9 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 	printServeHints(stdout, o)
 	code := exitOK
 	select {
-	case <-stop:
+	case <-inv.ctx.Done():
 	case err := <-errs:
-		fmt.Fprintf(stderr, "smtprun serve: %v\n", err)
-		code = exitRuntime
+		code = inv.failf(exitRuntime, "%v", err)
 	}
 	sb.Close()
 	if oauthSrv != nil {
@@ -359,16 +346,16 @@ func runServe(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int
 		webSrv.Close()
 	}
 	wg.Wait()
-	log.printf("smtprun serve: stopped\n")
+	log.Printf("smtprun serve: stopped\n")
 	return code
 }
 
 // warnPublic says loudly, on stderr, that the server is on the network.
 func warnPublic(w io.Writer, addr, profile string, noColor bool) {
-	st := newStyle(w, noColor)
+	st := present.NewStyle(w, noColor)
 	_, pass := sandbox.PracticeCredentials(profile)
-	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: smtprun serve is listening on %s, beyond this machine (--public).", addr))
-	fmt.Fprintln(w, st.errTitle.Sprintf("WARNING: anyone who can reach it logs in with the public practice password %q and can submit mail to it.", pass))
+	fmt.Fprintln(w, st.ErrTitle.Sprintf("WARNING: smtprun serve is listening on %s, beyond this machine (--public).", addr))
+	fmt.Fprintln(w, st.ErrTitle.Sprintf("WARNING: anyone who can reach it logs in with the public practice password %q and can submit mail to it.", pass))
 }
 
 // printServeHints tells a client's user what they need to connect: the CA
@@ -391,82 +378,6 @@ func printServeHints(w io.Writer, o *serveOptions) {
 	fmt.Fprintln(w, "  Ctrl-C stops the server.")
 }
 
-// serveLog prints the server side of every conversation, prefixed with the
-// connection number so interleaved clients stay readable.
-type serveLog struct {
-	mu      sync.Mutex
-	w       io.Writer
-	st      style
-	explain bool
-}
-
-func (l *serveLog) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, a...)
-}
-
-func (l *serveLog) event(e sandbox.Event) {
-	tag := l.st.dim.Sprintf("[%d]", e.Conn)
-	var text string
-	// Everything a client controls is escaped (sandbox.EscapeLine): its
-	// lines, the replies that echo them, the errors that quote them.
-	esc := sandbox.EscapeLine
-	switch e.Kind {
-	case sandbox.ConnOpened:
-		text = l.st.note.Sprintf("%s connected: %s", esc(e.Remote), esc(e.Line))
-	case sandbox.LineReceived:
-		// The sandbox has masked a credential already (Event.Secret).
-		line := "C: " + esc(e.Line)
-		if e.Secret {
-			line += " (credentials)"
-		}
-		if e.User != "" {
-			line += " (user " + esc(e.User) + ")"
-		}
-		text = l.st.client.Sprint(line)
-		if l.explain {
-			text += l.annotate(tag, e)
-		}
-	case sandbox.MessageLine:
-		text = l.st.client.Sprint("C| " + esc(e.Line))
-	case sandbox.DiagnosisMade:
-		text = l.diagnosis(tag, e.Diagnosis)
-	case sandbox.ReportCardMade:
-		text = l.reportCard(tag, e.Report)
-	case sandbox.ReplySent:
-		for i, line := range e.Lines {
-			if i > 0 {
-				text += "\n" + tag + " "
-			}
-			text += l.st.reply(e.Code).Sprint("S: " + esc(line))
-		}
-	case sandbox.TLSStarted:
-		text = l.st.note.Sprint("TLS: " + esc(e.Line))
-	case sandbox.MessageReceived:
-		text = l.st.note.Sprintf("message %s accepted, %d bytes", esc(e.Line), e.Bytes)
-		if e.Path != "" {
-			text += l.st.note.Sprintf(", saved as %s", esc(e.Path))
-		}
-	case sandbox.Note:
-		text = l.st.note.Sprint("note: " + esc(e.Line))
-	case sandbox.ConnClosed:
-		text = l.st.note.Sprint("closed")
-		if e.Err != nil {
-			text += l.st.note.Sprintf(" (%s)", esc(e.Err.Error()))
-		}
-	default:
-		return
-	}
-	l.printf("%s %s\n", tag, text)
-}
-
-// signalStop is closed on Ctrl-C or SIGTERM.
-func signalStop() (<-chan struct{}, func()) {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return ctx.Done(), cancel
-}
-
 // serveTestHook lets tests shorten the sandbox's waits (the OAuth device
 // code's lifetime and polling interval, the coach's) and fix the clock.
 // Nil outside tests.
@@ -477,4 +388,63 @@ func orDefaultTTL(d time.Duration) string {
 		return "1h"
 	}
 	return d.String()
+}
+
+// sessionWriter writes each recorded session (serve --record) as a
+// script, printed by dsl.Format.
+type sessionWriter struct {
+	mu       sync.Mutex
+	dir      string
+	scenario string
+	log      *present.ServeLog
+	written  func(conn int64, path string) // if set, told each file written
+}
+
+func (w *sessionWriter) write(r *sandbox.Recording) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Recorded by smtprun serve --record: connection %d, profile %s.\n", r.Conn, r.Profile)
+	if w.scenario != "" {
+		fmt.Fprintf(&b, "# scenario: %s\n", w.scenario)
+	}
+	fmt.Fprintf(&b, "# Replay it: smtprun --sandbox FILE (the practice account fills ${SMTP_USER} and ${SMTP_PASS}).\n\n")
+	if err := dsl.Format(&b, r.Script); err != nil {
+		w.log.Printf("[%d] recording not written: %v\n", r.Conn, err)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	name, err := w.create(fmt.Sprintf("session-%s-%04d-%s", r.Time.UTC().Format("20060102T150405Z"), r.Conn, r.Profile), b.String())
+	if err != nil {
+		w.log.Printf("[%d] recording not written: %s\n", r.Conn, sandbox.EscapeLine(err.Error()))
+		return
+	}
+	w.log.Note(r.Conn, "recorded as "+sandbox.EscapeLine(name))
+	if w.written != nil {
+		w.written(r.Conn, name)
+	}
+}
+
+// create writes a recording 0600 (it holds the session) under a new name:
+// the names are predictable, so a name someone else took (a link planted
+// in a sticky directory) is passed over for the next, never written
+// through.
+func (w *sessionWriter) create(base, text string) (string, error) {
+	for i := 1; ; i++ {
+		name := filepath.Join(w.dir, base+".smtp")
+		if i > 1 {
+			name = filepath.Join(w.dir, fmt.Sprintf("%s-%d.smtp", base, i))
+		}
+		f, err := safefile.Create(name, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return name, err
+	}
 }

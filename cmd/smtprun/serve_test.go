@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,12 +38,13 @@ func (s *syncBuffer) String() string {
 func startServe(t *testing.T, args ...string) (sub, tls string, out *syncBuffer) {
 	t.Helper()
 	out = &syncBuffer{}
-	stop := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	args = append([]string{"--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--listen-oauth", "127.0.0.1:0", "--no-color"}, args...)
-	go func() { done <- runServe(args, out, out, stop) }()
+	inv := &invocation{cmd: lookupCommand("serve"), ctx: ctx, stdout: out, stderr: out}
+	go func() { done <- runServe(inv, args) }()
 	t.Cleanup(func() {
-		close(stop)
+		stop()
 		select {
 		case code := <-done:
 			if code != 0 {

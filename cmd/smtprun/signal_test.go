@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -19,18 +21,17 @@ import (
 // deliver a real signal to it.
 func TestMain(m *testing.M) {
 	if os.Getenv("SMTPRUN_TEST_MAIN") == "1" {
+		if os.Getenv("SMTPRUN_TEST_HIDE_INTERRUPT") == "1" {
+			// The command never sees the first interrupt, as with a wait
+			// that cannot be cancelled: only the second can end it.
+			commandContextHook = func(ctx context.Context) context.Context {
+				os.Stderr.WriteString("test: dispatched\n")
+				go func() { <-ctx.Done(); os.Stderr.WriteString("test: first interrupt\n") }()
+				return context.WithoutCancel(ctx)
+			}
+		}
 		main()
 		return
-	}
-	if os.Getenv("SMTPRUN_TEST_STUCK") == "1" {
-		// A run that ignores its cancellation, as a wait the engine
-		// cannot interrupt would: only the second signal can end it.
-		ctx, stop := interruptContext()
-		defer stop()
-		os.Stdout.WriteString("ready\n")
-		<-ctx.Done()
-		os.Stdout.WriteString("cancelled\n")
-		select {}
 	}
 	os.Exit(m.Run())
 }
@@ -72,7 +73,7 @@ func TestCtrlC(t *testing.T) {
 }
 
 // TestCtrlCEndsAFIFOWait: one SIGINT ends a run waiting for a FIFO nobody
-// writes to (issue 13, item 11): the wait honours cancellation, and the
+// writes to: the wait honours cancellation, and the
 // run exits 130 well within its 60 s timeout.
 func TestCtrlCEndsAFIFOWait(t *testing.T) {
 	addr := smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) {
@@ -110,50 +111,103 @@ func TestCtrlCEndsAFIFOWait(t *testing.T) {
 	}
 }
 
-// TestSecondCtrlCAlwaysEnds: whatever the first SIGINT could not stop, the
-// second ends the program (issue 13, item 11).
-func TestSecondCtrlCAlwaysEnds(t *testing.T) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SMTPRUN_TEST_STUCK=1")
-	out := &syncBuffer{}
-	cmd.Stdout = out
-	if err := cmd.Start(); err != nil {
+// TestSecondInterruptEndsEveryLongRunningCommand: whatever the first
+// SIGINT could not stop, the second ends the program, for every command
+// the interrupt policy covers. Each runs in a child process, busy with
+// real work (a conversation with a server that never answers, a load, a
+// server, an OAuth sign-in whose endpoint never answers, a FIFO nobody
+// writes to named as the script), with the first interrupt hidden from
+// it.
+func TestSecondInterruptEndsEveryLongRunningCommand(t *testing.T) {
+	silent := smtptest.Serve(t, smtptest.NeverAnswersNOOP(make(chan string, 16)))
+	mute := smtptest.Serve(t, func(c net.Conn, r *bufio.Reader) { io.Copy(io.Discard, r) })
+	dir := t.TempDir()
+	script := writeFile(t, dir, "wait.smtp", "connect \"${ADDR}\"\nexpect 220\nsend \"NOOP\"\nexpect 250\n")
+	fifo := filepath.Join(dir, "fifo.smtp")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	waitFor := func(s string) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(out.String(), s) {
-			if time.Now().After(deadline) {
-				t.Fatalf("child never said %q: %q", s, out.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+	args := map[string][]string{
+		"check": {"check", fifo},
+		"fmt":   {"fmt", fifo},
+		"run":   {"--var", "ADDR=" + silent, script},
+		"test":  {"test", "--var", "ADDR=" + silent, script},
+		"load":  {"load", "--sandbox", "-c", "1", "--duration", "1m", "../../load/testdata/sandbox-submit.smtp"},
+		"serve": {"serve", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--listen-oauth", "off"},
+		"token": {"token", "office365", "--no-cache", "--client-id", "test", "--issuer", "http://" + mute},
 	}
-	waitFor("ready")
-	cmd.Process.Signal(syscall.SIGINT)
-	waitFor("cancelled")
-	cmd.Process.Signal(syscall.SIGINT)
-	if _, ok := waitExit(cmd, 5*time.Second); !ok {
-		t.Fatal("a second SIGINT did not end the program")
+	for _, c := range commands {
+		if !c.longRunning {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			a, ok := args[c.name]
+			if !ok {
+				t.Fatalf("no case for the long-running command %s", c.name)
+			}
+			cmd := exec.Command(os.Args[0], a...)
+			cmd.Env = append(os.Environ(), "SMTPRUN_TEST_MAIN=1", "SMTPRUN_TEST_HIDE_INTERRUPT=1", "XDG_CONFIG_HOME="+t.TempDir())
+			out, errOut := &syncBuffer{}, &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			defer func() { cmd.Process.Kill(); <-done }()
+			waitFor := func(s string) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for !strings.Contains(errOut.String(), s) {
+					if time.Now().After(deadline) {
+						t.Fatalf("child never said %q\nstdout:\n%s\nstderr:\n%s", s, out, errOut)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			waitFor("test: dispatched")
+			time.Sleep(300 * time.Millisecond) // into its work
+			cmd.Process.Signal(syscall.SIGINT)
+			waitFor("test: first interrupt")
+			select {
+			case err := <-done:
+				done <- err
+				t.Fatalf("ended (exit %d) by the first interrupt it was not shown\nstdout:\n%s\nstderr:\n%s", exitOf(err), out, errOut)
+			case <-time.After(300 * time.Millisecond):
+			}
+			cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case err := <-done:
+				done <- err
+				if code := exitOf(err); code != -1 {
+					t.Errorf("exit %d, want the end by SIGINT itself", code)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("a second SIGINT did not end %s\nstdout:\n%s\nstderr:\n%s", c.name, out, errOut)
+			}
+		})
 	}
 }
 
-// waitExit waits for cmd up to d; the exit code is -1 for a signal.
+// waitExit waits for cmd up to d, and kills it if it is still running
+// then; the exit code is -1 for a signal.
 func waitExit(cmd *exec.Cmd, d time.Duration) (int, bool) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), true
-		}
-		return 0, err == nil
+		return exitOf(err), true
 	case <-time.After(d):
 		cmd.Process.Kill()
 		<-done
 		return 0, false
 	}
+}
+
+func exitOf(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return 0
 }

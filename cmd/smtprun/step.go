@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mattn/go-isatty"
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/engine"
 )
 
@@ -19,11 +20,11 @@ import (
 type stepper struct {
 	in      *bufio.Reader
 	out     io.Writer
-	st      style
+	st      present.Style
 	nonstop bool
 }
 
-func newStepper(stdin io.Reader, stdout io.Writer, st style) (*stepper, error) {
+func newStepper(stdin io.Reader, stdout io.Writer, st present.Style) (*stepper, error) {
 	f, ok := stdin.(*os.File)
 	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
 		return nil, errors.New("--step needs a terminal to read Enter from; standard input is not one (run it in a terminal, without a pipe or redirection)")
@@ -42,7 +43,7 @@ func (s *stepper) before(ctx context.Context, next engine.StepStarted) error {
 	if s.nonstop || next.Kind == "note" {
 		return nil
 	}
-	fmt.Fprintf(s.out, "%s ", s.st.step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", next.Pos.Line, next.Source))
+	fmt.Fprintf(s.out, "%s ", s.st.Step.Sprintf("next: line %d: %s   [Enter] run  [c] continue  [q] quit >", next.Pos.Line, next.Source))
 	got := make(chan lineResult, 1)
 	go func() {
 		l, err := s.in.ReadString('\n')

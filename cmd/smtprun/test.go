@@ -5,27 +5,23 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 	rpt "github.com/smtprun/smtprun/report"
 )
 
-const testUsageText = `smtprun test runs many scripts at once, as a test suite, with reports for CI.
-
-Usage:
+const testUsage = `Usage:
   smtprun test [flags] PATH...
 
 PATH is a script, a directory (every *.smtp under it, at any depth, in
@@ -51,51 +47,44 @@ Exit codes: 0 when every script passed; otherwise the worst outcome:
   3  a runtime error (connect, TLS, timeout, protocol)
   4  an expectation failed
   1  usage error; 130 interrupted
+
+Example:
+  smtprun test --sandbox --report-junit junit.xml scripts
 `
 
 // runTest is `smtprun test`.
-func runTest(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(stdout, testUsageText)
-		return exitOK
-	}
+func runTest(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseFlags(args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, testUsageText)
-			return exitOK
-		}
-		return commandUsageError(stderr, "smtprun test", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	if o.step {
-		return commandUsageError(stderr, "smtprun test", "--step needs one script at a time; use smtprun --step SCRIPT")
+		return inv.usageError("--step needs one script at a time; use smtprun --step SCRIPT")
 	}
 	if len(o.args) == 0 {
-		return commandUsageError(stderr, "smtprun test", "no script or directory given")
+		return inv.usageError("no script or directory given")
 	}
-	paths, err := findScripts(o.args)
+	paths, err := findScripts(o.args, false)
 	if err != nil {
-		return commandUsageError(stderr, "smtprun test", err.Error())
+		return inv.usageError(err.Error())
 	}
-	// Before anything is read: a FIFO named as an input can be
-	// interrupted too.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := inv.ctx
 	in := inputs{ctx, o.timeout}
 	files, err := readVariablesFiles(in, o.variableFiles)
 	if err != nil {
-		return inputError(stderr, "smtprun test", err)
+		return inv.inputError(err)
 	}
 	pool, err := loadCAs(in, o.caFiles)
 	if err != nil {
-		return inputError(stderr, "smtprun test", err)
+		return inv.inputError(err)
 	}
 	jobs := o.jobs
 	if jobs == 0 {
 		jobs = runtime.NumCPU()
 	}
-	st := newStyle(stdout, o.noColor)
-	est := newStyle(stderr, o.noColor)
+	st := present.NewStyle(stdout, o.noColor)
+	est := present.NewStyle(stderr, o.noColor)
 
 	// Every script is read and checked before anything runs, so that a
 	// broken script is reported at once and the warnings come in order.
@@ -103,12 +92,12 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	jobsList := make([]*testJob, len(paths))
 	for i, p := range paths {
 		j := &testJob{path: p, res: &rpt.Script{Path: escName(p), Steps: []*rpt.Step{}}}
-		prog, src, err := loadChecked(in, p)
+		prog, src, err := readScript(in, p)
 		if err != nil {
 			j.res.Result, j.res.ExitCode = rpt.Error, exitScript
 			j.runErr, j.errSrc = err, src
 			var b bytes.Buffer
-			reportErr(&b, plainStyle(), src, err)
+			present.RenderError(&b, present.Plain(), src, err)
 			j.res.Error = failure(err, b.String())
 			j.res.Error.Kind = "script"
 			j.done = true
@@ -131,7 +120,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	for _, j := range jobsList {
 		if j.done {
 			if !o.quiet {
-				fmt.Fprintln(stdout, statusLine(st, j.res))
+				fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 			}
 			failures = append(failures, j)
 		}
@@ -187,7 +176,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 
 	for j := range finished {
 		if j.res.Result != rpt.Skipped && !o.quiet {
-			fmt.Fprintln(stdout, statusLine(st, j.res))
+			fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 		}
 		if j.res.Result == rpt.Fail || j.res.Result == rpt.Error {
 			failures = append(failures, j)
@@ -203,38 +192,22 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	sort.Slice(failures, func(a, b int) bool { return indexOf(jobsList, failures[a]) < indexOf(jobsList, failures[b]) })
 	for _, j := range failures {
 		if o.quiet {
-			fmt.Fprintln(stdout, statusLine(st, j.res))
+			fmt.Fprintln(stdout, present.StatusLine(st, j.res))
 		}
-		fmt.Fprintf(stdout, "\n%s\n", st.step.Sprint("--- "+escName(j.path)))
+		fmt.Fprintf(stdout, "\n%s\n", st.Step.Sprint("--- "+escName(j.path)))
 		fmt.Fprint(stdout, j.coloured(st))
 	}
 	if len(failures) > 0 || !o.quiet {
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintln(stdout, summaryLine(st, run))
+	fmt.Fprintln(stdout, present.SummaryLine(st, run))
 	if code := writeReports(o, run); code != exitOK {
-		fmt.Fprintf(stderr, "smtprun test: %s\n", reportErrMsg)
-		return code
+		return inv.failf(code, "%s", reportErrMsg)
 	}
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
 	return worstExit(run)
-}
-
-// loadChecked reads, parses and checks a script; a script that cannot be
-// read is a script error of that script in test mode, not of the run.
-func loadChecked(in inputs, path string) (*dsl.Program, []byte, error) {
-	src, err := in.script(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read script: %w", err)
-	}
-	script, err := dsl.Parse(path, src)
-	if err != nil {
-		return nil, src, err
-	}
-	prog, err := dsl.Check(script, in.loader())
-	return prog, src, err
 }
 
 // testJob is one script of a test run.
@@ -250,7 +223,7 @@ type testJob struct {
 }
 
 // coloured is the failure's caret report for the terminal.
-func (j *testJob) coloured(st style) string {
+func (j *testJob) coloured(st present.Style) string {
 	if j.runErr == nil || j.errSrc == nil {
 		if j.res.Error != nil {
 			return j.res.Error.Report
@@ -258,7 +231,7 @@ func (j *testJob) coloured(st style) string {
 		return ""
 	}
 	var b bytes.Buffer
-	report(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
+	present.RenderFailure(&b, st, j.errSrc, j.runErr, j.host, j.notes...)
 	return b.String()
 }
 
@@ -293,7 +266,7 @@ func runTestScript(ctx context.Context, o *options, files []*variablesFile, pool
 			j.errSrc = []byte(ex.res.Redact(string(j.errSrc)))
 		}
 		var b bytes.Buffer
-		report(&b, plainStyle(), j.errSrc, ex.err, ex.host, j.notes...)
+		present.RenderFailure(&b, present.Plain(), j.errSrc, ex.err, ex.host, j.notes...)
 		j.res.Error = failure(ex.err, b.String())
 	}
 }
@@ -365,64 +338,11 @@ func worstExit(run *rpt.Run) int {
 	return worst
 }
 
-// statusLine is a script's line in the list:
-//
-//	PASS  scripts/gmail.smtp  14 steps  41ms
-//	FAIL  scripts/x.smtp  3/9 steps  12ms  line 7: 535 5.7.8 Username and Password not accepted
-func statusLine(st style, s *rpt.Script) string {
-	var word string
-	switch s.Result {
-	case rpt.Pass:
-		word = st.server2.Sprint("PASS ")
-	case rpt.Fail:
-		word = st.server5.Sprint("FAIL ")
-	case rpt.Skipped:
-		word = st.dim.Sprint("SKIP ")
-	default:
-		word = st.server5.Sprint("ERROR")
-	}
-	steps := plural(s.TotalSteps, "step")
-	if s.TotalSteps == 0 && len(s.Steps) == 0 && s.Result == rpt.Error {
-		steps = "not run"
-	} else if s.Result != rpt.Pass {
-		// How far it got: the steps that held, of all.
-		held := 0
-		for _, st := range s.Steps {
-			if st.OK {
-				held++
-			}
-		}
-		steps = fmt.Sprintf("%d/%d steps", held, s.TotalSteps)
-	}
-	line := fmt.Sprintf("%s %s  %s  %s", word, s.Path, steps, roundDuration(s.Duration.D()))
-	if e := s.Error; e != nil {
-		what := e.Message
-		if len(e.Reply) > 0 {
-			what = e.Reply[0]
-		} else if _, after, ok := strings.Cut(what, ": "); ok && e.Line > 0 {
-			what = after
-		}
-		line += fmt.Sprintf("  line %d: %s", e.Line, what)
-	}
-	return line
-}
-
-func summaryLine(st style, run *rpt.Run) string {
-	s := fmt.Sprintf("%d passed, %d failed", run.Passed, run.Failed)
-	if run.Skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", run.Skipped)
-	}
-	s += " in " + roundDuration(run.Duration.D())
-	if run.Failed > 0 {
-		return st.server5.Sprint(s)
-	}
-	return st.server2.Sprint(s)
-}
-
 // findScripts expands PATH arguments: a file as it is, a directory to
 // every *.smtp under it in name order, a glob to its matches. A script
-// named twice runs once.
-func findScripts(args []string) ([]string, error) {
+// named twice is listed once. With missingOK a path that does not exist
+// is listed as it is, for the command to report when it reads it.
+func findScripts(args []string, missingOK bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -437,7 +357,12 @@ func findScripts(args []string) ([]string, error) {
 		switch {
 		case err == nil && info.IsDir():
 			n := 0
-			err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			root := arg
+			if li, err := os.Lstat(arg); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+				// WalkDir does not follow a link, even the root.
+				root += string(filepath.Separator)
+			}
+			err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return err
 				}
@@ -473,6 +398,10 @@ func findScripts(args []string) ([]string, error) {
 			return nil
 		}
 		if errors.Is(err, fs.ErrNotExist) {
+			if missingOK {
+				add(arg)
+				return nil
+			}
 			return fmt.Errorf("%s: no such file or directory", arg)
 		}
 		return err

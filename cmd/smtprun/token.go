@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -52,6 +51,10 @@ Prompts (the URL to open, the code to type) go to stderr. Tokens are cached in
 and refreshed when they expire; a cache file or directory another user owns or can
 write is refused. Endpoints on 127.0.0.1 (smtprun serve's) are named PROVIDER@HOST:PORT,
 which --oauth and --forget take too; plain http is refused on any other host.
+
+Example:
+  smtprun token office365 --account you@example.com
+
 Exit codes: 0 ok, 1 usage, 3 the sign-in failed (declined, expired, unreachable, bad answer),
 130 interrupted.
 `
@@ -84,24 +87,10 @@ func parseTokenFlags(args []string) (*tokenOptions, error) {
 	fs.BoolVar(&o.sandbox, "sandbox", false, "")
 	fs.BoolVar(&o.refresh, "refresh", false, "")
 	fs.BoolVar(&o.noColor, "no-color", false, "")
-	timeout := &durationFlag{name: "timeout", d: &o.timeout}
-	fs.Var(timeout, "timeout", "")
-	if err := checkFlags(fs, args); err != nil {
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return nil, err
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if timeout.err != nil {
-		return nil, timeout.err
 	}
 	switch len(pos) {
 	case 0:
@@ -205,28 +194,25 @@ func (o *tokenOptions) resolve() (oauth.Provider, error) {
 	return p, nil
 }
 
-func runToken(args []string, stdout, stderr io.Writer) int {
+func runToken(inv *invocation, args []string) int {
+	stdout, stderr := inv.stdout, inv.stderr
 	o, err := parseTokenFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, tokenUsage)
-		return exitOK
-	}
-	if err != nil {
-		return commandUsageError(stderr, "smtprun token", err.Error())
+	if code, ok := inv.parsed(err); !ok {
+		return code
 	}
 	p, err := o.resolve()
 	if err != nil {
-		return commandUsageError(stderr, "smtprun token", err.Error())
+		return inv.usageError(err.Error())
 	}
 	var cache *oauth.Cache
 	if !o.noCache && !o.sandbox {
 		if cache, err = oauth.DefaultCache(); err != nil {
-			return commandUsageError(stderr, "smtprun token", err.Error())
+			return inv.usageError(err.Error())
 		}
 	}
 	if o.forget {
 		if cache == nil {
-			return commandUsageError(stderr, "smtprun token", "--forget works on the cache; drop --no-cache/--sandbox")
+			return inv.usageError("--forget works on the cache; drop --no-cache/--sandbox")
 		}
 		key := oauth.Key{Provider: p.Name, TokenURL: p.TokenURL, Account: o.account}
 		removed, err := cache.Forget(key)
@@ -247,17 +233,15 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		// A one-second polling interval: nobody types the code here.
 		sb, err := sandbox.New(sandbox.Options{PollInterval: time.Second})
 		if err != nil {
-			return commandUsageError(stderr, "smtprun token", err.Error())
+			return inv.usageError(err.Error())
 		}
 		defer sb.Close()
 		req = sandboxTokenRequest(req, sb, o.provider, stderr)
 		if req.Provider.TokenURL == "" {
-			return commandUsageError(stderr, "smtprun token", fmt.Sprintf("the sandbox emulates the OAuth endpoints of %s only", strings.Join(sandbox.OAuthProviders(), ", ")))
+			return inv.usageError(fmt.Sprintf("the sandbox emulates the OAuth endpoints of %s only", strings.Join(sandbox.OAuthProviders(), ", ")))
 		}
 	}
-	ctx, stop := interruptContext()
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(inv.ctx, o.timeout)
 	defer cancel()
 	res, err := oauth.Get(ctx, req)
 	if err != nil {
@@ -270,6 +254,11 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stdout, "access token for %s: %s (%s)\n", p.Name, tokenSummary(res.Token), res.From)
+	if res.From == "cache" && isLoopbackHost(hostOnly(urlHost(p.TokenURL))) {
+		// A practice issuer forgets its tokens when it stops; the
+		// expiry in the cache cannot know.
+		fmt.Fprintf(stdout, "if the issuer restarted since (smtprun serve), this token is dead: `smtprun token %s --refresh` gets a new one\n", o.provider)
+	}
 	if res.CachePath != "" {
 		if arg := o.oauthArg(p); arg != "" {
 			fmt.Fprintf(stdout, "cached in %s; `smtprun --oauth %s SCRIPT` uses it as SMTP_TOKEN, `smtprun token %s --print` prints it\n", res.CachePath, arg, arg)
@@ -329,6 +318,14 @@ func (o *tokenOptions) oauthArg(p oauth.Provider) string {
 		}
 	}
 	return ""
+}
+
+// hostOnly is a URL host without its port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func isLoopbackHost(host string) bool {
@@ -427,7 +424,8 @@ const tokenVar = "SMTP_TOKEN"
 // cached and a client ID is set; a variable already set wins, and
 // --sandbox issues its own. Each request to the issuer is bounded by
 // --timeout. refused is what to say if the server refuses the token.
-func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (_ dsl.Vars, note, refused string, code int) {
+func oauthVars(inv *invocation, o *options, vars dsl.Vars) (_ dsl.Vars, note, refused string, code int) {
+	stderr := inv.stderr
 	if _, ok := vars.Lookup(tokenVar); ok {
 		return vars, fmt.Sprintf("--oauth %s: %s is already set; using it", o.oauth, tokenVar), "", exitOK
 	}
@@ -437,24 +435,22 @@ func oauthVars(o *options, vars dsl.Vars, stderr io.Writer) (_ dsl.Vars, note, r
 	to := &tokenOptions{provider: o.oauth, clientID: os.Getenv("SMTPRUN_OAUTH_CLIENT_ID"), clientSecret: os.Getenv("SMTPRUN_OAUTH_CLIENT_SECRET")}
 	p, err := to.resolve()
 	if err != nil {
-		return nil, "", "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", "", inv.usageError("--oauth: " + err.Error())
 	}
 	cache, err := oauth.DefaultCache()
 	if err != nil {
-		return nil, "", "", usageError(stderr, "--oauth: "+err.Error())
+		return nil, "", "", inv.usageError("--oauth: " + err.Error())
 	}
-	ctx, stop := interruptContext()
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	ctx, cancel := context.WithTimeout(inv.ctx, 15*time.Minute)
 	defer cancel()
 	res, err := oauth.Get(ctx, oauth.Request{Provider: p, ClientID: to.clientID, ClientSecret: to.clientSecret, Prompt: stderr, Cache: cache,
 		RequestTimeout: o.timeout, NoSignIn: to.clientID == ""})
 	if err != nil {
 		var oe *oauth.Error
 		if errors.As(err, &oe) && oe.Kind == oauth.NotCached {
-			return nil, "", "", usageError(stderr, fmt.Sprintf("--oauth %s: no cached token: run `smtprun token %s` first (with your app's --client-id)", o.oauth, o.oauth))
+			return nil, "", "", inv.usageError(fmt.Sprintf("--oauth %s: no cached token: run `smtprun token %s` first (with your app's --client-id)", o.oauth, o.oauth))
 		}
-		fmt.Fprintf(stderr, "smtprun: --oauth %s: %s\n", o.oauth, err)
+		fmt.Fprintf(stderr, "%s: --oauth %s: %s\n", inv.cmd.label(), o.oauth, err)
 		return nil, "", "", oauthExit(err)
 	}
 	note = fmt.Sprintf("--oauth %s: %s is the cached access token", o.oauth, tokenVar)

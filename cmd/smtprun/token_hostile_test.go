@@ -246,6 +246,12 @@ func TestTokenAfterServeRestart(t *testing.T) {
 		if code != exitExpectation || !strings.Contains(errOut, "535 5.7.3") || !strings.Contains(errOut, want) || strings.Contains(out+errOut, first) {
 			t.Errorf("the dead token: exit %d\n%s%s", code, out, errOut)
 		}
+		// Asked as it is, the cache says what it cannot know.
+		r := startToken(t, name)
+		if code := r.exit(t); code != 0 || !strings.Contains(r.stdout.String(), "(cache)") ||
+			!strings.Contains(r.stdout.String(), "if the issuer restarted since (smtprun serve), this token is dead: `smtprun token "+name+" --refresh`") {
+			t.Errorf("cached token: exit %d\n%s%s", code, r.stdout, r.stderr)
+		}
 		fresh := signIn(t, "--refresh")
 		if fresh == first || fresh == "" {
 			t.Fatalf("--refresh kept the dead token")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/dsl"
 )
 
@@ -96,7 +97,7 @@ func scriptVars(o *options, files []*variablesFile) dsl.Chain {
 // password is as safe as that file (ssh refuses such a key; a warning is
 // kinder for a test run). Each file and name is reported once per warned
 // map.
-func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
+func warnExposedSecrets(w io.Writer, st present.Style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
 	for _, u := range prog.Variables() {
 		if !u.Secret {
 			continue
@@ -112,7 +113,7 @@ func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFil
 			if f.mode&0o044 != 0 && !warned[key] {
 				warned[key] = true
 				fmt.Fprintf(w, "%s %s supplies %s, an auth secret, and is readable by %s (mode %04o); run: chmod 600 %s\n",
-					st.errTitle.Sprint("warning:"), f.path, u.Name, readableBy(f.mode), f.mode, f.path)
+					st.ErrTitle.Sprint("warning:"), f.path, u.Name, readableBy(f.mode), f.mode, f.path)
 			}
 			break // the first file that sets it is the one used
 		}
@@ -124,7 +125,7 @@ func warnExposedSecrets(w io.Writer, st style, o *options, files []*variablesFil
 // in docker's --env-file), and a password written SMTP_PASS="secret" is
 // sent with its quotes and refused with a bare 535, which says nothing
 // of why. The value itself is never shown.
-func warnQuotedValues(w io.Writer, st style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
+func warnQuotedValues(w io.Writer, st present.Style, o *options, files []*variablesFile, prog *dsl.Program, warned map[string]bool) {
 	for _, u := range prog.Variables() {
 		if _, ok := o.vars[u.Name]; ok {
 			continue
@@ -138,7 +139,7 @@ func warnQuotedValues(w io.Writer, st style, o *options, files []*variablesFile,
 			if wrappedInQuotes(v) && !warned[key] {
 				warned[key] = true
 				fmt.Fprintf(w, "%s %s:%d: the value of %s is wrapped in quotes, and they are part of it: values are taken literally, as docker's --env-file does; write %s=value without them unless the quotes belong to the value\n",
-					st.errTitle.Sprint("warning:"), f.path, f.lines[u.Name], u.Name, u.Name)
+					st.ErrTitle.Sprint("warning:"), f.path, f.lines[u.Name], u.Name, u.Name)
 			}
 			break // the first file that sets it is the one used
 		}

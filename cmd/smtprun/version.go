@@ -7,6 +7,22 @@ import (
 	"strings"
 )
 
+const versionUsage = `Usage:
+  smtprun version
+
+Prints the version of smtprun and the commit it was built from (as
+smtprun --version does).
+`
+
+// runVersion is `smtprun version`.
+func runVersion(inv *invocation, args []string) int {
+	if code, ok := inv.noArguments(args); !ok {
+		return code
+	}
+	printVersion(inv.stdout)
+	return exitOK
+}
+
 // printVersion writes what `smtprun --version` says: the module version
 // and, when the go command stamped it (go build or go install in a git
 // clone), the commit the binary was built from.

@@ -61,6 +61,9 @@ type Reply struct {
 	// the reply its own way (Python's (535, b'...') tuple, nodemailer's
 	// "Invalid login: ..."); Lines are then the wire form rebuilt from it.
 	Quoted string
+	// Truncated: the source cut the reply off; Lines are what it shows,
+	// and the Template may go on past them.
+	Truncated bool
 
 	match *regexp.Regexp // the text with its variable parts as wildcards
 	extra *regexp.Regexp // an optional pattern for the reply's variants
@@ -85,20 +88,21 @@ func (r Reply) Provenance() string {
 }
 
 type entry struct {
-	Name     string `yaml:"name"`
-	Command  string `yaml:"command"`
-	Text     string `yaml:"text"`
-	Template string `yaml:"template"`
-	Quoted   string `yaml:"quoted"`
-	Match    string `yaml:"match"`
-	Cause    string `yaml:"cause"`
-	Meaning  string `yaml:"meaning"`
-	Fix      string `yaml:"fix"`
-	Source   string `yaml:"source"`
-	Seen     string `yaml:"seen"`
-	SeenNote string `yaml:"seen_note"`
-	From     string `yaml:"from"`
-	Note     string `yaml:"note"`
+	Name      string `yaml:"name"`
+	Command   string `yaml:"command"`
+	Text      string `yaml:"text"`
+	Template  string `yaml:"template"`
+	Quoted    string `yaml:"quoted"`
+	Match     string `yaml:"match"`
+	Truncated bool   `yaml:"truncated"`
+	Cause     string `yaml:"cause"`
+	Meaning   string `yaml:"meaning"`
+	Fix       string `yaml:"fix"`
+	Source    string `yaml:"source"`
+	Seen      string `yaml:"seen"`
+	SeenNote  string `yaml:"seen_note"`
+	From      string `yaml:"from"`
+	Note      string `yaml:"note"`
 }
 
 type file struct {
@@ -184,7 +188,7 @@ func build(prov, brand string, e entry) (Reply, error) {
 		Name: e.Name, Provider: prov, Brand: brand, Command: e.Command,
 		Cause: strings.TrimSpace(e.Cause), Meaning: strings.TrimSpace(e.Meaning), Fix: strings.TrimSpace(e.Fix),
 		Source: e.Source, Seen: e.Seen, SeenNote: e.SeenNote, From: e.From, Note: strings.TrimSpace(e.Note),
-		Quoted: e.Quoted,
+		Quoted: e.Quoted, Truncated: e.Truncated,
 	}
 	if !nameRE().MatchString(e.Name) || !strings.HasPrefix(e.Name, prov+".") {
 		return r, fmt.Errorf("name: want %s.AREA.WHAT in lower case", prov)
@@ -215,7 +219,7 @@ func build(prov, brand string, e entry) (Reply, error) {
 		}
 	}
 	r.match, r.words = pattern(r.Template)
-	if !r.match.MatchString(normalize(r.Lines)) {
+	if !fits(r) {
 		return r, fmt.Errorf("template does not fit the text as seen: only the variable parts may differ")
 	}
 	if e.Match != "" {
@@ -227,6 +231,19 @@ func build(prov, brand string, e entry) (Reply, error) {
 		}
 	}
 	return r, nil
+}
+
+// fits reports whether the template says what the text as seen says,
+// up to its variable parts; for a truncated text, up to where the text
+// stops or the first variable part, whichever comes first.
+func fits(r Reply) bool {
+	seen := normalize(r.Lines)
+	if !r.Truncated {
+		return r.match.MatchString(seen)
+	}
+	fixed, _, _ := strings.Cut(normalize(strings.Split(placeholderRE().ReplaceAllString(r.Template, "\x00"), "\n")), "\x00")
+	fixed = strings.TrimSpace(fixed)
+	return strings.HasPrefix(fixed, seen) || strings.HasPrefix(seen, fixed)
 }
 
 func checkProvenance(e entry) error {
@@ -264,6 +281,11 @@ func checkQuoted(lines []string, quoted string) error {
 	for i, l := range lines {
 		t := strings.Join(strings.Fields(l[min(4, len(l)):]), " ")
 		at := strings.Index(q, t)
+		if c, ok := smtp.LeadingEnhancedCode(t); at < 0 && ok {
+			// A source that shows the text without its codes.
+			t = strings.TrimSpace(strings.TrimPrefix(t, c.String()))
+			at = strings.Index(q, t)
+		}
 		if at < 0 {
 			return fmt.Errorf("line %d of text is not in quoted: the rebuilt reply must say what the source says", i+1)
 		}
@@ -322,7 +344,15 @@ func Names() []string {
 // server sent it (one or more lines, with or without the code), or any
 // part of it long enough to tell. IDs, host names and addresses may
 // differ from the catalogue's; the code, where given, must agree.
-func Match(text string) []Reply {
+func Match(text string) []Reply { return match(text, true) }
+
+// MatchWhole is Match without parts: the text must be a whole reply of
+// the catalogue (its variable parts aside), or fit an entry's pattern for
+// its variants. A generic text ("530 5.7.0 Must issue a STARTTLS command
+// first", which Postfix sends too) is then not taken for a provider's.
+func MatchWhole(text string) []Reply { return match(text, false) }
+
+func match(text string, parts bool) []Reply {
 	lines := splitLines(text)
 	if len(lines) == 0 {
 		return nil
@@ -344,9 +374,11 @@ func Match(text string) []Reply {
 		switch {
 		case r.match.MatchString(norm):
 			hits = append(hits, scored{r, 2000 + r.words})
+		case r.Truncated && strings.HasPrefix(norm, normalize(r.Lines)):
+			hits = append(hits, scored{r, 1500 + r.words})
 		case r.extra != nil && r.extra.MatchString(norm):
 			hits = append(hits, scored{r, 1000 + r.words})
-		case len(norm) >= 24 && partOf(norm, r):
+		case parts && len(norm) >= 24 && partOf(norm, r):
 			// A pasted part of a longer reply (the first line of Gmail's
 			// three): the part must be at least a line's worth.
 			hits = append(hits, scored{r, len(norm)})
@@ -364,9 +396,9 @@ func Match(text string) []Reply {
 // stretch of the reply's fixed wording.
 func partOf(norm string, r Reply) bool {
 	fixed := normalize(strings.Split(placeholderRE().ReplaceAllString(r.Template, "\x00"), "\n"))
-	_, rest, ok := strings.Cut(norm, " ")
-	if code := fmt.Sprint(r.Code); ok && strings.HasPrefix(norm, code+" ") {
-		norm = rest
+	norm = strings.TrimPrefix(norm, fmt.Sprint(r.Code)+" ")
+	if r.Enhanced != "" {
+		norm = strings.TrimSpace(strings.TrimPrefix(norm, r.Enhanced))
 	}
 	for _, part := range strings.Split(fixed, "\x00") {
 		if len(norm) <= len(part) && strings.Contains(part, norm) {

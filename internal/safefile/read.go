@@ -1,7 +1,6 @@
 package safefile
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -112,20 +111,25 @@ func OpenWaiting(ctx context.Context, path string, timeout time.Duration) (*os.F
 func ReadAll(ctx context.Context, f *os.File, limit int64, timeout time.Duration) ([]byte, error) {
 	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	var buf bytes.Buffer
-	chunk := make([]byte, 64<<10)
+	// Read straight into the buffer's spare room, as io.ReadAll does:
+	// /dev/zero behind a 64 MiB limit is copied once, not twice.
+	buf := make([]byte, 0, min(limit+1, 64<<10))
 	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):min(int64(cap(buf)), limit+1)]
 		f.SetReadDeadline(time.Now().Add(timeout))
-		n, err := f.Read(chunk)
-		buf.Write(chunk[:n])
+		n, err := f.Read(room)
+		buf = buf[:len(buf)+n]
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if int64(buf.Len()) > limit {
+		if int64(len(buf)) > limit {
 			return nil, &LimitError{Path: f.Name(), Limit: limit}
 		}
 		if err == io.EOF {
-			return buf.Bytes(), nil
+			return buf, nil
 		}
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Create makes a new file at path with perm, in a directory CheckDir
@@ -92,7 +93,8 @@ func writeStream(path string, fi fs.FileInfo, write func(io.Writer) error) error
 	if fi.IsDir() {
 		return fmt.Errorf("%s is a directory", path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	// Non-blocking: a FIFO nobody reads is an error (ENXIO), not a hang.
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}

@@ -30,10 +30,10 @@ const (
 // awaited replies can hold commands and these side by side.
 const (
 	// Greeting is the reply the server owes on connect (RFC 5321 3.1).
-	Greeting = "(greeting)"
+	Greeting = `(greeting)`
 	// Message is the reply to a message's content: after the final "."
 	// of DATA (RFC 5321 4.1.1.4) or the last BDAT chunk (RFC 3030).
-	Message = "(message)"
+	Message = `(message)`
 )
 
 // Command is one entry of the command table.

@@ -78,7 +78,7 @@ func (e *SyntaxError) Error() string {
 // Parse reads one plan:
 //
 //	rcpt#3=550 5.1.1 No such user
-//	rcpt:bob@example.com=office365.recipient.not_found
+//	rcpt:bob@example.com=office365.rcpt.recipient_not_found
 //	mail:*@example.org=451 4.7.1 Try again later,close
 //	/^EHLO localhost/=421 4.7.0 Try again later, closing connection.
 //	message=554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException

@@ -217,11 +217,11 @@ func (is *Issuer) tokens(p *Provider, user, scope string) (access, refresh strin
 type Verdict int
 
 const (
-	Valid Verdict = iota
-	Unknown
-	Expired
-	WrongScope
-	WrongUser
+	Valid      Verdict = iota // issued here, for this provider, in time, with the scope
+	Unknown                   // never issued, or issued for another provider
+	Expired                   // issued, but its lifetime is over
+	WrongScope                // issued without the scope SMTP needs
+	WrongUser                 // issued for another account
 )
 
 // Check judges a bearer token presented by user to provider p.

@@ -1,4 +1,4 @@
-package main
+package present
 
 import (
 	"crypto/tls"
@@ -7,8 +7,10 @@ import (
 	"net"
 	"syscall"
 
+	"fmt"
 	"github.com/smtprun/smtprun/engine"
 	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/sandbox"
 )
 
 // helpFor returns the advice for a run error. The engine says what went
@@ -83,4 +85,39 @@ func helpLines(code string, args ...string) []string {
 		return []string{text}
 	}
 	return nil
+}
+
+// hintsFor returns the known-error hint for a failed run, if the error
+// carries the server's reply.
+func hintsFor(err error, host string) []string {
+	var ae *engine.AssertError
+	if !errors.As(err, &ae) || ae.Got == nil || ae.Got.Code < 400 {
+		return nil
+	}
+	if ae.OAuth != nil {
+		return []string{"hint: " + oauthHint(*ae.OAuth, host)}
+	}
+	if hints := explain.HintsFor(ae.Got.Code, ae.Got.Text, host); len(hints) > 0 {
+		return []string{"hint: " + hints[0].Text}
+	}
+	return nil
+}
+
+// oauthHint says what to do about a token the server refused with a JSON
+// challenge: a 401 or invalid_token is a token that expired or was
+// revoked; otherwise, most often, one issued for the wrong scope.
+func oauthHint(o engine.OAuthError, host string) string {
+	provider := sandbox.ProfileForHost(host)
+	switch o.Status {
+	case "401", "invalid_token":
+		if provider == "office365" || provider == "gmail" {
+			return fmt.Sprintf("the access token has expired or was revoked: refresh it with `smtprun token %s` (or run with --oauth %s)", provider, provider)
+		}
+		return "the access token has expired or was revoked: get a fresh one (`smtprun token PROVIDER` refreshes a cached one)"
+	}
+	scope := o.Scope
+	if scope == "" {
+		scope = "the provider's mail scope"
+	}
+	return fmt.Sprintf("the token was refused (status %s); it must be a current access token issued with the scope %s (`smtprun token --scope`), for the same account as the user name", o.Status, scope)
 }

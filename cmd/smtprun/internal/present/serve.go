@@ -1,0 +1,148 @@
+package present
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/sandbox"
+)
+
+// ServeLog prints the server side of every conversation, prefixed with the
+// connection number so interleaved clients stay readable.
+type ServeLog struct {
+	mu      sync.Mutex
+	w       io.Writer
+	st      Style
+	explain bool
+}
+
+// NewServeLog prints to w in st; with explain the client's lines are
+// annotated.
+func NewServeLog(w io.Writer, st Style, explain bool) *ServeLog {
+	return &ServeLog{w: w, st: st, explain: explain}
+}
+
+// Note prints a line of smtprun's own about connection conn.
+func (l *ServeLog) Note(conn int64, text string) {
+	l.Printf("%s %s\n", l.st.Dim.Sprintf("[%d]", conn), l.st.Note.Sprint(text))
+}
+
+// Printf prints a line of the log as it is.
+func (l *ServeLog) Printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, a...)
+}
+
+// Event prints one sandbox event; it is the sandbox's Observer.
+func (l *ServeLog) Event(e sandbox.Event) {
+	tag := l.st.Dim.Sprintf("[%d]", e.Conn)
+	var text string
+	// Everything a client controls is escaped (sandbox.EscapeLine): its
+	// lines, the replies that echo them, the errors that quote them.
+	esc := sandbox.EscapeLine
+	switch e.Kind {
+	case sandbox.ConnOpened:
+		text = l.st.Note.Sprintf("%s connected: %s", esc(e.Remote), esc(e.Line))
+	case sandbox.LineReceived:
+		// The sandbox has masked a credential already (Event.Secret).
+		line := "C: " + esc(e.Line)
+		if e.Secret {
+			line += " (credentials)"
+		}
+		if e.User != "" {
+			line += " (user " + esc(e.User) + ")"
+		}
+		text = l.st.Client.Sprint(line)
+		if l.explain {
+			text += l.annotate(tag, e)
+		}
+	case sandbox.MessageLine:
+		text = l.st.Client.Sprint("C| " + esc(e.Line))
+	case sandbox.DiagnosisMade:
+		text = l.diagnosis(tag, e.Diagnosis)
+	case sandbox.ReportCardMade:
+		text = l.reportCard(tag, e.Report)
+	case sandbox.ReplySent:
+		for i, line := range e.Lines {
+			if i > 0 {
+				text += "\n" + tag + " "
+			}
+			text += l.st.Reply(e.Code).Sprint("S: " + esc(line))
+		}
+	case sandbox.TLSStarted:
+		text = l.st.Note.Sprint("TLS: " + esc(e.Line))
+	case sandbox.MessageReceived:
+		text = l.st.Note.Sprintf("message %s accepted, %d bytes", esc(e.Line), e.Bytes)
+		if e.Path != "" {
+			text += l.st.Note.Sprintf(", saved as %s", esc(e.Path))
+		}
+	case sandbox.Note:
+		text = l.st.Note.Sprint("note: " + esc(e.Line))
+	case sandbox.ConnClosed:
+		text = l.st.Note.Sprint("closed")
+		if e.Err != nil {
+			text += l.st.Note.Sprintf(" (%s)", esc(e.Err.Error()))
+		}
+	default:
+		return
+	}
+	l.Printf("%s %s\n", tag, text)
+}
+
+// annotate is what --explain says under a client line: what the command
+// asks, from the same knowledge base as the client side's --explain.
+func (l *ServeLog) annotate(tag string, e sandbox.Event) string {
+	if e.Line == "." || strings.HasPrefix(e.Line, "(") {
+		return ""
+	}
+	en, ok := explain.Command(e.Line)
+	if !ok {
+		return ""
+	}
+	return "\n" + tag + " " + l.st.Note.Sprintf("   ; %s: %s", en.Title, en.Text)
+}
+
+// diagnosis renders one of the coach's diagnoses: the sentence, the RFC
+// section, and what a correct client sends.
+func (l *ServeLog) diagnosis(tag string, d *sandbox.Diagnosis) string {
+	if d == nil {
+		return ""
+	}
+	a, _ := sandbox.AdviceFor(d.Rule)
+	esc := sandbox.EscapeLine
+	text := l.st.ErrTitle.Sprintf("!! %s", d.Sentence(esc))
+	text += "\n" + tag + " " + l.st.Server4.Sprintf("   %s; a correct client: %s [%s]", a.RFC, a.Instead, d.Rule)
+	return text
+}
+
+// reportCard renders the coach's summary of a session.
+func (l *ServeLog) reportCard(tag string, r *sandbox.ReportCard) string {
+	if r == nil {
+		return ""
+	}
+	text := l.st.Step.Sprint("report card:")
+	good := "nothing yet"
+	if len(r.Good) > 0 {
+		good = strings.Join(r.Good, ", ")
+	}
+	text += "\n" + tag + " " + l.st.Server2.Sprint("  done right: "+good)
+	rules := r.Rules()
+	if len(rules) == 0 {
+		text += "\n" + tag + " " + l.st.Server2.Sprint("  mistakes: none")
+		return text
+	}
+	for _, rule := range rules {
+		a, _ := sandbox.AdviceFor(rule)
+		n := r.Mistakes[rule]
+		times := "once"
+		if n > 1 {
+			times = fmt.Sprintf("%d times", n)
+		}
+		text += "\n" + tag + " " + l.st.Server5.Sprintf("  mistake: %s, %s (%s)", rule, times, a.RFC)
+	}
+	return text
+}
