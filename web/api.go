@@ -114,7 +114,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	}
 	d, _, ok := s.store.session(id)
 	if !ok {
-		writeError(w, http.StatusNotFound, "no such session (the view keeps the most recent "+itoa(s.lim.Sessions)+")")
+		writeError(w, http.StatusNotFound, "no such session (the view keeps the most recent "+strconv.Itoa(s.lim.Sessions)+")")
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -227,7 +227,7 @@ func (s *Server) waitMessage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) messageOr404(w http.ResponseWriter, r *http.Request) (*message, bool) {
 	m, ok := s.store.message(r.PathValue("id"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "no such message (the view keeps the most recent "+itoa(s.lim.Messages)+")")
+		writeError(w, http.StatusNotFound, "no such message (the view keeps the most recent "+strconv.Itoa(s.lim.Messages)+")")
 	}
 	return m, ok
 }
@@ -294,7 +294,7 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
 		if a.Index == n {
 			// Never rendered here: a download, whatever its type says.
 			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Header().Set("Content-Disposition", contentDisposition(parts[n].filename, "part-"+itoa(n)))
+			w.Header().Set("Content-Disposition", contentDisposition(parts[n].filename, "part-"+strconv.Itoa(n)))
 			w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
 			w.Write(parts[n].body)
 			return

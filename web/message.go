@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,11 +11,11 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"encoding/base64"
 
 	"github.com/smtprun/smtprun/sandbox"
 )
@@ -159,7 +160,7 @@ func (m *message) detail() (*MessageDetail, []part, error) {
 		default:
 			name := p.filename
 			if name == "" {
-				name = "part-" + itoa(i)
+				name = "part-" + strconv.Itoa(i)
 			}
 			d.Attachments = append(d.Attachments, Attachment{Index: i, Filename: esc(name), ContentType: esc(p.contentType), Size: len(p.body)})
 		}
@@ -254,5 +255,5 @@ func sortHeaders(h []Header, raw []byte) {
 		}
 		return len(head)
 	}
-	sortStable(h, func(a, b Header) bool { return pos(a.Name) < pos(b.Name) })
+	slices.SortStableFunc(h, func(a, b Header) int { return pos(a.Name) - pos(b.Name) })
 }

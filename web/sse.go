@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -13,7 +14,7 @@ import (
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.hub.join()
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "too many live pages (at most "+itoa(s.lim.SSEClients)+")")
+		writeError(w, http.StatusServiceUnavailable, "too many live pages (at most "+strconv.Itoa(s.lim.SSEClients)+")")
 		return
 	}
 	defer s.hub.leave(c)
