@@ -88,3 +88,20 @@ func TestServerBounds(t *testing.T) {
 		t.Errorf("the first stream did not get the change")
 	}
 }
+
+// TestAssetsSelfContained: the page, its script and style name nothing
+// outside the server (no CDN, no fonts), so the page works offline and
+// tells nobody it was opened.
+func TestAssetsSelfContained(t *testing.T) {
+	for _, name := range []string{"assets/index.html", "assets/app.js", "assets/app.css"} {
+		data, err := assets.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"http:", "https:", "//cdn", "@import", "url(", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+			if strings.Contains(string(data), bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+	}
+}
