@@ -140,9 +140,7 @@ func (s *store) Observe(e sandbox.Event) {
 	case sandbox.TLSStarted:
 		ss.TLS = esc(e.Line)
 	case sandbox.MessageReceived:
-		en.Code = 0
 		msg = s.addMessageLocked(ss, e)
-		en.Line = esc(e.Line)
 	case sandbox.DiagnosisMade:
 		if e.Diagnosis != nil {
 			a, _ := sandbox.AdviceFor(e.Diagnosis.Rule)

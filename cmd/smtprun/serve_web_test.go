@@ -419,3 +419,14 @@ func TestOpenAPICheckFails(t *testing.T) {
 		t.Errorf("a valid body failed: %v", err)
 	}
 }
+
+// TestServeWebLoopbackOnly: --web on an address beyond loopback is
+// refused without --public, by the rule of the SMTP listeners.
+func TestServeWebLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8025", ":8025", "[::]:8025", "mail.example.com:8025"} {
+		code, _, errOut := cli(t, "serve", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--listen-oauth", "off", "--web", addr)
+		if code != exitUsage || !strings.Contains(errOut, addr+" is not a loopback address") {
+			t.Errorf("--web %s: exit %d: %s", addr, code, errOut)
+		}
+	}
+}
