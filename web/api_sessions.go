@@ -25,39 +25,37 @@ func sessionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+// sessionOr404 is the session the path names, or a 404 answered.
+func (s *Server) sessionOr404(w http.ResponseWriter, r *http.Request) (*SessionDetail, []Diagnosis, bool) {
 	id, ok := sessionID(w, r)
 	if !ok {
-		return
+		return nil, nil, false
 	}
-	d, _, ok := s.store.session(id)
+	d, diags, ok := s.store.session(id)
 	if !ok {
 		writeError(w, http.StatusNotFound, "no such session (the view keeps the most recent "+strconv.Itoa(s.lim.Sessions)+")")
-		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	return d, diags, ok
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	if d, _, ok := s.sessionOr404(w, r); ok {
+		writeJSON(w, http.StatusOK, d)
+	}
 }
 
 func (s *Server) getDiagnoses(w http.ResponseWriter, r *http.Request) {
-	id, ok := sessionID(w, r)
-	if !ok {
-		return
+	if _, diags, ok := s.sessionOr404(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string][]Diagnosis{"items": diags})
 	}
-	_, diags, ok := s.store.session(id)
-	if !ok {
-		writeError(w, http.StatusNotFound, "no such session")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string][]Diagnosis{"items": diags})
 }
 
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
-	id, ok := sessionID(w, r)
+	d, _, ok := s.sessionOr404(w, r)
 	if !ok {
 		return
 	}
-	d, _, ok := s.store.session(id)
-	if !ok || d.Recording == "" || s.recordDir == "" {
+	if d.Recording == "" || s.recordDir == "" {
 		writeError(w, http.StatusNotFound, "no recording of this session (serve --record DIR records them)")
 		return
 	}
