@@ -33,6 +33,10 @@ func (ss *session) cmdAuth(c command) {
 			ss.co.authAftermath = authAftermathLines
 		}
 	}()
+	if ss.co.helloVerb == smtp.CmdHELO {
+		// HELO announces nothing: the client cannot know AUTH is offered.
+		ss.diagnoseOnce("helo_not_ehlo", "AUTH")
+	}
 	switch {
 	case ss.helo == "" && ss.heloRequired():
 		ss.reply("need_helo")
@@ -41,7 +45,7 @@ func (ss *session) cmdAuth(c command) {
 		ss.reply("auth_already")
 		return
 	case ss.requireTLS() && !ss.tls:
-		ss.diagnose("before_starttls", "AUTH")
+		ss.diagnoseOnce("before_starttls", "AUTH")
 		ss.reply("must_starttls")
 		return
 	}
@@ -65,6 +69,7 @@ func (ss *session) cmdAuth(c command) {
 	}
 	mech := c.mech
 	if !slices.ContainsFunc(caps.Params(smtp.CmdAUTH), func(m string) bool { return strings.EqualFold(m, mech) }) || !slices.Contains(ss.p.Mechanisms, mech) {
+		ss.diagnose("auth_mech_not_offered", fmt.Sprintf("%s (offered: %s)", replySafe(clip(mech, 20)), strings.Join(caps.Params(smtp.CmdAUTH), " ")))
 		ss.reply("auth_unsupported")
 		return
 	}
@@ -122,7 +127,7 @@ func (ss *session) response(prompt replyTemplate, reason string) ([]byte, bool) 
 	}
 	ss.sb.observe(e)
 	if ss.rec != nil {
-		ss.rec.authAnswer(line, reason)
+		ss.rec.authAnswer(line, reason, ss.lastBareLF)
 	}
 	if ss.co.on && line != "*" && total <= maxAuthLine {
 		ss.coachAnswer(reason, line)
@@ -162,6 +167,12 @@ func (ss *session) authPlain(initial []byte, hasInitial bool) {
 	}
 	parts := bytes.Split(initial, []byte{0})
 	if len(parts) != 3 {
+		ss.diagnose("auth_plain_layout", fmt.Sprintf("%d NUL bytes", len(parts)-1))
+		if _, ok := ss.p.replies["auth_malformed"]; ok && ss.hooks().auth == nil {
+			ss.authFailures++
+			ss.reply("auth_malformed")
+			return
+		}
 		ss.finishAuth("", "", false)
 		return
 	}

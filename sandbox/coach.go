@@ -1,13 +1,18 @@
 package sandbox
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -26,13 +31,28 @@ import (
 var coachFile []byte
 
 // Advice is what the coach says about one rule: a plain sentence (with
-// {detail} to fill in), the RFC section, and what a correct client sends.
+// {detail} to fill in), the RFC section, what a correct client sends, and
+// whether breaking it is a mistake or only worth a warning (something a
+// server may repair or tolerate, such as a missing Date: on a submission
+// port, RFC 6409 8.2).
 type Advice struct {
-	Rule    string `yaml:"rule"`
-	Say     string `yaml:"say"`
-	RFC     string `yaml:"rfc"`
-	Instead string `yaml:"instead"`
+	Rule     string   `yaml:"rule"`
+	Say      string   `yaml:"say"`
+	RFC      string   `yaml:"rfc"`
+	Instead  string   `yaml:"instead"`
+	Severity Severity `yaml:"severity"`
 }
+
+// Severity says how much a diagnosis weighs on the report card.
+type Severity string
+
+const (
+	// Mistake: the client broke a rule a server may enforce; it counts
+	// against the session.
+	Mistake Severity = "mistake"
+	// Warning: worth fixing, but a server may repair or accept it.
+	Warning Severity = "warning"
+)
 
 var coachAdvice = sync.OnceValue(func() map[string]Advice {
 	var list []Advice
@@ -43,6 +63,13 @@ var coachAdvice = sync.OnceValue(func() map[string]Advice {
 	for _, a := range list {
 		if a.Rule == "" || a.Say == "" || a.RFC == "" || a.Instead == "" {
 			panic("sandbox: coach.yaml: incomplete entry " + a.Rule)
+		}
+		switch a.Severity {
+		case "":
+			a.Severity = Mistake
+		case Mistake, Warning:
+		default:
+			panic("sandbox: coach.yaml: unknown severity " + string(a.Severity) + " of " + a.Rule)
 		}
 		m[a.Rule] = a
 	}
@@ -55,11 +82,26 @@ func AdviceFor(rule string) (Advice, bool) {
 	return a, ok
 }
 
-// Diagnosis is one mistake the coach saw. Detail fills the advice's
-// {detail}; it never holds a credential.
+// Diagnosis is one mistake (or warning) the coach saw. Detail fills the
+// advice's {detail}; it never holds a credential. RFC and Severity are the
+// advice's, copied so that a report written from events alone (grade, a
+// JSON report) needs no lookup.
 type Diagnosis struct {
-	Rule   string
-	Detail string
+	Rule     string   `json:"rule"`
+	Detail   string   `json:"detail,omitempty"`
+	RFC      string   `json:"rfc"`
+	Severity Severity `json:"severity"`
+	// Line is the client line (commands, AUTH answers and message lines,
+	// counted from 1) the diagnosis was made at; 0 at the end of a session.
+	Line int `json:"line,omitempty"`
+}
+
+// Advice is the diagnosis's advice (an unknown rule has only its name).
+func (d Diagnosis) Advice() Advice {
+	if a, ok := coachAdvice()[d.Rule]; ok {
+		return a
+	}
+	return Advice{Rule: d.Rule, Severity: d.Severity}
 }
 
 // Sentence is the advice's sentence with the detail filled in, passed
@@ -73,20 +115,51 @@ func (d Diagnosis) Sentence(escape func(string) string) string {
 }
 
 // ReportCard sums a session up: what the client did right, in the order
-// it did it, and how often it made each mistake.
+// it did it, how often it made each mistake and earned each warning, and,
+// for a session that failed where no rule explains why, what failed.
 type ReportCard struct {
-	Good     []string       // "STARTTLS", "EHLO again after STARTTLS", ...
-	Mistakes map[string]int // rule -> count
+	Good     []string       `json:"good"`               // "STARTTLS", "EHLO again after STARTTLS", ...
+	Mistakes map[string]int `json:"mistakes,omitempty"` // rule -> count
+	Warnings map[string]int `json:"warnings,omitempty"` // rule -> count
+	// Delivered counts the messages the server accepted.
+	Delivered int `json:"delivered"`
+	// Recipients are the accepted recipients of the delivered messages.
+	Recipients []string `json:"recipients,omitempty"`
+	// Failed: the session ended with a refusal it never recovered from
+	// (a refused command with nothing delivered after it, or a connection
+	// cut), so it did not do what the client set out to do.
+	Failed bool `json:"failed"`
+	// LastRefused is the last command the server refused and its reply,
+	// when the session failed.
+	LastRefused *Refusal `json:"last_refused,omitempty"`
+	// Unexplained: the session failed and no mistake the coach knows
+	// explains it.
+	Unexplained bool `json:"unexplained,omitempty"`
+	// Quit: the client ended with QUIT.
+	Quit bool `json:"quit"`
+}
+
+// Refusal is a command the server refused and the reply it refused it
+// with; Command is masked where it held a credential.
+type Refusal struct {
+	Command string `json:"command"`
+	Code    int    `json:"code"`
+	Reply   string `json:"reply"`
 }
 
 // Rules returns the mistakes' rules, sorted.
-func (r *ReportCard) Rules() []string {
-	var rules []string
-	for k := range r.Mistakes {
-		rules = append(rules, k)
+func (r *ReportCard) Rules() []string { return sortedKeys(r.Mistakes) }
+
+// WarningRules returns the warnings' rules, sorted.
+func (r *ReportCard) WarningRules() []string { return sortedKeys(r.Warnings) }
+
+func sortedKeys(m map[string]int) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
 	}
-	sort.Strings(rules)
-	return rules
+	sort.Strings(keys)
+	return keys
 }
 
 const (
@@ -110,29 +183,71 @@ type coach struct {
 	lineNo   int // client lines so far (commands, AUTH answers, message lines)
 	good     []string
 	mistakes map[string]int
+	warnings map[string]int
 	reported map[string]bool // rules said once per session
 
 	sawStartTLS   bool // STARTTLS done, EHLO not yet repeated
 	quit          bool // the client sent QUIT
 	delivered     int
+	recipients    []string
 	pipelining    bool   // the last EHLO reply announced PIPELINING
 	announced     string // the last EHLO reply's keywords, space separated
+	ehloLines     int    // lines of the last EHLO reply
+	helloVerb     string // HELO or EHLO, the last one sent on this TLS layer
 	body8bit      bool   // this transaction's MAIL said BODY=8BITMIME or SMTPUTF8
 	verb          string // the command being answered
+	line          string // the command being answered, as shown
 	authAftermath int    // lines after a failed AUTH exchange in which base64 lines are credentials
+	// dataRefused: the reply to DATA was not 354, and the lines that
+	// follow may be the message, read as commands.
+	dataRefused *Refusal
+	// lastRefused: the last refused command since the last delivery.
+	lastRefused *Refusal
+}
+
+// diagnosisEvent sends one DiagnosisMade (or DiagnosisWithdrawn) event.
+func (ss *session) diagnosisEvent(kind EventKind, rule, detail string) {
+	a := coachAdvice()[rule]
+	sev := a.Severity
+	if sev == "" {
+		sev = Mistake
+	}
+	e := ss.event(kind, "")
+	e.Diagnosis = &Diagnosis{Rule: rule, Detail: detail, RFC: a.RFC, Severity: sev, Line: ss.co.lineNo}
+	ss.sb.observe(e)
+}
+
+// count adds one to the rule's tally, as a mistake or a warning.
+func (c *coach) count(rule string, n int) {
+	m := &c.mistakes
+	if coachAdvice()[rule].Severity == Warning {
+		m = &c.warnings
+	}
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[rule] += n
+	if (*m)[rule] <= 0 {
+		delete(*m, rule)
+	}
 }
 
 func (ss *session) diagnose(rule, detail string) {
 	if !ss.co.on {
 		return
 	}
-	if ss.co.mistakes == nil {
-		ss.co.mistakes = map[string]int{}
+	ss.co.count(rule, 1)
+	ss.diagnosisEvent(DiagnosisMade, rule, detail)
+}
+
+// withdraw takes back a diagnosis that time has proved wrong (a slow
+// client that did finish its message was not stuck after all).
+func (ss *session) withdraw(rule, detail string) {
+	if !ss.co.on {
+		return
 	}
-	ss.co.mistakes[rule]++
-	e := ss.event(DiagnosisMade, "")
-	e.Diagnosis = &Diagnosis{Rule: rule, Detail: detail}
-	ss.sb.observe(e)
+	ss.co.count(rule, -1)
+	ss.diagnosisEvent(DiagnosisWithdrawn, rule, detail)
 }
 
 // diagnoseOnce reports a rule the first time only in a session (a bare LF
@@ -145,7 +260,7 @@ func (ss *session) diagnoseOnce(rule, detail string) {
 		ss.co.reported = map[string]bool{}
 	}
 	if ss.co.reported[rule] {
-		ss.co.mistakes[rule]++
+		ss.co.count(rule, 1)
 		return
 	}
 	ss.co.reported[rule] = true
@@ -157,10 +272,25 @@ func (ss *session) diagnoseOnce(rule, detail string) {
 func (ss *session) praise(what string) {
 	if what == "message delivered" {
 		ss.co.delivered++
+		ss.co.lastRefused = nil
+		for _, r := range ss.rcpts {
+			if !slices.Contains(ss.co.recipients, r) {
+				ss.co.recipients = append(ss.co.recipients, r)
+			}
+		}
 	}
 	if ss.co.on && !slices.Contains(ss.co.good, what) {
 		ss.co.good = append(ss.co.good, what)
 	}
+}
+
+// refused notes a command the server refused, for the report card of a
+// session that fails.
+func (ss *session) refused(code int, lines []string) {
+	if code < 400 || ss.co.line == "" {
+		return
+	}
+	ss.co.lastRefused = &Refusal{Command: ss.co.line, Code: code, Reply: strings.Join(lines, " / ")}
 }
 
 // reportCard sends the session's report card.
@@ -173,7 +303,16 @@ func (ss *session) reportCard() {
 	if i := slices.Index(good, "message delivered"); i >= 0 && ss.co.delivered > 1 {
 		good[i] = fmt.Sprintf("%d messages delivered", ss.co.delivered)
 	}
-	e.Report = &ReportCard{Good: good, Mistakes: ss.co.mistakes}
+	card := &ReportCard{Good: good, Mistakes: ss.co.mistakes, Warnings: ss.co.warnings,
+		Delivered: ss.co.delivered, Recipients: ss.co.recipients, Quit: ss.co.quit}
+	// A session failed if nothing was delivered after its last refusal,
+	// or it was cut off mid-transaction.
+	if r := ss.co.lastRefused; r != nil || ss.co.delivered == 0 && ss.closeErr != nil && !ss.co.quit {
+		card.Failed = true
+		card.LastRefused = r
+		card.Unexplained = len(card.Mistakes) == 0
+	}
+	e.Report = card
 	ss.sb.observe(e)
 }
 
@@ -214,13 +353,21 @@ func (ss *session) beforeSend(code int, reason string) {
 		ss.diagnose("before_334", ss.earlyBytes())
 	case reason == "data_start":
 		ss.diagnose("before_354", fmt.Sprintf("%d bytes of the message", ss.r.Buffered()))
+	case ss.co.verb == smtp.CmdDATA && code >= 400 && ss.spool == nil:
+		// The message went out with DATA, and DATA was refused: the
+		// message will be read as commands.
+		ss.diagnose("before_354", fmt.Sprintf("%d bytes of the message", ss.r.Buffered()))
+	case ss.co.dataRefused != nil:
+		// The message, sent after a refused DATA, is answered line by
+		// line: message_after_refused_data says so, once; these are not
+		// pipelined commands.
 	case reason == "starttls" || reason == "greeting" || code == 221 || code == 421:
 		// The greeting: pregreet has looked.
 		// STARTTLS: the discarded bytes are reported by cmdStartTLS.
 	case reason == "data_ok" && ss.nextVerb() == smtp.CmdQUIT:
 		ss.diagnose("quit_before_confirm", "")
 	case !ss.co.pipelining:
-		ss.diagnose("pipelined_unannounced", ss.earlyBytes())
+		ss.diagnoseOnce("pipelined_unannounced", ss.earlyBytes())
 	case ss.co.verb == smtp.CmdEHLO || ss.co.verb == smtp.CmdHELO || ss.co.verb == smtp.CmdAUTH || ss.co.verb == smtp.CmdNOOP:
 		ss.diagnose("pipelined_after_last", ss.earlyBytes())
 	}
@@ -318,7 +465,7 @@ func (ss *session) coachPath(verb, arg, prefix string) {
 	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
 		return
 	}
-	what := verb + " " + arg[:len(prefix)]
+	what := verb + " " + arg[:len(prefix)] // "MAIL FROM:", as sent
 	rest := arg[len(prefix):]
 	if strings.HasPrefix(rest, " ") {
 		ss.diagnose("mail_space_after_colon", what)
@@ -465,6 +612,65 @@ func (d *dataCoach) stuck() {
 	d.ss.diagnose("stuck_in_data", what)
 }
 
+// quotedStart shows the first bytes of what the client sent where TLS
+// belonged, quoted, without the line ending a command's start may have.
+func quotedStart(b []byte) string {
+	return fmt.Sprintf("%q", replySafe(strings.TrimRight(string(b), " \r\n")))
+}
+
+// firstByteConn lets the coach wait for a client's first byte on the
+// implicit-TLS port without taking it from the TLS handshake, and counts
+// what the handshake read (a client that never began one did not give up
+// on it).
+type firstByteConn struct {
+	net.Conn
+	first []byte
+	read  int64
+}
+
+func (c *firstByteConn) Read(p []byte) (int, error) {
+	if len(c.first) > 0 {
+		n := copy(p, c.first)
+		c.first = c.first[n:]
+		c.read += int64(n)
+		return n, nil
+	}
+	n, err := c.Conn.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+// waitForHandshake waits StuckAfter for the client's first byte on the
+// implicit-TLS port. A plain-TCP client waits for a 220 greeting that is
+// never sent: say so (and withdraw it if a slow TLS client does begin).
+func (ss *session) waitForHandshake(c *firstByteConn) bool {
+	after := ss.sb.opts.StuckAfter
+	if after <= 0 {
+		after = defaultStuckAfter
+	}
+	c.Conn.SetReadDeadline(time.Now().Add(after))
+	b := make([]byte, 1)
+	n, err := c.Conn.Read(b)
+	c.first = b[:n]
+	c.Conn.SetReadDeadline(time.Time{})
+	if n == 0 && isTimeout(err) {
+		ss.diagnose("tls_port_client_waits", "")
+		return true
+	}
+	return false
+}
+
+// clientGaveUp: the handshake failed on the client's side (it closed, or
+// sent an alert), not on ours.
+func clientGaveUp(err error) bool {
+	var op *net.OpError
+	// EPIPE: the client closed while the server was still writing its
+	// part of the handshake, which under load comes before the server
+	// reads the close.
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &op) && op.Op == "remote error"
+}
+
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -472,11 +678,40 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// coachReply follows the replies: what was refused, and whether DATA was.
+func (ss *session) coachReply(code int, lines []string, reason string) {
+	if reason == "greeting" {
+		return
+	}
+	ss.refused(code, lines)
+	if ss.co.verb == smtp.CmdDATA && code >= 400 && ss.spool == nil {
+		ss.co.dataRefused = &Refusal{Command: "DATA", Code: code, Reply: strings.Join(lines, " / ")}
+	}
+}
+
+// headerLike: a line that is a message header field ("Subject: hi"),
+// not a command.
+func headerLike(line string) bool {
+	name, _, ok := strings.Cut(line, ":")
+	return ok && name != "" && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f })
+}
+
 // coachCommand checks a command line as the session is about to act on it.
-func (ss *session) coachCommand(verb, arg string) {
+func (ss *session) coachCommand(verb, arg, line string) {
 	ss.co.verb = verb
 	if !ss.co.on {
 		return
+	}
+	known := slices.Contains(smtp.Commands(), verb)
+	switch {
+	case known && verb != smtp.CmdQUIT:
+		ss.co.dataRefused = nil
+	case known:
+	case ss.co.dataRefused != nil:
+		r := ss.co.dataRefused
+		ss.diagnoseOnce("message_after_refused_data", clip(replySafe(r.Reply), 80))
+	case headerLike(line) && ss.co.line != secretMask:
+		ss.diagnoseOnce("message_without_data", fmt.Sprintf("%q", clip(replySafe(line), 40)))
 	}
 	switch verb {
 	case smtp.CmdEHLO, smtp.CmdQUIT, smtp.CmdNOOP, smtp.CmdRSET:
@@ -539,6 +774,11 @@ func (ss *session) plainUser(resp string) string {
 // Username: prompt: the decoded name, or the raw line if the client sent
 // it unencoded; nothing if it is the password.
 func (ss *session) shownUser(line string) string {
+	if b, err := base64.StdEncoding.DecodeString(line); err == nil {
+		if t, nl := trimEncodedNewline(b); nl && printable(t) && !ss.isPassword(string(t)) {
+			return string(t) + " (with a newline encoded)"
+		}
+	}
 	if b, err := base64.StdEncoding.DecodeString(line); err == nil && printable(b) {
 		if string(b) == ss.sb.passwordFor(ss.p, string(b)) || ss.isPassword(string(b)) {
 			return ""
@@ -578,10 +818,25 @@ func (ss *session) coachAnswer(reason, line string) {
 	if reason == "auth_prompt_user" && !ss.isPassword(line) && printable([]byte(line)) {
 		shown = fmt.Sprintf("%q", clip(line, 60))
 	}
+	trimmed, newline := trimEncodedNewline(b)
 	switch {
 	case err != nil:
 		ss.diagnose("auth_not_base64", shown)
+	case newline && printable(trimmed):
+		what := "password"
+		if reason == "auth_prompt_user" {
+			what = "user name"
+		}
+		ss.diagnose("auth_encoded_newline", what)
 	case reason == "auth_prompt_user" && !printable(b) && printable([]byte(line)):
 		ss.diagnose("auth_raw_username", shown)
 	}
+}
+
+// trimEncodedNewline: an answer that decodes to text and a line ending
+// (Python's base64 of input() + "\n", or of a line read from a file) is
+// base64 all right; the name or password it carries just ends in one.
+func trimEncodedNewline(b []byte) ([]byte, bool) {
+	t := bytes.TrimRight(b, "\r\n")
+	return t, len(t) > 0 && len(t) < len(b)
 }

@@ -34,6 +34,11 @@ func (ss *session) cmdData(arg string) {
 		ss.reply("syntax")
 		return
 	}
+	if ss.requireTLS() && !ss.tls && ss.p.TLSGatesTransaction {
+		ss.diagnoseOnce("before_starttls", "DATA")
+		ss.reply("must_starttls")
+		return
+	}
 	if ss.inTx && len(ss.rcpts) == 0 && ss.rcptTried && ss.p.AuthAtRcpt {
 		ss.reply("no_valid_recipients")
 		return
@@ -56,6 +61,9 @@ func (ss *session) cmdData(arg string) {
 		return
 	}
 	if ss.data != nil {
+		if ss.data.stuckSaid {
+			ss.withdraw("stuck_in_data", "the message did end")
+		}
 		ss.data.end()
 		ss.data = nil
 	}

@@ -28,8 +28,8 @@ const (
 	// ConnClosed: the connection ended. Err says why when it was not a
 	// QUIT (client vanished, idle timeout, too many errors, ...).
 	ConnClosed
-	// DiagnosisMade: the coach (Options.Explain) saw a client mistake;
-	// Diagnosis says which.
+	// DiagnosisMade: the coach (Options.Explain) saw a client mistake or
+	// something worth a warning; Diagnosis says which, and its Severity.
 	DiagnosisMade
 	// ReportCardMade: the coach's summary of a session, just before
 	// ConnClosed; Report holds it.
@@ -38,6 +38,11 @@ const (
 	// received (every header line, the first and last body lines; a Note
 	// counts the others), dot-unstuffed, without its line ending.
 	MessageLine
+	// DiagnosisWithdrawn: the coach takes back an earlier diagnosis of
+	// the same rule (Diagnosis), which later events proved wrong: a
+	// message said to be stuck in DATA that did end. The report card does
+	// not count it.
+	DiagnosisWithdrawn
 )
 
 func (k EventKind) String() string {
@@ -62,6 +67,8 @@ func (k EventKind) String() string {
 		return "report"
 	case MessageLine:
 		return "message-line"
+	case DiagnosisWithdrawn:
+		return "diagnosis-withdrawn"
 	}
 	return "unknown"
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,7 @@ func TestPostfixFidelity(t *testing.T) {
 		{"AUTH after STARTTLS without EHLO", "587", []string{"EHLO client.example.org\r\n", "STARTTLS\r\n", tlsUp, plainAuth, "MAIL FROM:<" + user + ">\r\n", "RCPT TO:<" + rcpt + ">\r\n", "QUIT\r\n"}},
 		{"AUTH LOGIN with a raw user name", "587", []string{"EHLO client.example.org\r\n", "STARTTLS\r\n", tlsUp, "EHLO client.example.org\r\n", "AUTH LOGIN\r\n", user + "\r\n", "QUIT\r\n"}},
 		{"wrong password, then the right one", "587", []string{"EHLO client.example.org\r\n", "STARTTLS\r\n", tlsUp, "EHLO client.example.org\r\n", "AUTH PLAIN " + plain(user, pass+"x") + "\r\n", plainAuth, "AUTH LOGIN\r\n", "MAIL FROM:<" + user + ">\r\n", "RCPT TO:<" + rcpt + ">\r\n", "QUIT\r\n"}},
+		{"transaction before STARTTLS", "587", []string{"EHLO client.example.org\r\n", "MAIL FROM:<" + user + ">\r\n", "RCPT TO:<" + rcpt + ">\r\n", "DATA\r\n", "QUIT\r\n"}},
 		{"MAIL before AUTH on submission", "587", []string{"EHLO client.example.org\r\n", "STARTTLS\r\n", tlsUp, "EHLO client.example.org\r\n", "MAIL FROM:<" + user + ">\r\n", "RCPT TO:<" + rcpt + ">\r\n", "RCPT TO:<friend@example.net>\r\n", "DATA\r\n", "QUIT\r\n"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,6 +78,18 @@ func TestPostfixFidelity(t *testing.T) {
 				t.Errorf("reply codes differ\n  real Postfix: %q\n  profile:      %q", want, got)
 			}
 		})
+	}
+	// Where the words matter too: the reply to a malformed AUTH PLAIN
+	// response (too few or too many NUL bytes), which a student reads to
+	// find the mistake.
+	for _, blob := range []string{user + "\x00" + pass, "\x00" + user + "\x00" + pass + "\x00"} {
+		lines := []string{"EHLO client.example.org\r\n", "STARTTLS\r\n", tlsUp, "EHLO client.example.org\r\n",
+			"AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte(blob)) + "\r\n", "QUIT\r\n"}
+		want := converse(t, real["587"], "localhost", realPool, lines)
+		got := converse(t, emulated["587"], host, sb.RootCAs(), lines)
+		if len(want) < 5 || len(got) < 5 || want[4] != got[4] {
+			t.Errorf("malformed AUTH PLAIN (%d NUL bytes):\n  real Postfix: %q\n  profile:      %q", strings.Count(blob, "\x00"), want, got)
+		}
 	}
 }
 

@@ -79,6 +79,7 @@ var optionalReplyKeys = map[string]string{
 	"unsupported_option":  "MAIL/RCPT with a parameter the server does not know, with unsupported_options: reject",
 	"forbidden_command":   "a command that looks like a message header line or HTTP (CONNECT, GET, POST), with forbidden_commands: true; the server hangs up",
 	"no_valid_recipients": "DATA after every RCPT was refused, with auth_at_rcpt: true",
+	"auth_malformed":      "an AUTH PLAIN response that is not authzid NUL authcid NUL password (without it, auth_failed)",
 }
 
 // orderedVars is a YAML mapping that keeps its order: a var may refer to
@@ -129,6 +130,10 @@ type profile struct {
 	// ("Subject: hi") or like HTTP gets the forbidden_command reply and
 	// the server hangs up (Postfix's smtpd_forbidden_commands).
 	ForbiddenCommands bool `yaml:"forbidden_commands"`
+	// TLSGatesTransaction: where TLS is required, RCPT and DATA before
+	// STARTTLS get must_starttls too, not only MAIL and AUTH (Postfix's
+	// smtpd_tls_security_level=encrypt, checked against Postfix 3.7).
+	TLSGatesTransaction bool `yaml:"tls_gates_transaction"`
 	// AuthAtRcpt: on a submission port, MAIL without AUTH is accepted and
 	// each RCPT is refused with auth_required instead, as Postfix's
 	// smtpd_recipient_restrictions=permit_sasl_authenticated,reject does;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +17,12 @@ import (
 // Recording is one finished session as a script (Options.Record): the
 // client's lines as send (or message, or raw where its bytes cannot be
 // written otherwise), each reply as expect with its code and a substring
-// that does not change between runs, credentials as ${SMTP_USER} and
-// ${SMTP_PASS}. Run with `smtprun --sandbox`, it replays the session
-// against the same profile.
+// that does not change between runs. Credentials appear only in the AUTH
+// exchange, as ${SMTP_USER} and ${SMTP_PASS} in an auth step; an exchange
+// the auth step cannot replay (malformed answers, a refusal before the
+// credentials were checked) is recorded line by line, with stand-ins that
+// get the same replies and hold no credential. Run with `smtprun
+// --sandbox`, it replays the session against the same profile.
 type Recording struct {
 	Conn    int64
 	Profile string
@@ -28,14 +32,21 @@ type Recording struct {
 
 // maxRecordedMessage bounds the message content a recording keeps; a
 // larger message is recorded as a note. maxRecordedBytes bounds a whole
-// recording (lines and messages): a client sending NOOP forever must not
-// grow the server. Both come out of the sandbox's memory budget
-// (Options.MaxMemoryBytes), shared with message heads, so all recordings
-// together are bounded too.
+// recording (lines and messages, as the memory its steps take): a client
+// sending NOOP forever must not grow the server. Both come out of the
+// sandbox's memory budget (Options.MaxMemoryBytes), shared with message
+// heads, so all recordings together are bounded too.
 const (
 	maxRecordedMessage = 1 << 20
 	maxRecordedBytes   = 4 << 20
 )
+
+// stepHeap is what one recorded step holds on the heap besides its text:
+// the step, its words and strings with their positions, and its share of
+// the step list (measured by TestRecordMemoryAccounted: a send and its
+// expect hold about 1.2 KB; counting 64 bytes each once let 20 clients
+// with 40,000 NOOPs take 660 MB).
+const stepHeap = 640
 
 // sessionRecorder builds a session's script as it goes.
 type sessionRecorder struct {
@@ -45,20 +56,19 @@ type sessionRecorder struct {
 	stopped bool  // over its bounds: nothing more is recorded
 
 	// An AUTH exchange in progress: its mechanism, whether every answer
-	// was well formed (only then can the auth step replay it).
+	// could be decoded (only then can the auth step replay it), and the
+	// exchange line by line with stand-ins, for when it cannot.
 	inAuth     bool
 	authMech   string
 	authBad    bool
-	authLine   string // the AUTH command, when it carried no credential
-	authPrompt bool   // the server sent a 334
+	authBareLF bool
+	authSteps  []dsl.Step
 	// A command whose reply a compound step expects itself.
 	pending string // "STARTTLS", "QUIT", "AUTH"
 	// The message being received, as sent.
 	data     bytes.Buffer
 	dataOver bool
 	inData   bool
-	// Credentials seen, to replace by variables wherever they appear.
-	user, pass string
 }
 
 func word(s string) dsl.Word { return dsl.Word{Text: s} }
@@ -67,38 +77,16 @@ func lit(s string) *dsl.String {
 	return &dsl.String{Raw: strconv.Quote(s), Parts: []dsl.Part{{Lit: s}}}
 }
 
-// withVars is s with the session's user name and password replaced by
-// ${SMTP_USER} and ${SMTP_PASS}.
-func (r *sessionRecorder) withVars(s string) *dsl.String {
-	out := &dsl.String{}
-	for s != "" {
-		i, n, v := -1, 0, ""
-		for _, c := range []struct{ text, name string }{{r.pass, "SMTP_PASS"}, {r.user, "SMTP_USER"}} {
-			if c.text == "" {
-				continue
-			}
-			if j := strings.Index(s, c.text); j >= 0 && (i < 0 || j < i) {
-				i, n, v = j, len(c.text), c.name
-			}
-		}
-		if i < 0 {
-			out.Parts = append(out.Parts, dsl.Part{Lit: s})
-			break
-		}
-		if i > 0 {
-			out.Parts = append(out.Parts, dsl.Part{Lit: s[:i]})
-		}
-		out.Parts = append(out.Parts, dsl.Part{Var: v})
-		s = s[i+n:]
-	}
-	return out
+func variable(name string) *dsl.String {
+	return &dsl.String{Parts: []dsl.Part{{Var: name}}}
 }
 
-func (r *sessionRecorder) add(st dsl.Step) {
-	if r.stopped {
-		return
+// add appends a step whose text is size bytes, if the recording's bounds
+// allow it.
+func (r *sessionRecorder) add(st dsl.Step, size int) {
+	if r.reserve(stepHeap + 2*size) {
+		r.steps = append(r.steps, st)
 	}
-	r.steps = append(r.steps, st)
 }
 
 // reserve takes n bytes for the recording from its own bound and the
@@ -123,7 +111,7 @@ func (r *sessionRecorder) release() {
 }
 
 func (r *sessionRecorder) note(text string) {
-	r.add(&dsl.Note{Kw: word("note"), Text: lit("recorded: " + text)})
+	r.add(&dsl.Note{Kw: word("note"), Text: lit("recorded: " + text)}, len(text))
 }
 
 // recordLine records a command line as the session read it.
@@ -138,41 +126,48 @@ func (ss *session) recordLine(line string, total int) {
 	}
 	c := parseCommand(line)
 	switch {
-	case c.verb == smtp.CmdAUTH && !ss.lastBareLF && c.mech != "" && c.fields <= 2:
+	case c.verb == smtp.CmdAUTH && c.mech != "":
 		r.inAuth, r.authMech, r.authBad, r.pending = true, c.mech, false, "AUTH"
-		r.authLine, r.authPrompt = "", false
-		if c.fields == 2 {
-			r.authAnswer(c.response, "")
-		} else {
-			r.authLine = line
+		r.authBareLF, r.authSteps = ss.lastBareLF, nil
+		cmd := "AUTH " + c.mech
+		switch {
+		case c.fields == 2:
+			cmd += " " + r.authAnswer(c.response, "", false)
+		case c.fields > 2:
+			cmd += strings.Repeat(" "+standInUser, c.fields-1)
+			r.authBad = true
 		}
+		r.authSteps = append(r.authSteps, lineStep(cmd, ss.lastBareLF))
 		return
-	case c.verb == smtp.CmdSTARTTLS && line == "STARTTLS" && !ss.lastBareLF:
+	case c.verb == smtp.CmdSTARTTLS && strings.TrimSpace(c.arg) == "" && strings.EqualFold(strings.TrimSpace(line), "STARTTLS"):
+		if ss.lastBareLF {
+			r.note("STARTTLS ended with a bare LF; the starttls step sends it with CRLF")
+		}
 		r.pending = "STARTTLS"
 		return
 	case c.verb == smtp.CmdQUIT && line == "QUIT" && !ss.lastBareLF:
 		r.pending = "QUIT"
 		return
 	}
-	if r.reserve(len(line) + 64) {
-		r.sendLine(line, ss.lastBareLF, c.secret)
-	}
-}
-
-func (r *sessionRecorder) sendLine(line string, bareLF, secret bool) {
-	if secret {
-		r.note("a line with credentials, not replayable")
+	if c.secret {
+		// An AUTH line without a mechanism the parser knows, yet masked.
+		r.add(lineStep("AUTH", ss.lastBareLF), 4)
 		return
 	}
+	r.add(lineStep(line, ss.lastBareLF), len(line))
+}
+
+// lineStep is a command line as a send step, or raw where its bytes need
+// it (a bare LF, control characters, invalid UTF-8).
+func lineStep(line string, bareLF bool) dsl.Step {
 	if bareLF || strings.ContainsFunc(line, func(c rune) bool { return c < ' ' || c == 0x7f }) || !utf8.ValidString(line) {
 		end := "\r\n"
 		if bareLF {
 			end = "\n"
 		}
-		r.add(&dsl.Raw{Kw: word("raw"), Text: &dsl.String{Parts: []dsl.Part{{Lit: line + end}}, Bytes: true}})
-		return
+		return &dsl.Raw{Kw: word("raw"), Text: &dsl.String{Parts: []dsl.Part{{Lit: line + end}}, Bytes: true}}
 	}
-	r.add(&dsl.Send{Kw: word("send"), Text: r.withVars(line)})
+	return &dsl.Send{Kw: word("send"), Text: lit(line)}
 }
 
 // maskLast replaces the last recorded line, which the session found to be
@@ -180,47 +175,66 @@ func (r *sessionRecorder) sendLine(line string, bareLF, secret bool) {
 // an unknown command, as it read the credential, so the replay keeps the
 // session's shape.
 func (r *sessionRecorder) maskLast() {
-	if n := len(r.steps); n > 0 {
+	if n := len(r.steps); n > 0 && !r.stopped {
 		r.steps = r.steps[:n-1]
 	}
 	r.note("a line that looked like a credential, sent as " + secretMask)
-	r.add(&dsl.Send{Kw: word("send"), Text: lit(secretMask)})
+	r.add(&dsl.Send{Kw: word("send"), Text: lit(secretMask)}, len(secretMask))
 }
 
+// Stand-ins for credentials in an AUTH exchange recorded line by line:
+// values that get the same replies from the sandbox (which takes any user
+// name) and say nothing of the real ones.
+const (
+	standInUser     = "dXNlckBleGFtcGxlLm9yZw==" // base64("user@example.org")
+	standInNotB64   = "not-base64!"
+	standInPassword = "recorded-stand-in"
+)
+
 // authAnswer records an answer to a 334 prompt (or an initial response):
-// only whether it was well formed, and the credentials it carried.
-func (r *sessionRecorder) authAnswer(line, reason string) {
+// whether it could be decoded, and a stand-in for it, which it returns.
+func (r *sessionRecorder) authAnswer(line, reason string, bareLF bool) string {
 	if !r.inAuth {
-		return
+		return ""
 	}
-	if line == "*" {
+	r.authBareLF = r.authBareLF || bareLF
+	standIn := line
+	switch b, err := base64.StdEncoding.DecodeString(line); {
+	case line == "*" || line == "=":
+	case err != nil:
 		r.authBad = true
-		return
-	}
-	b, err := base64.StdEncoding.DecodeString(line)
-	if err != nil || line == "=" {
-		r.authBad = true
-		return
-	}
-	switch {
-	case r.authMech == "PLAIN":
-		if p := bytes.Split(b, []byte{0}); len(p) == 3 {
-			r.user, r.pass = string(p[1]), string(p[2])
+		standIn = standInNotB64
+	case r.authMech == "PLAIN" || r.authMech == "XOAUTH2" || r.authMech == "OAUTHBEARER":
+		// The layout decides the reply (fields, NUL bytes): keep it,
+		// with every field a stand-in.
+		sep := []byte{0}
+		if r.authMech != "PLAIN" {
+			sep = []byte{1}
 		}
-	case reason == "auth_prompt_user" || reason == "" && r.authMech == "LOGIN":
-		r.user = string(b)
-	case reason == "auth_prompt_pass":
-		r.pass = string(b)
-	case reason == reasonCRAMChallenge:
-		if u, _, ok := strings.Cut(string(b), " "); ok {
-			r.user = u
+		parts := bytes.Split(b, sep)
+		for i := range parts {
+			if len(parts[i]) > 0 {
+				parts[i] = []byte("x")
+			}
 		}
+		standIn = base64.StdEncoding.EncodeToString(bytes.Join(parts, sep))
+	default:
+		standIn = standInUser
 	}
+	if reason != "" {
+		r.authSteps = append(r.authSteps, lineStep(standIn, bareLF))
+	}
+	return standIn
 }
+
+// authVerdicts are the replies to an AUTH exchange that was carried to its
+// end: the auth step replays those (any other refusal came before the
+// credentials were looked at).
+var authVerdicts = map[string]bool{"auth_ok": true, "auth_failed": true}
 
 // recordReply records a reply, or lets the compound step waiting for it
 // (auth, starttls, quit) stand for it.
-func (ss *session) recordReply(code int, lines []string) {
+func (ss *session) recordReply(code int, lines []string, reason string) {
 	r := ss.rec
 	if r == nil {
 		return
@@ -228,43 +242,52 @@ func (ss *session) recordReply(code int, lines []string) {
 	switch r.pending {
 	case "AUTH":
 		if code == 334 {
-			r.authPrompt = true
+			r.authSteps = append(r.authSteps, &dsl.Expect{Kw: word("expect"), Codes: []*dsl.Code{{Word: word("334")}}})
 			return
 		}
 		r.pending, r.inAuth = "", false
-		if !r.authPrompt && r.authLine != "" {
-			// Refused at once: the command alone replays it.
-			r.sendLine(r.authLine, false, false)
-		} else if r.authBad {
-			r.note(fmt.Sprintf("an AUTH %s exchange with malformed answers, not replayable", r.authMech))
-		} else {
-			mech := strings.ToLower(r.authMech)
-			r.add(&dsl.Auth{Kw: word("auth"), Mechanism: word(mech),
-				User: &dsl.String{Parts: []dsl.Part{{Var: "SMTP_USER"}}}, Secret: &dsl.String{Parts: []dsl.Part{{Var: "SMTP_PASS"}}}})
+		mech := strings.ToLower(r.authMech)
+		switch {
+		case r.authBad || !authVerdicts[reason] && !(ss.sc != nil && reason == ss.sc.Name) || !slices.Contains(dsl.Mechanisms(), mech):
+			if r.authBad {
+				r.note(fmt.Sprintf("an AUTH %s exchange with answers that are not base64; credentials replaced by stand-ins that get the same replies", r.authMech))
+			}
+			for _, st := range r.authSteps {
+				r.add(st, 64)
+			}
+		default:
+			if r.authBareLF {
+				r.note("the AUTH lines ended with a bare LF; the auth step sends CRLF")
+			}
+			secret := variable("SMTP_PASS")
+			if reason == "auth_failed" {
+				r.note("a login with a wrong password, replayed with a stand-in")
+				secret = lit(standInPassword)
+			}
+			r.add(&dsl.Auth{Kw: word("auth"), Mechanism: word(mech), User: variable("SMTP_USER"), Secret: secret}, 64)
 		}
+		r.authSteps = nil
 	case "STARTTLS":
 		r.pending = ""
 		if code == 220 {
-			r.add(&dsl.StartTLS{Kw: word("starttls")})
+			r.add(&dsl.StartTLS{Kw: word("starttls")}, 0)
 			return
 		}
-		r.sendLine("STARTTLS", false, false)
+		r.add(lineStep("STARTTLS", ss.lastBareLF), 8)
 	case "QUIT":
 		r.pending = ""
 		if code == 221 {
-			r.add(&dsl.Quit{Kw: word("quit")})
+			r.add(&dsl.Quit{Kw: word("quit")}, 0)
 			return
 		}
-		r.sendLine("QUIT", false, false)
-	}
-	if !r.reserve(64) {
-		return
+		r.add(lineStep("QUIT", false), 4)
 	}
 	exp := &dsl.Expect{Kw: word("expect"), Codes: []*dsl.Code{{Word: word(strconv.Itoa(code))}}}
-	if sub := distinctive(lines); sub != "" {
+	sub := distinctive(lines)
+	if sub != "" {
 		exp.Match = &dsl.Matcher{Substring: lit(sub)}
 	}
-	r.add(exp)
+	r.add(exp, len(sub))
 }
 
 // distinctive picks a substring of a reply that the same server says the
@@ -311,7 +334,7 @@ func (r *sessionRecorder) recordData(b []byte) {
 	if r.dataOver {
 		return
 	}
-	if r.data.Len()+len(b) > maxRecordedMessage || !r.reserve(len(b)) {
+	if r.data.Len()+len(b) > maxRecordedMessage || !r.reserve(2*len(b)) {
 		r.dataOver = true
 		return
 	}
@@ -330,12 +353,13 @@ func (r *sessionRecorder) endData(final string) {
 	}
 	wire := r.data.String()
 	body, ok := unstuff(wire)
+	// The message's bytes were reserved as they arrived (twice: the
+	// buffer, then the step's copy).
 	if !ok || final != ".\r\n" || strings.Contains(body, `"""`) || !utf8.ValidString(body) {
-		r.add(&dsl.Raw{Kw: word("raw"), Text: &dsl.String{Parts: []dsl.Part{{Lit: wire + final}}, Bytes: true}})
+		r.add(&dsl.Raw{Kw: word("raw"), Text: &dsl.String{Parts: []dsl.Part{{Lit: wire + final}}, Bytes: true}}, 0)
 		return
 	}
-	h := r.withVars(body)
-	r.add(&dsl.Message{Kw: word("message"), Inline: &dsl.Heredoc{Parts: h.Parts}})
+	r.add(&dsl.Message{Kw: word("message"), Inline: &dsl.Heredoc{Parts: []dsl.Part{{Lit: body}}}}, 0)
 }
 
 // unstuff turns CRLF-ended, dot-stuffed lines into the message step's
@@ -372,6 +396,12 @@ func (ss *session) finishRecording() {
 	defer r.release()
 	if r.inData {
 		r.endData("")
+	}
+	if r.inAuth {
+		// The client left in the middle of an AUTH exchange.
+		for _, st := range r.authSteps {
+			r.add(st, 64)
+		}
 	}
 	port := map[Mode]int{Submission: 587, ImplicitTLS: 465, Relay: 25}[ss.mode]
 	steps := []dsl.Step{&dsl.Connect{Kw: word("connect"), Address: lit(fmt.Sprintf("%s:%d", ss.host, port))}}

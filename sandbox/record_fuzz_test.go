@@ -31,14 +31,14 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		expect := func(code string) dsl.Step {
 			return &dsl.Expect{Kw: word("expect"), Codes: []*dsl.Code{{Word: word(code)}}}
 		}
-		r.add(expect("220"))
-		r.sendLine(line, bareLF, false)
-		r.add(expect("5xx"))
-		r.add(&dsl.Send{Kw: word("send"), Text: lit("DATA")})
-		r.add(expect("354"))
+		r.add(expect("220"), 0)
+		r.add(lineStep(line, bareLF), len(line))
+		r.add(expect("5xx"), 0)
+		r.add(&dsl.Send{Kw: word("send"), Text: lit("DATA")}, 4)
+		r.add(expect("354"), 0)
 		r.recordData([]byte(wire))
 		r.endData(".\r\n")
-		r.add(expect("250"))
+		r.add(expect("250"), 0)
 		script := &dsl.Script{Steps: append([]dsl.Step{&dsl.Connect{Kw: word("connect"), Address: lit("mail.example.edu:25")}}, r.steps...)}
 		var b bytes.Buffer
 		if err := dsl.Format(&b, script); err != nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/smtprun/smtprun/internal/smtp"
@@ -261,7 +262,9 @@ func (ss *session) readFailed(err error, while string) {
 	case errors.As(err, &ne) && ne.Timeout():
 		ss.reply("timeout")
 		ss.hangUp(fmt.Errorf("client idle too long %s", while))
-	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		// A reset is a client gone too: one that closes with unread
+		// replies in its socket sends RST, not FIN.
 		ss.vanished = true
 		ss.hangUp(fmt.Errorf("client disconnected %s, without QUIT", while))
 	default:
@@ -344,7 +347,10 @@ func (ss *session) send(r replyTemplate, reason string) {
 	ss.beforeSend(r.code, reason)
 	now := ss.sb.clock()
 	lines := r.render(func(s string) string { return ss.expandAt(s, now, 0) })
-	ss.recordReply(r.code, lines)
+	ss.recordReply(r.code, lines, reason)
+	if ss.co.on {
+		ss.coachReply(r.code, lines, reason)
+	}
 	e := ss.event(ReplySent, "")
 	e.Code, e.Lines, e.Reason = r.code, lines, reason
 	ss.sb.observe(e)
@@ -527,7 +533,8 @@ func (ss *session) handle(line string) {
 	if secret && !c.secret {
 		ss.diagnose("auth_answer_after_refusal", fmt.Sprint(ss.co.lineNo))
 	}
-	ss.coachCommand(verb, arg)
+	ss.co.line = shown
+	ss.coachCommand(verb, arg, line)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
 	}
@@ -612,6 +619,7 @@ func (ss *session) cmdHello(verb, arg string) {
 	}
 	ss.resetTransaction()
 	ss.helo = name
+	ss.co.helloVerb = verb
 	if verb == smtp.CmdHELO {
 		ss.reply("helo")
 		return
@@ -629,6 +637,7 @@ func (ss *session) cmdHello(verb, arg string) {
 		kws = append(kws, strings.ToUpper(kw))
 	}
 	ss.co.announced = strings.Join(kws, " ")
+	ss.co.ehloLines = len(r.lines)
 	if ss.co.sawStartTLS {
 		ss.co.sawStartTLS = false
 		ss.praise("EHLO again after STARTTLS")
@@ -644,12 +653,20 @@ func (ss *session) cmdStartTLS(arg string) {
 		return
 	}
 	if ss.tls {
+		if ss.mode == ImplicitTLS {
+			ss.diagnose("starttls_on_tls_port", "")
+		} else {
+			ss.diagnose("starttls_twice", "")
+		}
 		ss.reply("starttls_already")
 		return
 	}
 	if !ss.ehloReply().capabilities().Has(smtp.CmdSTARTTLS) {
 		ss.reply("unknown_command")
 		return
+	}
+	if ss.co.helloVerb == smtp.CmdHELO {
+		ss.diagnose("helo_not_ehlo", "STARTTLS")
 	}
 	if hook := ss.hooks().startTLS; hook != nil && hook(ss) {
 		return
@@ -659,7 +676,13 @@ func (ss *session) cmdStartTLS(arg string) {
 		return
 	}
 	if ss.co.on && ss.r.Buffered() > 0 {
-		ss.diagnose("after_starttls", ss.earlyBytes())
+		if b, _ := ss.r.Peek(min(2, ss.r.Buffered())); ss.co.ehloLines > 1 && len(b) == 2 && b[0] == 0x16 && b[1] == 0x03 {
+			// A TLS ClientHello that did not wait for the 220: the client
+			// took a line of the EHLO reply for it.
+			ss.diagnoseOnce("reply_desync", fmt.Sprint(ss.co.ehloLines))
+		} else {
+			ss.diagnoseOnce("after_starttls", ss.earlyBytes())
+		}
 	}
 	// Anything the client pipelined after STARTTLS was sent in plaintext
 	// and must not be executed inside TLS (CVE-2011-0411): startTLS
@@ -671,22 +694,46 @@ func (ss *session) cmdStartTLS(arg string) {
 	ss.authUser = ""
 	ss.resetTransaction()
 	ss.co.sawStartTLS = true
-	ss.co.pipelining, ss.co.announced = false, ""
+	ss.co.pipelining, ss.co.announced, ss.co.helloVerb = false, "", ""
 	ss.praise("STARTTLS")
 }
 
 // startTLS runs the server side of the TLS handshake.
 func (ss *session) startTLS() bool {
 	conf := ss.sb.ca.serverConfig(ss.host, ss.hooks().handshakeFails)
-	tc := tls.Server(ss.raw, conf)
+	var under net.Conn = ss.raw
+	fc := &firstByteConn{Conn: ss.raw}
+	waiting := false
+	if ss.co.on {
+		under = fc
+		if ss.mode == ImplicitTLS && !ss.tls {
+			waiting = ss.waitForHandshake(fc)
+		}
+	}
+	tc := tls.Server(under, conf)
 	ss.raw.SetDeadline(time.Now().Add(min(ss.sb.opts.IdleTimeout, 30*time.Second)))
 	if err := tc.Handshake(); err != nil {
 		var rh tls.RecordHeaderError
-		if errors.As(err, &rh) && ss.mode != ImplicitTLS {
-			ss.diagnose("tls_handshake_plaintext", fmt.Sprintf("%q", clip(replySafe(string(rh.RecordHeader[:])), 5)))
+		switch {
+		case !ss.co.on:
+		case errors.As(err, &rh) && ss.mode == ImplicitTLS && !ss.tls:
+			ss.diagnose("plaintext_on_tls_port", quotedStart(rh.RecordHeader[:]))
+		case errors.As(err, &rh):
+			ss.diagnose("tls_handshake_plaintext", quotedStart(rh.RecordHeader[:]))
+		case waiting:
+			// Said already: the client waited for a greeting.
+		case ss.mode != ImplicitTLS && ss.co.ehloLines > 1 && fc.read > 0 && clientGaveUp(err) && !ss.co.reported["after_starttls"] && !ss.co.reported["reply_desync"]:
+			// The client began the handshake and gave up on it: its
+			// TLS layer read something that was not TLS, and the one
+			// thing the server sent in plaintext that it may not have
+			// read is the rest of a multi-line reply.
+			ss.diagnose("reply_desync", fmt.Sprint(ss.co.ehloLines))
 		}
 		ss.hangUp(fmt.Errorf("TLS handshake: %w", err))
 		return false
+	}
+	if waiting {
+		ss.withdraw("tls_port_client_waits", "")
 	}
 	ss.raw.SetDeadline(time.Time{})
 	ss.conn = tc
@@ -699,6 +746,9 @@ func (ss *session) startTLS() bool {
 	st := tc.ConnectionState()
 	ss.tlsInfo = tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
 	ss.emit(TLSStarted, fmt.Sprintf("%s, certificate for %s", ss.tlsInfo, certName(st.ServerName, ss.host)))
+	if ss.mode == ImplicitTLS && ss.co.helloVerb == "" && !slices.Contains(ss.co.good, "implicit TLS") {
+		ss.praise("implicit TLS")
+	}
 	return true
 }
 
@@ -715,7 +765,7 @@ func (ss *session) cmdMail(arg string) {
 		ss.reply("need_helo")
 		return
 	case ss.requireTLS() && !ss.tls:
-		ss.diagnose("before_starttls", "MAIL")
+		ss.diagnoseOnce("before_starttls", "MAIL")
 		ss.reply("must_starttls")
 		return
 	case ss.mode != Relay && ss.authUser == "" && !ss.p.AuthAtRcpt:
@@ -766,6 +816,13 @@ func (ss *session) cmdMail(arg string) {
 }
 
 func (ss *session) cmdRcpt(arg string) {
+	if ss.requireTLS() && !ss.tls && ss.p.TLSGatesTransaction {
+		// Postfix (smtpd_tls_security_level=encrypt) refuses every
+		// command of a transaction before STARTTLS, not just MAIL.
+		ss.diagnoseOnce("before_starttls", "RCPT")
+		ss.reply("must_starttls")
+		return
+	}
 	if !ss.inTx {
 		ss.reply("need_mail")
 		return

@@ -60,6 +60,8 @@ func init() {
 			usage: tokenUsage, longRunning: true, run: runToken},
 		{name: "load", synopsis: "smtprun load [flags] SCRIPT", summary: "run a script many times at once and measure it",
 			usage: loadUsage, longRunning: true, run: runLoad},
+		{name: "grade", synopsis: "smtprun grade RUBRIC -- PROGRAM", summary: "score a student's SMTP client against a rubric",
+			usage: gradeUsage, longRunning: true, run: runGrade},
 		{name: "version", synopsis: "smtprun version", summary: "print the version (also --version)",
 			usage: versionUsage, run: runVersion},
 		{name: "help", synopsis: "smtprun help [COMMAND]", summary: "show this help, or a command's",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -41,7 +42,8 @@ Flags:
   --listen-tls ADDR     implicit TLS, like port 465 (default 127.0.0.1:2465; "off" disables)
   --listen-relay ADDR   relay rules, like port 25: no AUTH, local domains only (default off)
   --listen-oauth ADDR   emulated OAuth endpoints of office365 and gmail over HTTP, for
-                        smtprun token --issuer http://ADDR/PROVIDER (default 127.0.0.1:2580; "off" disables)
+                        smtprun token --issuer http://ADDR/PROVIDER (default 127.0.0.1:2580, skipped
+                        with a note when that port is taken; "off" disables)
   --token-ttl DURATION  lifetime of the access tokens issued there (default 1h), to practise refresh
   --ca-out FILE         write the CA certificate (PEM) that clients should trust
   --save DIR            write every accepted message to DIR as an .eml file
@@ -80,6 +82,7 @@ type serveOptions struct {
 	saveMaxBytes                   int64
 	public, noColor                bool
 	listenOAuth                    string
+	listenOAuthSet                 bool // --listen-oauth was given, not defaulted
 	tokenTTL                       time.Duration
 	explain                        bool
 	record                         string
@@ -115,6 +118,7 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.listenOAuthSet = o.listenOAuthSet || f.Name == "listen-oauth" })
 	if o.tokenTTL < 0 || (o.tokenTTL > 0 && o.tokenTTL < time.Second) {
 		return nil, fmt.Errorf("--token-ttl must be at least 1s (OAuth counts expires_in in seconds), got %s", o.tokenTTL)
 	}
@@ -289,11 +293,11 @@ func runServe(inv *invocation, args []string) int {
 		}()
 	}
 	var oauthSrv *http.Server
-	if o.listenOAuth != "" && o.listenOAuth != "off" {
-		ln, err := net.Listen("tcp", o.listenOAuth)
-		if err != nil {
-			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.listenOAuth, err))
-		}
+	ln, err := o.oauthListener(inv.stdout)
+	if err != nil {
+		return inv.usageError(err.Error())
+	}
+	if ln != nil {
 		// Read, idle and connection limits: a client that drips or idles
 		// must not hold the endpoints, as the SMTP side bounds its own.
 		srv := oauthsim.NewServer(sb.OAuthHandler(), oauthsim.DefaultLimits)
@@ -348,6 +352,25 @@ func runServe(inv *invocation, args []string) int {
 	wg.Wait()
 	log.Printf("smtprun serve: stopped\n")
 	return code
+}
+
+// oauthListener listens for the OAuth endpoints: nil when they are off,
+// or when the default port is taken and nobody asked for it (a second
+// serve on a classroom machine or in a test suite must still start); an
+// explicit --listen-oauth that cannot listen is an error.
+func (o *serveOptions) oauthListener(stdout io.Writer) (net.Listener, error) {
+	if o.listenOAuth == "" || o.listenOAuth == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", o.listenOAuth)
+	switch {
+	case err != nil && o.listenOAuthSet:
+		return nil, fmt.Errorf("cannot listen on %s: %v", o.listenOAuth, err)
+	case err != nil:
+		fmt.Fprintf(stdout, "  OAuth endpoints not started: cannot listen on %s (%v); pass --listen-oauth ADDR to use another port\n", o.listenOAuth, err)
+		return nil, nil
+	}
+	return ln, nil
 }
 
 // warnPublic says loudly, on stderr, that the server is on the network.

@@ -134,6 +134,7 @@ func TestSecondInterruptEndsEveryLongRunningCommand(t *testing.T) {
 		"test":  {"test", "--var", "ADDR=" + silent, script},
 		"load":  {"load", "--sandbox", "-c", "1", "--duration", "1m", "../../load/testdata/sandbox-submit.smtp"},
 		"serve": {"serve", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--listen-oauth", "off"},
+		"grade": {"grade", "testdata/grade/rubric.yaml", "--", "sleep", "30"},
 		"token": {"token", "office365", "--no-cache", "--client-id", "test", "--issuer", "http://" + mute},
 	}
 	for _, c := range commands {

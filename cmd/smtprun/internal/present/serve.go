@@ -64,6 +64,8 @@ func (l *ServeLog) Event(e sandbox.Event) {
 		text = l.st.Client.Sprint("C| " + esc(e.Line))
 	case sandbox.DiagnosisMade:
 		text = l.diagnosis(tag, e.Diagnosis)
+	case sandbox.DiagnosisWithdrawn:
+		text = l.withdrawn(e.Diagnosis)
 	case sandbox.ReportCardMade:
 		text = l.reportCard(tag, e.Report)
 	case sandbox.ReplySent:
@@ -112,11 +114,22 @@ func (l *ServeLog) diagnosis(tag string, d *sandbox.Diagnosis) string {
 	if d == nil {
 		return ""
 	}
-	a, _ := sandbox.AdviceFor(d.Rule)
-	esc := sandbox.EscapeLine
-	text := l.st.ErrTitle.Sprintf("!! %s", d.Sentence(esc))
+	a := d.Advice()
+	mark := "!!"
+	if d.Severity == sandbox.Warning {
+		mark = "?? warning:"
+	}
+	text := l.st.ErrTitle.Sprintf("%s %s", mark, d.Sentence(sandbox.EscapeLine))
 	text += "\n" + tag + " " + l.st.Server4.Sprintf("   %s; a correct client: %s [%s]", a.RFC, a.Instead, d.Rule)
 	return text
+}
+
+// withdrawn renders a diagnosis the coach takes back.
+func (l *ServeLog) withdrawn(d *sandbox.Diagnosis) string {
+	if d == nil {
+		return ""
+	}
+	return l.st.Server2.Sprintf("ok: withdrawn, %s was a false alarm (%s) [%s]", d.Rule, sandbox.EscapeLine(d.Detail), d.Rule)
 }
 
 // reportCard renders the coach's summary of a session.
@@ -130,19 +143,37 @@ func (l *ServeLog) reportCard(tag string, r *sandbox.ReportCard) string {
 		good = strings.Join(r.Good, ", ")
 	}
 	text += "\n" + tag + " " + l.st.Server2.Sprint("  done right: "+good)
-	rules := r.Rules()
-	if len(rules) == 0 {
-		text += "\n" + tag + " " + l.st.Server2.Sprint("  mistakes: none")
-		return text
-	}
-	for _, rule := range rules {
+	line := func(kind, rule string, n int) string {
 		a, _ := sandbox.AdviceFor(rule)
-		n := r.Mistakes[rule]
 		times := "once"
 		if n > 1 {
 			times = fmt.Sprintf("%d times", n)
 		}
-		text += "\n" + tag + " " + l.st.Server5.Sprintf("  mistake: %s, %s (%s)", rule, times, a.RFC)
+		return fmt.Sprintf("  %s: %s, %s (%s)", kind, rule, times, a.RFC)
+	}
+	rules := r.Rules()
+	switch {
+	case len(rules) > 0:
+		for _, rule := range rules {
+			text += "\n" + tag + " " + l.st.Server5.Sprint(line("mistake", rule, r.Mistakes[rule]))
+		}
+	case !r.Failed:
+		text += "\n" + tag + " " + l.st.Server2.Sprint("  mistakes: none")
+	}
+	for _, rule := range r.WarningRules() {
+		text += "\n" + tag + " " + l.st.Server4.Sprint(line("warning", rule, r.Warnings[rule]))
+	}
+	if r.Failed {
+		what := "the session failed"
+		if f := r.LastRefused; f != nil {
+			what += fmt.Sprintf(": the last command refused was %s, answered %s", sandbox.EscapeLine(f.Command), sandbox.EscapeLine(f.Reply))
+		} else {
+			what += ": nothing was delivered and the connection did not end with QUIT"
+		}
+		if r.Unexplained {
+			what += "; the coach could not name the cause"
+		}
+		text += "\n" + tag + " " + l.st.Server5.Sprint("  "+what)
 	}
 	return text
 }
