@@ -1,6 +1,8 @@
 package web
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,17 +57,17 @@ type Entry struct {
 // Diagnosis is one of the coach's diagnoses with its advice.
 type Diagnosis struct {
 	Rule     string `json:"rule"`
+	Severity string `json:"severity"` // mistake or warning
 	Sentence string `json:"sentence"`
 	RFC      string `json:"rfc"`
 	Instead  string `json:"instead"`
-	Entry    int    `json:"entry"` // index of the diagnosis in the transcript
+	Line     int    `json:"line,omitempty"` // the client line it was made at, from 1; 0 at the end
+	Entry    int    `json:"entry"`          // index of the diagnosis in the transcript
 }
 
-// ReportCard is the coach's summary of a session.
-type ReportCard struct {
-	Good     []string       `json:"good"`
-	Mistakes map[string]int `json:"mistakes"`
-}
+// ReportCard is the coach's summary of a session, as the sandbox gives
+// it.
+type ReportCard = sandbox.ReportCard
 
 type session struct {
 	Session
@@ -143,8 +145,15 @@ func (s *store) Observe(e sandbox.Event) {
 		msg = s.addMessageLocked(ss, e)
 	case sandbox.DiagnosisMade:
 		if e.Diagnosis != nil {
-			a, _ := sandbox.AdviceFor(e.Diagnosis.Rule)
-			d := Diagnosis{Rule: e.Diagnosis.Rule, Sentence: e.Diagnosis.Sentence(sandbox.EscapeLine), RFC: a.RFC, Instead: a.Instead, Entry: len(ss.transcript)}
+			a := e.Diagnosis.Advice()
+			d := Diagnosis{Rule: e.Diagnosis.Rule, Severity: string(e.Diagnosis.Severity), Sentence: e.Diagnosis.Sentence(sandbox.EscapeLine),
+				RFC: e.Diagnosis.RFC, Instead: a.Instead, Line: e.Diagnosis.Line, Entry: len(ss.transcript)}
+			if d.RFC == "" {
+				d.RFC = a.RFC
+			}
+			if d.Severity == "" {
+				d.Severity = string(a.Severity)
+			}
 			en.Diagnosis = &d
 			if len(ss.diagnoses) < s.lim.SessionEvents {
 				ss.diagnoses = append(ss.diagnoses, d)
@@ -153,10 +162,21 @@ func (s *store) Observe(e sandbox.Event) {
 		}
 	case sandbox.ReportCardMade:
 		if e.Report != nil {
-			ss.ReportCard = &ReportCard{Good: append([]string{}, e.Report.Good...), Mistakes: map[string]int{}}
-			for k, v := range e.Report.Mistakes {
-				ss.ReportCard.Mistakes[k] = v
+			// A copy: the maps and slices are the coach's.
+			rc := *e.Report
+			rc.Good = append([]string{}, rc.Good...) // [] in JSON, never null
+			rc.Recipients = slices.Clone(rc.Recipients)
+			rc.Mistakes = maps.Clone(rc.Mistakes)
+			rc.Warnings = maps.Clone(rc.Warnings)
+			if rc.LastRefused != nil {
+				lr := *rc.LastRefused
+				lr.Command, lr.Reply = esc(lr.Command), esc(lr.Reply)
+				rc.LastRefused = &lr
 			}
+			for i, r := range rc.Recipients {
+				rc.Recipients[i] = esc(r)
+			}
+			ss.ReportCard = &rc
 		}
 	case sandbox.ConnClosed:
 		t := e.Time

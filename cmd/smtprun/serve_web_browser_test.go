@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,13 @@ func step(t *testing.T, ctx context.Context, what string, d time.Duration, actio
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// click clicks the element sel selects once there is one, in one step of
+// the page's own: the live lists are redrawn as events arrive, so a node
+// looked up first and clicked after may be gone by then.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(e => e ? (e.click(), true) : false)(document.querySelector(` + strconv.Quote(sel) + `))`)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -148,8 +156,11 @@ func TestServeWebInChromium(t *testing.T) {
 	sendBareLF(t, sub, "student"+markup)
 	step(t, ctx, "open the mistaken client's transcript", 15*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#sessions tbody tr[data-id="2"]`)),
-		chromedp.Click(chromedp.CSS(`#sessions tbody tr[data-id="2"]`)),
+		click(`#sessions tbody tr[data-id="2"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#transcript .diag[data-rule="bare_lf_command"]`)))
+	if card := eval[string](t, ctx, `document.getElementById("report-card").textContent`); !strings.Contains(card, "mistakes: bare_lf_command") {
+		t.Errorf("the report card shown: %q", card)
+	}
 	diag := eval[string](t, ctx, `document.querySelector('#transcript .diag').textContent`)
 	if !strings.Contains(diag, "RFC 5321") || !strings.Contains(diag, "a correct client") {
 		t.Errorf("the diagnosis shown: %q", diag)
@@ -173,7 +184,7 @@ func TestServeWebInChromium(t *testing.T) {
 	}
 
 	step(t, ctx, "open the HTML message", 15*time.Second,
-		chromedp.Click(chromedp.CSS(`#messages tbody tr[data-id="1"]`)),
+		click(`#messages tbody tr[data-id="1"]`),
 		chromedp.WaitVisible(chromedp.CSS(`iframe#html-part`)),
 		chromedp.Poll[chromedp.Void](`performance.getEntriesByType("resource").some(e => e.name.endsWith("/api/v1/messages/1/html"))`),
 		chromedp.Sleep(500*time.Millisecond)) // a script, were it let run, has run by now
@@ -194,7 +205,7 @@ func TestServeWebInChromium(t *testing.T) {
 	}
 	step(t, ctx, "set a fault plan through the page", 15*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#fault-edit`), "rcpt#1=550 5.1.1 No such user here"),
-		chromedp.Click(chromedp.CSS(`#faults-save`)),
+		click(`#faults-save`),
 		chromedp.Poll[chromedp.Void](`document.getElementById("fault-list").textContent.includes("rcpt#1=550 5.1.1 No such user here")`))
 	if got := sendSMTPLib(t, sub, ca, "after the plan", "friend@example.edu"); !strings.Contains(got, "No such user here") {
 		t.Errorf("with the plan set in the page, smtplib said %q\n%s", got, out)

@@ -313,10 +313,13 @@ func TestServeWebAPI(t *testing.T) {
 	sendBareLF(t, sub, "student")
 	waitFor(t, out, "[2] closed")
 	var diags struct {
-		Items []struct{ Rule, Sentence, RFC string }
+		Items []struct {
+			Rule, Sentence, RFC, Severity string
+			Line                          int
+		}
 	}
 	c.call("GET", "/api/v1/sessions/2/diagnoses", "/api/v1/sessions/{id}/diagnoses", nil, 200, &diags)
-	if len(diags.Items) == 0 || diags.Items[0].Rule != "bare_lf_command" || diags.Items[0].RFC == "" {
+	if len(diags.Items) == 0 || diags.Items[0].Rule != "bare_lf_command" || diags.Items[0].RFC == "" || diags.Items[0].Severity != "mistake" || diags.Items[0].Line != 1 {
 		t.Errorf("diagnoses of the bare-LF client: %+v", diags.Items)
 	}
 	c.call("GET", "/api/v1/sessions/99", "/api/v1/sessions/{id}", nil, 404, nil)

@@ -80,9 +80,17 @@ async function showSession(id) {
   head.append(links);
   if (s.report_card) {
     const rc = s.report_card;
-    const mistakes = Object.entries(rc.mistakes || {}).map(([k, n]) => k + (n > 1 ? " ×" + n : ""));
-    head.append(el("div", { class: "card", id: "report-card" },
-      el("strong", {}, "Report card: "), "done right: " + ((rc.good || []).join(", ") || "nothing yet") + "; mistakes: " + (mistakes.join(", ") || "none")));
+    const counted = m => Object.entries(m || {}).map(([k, n]) => k + (n > 1 ? " ×" + n : "")).join(", ");
+    const card = el("div", { class: "card", id: "report-card" },
+      el("strong", {}, "Report card: "), "done right: " + ((rc.good || []).join(", ") || "nothing yet") +
+      "; mistakes: " + (counted(rc.mistakes) || "none") +
+      (counted(rc.warnings) ? "; warnings: " + counted(rc.warnings) : "") +
+      "; delivered: " + rc.delivered + (rc.quit ? "" : "; no QUIT"));
+    if (rc.failed) {
+      const why = rc.last_refused ? rc.last_refused.command + " refused: " + rc.last_refused.code + " " + rc.last_refused.reply : "the connection was cut";
+      card.append(el("div", { class: "error" }, "failed: " + why + (rc.unexplained ? " (no mistake the coach knows explains it)" : "")));
+    }
+    head.append(card);
   }
   const tr = el("div", { class: "transcript", id: "transcript" });
   for (const e of s.transcript) tr.append(entry(e));
@@ -106,8 +114,8 @@ function entry(e) {
         e.ms !== undefined ? el("span", { class: "ms" }, "  (" + e.ms.toFixed(2) + " ms)") : null);
     case "diagnosis":
       if (!e.diagnosis) return el("div", {});
-      return el("div", { class: "diag", dataset: { rule: e.diagnosis.rule } },
-        el("div", {}, "!! " + e.diagnosis.sentence),
+      return el("div", { class: "diag " + e.diagnosis.severity, dataset: { rule: e.diagnosis.rule } },
+        el("div", {}, (e.diagnosis.severity === "warning" ? "warning: " : "!! ") + e.diagnosis.sentence),
         el("div", { class: "advice" }, e.diagnosis.rfc + "; a correct client: " + e.diagnosis.instead + " [" + e.diagnosis.rule + "]"));
     case "message-line":
       return el("div", { class: "t-message-line" }, "C| " + e.line);
