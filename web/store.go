@@ -75,6 +75,7 @@ type session struct {
 	dropped    int
 	diagnoses  []Diagnosis
 	lastClient time.Time
+	refused    bool // a command was refused since the last delivered message
 }
 
 // store holds the most recent sessions and messages. Its methods are safe
@@ -138,11 +139,13 @@ func (s *store) Observe(e sandbox.Event) {
 		}
 		if e.Code >= 400 && len(en.Lines) > 0 {
 			ss.LastError = strconv.Itoa(e.Code) + " " + en.Lines[len(en.Lines)-1]
+			ss.refused = true
 		}
 	case sandbox.TLSStarted:
 		ss.TLS = esc(e.Line)
 	case sandbox.MessageReceived:
 		msg = s.addMessageLocked(ss, e)
+		ss.refused = false // recovered: what was refused before was retried or dropped
 	case sandbox.DiagnosisMade:
 		if e.Diagnosis != nil {
 			a := e.Diagnosis.Advice()
@@ -184,14 +187,16 @@ func (s *store) Observe(e sandbox.Event) {
 		if e.Err != nil {
 			en.Line = esc(e.Err.Error())
 		}
+		// As the coach's report card counts it: a session failed when a
+		// refusal was the last word, or the connection was cut.
 		switch {
-		case len(ss.Messages) > 0 && ss.LastError == "" && e.Err == nil:
-			ss.Outcome = "delivered"
-		case ss.LastError != "" || e.Err != nil:
+		case ss.refused || e.Err != nil:
 			ss.Outcome = "failed"
-			if ss.LastError == "" {
+			if e.Err != nil {
 				ss.LastError = en.Line
 			}
+		case len(ss.Messages) > 0:
+			ss.Outcome = "delivered"
 		default:
 			ss.Outcome = "closed"
 		}

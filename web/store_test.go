@@ -112,3 +112,42 @@ func TestContentDisposition(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcome: a session failed when a refusal was its last word or the
+// connection was cut, as the coach's report card counts it.
+func TestOutcome(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.eml")
+	os.WriteFile(path, []byte("Subject: x\r\n\r\nbody\r\n"), 0o600)
+	refused := sandbox.Event{Kind: sandbox.ReplySent, Code: 550, Lines: []string{"550 5.1.1 No such user"}}
+	ok := sandbox.Event{Kind: sandbox.ReplySent, Code: 250, Lines: []string{"250 2.0.0 Ok"}}
+	msg := sandbox.Event{Kind: sandbox.MessageReceived, Line: "Q", Path: path}
+	for _, tc := range []struct {
+		name   string
+		events []sandbox.Event
+		cut    bool
+		want   string
+	}{
+		{"nothing sent", []sandbox.Event{ok}, false, "closed"},
+		{"delivered", []sandbox.Event{ok, msg}, false, "delivered"},
+		{"refused, then delivered", []sandbox.Event{refused, msg}, false, "delivered"},
+		{"delivered, then refused", []sandbox.Event{msg, refused, ok}, false, "failed"},
+		{"delivered, then cut", []sandbox.Event{msg}, true, "failed"},
+	} {
+		s := newStore(DefaultLimits, newHub(DefaultLimits))
+		s.Observe(sandbox.Event{Conn: 1, Kind: sandbox.ConnOpened})
+		for _, e := range tc.events {
+			e.Conn = 1
+			s.Observe(e)
+		}
+		closed := sandbox.Event{Conn: 1, Kind: sandbox.ConnClosed}
+		if tc.cut {
+			closed.Err = errors.New("client vanished")
+		}
+		s.Observe(closed)
+		d, _, _ := s.session(1)
+		if d.Outcome != tc.want {
+			t.Errorf("%s: outcome %s, want %s", tc.name, d.Outcome, tc.want)
+		}
+	}
+}
