@@ -21,6 +21,9 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+// cell is a table cell that may be cut short, with all of it as its title.
+const cell = text => el("td", { title: text }, text);
+
 async function api(method, path, body) {
   const init = { method, headers: {} };
   if (method !== "GET") init.headers["X-Smtprun-Token"] = token;
@@ -46,8 +49,8 @@ function renderSessions() {
   const tb = document.querySelector("#sessions tbody");
   const rows = [...sessions.values()].sort((a, b) => b.id - a.id).map(s =>
     el("tr", { dataset: { id: s.id }, class: openSession === s.id ? "selected" : "" },
-      el("td", {}, s.id), el("td", {}, s.client), el("td", {}, s.profile),
-      el("td", {}, s.tls ? "yes" : "no"), el("td", {}, s.auth_user || ""),
+      el("td", {}, s.id), cell(s.client), el("td", {}, s.profile),
+      el("td", { title: s.tls || "" }, s.tls ? "yes" : "no"), cell(s.auth_user || ""),
       el("td", { class: "outcome-" + s.outcome, title: s.last_error || "" }, s.outcome),
       el("td", {}, s.diagnoses || "")));
   tb.replaceChildren(...rows);
@@ -143,8 +146,8 @@ async function loadMessages() {
   const j = await api("GET", "/api/v1/messages?" + messageQuery());
   const rows = j.items.map(m =>
     el("tr", { dataset: { id: m.id }, class: openMessage === m.id ? "selected" : "" },
-      el("td", {}, m.id), el("td", {}, m.mail_from || m.from), el("td", {}, (m.rcpt_to || []).join(", ")),
-      el("td", {}, m.subject), el("td", {}, m.size)));
+      el("td", {}, m.id), cell(m.mail_from || m.from), cell((m.rcpt_to || []).join(", ")),
+      cell(m.subject), el("td", {}, m.size)));
   document.querySelector("#messages tbody").replaceChildren(...rows);
 }
 const reloadMessages = debounce(loadMessages, 150);
