@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
 	"github.com/smtprun/smtprun/sandbox/oauthsim"
+	"github.com/smtprun/smtprun/web"
 )
 
 const serveUsage = `Usage:
@@ -62,6 +64,9 @@ Flags:
                         are shown, the password stays masked
   --record DIR          write each session to DIR as a .smtp script that replays
                         it: smtprun --sandbox DIR/FILE.smtp
+  --web ADDR            a live web page of the sessions, diagnoses and messages, and
+                        an HTTP API under /api/v1 for tests (docs/web.md; default off);
+                        without --save, messages are kept in a temporary directory
   --no-color            plain output
 
 The server prints its own transcript; Ctrl-C stops it.
@@ -85,6 +90,7 @@ type serveOptions struct {
 	record                         string
 	faults                         []string
 	noLimits                       bool
+	web                            string
 }
 
 // serveFlagSet is serve's flags, set into o.
@@ -108,6 +114,7 @@ func serveFlagSet(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.record, "record", "", "")
 	fs.Var(listFlag{&o.faults}, "fault", "")
 	fs.BoolVar(&o.noLimits, "no-limits", false, "")
+	fs.StringVar(&o.web, "web", "off", "")
 	return fs
 }
 
@@ -130,9 +137,16 @@ func parseServeFlags(args []string) (*serveOptions, error) {
 		return nil, fmt.Errorf("--save-max-messages, --save-max-bytes and --max-connections must be positive")
 	}
 	if !o.public {
+		addrs := []string{}
 		for _, l := range o.listeners() {
-			if !isLoopbackAddr(l.addr) {
-				return nil, fmt.Errorf("%s is not a loopback address: the practice account's password is public, so anyone who can reach it could use the server; listen on 127.0.0.1 or [::1], or add --public if you mean it", l.addr)
+			addrs = append(addrs, l.addr)
+		}
+		if o.webOn() {
+			addrs = append(addrs, o.web)
+		}
+		for _, addr := range addrs {
+			if !isLoopbackAddr(addr) {
+				return nil, fmt.Errorf("%s is not a loopback address: the practice account's password is public, so anyone who can reach it could use the server; listen on 127.0.0.1 or [::1], or add --public if you mean it", addr)
 			}
 		}
 	}
@@ -189,6 +203,9 @@ func (o *serveOptions) listeners() []serveListener {
 	return want
 }
 
+// webOn reports whether --web asks for the web view.
+func (o *serveOptions) webOn() bool { return o.web != "" && o.web != "off" }
+
 // runServe serves until the invocation's context ends (Ctrl-C).
 func runServe(inv *invocation, args []string) int {
 	stdout, stderr := inv.stdout, inv.stderr
@@ -216,11 +233,32 @@ func runServe(inv *invocation, args []string) int {
 		TokenTTL:        o.tokenTTL,
 		Explain:         o.explain,
 	}
+	var view *web.Server
+	if o.webOn() {
+		view = web.New(web.Config{Faults: opts.Faults, RecordDir: o.record, Public: o.public})
+		opts.Observer = func(e sandbox.Event) {
+			log.Event(e)
+			view.Observe(e)
+		}
+		if opts.SaveDir == "" {
+			// The page shows messages from their files; without --save
+			// they live in a private directory for the run.
+			dir, err := os.MkdirTemp("", "smtprun-web-")
+			if err != nil {
+				return inv.failf(exitRuntime, "--web: %v", err)
+			}
+			defer os.RemoveAll(dir)
+			opts.SaveDir = dir
+		}
+	}
 	if o.record != "" {
 		if err := safefile.MkdirPrivate(o.record); err != nil {
 			return inv.usageError("--record: " + err.Error())
 		}
 		rec := &sessionWriter{dir: o.record, scenario: o.scenario, log: log}
+		if view != nil {
+			rec.written = view.Recorded
+		}
 		opts.Record = rec.write
 	}
 	opts.Faults.Set(plans...)
@@ -247,7 +285,7 @@ func runServe(inv *invocation, args []string) int {
 		fmt.Fprintf(stdout, "  fault plan: %s\n", p.Source)
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 5)
 	for _, l := range o.listeners() {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
@@ -285,6 +323,26 @@ func runServe(inv *invocation, args []string) int {
 			}
 		}()
 	}
+	var webSrv *http.Server
+	if view != nil {
+		ln, err := net.Listen("tcp", o.web)
+		if err != nil {
+			return inv.usageError(fmt.Sprintf("cannot listen on %s: %v", o.web, err))
+		}
+		fmt.Fprintf(stdout, "  listening on %s: web view http://%s/ and API http://%s/api/v1/\n", ln.Addr(), ln.Addr(), ln.Addr())
+		if !isLoopbackAddr(ln.Addr().String()) {
+			warnPublic(stderr, ln.Addr().String(), o.profile, o.noColor)
+		}
+		srv, webErrs := view.Serve(ln)
+		webSrv = srv
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err, ok := <-webErrs; ok {
+				errs <- err
+			}
+		}()
+	}
 	printServeHints(stdout, o)
 	code := exitOK
 	select {
@@ -295,6 +353,9 @@ func runServe(inv *invocation, args []string) int {
 	sb.Close()
 	if oauthSrv != nil {
 		oauthSrv.Close()
+	}
+	if webSrv != nil {
+		webSrv.Close()
 	}
 	wg.Wait()
 	log.Printf("smtprun serve: stopped\n")
@@ -390,6 +451,7 @@ type sessionWriter struct {
 	dir      string
 	scenario string
 	log      *present.ServeLog
+	written  func(conn int64, path string) // if set, told each file written
 }
 
 func (w *sessionWriter) write(r *sandbox.Recording) {
@@ -411,6 +473,9 @@ func (w *sessionWriter) write(r *sandbox.Recording) {
 		return
 	}
 	w.log.Note(r.Conn, "recorded as "+sandbox.EscapeLine(name))
+	if w.written != nil {
+		w.written(r.Conn, name)
+	}
 }
 
 // create writes a recording 0600 (it holds the session) under a new name:
