@@ -5,7 +5,7 @@ import (
 	"io"
 )
 
-// WriteJSON writes the run as one JSON document (see the README for the
+// WriteJSON writes the run as one JSON document (see docs/test-mode.md for the
 // format; the field names are stable).
 func WriteJSON(w io.Writer, r *Run) error {
 	enc := json.NewEncoder(w)

@@ -49,7 +49,7 @@ const runFlagsHelp = `Flags:
   --explain               explain every command and reply in the transcript
   --step                  pause before each step: Enter runs it, c continues, q sends QUIT and stops
   --version               print the version and the commit smtprun was built from
-  --report-json FILE      write the run as JSON (format in the README)
+  --report-json FILE      write the run as JSON (format: docs/test-mode.md)
   --report-html DIR       write the run as a static HTML page
 `
 

@@ -40,7 +40,7 @@ Flags (and every flag of a single run: --var, --variables-file, --ca,
   -q, --quiet            print the failures and the summary only
   --report-junit FILE    JUnit XML for CI test reporters
   --report-tap FILE      TAP version 13
-  --report-json FILE     JSON, one object per script (format in the README)
+  --report-json FILE     JSON, one object per script (format: docs/test-mode.md)
   --report-html DIR      index.html and one page per script
 
 Under --sandbox each script gets its own emulated servers, and a script's
