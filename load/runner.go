@@ -130,8 +130,8 @@ func (r *Runner) Progress() Progress {
 // covers what ran, marked Interrupted.
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	cfg := r.cfg
-	r.start = time.Now()
-	r.started.Store(&r.start)
+	start := time.Now()
+	r.started.Store(&start)
 	// stop ends the starting of iterations; ctx's cancellation also ends
 	// the conversations under way.
 	startCtx, stop := context.WithCancel(ctx)
@@ -194,8 +194,8 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		}()
 	}
 	wg.Wait()
-	rep := &Report{Script: cfg.Program.File(), Connections: cfg.Connections, Rate: cfg.Rate, Started: r.start,
-		Duration: time.Since(r.start), Planned: r.planned, OK: r.ok.Load(), Failed: r.failed.Load(),
+	rep := &Report{Script: cfg.Program.File(), Connections: cfg.Connections, Rate: cfg.Rate, Started: start,
+		Duration: time.Since(start), Planned: r.planned, OK: r.ok.Load(), Failed: r.failed.Load(),
 		Messages: r.messages.Load(), Handshakes: r.hands.Load(), Resumed: r.resumed.Load(), Interrupted: ctx.Err() != nil}
 	if cfg.Shards > 1 {
 		rep.Shard = fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)
@@ -221,7 +221,7 @@ func (r *Runner) schedule(ctx context.Context, due chan<- dueIteration, take fun
 		if !ok {
 			return
 		}
-		at := r.start.Add(time.Duration(k) * interval)
+		at := r.started.Load().Add(time.Duration(k) * interval)
 		if d := time.Until(at); d > 0 {
 			select {
 			case <-ctx.Done():
