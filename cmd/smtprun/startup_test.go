@@ -116,20 +116,6 @@ func TestStartupInitialisationBudget(t *testing.T) {
 	}
 }
 
-// The binary must not link test packages (net/http/httptest, testing):
-// they cost size and initialisation and serve no user.
-func TestBinaryLinksNoTestPackages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	costs := initCosts(t, "version")
-	for _, pkg := range []string{"net/http/httptest", "testing"} {
-		if _, ok := costs[pkg]; ok {
-			t.Errorf("the binary initialises %s", pkg)
-		}
-	}
-}
-
 func BenchmarkStartupVersion(b *testing.B) {
 	bin := builtBinary(b)
 	for b.Loop() {
