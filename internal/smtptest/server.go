@@ -32,7 +32,7 @@ type Server struct {
 	// port), so tests can check the GS2 binding.
 	Bearer []sasl.OAuthBearerOptions
 	wire   lockedBuffer
-	srv    *smtp.Server
+	srv    *stoppable
 }
 
 // lockedBuffer collects go-smtp's debug copy of every byte both ways,
@@ -95,23 +95,22 @@ func Listen(implicitTLS bool) (*Server, error) {
 	s.TLSConfig = g.PKI.ServerConfig()
 	s.AllowInsecureAuth = false
 	s.Debug = &g.wire
-	var l net.Listener
-	if implicitTLS {
-		l, err = tls.Listen("tcp", "127.0.0.1:0", s.TLSConfig)
-	} else {
-		l, err = net.Listen("tcp", "127.0.0.1:0")
-	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	g.Addr = l.Addr().String()
-	g.srv = s
-	go s.Serve(l)
+	var implicit *tls.Config
+	if implicitTLS {
+		implicit = s.TLSConfig
+	}
+	g.srv = serve(s, l, implicit)
 	return g, nil
 }
 
-// Close stops the server.
-func (g *Server) Close() error { return g.srv.Close() }
+// Close stops the server: the listener, every connection, and waits for
+// the handlers to return.
+func (g *Server) Close() error { return g.srv.stop() }
 
 // Messages returns what the server accepted so far.
 func (g *Server) Messages() []Message {

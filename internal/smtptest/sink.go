@@ -20,8 +20,8 @@ func StartSink(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Serve(l)
-	t.Cleanup(func() { s.Close() })
+	st := serve(s, l, nil)
+	t.Cleanup(func() { st.stop() })
 	return l.Addr().String()
 }
 
