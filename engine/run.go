@@ -73,8 +73,13 @@ type session struct {
 	// repeat.go).
 	steps stepBudget
 
-	mu   sync.Mutex // guards conn against the interrupt goroutine
+	mu   sync.Mutex // guards conn and goodbye against the interrupt goroutine
 	conn net.Conn
+	// goodbye is set when quitOnInterrupt takes over the connection:
+	// from then on its grace deadline stands, and an interrupt that
+	// arrives late (a --step pause sees the cancellation before the
+	// interrupt goroutine runs) must not cut the wait for the 221 short.
+	goodbye bool
 	// interrupted is set by the interrupt goroutine; every wait checks it
 	// after setting its own deadline (see deadlineWriter).
 	interrupted atomic.Bool
@@ -289,6 +294,9 @@ func (ss *session) quitOnInterrupt() {
 		ss.close(false)
 		return
 	}
+	ss.mu.Lock()
+	ss.goodbye = true
+	ss.mu.Unlock()
 	ss.conn.SetDeadline(time.Now().Add(quitGrace))
 	ss.w.Reset(ss.conn) // drop anything unsent
 	// The replies owed to what went out before (the greeting, pipelined
@@ -329,7 +337,7 @@ func (ss *session) interrupt() {
 	ss.interrupted.Store(true)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.conn != nil {
+	if ss.conn != nil && !ss.goodbye {
 		ss.conn.SetDeadline(time.Unix(1, 0))
 	}
 }
