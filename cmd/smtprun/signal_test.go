@@ -72,6 +72,26 @@ func TestCtrlC(t *testing.T) {
 	}
 }
 
+// TestInterruptHandlerInPlaceBeforeDone: the handler is installed aside
+// while the command starts, but whatever waits on the context has it in
+// place: a SIGINT right after Done returns cancels the context. Were it
+// not installed yet, the signal would end this test binary.
+func TestInterruptHandlerInPlaceBeforeDone(t *testing.T) {
+	for range 20 {
+		ctx, stop := interruptContext()
+		done := ctx.Done()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("SIGINT did not cancel the context")
+		}
+		stop()
+	}
+}
+
 // TestCtrlCEndsAFIFOWait: one SIGINT ends a run waiting for a FIFO nobody
 // writes to: the wait honours cancellation, and the
 // run exits 130 well within its 60 s timeout.
