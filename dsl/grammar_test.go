@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/alecthomas/participle/v2"
@@ -28,5 +30,40 @@ func BenchmarkGrammarBuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		participle.MustBuild[gScript](grammarOptions()...)
+	}
+}
+
+// Each step node's keyword, which the lowering takes from keyword(), is
+// the literal its first tag matches, and a keyword of the registry; every
+// registered keyword has its node.
+func TestStepNodesMatchTheirKeywords(t *testing.T) {
+	seen := map[string]bool{}
+	for _, st := range stepTypes() {
+		kw := st.keyword()
+		typ := reflect.TypeOf(st).Elem()
+		if _, unknown := st.(*gUnknown); unknown {
+			if kw != "" {
+				t.Errorf("%s: keyword %q, want none", typ.Name(), kw)
+			}
+			continue
+		}
+		var tag string
+		for i := range typ.NumField() {
+			if tag = typ.Field(i).Tag.Get("parser"); tag != "" {
+				break
+			}
+		}
+		if !strings.HasPrefix(strings.TrimPrefix(tag, "@"), "'"+kw+"'") {
+			t.Errorf("%s: keyword() is %q, its first tag is %q", typ.Name(), kw, tag)
+		}
+		seen[kw] = true
+	}
+	for _, kw := range Keywords() {
+		if !seen[kw] {
+			t.Errorf("registered keyword %q has no step node", kw)
+		}
+	}
+	if len(seen) != len(Keywords()) {
+		t.Errorf("%d step nodes with keywords, %d registered keywords", len(seen), len(Keywords()))
 	}
 }
