@@ -310,7 +310,8 @@ func (ss *session) reportCard() {
 	if r := ss.co.lastRefused; r != nil || ss.co.delivered == 0 && ss.closeErr != nil && !ss.co.quit {
 		card.Failed = true
 		card.LastRefused = r
-		card.Unexplained = len(card.Mistakes) == 0
+		// A greeting refused is the server's doing, not a cause to find.
+		card.Unexplained = len(card.Mistakes) == 0 && (r == nil || r.Command != smtp.Greeting)
 	}
 	e.Report = card
 	ss.sb.observe(e)
@@ -680,7 +681,9 @@ func clip(s string, n int) string {
 
 // coachReply follows the replies: what was refused, and whether DATA was.
 func (ss *session) coachReply(code int, lines []string, reason string) {
-	if reason == "greeting" {
+	if reason == "greeting" || reason == "greeting_refused" {
+		// A 503 after a refused greeting is that refusal's consequence:
+		// the report card names the greeting.
 		return
 	}
 	ss.refused(code, lines)
@@ -743,6 +746,12 @@ func (ss *session) coachClosing() {
 			return
 		}
 		ss.diagnose("closed_in_data", detail)
+		return
+	}
+	if ss.greetingRefused {
+		// The server refused the session before it began: leaving is
+		// the answer, and Python's smtplib, for one, closes without QUIT
+		// (RFC 5321 3.1 has the server wait for one, not the client owe it).
 		return
 	}
 	if ss.co.delivered > 0 && !ss.inTx {

@@ -44,6 +44,23 @@ func (ss *session) faultedMessage(size int64) bool {
 	return ok
 }
 
+// faultedGreeting answers the greeting a plan refuses; true if it did. A
+// 421 hangs up; after a 554 the connection stays open and every command
+// but QUIT gets a 503, as RFC 5321 3.1 has a server that refuses a
+// session in its greeting do.
+func (ss *session) faultedGreeting() bool {
+	p, ok := ss.sb.opts.Faults.Match(fault.Command{Verb: fault.Connect})
+	if ok {
+		ss.greetingRefused = true
+		ss.co.line = smtp.Greeting // what the report card says was refused
+		ss.failBy(p)
+	}
+	return ok
+}
+
+// refusedSession answers a command after a refused greeting.
+var refusedSession = replyTemplate{code: 503, lines: []string{"5.5.1 Bad sequence of commands: this server refused the session in its greeting; only QUIT is accepted"}}
+
 func (ss *session) failBy(p fault.Plan) {
 	ss.emit(Note, "fault plan "+p.Source)
 	// The reply's text may use the profile's placeholders ({track},

@@ -62,6 +62,7 @@ type session struct {
 	// How the last line read ended: a bare LF, a CR inside it.
 	lastBareLF, lastBareCR bool
 	vanished               bool   // the client closed the connection, or it broke
+	greetingRefused        bool   // a fault plan answered the greeting with 554 or 421
 	slot                   string // the account whose concurrency limit counts this connection
 	overLimit              bool   // authenticated while the account's connections were at the limit
 	co                     coach
@@ -184,7 +185,9 @@ func (ss *session) run() {
 	if ss.co.on && ss.mode != ImplicitTLS {
 		ss.pregreet()
 	}
-	ss.reply("greeting")
+	if !ss.faultedGreeting() {
+		ss.reply("greeting")
+	}
 	for !ss.stop {
 		line, total, err := ss.readLine(ss.p.MaxLine)
 		if err != nil {
@@ -537,6 +540,11 @@ func (ss *session) handle(line string) {
 	ss.coachCommand(verb, arg, line)
 	if hook := ss.sb.testHook; hook != nil {
 		hook(line)
+	}
+	if ss.greetingRefused && verb != smtp.CmdQUIT {
+		ss.diagnoseOnce("ignored_greeting", replySafe(clip(verb, 40)))
+		ss.send(refusedSession, "greeting_refused")
+		return
 	}
 	if ss.forbidden(verb) {
 		ss.reply("forbidden_command")

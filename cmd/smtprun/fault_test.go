@@ -258,3 +258,101 @@ func TestServeExplainSenderIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestServeGreetingRefusedRealClients: connect plans refuse greetings, in
+// turn, to real clients and to a client that talks on. Python's smtplib
+// meets a 554 and raises SMTPConnectError; swaks meets a 421 and gives up;
+// a client that sends EHLO after a 554 gets 503 until it says QUIT, which
+// gets 221 (RFC 5321 3.1), and the coach tells it it never checked the
+// greeting; the next connection is greeted as usual. The real clients are
+// told nothing: smtplib closes after the 554 without QUIT, and a coach that
+// flagged it would cry wolf.
+func TestServeGreetingRefusedRealClients(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		testenv.Missing(t, "python3 is not installed")
+	}
+	swaks, err := exec.LookPath("swaks")
+	if err != nil {
+		testenv.Missing(t, "swaks is not installed; `apt-get install swaks` (.ci/run installs it)")
+	}
+	sub, _, out := startServe(t, "--profile", "postfix", "--explain",
+		"--fault", "connect#1=554 5.7.1 No SMTP service here",
+		"--fault", "connect#2=421 4.3.2 Service not available",
+		"--fault", "connect#3=554 5.7.1 No SMTP service here")
+	host, port, _ := net.SplitHostPort(sub)
+
+	got, err := exec.Command(python, "-c", fmt.Sprintf(`
+import smtplib
+try:
+    smtplib.SMTP(%q, %s, timeout=10)
+    print("greeted")
+except smtplib.SMTPConnectError as e:
+    print("refused", e.smtp_code, e.smtp_error.decode())
+`, host, port)).CombinedOutput()
+	if want := "refused 554 5.7.1 No SMTP service here\n"; err != nil || string(got) != want {
+		t.Errorf("smtplib: %v\n%s\nwant %q\nserver:\n%s", err, got, want, out)
+	}
+
+	got, err = exec.Command(swaks, "--server", sub, "--from", "a@example.com", "--to", "b@example.com").CombinedOutput()
+	if err == nil || !strings.Contains(string(got), "<** 421 4.3.2 Service not available") {
+		t.Errorf("swaks (%v) did not meet the 421:\n%s\nserver:\n%s", err, got, out)
+	}
+
+	c, err := net.DialTimeout("tcp", sub, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	var transcript bytes.Buffer
+	buf := make([]byte, 4096)
+	say := func(line string) {
+		if line != "" {
+			fmt.Fprintf(c, "%s\r\n", line)
+		}
+		n, _ := c.Read(buf)
+		transcript.Write(buf[:n])
+	}
+	say("")
+	say("EHLO client.example")
+	say("MAIL FROM:<a@example.com>")
+	say("QUIT")
+	if n, err := c.Read(buf); n != 0 || err == nil {
+		t.Errorf("the connection stayed open after 221: %q, %v", buf[:n], err)
+	}
+	c.Close()
+	lines := strings.Split(strings.TrimSpace(transcript.String()), "\r\n")
+	if len(lines) != 4 || lines[0] != "554 5.7.1 No SMTP service here" ||
+		!strings.HasPrefix(lines[1], "503 5.5.1 ") || !strings.HasPrefix(lines[2], "503 5.5.1 ") || !strings.HasPrefix(lines[3], "221 ") {
+		t.Errorf("a client that talked on after 554 got:\n%s", transcript.String())
+	}
+
+	got, err = exec.Command(swaks, "--server", sub, "--quit-after", "EHLO").CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "<-  220 ") {
+		t.Errorf("the connection after the plans were spent: swaks %v\n%s\nserver:\n%s", err, got, out)
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "report card:") < 4 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := out.String()
+	if n := strings.Count(log, "note: fault plan connect#"); n != 3 {
+		t.Errorf("the log names %d connect plans, want 3:\n%s", n, log)
+	}
+	if n := strings.Count(log, "the session failed: the server refused it in its greeting, "); n != 3 {
+		t.Errorf("%d report cards say the greeting refused the session, want 3:\n%s", n, log)
+	}
+	// The client that talked on after the 554 (connection 3) is told so;
+	// the real clients are told nothing.
+	for _, line := range strings.Split(log, "\n") {
+		if (strings.Contains(line, "mistake:") || strings.Contains(line, "!! ")) && !strings.Contains(line, "[3] ") ||
+			strings.Contains(line, "mistake:") && !strings.Contains(line, "mistake: ignored_greeting, 2 times") {
+			t.Errorf("a mistake reported: %s", line)
+		}
+	}
+	if !strings.Contains(log, "[3]   mistake: ignored_greeting, 2 times (RFC 5321 3.1)") || strings.Contains(log, "could not name the cause") {
+		t.Errorf("the client that talked on after the 554:\n%s", log)
+	}
+}

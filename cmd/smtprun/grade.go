@@ -23,6 +23,7 @@ import (
 
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/internal/safefile"
+	"github.com/smtprun/smtprun/internal/smtp"
 	rpt "github.com/smtprun/smtprun/report"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
@@ -309,7 +310,9 @@ func checkDelivered(tr *taskRun) (bool, string) {
 
 func (tr *taskRun) lastRefusal() string {
 	for i := len(tr.cards) - 1; i >= 0; i-- {
-		if r := tr.cards[i].LastRefused; r != nil {
+		if r := tr.cards[i].LastRefused; r != nil && r.Command == smtp.Greeting {
+			return fmt.Sprintf(": the server refused the session in its greeting, %s", sandbox.EscapeLine(r.Reply))
+		} else if r != nil {
 			return fmt.Sprintf(": the server refused %s with %s", sandbox.EscapeLine(r.Command), sandbox.EscapeLine(r.Reply))
 		}
 	}
@@ -416,7 +419,7 @@ func checkHandlesFailure(tr *taskRun) (bool, string) {
 	if ok, why := checkNoHang(tr); !ok {
 		return false, why
 	}
-	if d, ok := tr.diagnosed("auth_answer_after_refusal", "message_after_refused_data", "message_without_data", "before_354"); ok {
+	if d, ok := tr.diagnosed("auth_answer_after_refusal", "message_after_refused_data", "message_without_data", "before_354", "ignored_greeting"); ok {
 		return false, because(d)
 	}
 	failed := false

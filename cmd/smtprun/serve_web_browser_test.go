@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,6 +216,33 @@ func TestServeWebInChromium(t *testing.T) {
 	step(t, ctx, "the refused session and the spent plan show", 15*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#sessions tbody tr[data-id="3"] td.outcome-failed`)),
 		chromedp.Poll[chromedp.Void](`document.getElementById("fault-list").textContent.includes("fired 1 (spent)")`))
+
+	// A greeting refused by a plan set in the page: the session fails, and
+	// its card names the greeting, not a command.
+	step(t, ctx, "refuse the next greeting through the page", 15*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#fault-edit`), "connect#1=554 5.7.1 No SMTP service here"),
+		click(`#faults-save`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("fault-list").textContent.includes("connect#1=554")`))
+	c, err := net.DialTimeout("tcp", sub, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	greeting, _ := r.ReadString('\n')
+	fmt.Fprint(c, "QUIT\r\n")
+	r.ReadString('\n')
+	c.Close()
+	if !strings.HasPrefix(greeting, "554 5.7.1 No SMTP service here") {
+		t.Errorf("greeting %q", greeting)
+	}
+	step(t, ctx, "open the refused session", 15*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`#sessions tbody tr[data-id="4"] td.outcome-failed`)),
+		click(`#sessions tbody tr[data-id="4"]`),
+		chromedp.Poll[chromedp.Void](`(document.getElementById("report-card") || {textContent: ""}).textContent.includes("failed:")`))
+	if card := eval[string](t, ctx, `document.getElementById("report-card").textContent`); !strings.Contains(card, "failed: the greeting refused: 554 5.7.1 No SMTP service here") || strings.Contains(card, "(greeting)") {
+		t.Errorf("the refused session's report card: %q", card)
+	}
 
 	if got := eval[string](t, ctx, `window.noReload || ""`); got != "still here" {
 		t.Errorf("the page reloaded")

@@ -22,6 +22,8 @@ func TestParse(t *testing.T) {
 		{in: "/^EHLO localhost$/=421 4.7.0 Try again later, closing connection.", hasPattern: true, reply: "421 4.7.0 Try again later, closing connection.", close: true},
 		{in: "/a=b/=550 x", hasPattern: true, reply: "550 x"},
 		{in: "quit=554", verb: "QUIT", reply: "554 5.0.0 Failed by a fault plan"},
+		{in: "connect=554 5.7.1 No SMTP service here", verb: Connect, reply: "554 5.7.1 No SMTP service here"},
+		{in: "CONNECT#2=421 4.3.2 Service not available", verb: Connect, nth: 2, reply: "421 4.3.2 Service not available", close: true},
 	} {
 		p, err := Parse(tc.in)
 		if err != nil {
@@ -51,6 +53,11 @@ func TestParseErrors(t *testing.T) {
 		{"/[a/=550 x", 2, 2, "not a regular expression"},
 		{"/abc=550 x", 1, 10, "closing /"},
 		{"message:x=550 y", 8, 2, "no argument"},
+		{"connect:x=554 y", 8, 2, "the greeting has no argument"},
+		{"connect=550 5.7.1 No", 9, 12, "554 (the server then answers 503 to all but QUIT) or 421"},
+		{"connect=450", 9, 3, "not 450"},
+		{"connect=gmail.auth.bad_credentials", 9, 26, "not 535"},
+		{"conect=554", 1, 6, "did you mean connect?"},
 		{"rcpt=550 a\x1bb", 11, 1, "control character"},
 	} {
 		_, err := Parse(tc.in)
@@ -86,6 +93,7 @@ func TestMatch(t *testing.T) {
 		{Verb: "DATA", Line: "DATA"},
 		{Verb: Message, Arg: "120"},
 		{Verb: "RCPT", Arg: "d@example.com", Line: "RCPT TO:<d@example.com>"},
+		{Verb: Connect},
 	}
 	for _, tc := range []struct {
 		plans []string
@@ -100,6 +108,8 @@ func TestMatch(t *testing.T) {
 		{[]string{"rcpt#1=550 x", "rcpt#3=551 y"}, "2:rcpt#1 4:rcpt#3"},
 		{[]string{"rcpt:c@example.com=550 x", "rcpt#3=551 y"}, "4:rcpt:c"},
 		{[]string{"mail#2=550 x"}, ""},
+		{[]string{"connect=554 x"}, "8:connect"},
+		{[]string{"/.*/=554 x"}, "0:/ 1:/ 2:/ 3:/ 4:/ 5:/ 7:/"}, // a pattern is for command lines: not the end of a message, not the greeting
 	} {
 		var ps Plans
 		for _, s := range tc.plans {

@@ -13,8 +13,8 @@ import (
 type Plan struct {
 	Source string // the plan as written
 	// Verb is the command it watches, upper case ("RCPT", "MAIL", ...),
-	// or Message for the end of a message (after the final dot or BDAT
-	// LAST); "" with Pattern: any command.
+	// Message for the end of a message (after the final dot or BDAT
+	// LAST), or Connect for the greeting; "" with Pattern: any command.
 	Verb string
 	// Nth, when above 0, fails only the Nth matching command counted from
 	// when the plan was set, once; 0 fails every matching command.
@@ -32,6 +32,12 @@ type Plan struct {
 
 // Message is the Verb of a plan that fails the end of a message.
 const Message = "MESSAGE"
+
+// Connect is the Verb of a plan that refuses a connection's greeting.
+// RFC 5321 3.1 and 3.8 allow two refusals there: 554, after which the
+// server answers 503 to every command but QUIT, and 421, after which it
+// hangs up.
+const Connect = "CONNECT"
 
 // Reply is what a plan answers: a code and its text lines, as a server
 // writes them without "NNN-" prefixes, and the catalogue name it came
@@ -56,9 +62,10 @@ func (r Reply) String() string {
 }
 
 // verbs are the commands a plan may name: RFC 5321's and the extensions
-// the sandbox serves, and "message" for the end of a message.
+// the sandbox serves, "message" for the end of a message and "connect"
+// for the greeting.
 var verbs = map[string]bool{
-	"HELO": true, "EHLO": true, "STARTTLS": true, "AUTH": true, "MAIL": true, "RCPT": true,
+	Connect: true, "HELO": true, "EHLO": true, "STARTTLS": true, "AUTH": true, "MAIL": true, "RCPT": true,
 	"DATA": true, "BDAT": true, "RSET": true, "NOOP": true, "VRFY": true, "QUIT": true, Message: true,
 }
 
@@ -82,6 +89,7 @@ func (e *SyntaxError) Error() string {
 //	mail:*@example.org=451 4.7.1 Try again later,close
 //	/^EHLO localhost/=421 4.7.0 Try again later, closing connection.
 //	message=554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException
+//	connect#2=421 4.3.2 Service not available
 //
 // A reply is a 4xx or 5xx code with its text, or a name from the reply
 // catalogue; ",close" at the end hangs up after it (a 421 always does,
@@ -136,8 +144,11 @@ func Parse(src string) (Plan, error) {
 			if p.Arg = cond[1:]; p.Arg == "" {
 				return fail(len(name)+1, 1, "want an address or text after :, as in rcpt:bob@example.com")
 			}
-			if p.Verb == Message {
+			switch p.Verb {
+			case Message:
 				return fail(len(name), len(cond), "the end of a message has no argument; use message or message#N")
+			case Connect:
+				return fail(len(name), len(cond), "the greeting has no argument; use connect or connect#N")
 			}
 		}
 	}
@@ -147,6 +158,9 @@ func Parse(src string) (Plan, error) {
 	r, col, span, msg := parseReply(reply)
 	if msg != "" {
 		return fail(rest+col, span, "%s", msg)
+	}
+	if p.Verb == Connect && r.Code != 421 && r.Code != 554 {
+		return fail(rest, len(reply), "a greeting is refused with 554 (the server then answers 503 to all but QUIT) or 421 (and it hangs up), RFC 5321 3.1; not %d", r.Code)
 	}
 	p.Reply = r
 	if r.Code == 421 {
@@ -210,5 +224,5 @@ func defaultText(code int) string {
 }
 
 func verbList() string {
-	return "helo, ehlo, starttls, auth, mail, rcpt, data, bdat, message, rset, noop, vrfy, quit"
+	return "connect, helo, ehlo, starttls, auth, mail, rcpt, data, bdat, message, rset, noop, vrfy, quit"
 }

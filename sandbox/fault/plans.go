@@ -98,7 +98,7 @@ func (ps *Plans) Match(c Command) (Plan, bool) {
 
 func (h *held) matches(c Command) bool {
 	if h.Pattern != nil {
-		return c.Verb != Message && h.Pattern.MatchString(c.Line)
+		return c.Verb != Message && c.Verb != Connect && h.Pattern.MatchString(c.Line)
 	}
 	if h.Verb != c.Verb {
 		return false

@@ -90,7 +90,10 @@ async function showSession(id) {
       (counted(rc.warnings) ? "; warnings: " + counted(rc.warnings) : "") +
       "; delivered: " + rc.delivered + (rc.quit ? "" : "; no QUIT"));
     if (rc.failed) {
-      const why = rc.last_refused ? rc.last_refused.command + " refused: " + rc.last_refused.code + " " + rc.last_refused.reply : "the connection was cut";
+      const lr = rc.last_refused;
+      // "(greeting)" is the protocol core's name for the greeting: the server refused the session before any command.
+      const what = lr && (lr.command === "(greeting)" ? "the greeting" : lr.command);
+      const why = lr ? what + " refused: " + lr.reply : "the connection was cut"; // the reply starts with its code
       card.append(el("div", { class: "error" }, "failed: " + why + (rc.unexplained ? " (no mistake the coach knows explains it)" : "")));
     }
     head.append(card);

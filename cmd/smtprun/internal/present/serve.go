@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/explain"
+	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -184,7 +185,9 @@ func (l *ServeLog) reportCard(tag string, r *sandbox.ReportCard) string {
 	}
 	if r.Failed {
 		what := "the session failed"
-		if f := r.LastRefused; f != nil {
+		if f := r.LastRefused; f != nil && f.Command == smtp.Greeting {
+			what += fmt.Sprintf(": the server refused it in its greeting, %s", sandbox.EscapeLine(f.Reply))
+		} else if f != nil {
 			what += fmt.Sprintf(": the last command refused was %s, answered %s", sandbox.EscapeLine(f.Command), sandbox.EscapeLine(f.Reply))
 		} else {
 			what += ": nothing was delivered and the connection did not end with QUIT"
