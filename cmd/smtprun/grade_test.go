@@ -92,6 +92,32 @@ func TestGradeHangingProgram(t *testing.T) {
 	}
 }
 
+// TestGradeRefusedGreeting: a task whose greeting is refused (554), as in
+// the shipped rubric: the correct client reads the code and stops, full
+// marks; one that sends EHLO without looking gets none, told why.
+func TestGradeRefusedGreeting(t *testing.T) {
+	py := needPython(t)
+	rubric := writeFile(t, t.TempDir(), "rubric.yaml", `tasks:
+  - name: refused-at-greeting
+    profile: gmail
+    faults: ["connect=554 5.7.1 No SMTP service here"]
+    checks:
+      - {check: handles_failure, points: 2}
+`)
+	for _, tc := range []struct {
+		client, total, says string
+	}{
+		{"good.py", "total: 2/2 points", "[x] stopped cleanly"},
+		{"ignores-greeting.py", "total: 0/2 points", "The client sent EHLO after the server refused the session in its greeting"},
+	} {
+		var out, errOut strings.Builder
+		code := run([]string{"grade", "--no-color", rubric, "--", py, "testdata/grade/" + tc.client}, nil, &out, &errOut)
+		if code == exitUsage || !strings.Contains(out.String(), tc.total) || !strings.Contains(out.String(), tc.says) {
+			t.Errorf("%s: exit %d:\n%s%s", tc.client, code, out.String(), errOut.String())
+		}
+	}
+}
+
 // TestGradeNeverConnects: a program that hard-codes a real server (here:
 // does nothing) is told to read where to connect.
 func TestGradeNeverConnects(t *testing.T) {
@@ -148,13 +174,13 @@ func TestGradeReports(t *testing.T) {
 }
 
 // TestGradeShippedRubric: the assignment's rubric loads, and the correct
-// client gets full marks on it, the wrong-password and greylisted tasks
-// included.
+// client gets full marks on it, the wrong-password, refused-greeting and
+// greylisted tasks included.
 func TestGradeShippedRubric(t *testing.T) {
 	py := needPython(t)
 	var out, errOut strings.Builder
 	code := run([]string{"grade", "--no-color", "../../scripts/grade/socket-assignment.yaml", "--", py, "testdata/grade/good.py"}, nil, &out, &errOut)
-	if code != exitOK || !strings.Contains(out.String(), "total: 46/46 points") {
+	if code != exitOK || !strings.Contains(out.String(), "total: 48/48 points") {
 		t.Errorf("exit %d:\n%s%s", code, out.String(), errOut.String())
 	}
 }

@@ -28,7 +28,10 @@ def command(sock, f, line, want):
 
 sock = socket.create_connection((host, port), timeout=10)
 f = sock.makefile("rb")
-reply(f)
+code, text = reply(f)
+if code != 220:  # 554: the server refuses the session (RFC 5321 3.1)
+    sock.sendall(b"QUIT\r\n")
+    sys.exit(f"greeting: {text}")
 command(sock, f, "EHLO client.example.org", 250)
 command(sock, f, "STARTTLS", 220)
 ctx = ssl.create_default_context(cafile=os.environ["SMTP_CA"])
