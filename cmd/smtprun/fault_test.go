@@ -261,7 +261,8 @@ func TestServeExplainSenderIdentity(t *testing.T) {
 
 // TestServeGreetingRefusedRealClients: connect plans refuse greetings, in
 // turn, to real clients and to a client that talks on. Python's smtplib
-// meets a 554 and raises SMTPConnectError; swaks meets a 421 and gives up;
+// meets a 554 and raises SMTPConnectError; swaks meets a 421 and gives up,
+// curl and msmtp a 554;
 // a client that sends EHLO after a 554 gets 503 until it says QUIT, which
 // gets 221 (RFC 5321 3.1), and the coach tells it it never checked the
 // greeting; the next connection is greeted as usual. The real clients are
@@ -279,7 +280,9 @@ func TestServeGreetingRefusedRealClients(t *testing.T) {
 	sub, _, out := startServe(t, "--profile", "postfix", "--explain",
 		"--fault", "connect#1=554 5.7.1 No SMTP service here",
 		"--fault", "connect#2=421 4.3.2 Service not available",
-		"--fault", "connect#3=554 5.7.1 No SMTP service here")
+		"--fault", "connect#3=554 5.7.1 No SMTP service here",
+		"--fault", "connect#4=554 5.7.1 No SMTP service here",
+		"--fault", "connect#5=554 5.7.1 No SMTP service here")
 	host, port, _ := net.SplitHostPort(sub)
 
 	got, err := exec.Command(python, "-c", fmt.Sprintf(`
@@ -328,21 +331,44 @@ except smtplib.SMTPConnectError as e:
 		t.Errorf("a client that talked on after 554 got:\n%s", transcript.String())
 	}
 
+	// curl and msmtp give up on the 554 too, each with its own exit code.
+	msg := filepath.Join(t.TempDir(), "msg.eml")
+	if err := os.WriteFile(msg, []byte("From: <a@example.com>\r\nTo: <b@example.com>\r\nSubject: x\r\n\r\nhi\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, client := range [][]string{
+		{"curl", "-sS", "--url", "smtp://" + sub, "--mail-from", "a@example.com", "--mail-rcpt", "b@example.com", "-T", msg},
+		{"msmtp", "--host=" + host, "--port=" + port, "--from=a@example.com", "b@example.com"},
+	} {
+		bin, err := exec.LookPath(client[0])
+		if err != nil {
+			testenv.Missing(t, client[0]+" is not installed (.ci/run installs it)")
+		}
+		cmd := exec.Command(bin, client[1:]...)
+		if client[0] == "msmtp" {
+			cmd.Stdin = strings.NewReader("Subject: x\n\nhi\n")
+		}
+		got, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(got), "554") && !strings.Contains(string(got), "No SMTP service") {
+			t.Errorf("%s (%v) did not meet the 554:\n%s", client[0], err, got)
+		}
+	}
+
 	got, err = exec.Command(swaks, "--server", sub, "--quit-after", "EHLO").CombinedOutput()
 	if err != nil || !strings.Contains(string(got), "<-  220 ") {
 		t.Errorf("the connection after the plans were spent: swaks %v\n%s\nserver:\n%s", err, got, out)
 	}
 
 	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(out.String(), "report card:") < 4 && time.Now().Before(deadline) {
+	for strings.Count(out.String(), "report card:") < 6 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	log := out.String()
-	if n := strings.Count(log, "note: fault plan connect#"); n != 3 {
-		t.Errorf("the log names %d connect plans, want 3:\n%s", n, log)
+	if n := strings.Count(log, "note: fault plan connect#"); n != 5 {
+		t.Errorf("the log names %d connect plans, want 5:\n%s", n, log)
 	}
-	if n := strings.Count(log, "the session failed: the server refused it in its greeting, "); n != 3 {
-		t.Errorf("%d report cards say the greeting refused the session, want 3:\n%s", n, log)
+	if n := strings.Count(log, "the session failed: the server refused it in its greeting, "); n != 5 {
+		t.Errorf("%d report cards say the greeting refused the session, want 5:\n%s", n, log)
 	}
 	// The client that talked on after the 554 (connection 3) is told so;
 	// the real clients are told nothing.
