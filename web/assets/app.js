@@ -86,7 +86,8 @@ async function showSession(id) {
     const counted = m => Object.entries(m || {}).map(([k, n]) => k + (n > 1 ? " ×" + n : "")).join(", ");
     const card = el("div", { class: "card", id: "report-card" },
       el("strong", {}, "Report card: "), "done right: " + ((rc.good || []).join(", ") || "nothing yet") +
-      "; mistakes: " + (counted(rc.mistakes) || "none") +
+      // "mistakes: none" only for a session that did not fail, as the terminal's card says it.
+      (counted(rc.mistakes) ? "; mistakes: " + counted(rc.mistakes) : rc.failed ? "" : "; mistakes: none") +
       (counted(rc.warnings) ? "; warnings: " + counted(rc.warnings) : "") +
       "; delivered: " + rc.delivered + (rc.quit ? "" : "; no QUIT"));
     if (rc.failed) {
