@@ -123,6 +123,9 @@ type gExpect struct {
 	Regex     *gRegex  `parser:"| @@ )?"`
 }
 
+// A step with no arguments is its keyword alone: participle needs a
+// tagged field to hold its grammar, and this one keeps the keyword as read
+// (the lowering, as for every step, takes it from keyword()).
 type gStartTLS struct {
 	Pos lexer.Position
 	Kw  string `parser:"@'starttls'"`

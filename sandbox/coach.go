@@ -147,6 +147,10 @@ type Refusal struct {
 	Reply   string `json:"reply"`
 }
 
+// OfGreeting: the server refused the session in its greeting, before any
+// command (Command is smtp.Greeting).
+func (r *Refusal) OfGreeting() bool { return r != nil && r.Command == smtp.Greeting }
+
 // Rules returns the mistakes' rules, sorted.
 func (r *ReportCard) Rules() []string { return sortedKeys(r.Mistakes) }
 
@@ -311,7 +315,7 @@ func (ss *session) reportCard() {
 		card.Failed = true
 		card.LastRefused = r
 		// A greeting refused is the server's doing, not a cause to find.
-		card.Unexplained = len(card.Mistakes) == 0 && (r == nil || r.Command != smtp.Greeting)
+		card.Unexplained = len(card.Mistakes) == 0 && !r.OfGreeting()
 	}
 	e.Report = card
 	ss.sb.observe(e)

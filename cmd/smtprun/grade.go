@@ -23,7 +23,6 @@ import (
 
 	"github.com/smtprun/smtprun/cmd/smtprun/internal/present"
 	"github.com/smtprun/smtprun/internal/safefile"
-	"github.com/smtprun/smtprun/internal/smtp"
 	rpt "github.com/smtprun/smtprun/report"
 	"github.com/smtprun/smtprun/sandbox"
 	"github.com/smtprun/smtprun/sandbox/fault"
@@ -310,7 +309,7 @@ func checkDelivered(tr *taskRun) (bool, string) {
 
 func (tr *taskRun) lastRefusal() string {
 	for i := len(tr.cards) - 1; i >= 0; i-- {
-		if r := tr.cards[i].LastRefused; r != nil && r.Command == smtp.Greeting {
+		if r := tr.cards[i].LastRefused; r.OfGreeting() {
 			return fmt.Sprintf(": the server refused the session in its greeting, %s", sandbox.EscapeLine(r.Reply))
 		} else if r != nil {
 			return fmt.Sprintf(": the server refused %s with %s", sandbox.EscapeLine(r.Command), sandbox.EscapeLine(r.Reply))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/smtprun/smtprun/explain"
-	"github.com/smtprun/smtprun/internal/smtp"
 	"github.com/smtprun/smtprun/sandbox"
 )
 
@@ -185,7 +184,7 @@ func (l *ServeLog) reportCard(tag string, r *sandbox.ReportCard) string {
 	}
 	if r.Failed {
 		what := "the session failed"
-		if f := r.LastRefused; f != nil && f.Command == smtp.Greeting {
+		if f := r.LastRefused; f.OfGreeting() {
 			what += fmt.Sprintf(": the server refused it in its greeting, %s", sandbox.EscapeLine(f.Reply))
 		} else if f != nil {
 			what += fmt.Sprintf(": the last command refused was %s, answered %s", sandbox.EscapeLine(f.Command), sandbox.EscapeLine(f.Reply))
