@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -154,18 +153,17 @@ func comments(s *Script) []comment {
 	if len(s.Source) == 0 {
 		return nil
 	}
-	lx, err := scriptLexer().Lex(s.File, bytes.NewReader(s.Source))
+	lx, err := scriptDefinition{}.LexBytes(s.File, s.Source)
 	if err != nil {
 		return nil
 	}
-	commentType := scriptLexer().Symbols()["Comment"]
 	var out []comment
 	for {
 		t, err := lx.Next()
 		if err != nil || t.EOF() {
 			return out
 		}
-		if t.Type == commentType {
+		if t.Type == tokComment {
 			out = append(out, comment{t.Pos.Line, t.Pos.Column, strings.TrimRight(t.Value, " \t\r")})
 		}
 	}

@@ -21,8 +21,8 @@ type gScript struct {
 // gStep is a union rather than a struct with a field per step: while
 // building, participle re-lexes a struct's tags at every field boundary
 // it peeks across, and every run pays for the build once. Twelve `| @@`
-// fields and a captured keyword per step were four tenths of it (3,265
-// allocations, now 2,062; TestGrammarBuildBudget). So a step's keyword
+// fields and a captured keyword per step were four tenths of it
+// (TestGrammarBuildBudget). So a step's keyword
 // is matched in its first field's tag, not captured in a field of its
 // own, and the lowering takes the keyword from the node's type.
 type gStep interface{ keyword() string }
@@ -46,81 +46,43 @@ func (*gInclude) keyword() string  { return "include" }
 func (*gRepeat) keyword() string   { return "repeat" }
 func (*gUnknown) keyword() string  { return "" }
 
-// A node's Pos is that of its first token with elided whitespace skipped,
-// which is why every token an error can point at is a node of its own.
-
-type gStr struct {
-	Pos   lexer.Position
-	Value string `parser:"@(String | UnterminatedString)"`
-}
-
-type gName struct {
-	Pos   lexer.Position
-	Value string `parser:"@(Ident | Code)"`
-}
-
-type gTLS struct {
-	Pos   lexer.Position
-	Value string `parser:"@'tls'"`
-}
-
-type gClosed struct {
-	Pos   lexer.Position
-	Value string `parser:"@'closed'"`
-}
-
-type gBinary struct {
-	Pos   lexer.Position
-	Value string `parser:"@'binary'"`
-}
-
-type gFile struct {
-	Pos   lexer.Position
-	Value string `parser:"@'file'"`
-}
-
-type gRegex struct {
-	Pos   lexer.Position
-	Value string `parser:"@Regex"`
-}
-
-type gHeredoc struct {
-	Pos   lexer.Position
-	Value string `parser:"@(Heredoc | UnterminatedHeredoc)"`
-}
+// A step's arguments are captured as the tokens they were read from,
+// not as a node each: participle builds a parse node per struct type and
+// re-lexes a struct's tags at every field boundary it peeks across, and
+// every run pays for the build once. With one tagged field per step
+// (repeat has three) the build takes a third of the allocations it took
+// with a node per argument. Each token keeps its lexer.Position, and the
+// lowering knows an argument by its token type and place.
 
 type gConnect struct {
-	Pos     lexer.Position
-	Address gStr  `parser:"'connect' @@"`
-	TLS     *gTLS `parser:"@@?"`
+	Pos  lexer.Position
+	Args []lexer.Token `parser:"'connect' @( (String | UnterminatedString) 'tls'? )"`
 }
 
 type gText struct {
 	Pos  lexer.Position
-	Text gStr `parser:"'send' @@"`
+	Args []lexer.Token `parser:"'send' @(String | UnterminatedString)"`
 }
 
 type gRaw struct {
 	Pos  lexer.Position
-	Text gStr `parser:"'raw' @@"`
+	Args []lexer.Token `parser:"'raw' @(String | UnterminatedString)"`
 }
 
 type gNote struct {
 	Pos  lexer.Position
-	Text gStr `parser:"'note' @@"`
+	Args []lexer.Token `parser:"'note' @(String | UnterminatedString)"`
 }
 
 type gInclude struct {
 	Pos  lexer.Position
-	Path gStr `parser:"'include' @@"`
+	Args []lexer.Token `parser:"'include' @(String | UnterminatedString)"`
 }
 
+// expect closed, or codes joined by |, then a substring or a regex.
 type gExpect struct {
-	Pos       lexer.Position
-	Closed    *gClosed `parser:"'expect' ( @@"`
-	Codes     []*gName `parser:"| @@ ( '|' @@ )* )"`
-	Substring *gStr    `parser:"( @@"`
-	Regex     *gRegex  `parser:"| @@ )?"`
+	Pos  lexer.Position
+	Args []lexer.Token `parser:"'expect' @( ( 'closed' | (Code | Ident) ( '|' (Code | Ident) )* ) ( String | UnterminatedString | Regex )? )"`
 }
 
 // A step with no arguments is its keyword alone: participle needs a
@@ -137,55 +99,28 @@ type gQuit struct {
 }
 
 type gAuth struct {
-	Pos       lexer.Position
-	Mechanism gName `parser:"'auth' @@"`
-	User      gStr  `parser:"@@"`
-	Secret    gStr  `parser:"@@"`
+	Pos  lexer.Position
+	Args []lexer.Token `parser:"'auth' @( (Ident | Code) (String | UnterminatedString) (String | UnterminatedString) )"`
 }
 
 type gMessage struct {
-	Pos    lexer.Position
-	Binary *gBinary  `parser:"'message' @@?"`
-	Inline *gHeredoc `parser:"( @@"`
-	FileKw *gFile    `parser:"| @@"`
-	File   *gStr     `parser:"  @@ )"`
+	Pos  lexer.Position
+	Args []lexer.Token `parser:"'message' @( 'binary'? ( Heredoc | UnterminatedHeredoc | 'file' (String | UnterminatedString) ) )"`
 }
 
+// A repeat's count is a word or a bare ${NAME} or ${NAME:-default}, which
+// the lexer splits into $ { NAME : - default }; its head ends with the {.
 type gRepeat struct {
 	Pos   lexer.Position
-	Count *gName   `parser:"'repeat' ( @@"`
-	Var   *gVarRef `parser:"| @@ )"`
-	Open  gOpen    `parser:"@@ EOL+"`
-	Steps []gStep  `parser:"( @@ EOL+ )*"`
-	Close gBrace   `parser:"@@"`
+	Head  []lexer.Token `parser:"'repeat' @( ( Code | Ident | '$' '{' Ident ( ':' '-' (Code | Ident) )? '}' ) '{' ) EOL+"`
+	Steps []gStep       `parser:"( @@ EOL+ )*"`
+	Close lexer.Token   `parser:"@'}'"`
 }
 
-// gVarRef is a bare ${NAME} or ${NAME:-default}, which the lexer splits
-// into $ { NAME : - default }.
-type gVarRef struct {
-	Pos     lexer.Position
-	Name    string  `parser:"'$' '{' @Ident"`
-	Default *string `parser:"( ':' '-' @(Code | Ident) )? '}'"`
-}
-
-type gOpen struct {
-	Pos   lexer.Position
-	Value string `parser:"@'{'"`
-}
-
-type gBrace struct {
-	Pos   lexer.Position
-	Value string `parser:"@'}'"`
-}
-
+// A line that starts with a word that is no keyword, kept whole so that
+// checking can suggest the step it meant.
 type gUnknown struct {
-	Word gName     `parser:"@@"`
-	Rest []*gToken `parser:"@@*"`
-}
-
-type gToken struct {
-	Pos   lexer.Position
-	Value string `parser:"@~EOL"`
+	Line []lexer.Token `parser:"@( (Ident | Code) ~EOL* )"`
 }
 
 // The grammar is built on the first parse, not at start-up: building it
@@ -197,7 +132,7 @@ var parser = sync.OnceValue(func() *participle.Parser[gScript] {
 
 func grammarOptions() []participle.Option {
 	return []participle.Option{
-		participle.Lexer(scriptLexer()),
+		participle.Lexer(scriptDefinition{}),
 		participle.Elide("Comment", "Whitespace"),
 		participle.UseLookahead(2),
 		participle.Union[gStep](stepTypes()...),
@@ -251,17 +186,26 @@ func tok(at lexer.Position, text string) Word {
 	return Word{span: span{pos, advance(pos, text)}, Text: text}
 }
 
-func optTok(pos *lexer.Position, text string) *Word {
-	if pos == nil {
-		return nil
-	}
-	w := tok(*pos, text)
+func word(t lexer.Token) *Word {
+	w := tok(t.Pos, t.Value)
 	return &w
 }
 
-func str(t gStr, bytes bool) *String {
+func str(t lexer.Token, bytes bool) *String {
 	pos := Pos(t.Pos)
 	return &String{span: span{pos, advance(pos, t.Value)}, Raw: t.Value, Bytes: bytes}
+}
+
+// args drops what the lexer elides from a captured range: participle's
+// range starts where the keyword ended, before the space that follows it.
+func args(toks []lexer.Token) []lexer.Token {
+	out := toks[:0:0]
+	for _, t := range toks {
+		if t.Type != tokWhitespace && t.Type != tokComment {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // lower turns the parse tree into smtprun's steps, each spanning from its
@@ -274,54 +218,55 @@ func lower(g *gScript) []Step {
 	return steps
 }
 
+// lowerStep reads a step's arguments by their place and token type; the
+// grammar has already held them to its rule, so each is where it says.
 func lowerStep(gs gStep) Step {
 	kw := func(at lexer.Position) Word { return tok(at, gs.keyword()) }
 	switch g := gs.(type) {
 	case *gConnect:
-		c := &Connect{Kw: kw(g.Pos), Address: str(g.Address, false)}
+		a := args(g.Args)
+		c := &Connect{Kw: kw(g.Pos), Address: str(a[0], false)}
 		c.span = span{c.Kw.pos, c.Address.end}
-		if g.TLS != nil {
-			c.TLS = optTok(&g.TLS.Pos, g.TLS.Value)
+		if len(a) > 1 {
+			c.TLS = word(a[1])
 			c.end = c.TLS.end
 		}
 		return c
 	case *gText:
-		s := &Send{Kw: kw(g.Pos), Text: str(g.Text, false)}
+		s := &Send{Kw: kw(g.Pos), Text: str(args(g.Args)[0], false)}
 		s.span = span{s.Kw.pos, s.Text.end}
 		return s
 	case *gRaw:
-		r := &Raw{Kw: kw(g.Pos), Text: str(g.Text, true)}
+		r := &Raw{Kw: kw(g.Pos), Text: str(args(g.Args)[0], true)}
 		r.span = span{r.Kw.pos, r.Text.end}
 		return r
 	case *gNote:
-		n := &Note{Kw: kw(g.Pos), Text: str(g.Text, false)}
+		n := &Note{Kw: kw(g.Pos), Text: str(args(g.Args)[0], false)}
 		n.span = span{n.Kw.pos, n.Text.end}
 		return n
 	case *gInclude:
-		in := &Include{Kw: kw(g.Pos), Path: str(g.Path, false)}
+		in := &Include{Kw: kw(g.Pos), Path: str(args(g.Args)[0], false)}
 		in.span = span{in.Kw.pos, in.Path.end}
 		return in
 	case *gExpect:
 		x := &Expect{Kw: kw(g.Pos)}
 		x.span = x.Kw.span
-		if g.Closed != nil {
-			x.Closed = optTok(&g.Closed.Pos, g.Closed.Value)
-			x.end = x.Closed.end
-		}
-		for _, c := range g.Codes {
-			x.Codes = append(x.Codes, &Code{Word: tok(c.Pos, c.Value)})
-			x.end = x.Codes[len(x.Codes)-1].end
-		}
-		switch {
-		case g.Substring != nil:
-			s := str(*g.Substring, false)
-			x.Match = &Matcher{span: s.span, Substring: s}
-		case g.Regex != nil:
-			r := tok(g.Regex.Pos, g.Regex.Value)
-			x.Match = &Matcher{span: r.span, Regex: &r}
-		}
-		if x.Match != nil {
-			x.end = x.Match.end
+		for i, t := range args(g.Args) {
+			switch {
+			case t.Type == tokPipe:
+				continue
+			case t.Type == tokString || t.Type == tokUnterminatedString:
+				s := str(t, false)
+				x.Match = &Matcher{span: s.span, Substring: s}
+			case t.Type == tokRegex:
+				r := word(t)
+				x.Match = &Matcher{span: r.span, Regex: r}
+			case i == 0 && t.Value == "closed":
+				x.Closed = word(t)
+			default:
+				x.Codes = append(x.Codes, &Code{Word: *word(t)})
+			}
+			x.end = advance(Pos(t.Pos), t.Value)
 		}
 		return x
 	case *gStartTLS:
@@ -333,40 +278,48 @@ func lowerStep(gs gStep) Step {
 		q.span = q.Kw.span
 		return q
 	case *gAuth:
-		a := &Auth{Kw: kw(g.Pos), Mechanism: tok(g.Mechanism.Pos, g.Mechanism.Value),
-			User: str(g.User, false), Secret: str(g.Secret, false)}
-		a.span = span{a.Kw.pos, a.Secret.end}
-		return a
+		a := args(g.Args)
+		au := &Auth{Kw: kw(g.Pos), Mechanism: *word(a[0]), User: str(a[1], false), Secret: str(a[2], false)}
+		au.span = span{au.Kw.pos, au.Secret.end}
+		return au
 	case *gMessage:
 		m := &Message{Kw: kw(g.Pos)}
-		if g.Binary != nil {
-			m.Binary = optTok(&g.Binary.Pos, g.Binary.Value)
+		a := args(g.Args)
+		if a[0].Type == tokIdent && a[0].Value == "binary" {
+			m.Binary = word(a[0])
+			a = a[1:]
 		}
-		if g.Inline != nil {
-			pos := Pos(g.Inline.Pos)
-			m.Inline = &Heredoc{span: span{pos, advance(pos, g.Inline.Value)}, Raw: g.Inline.Value}
+		if a[0].Type == tokHeredoc || a[0].Type == tokUnterminatedHeredoc {
+			pos := Pos(a[0].Pos)
+			m.Inline = &Heredoc{span: span{pos, advance(pos, a[0].Value)}, Raw: a[0].Value}
 			m.span = span{m.Kw.pos, m.Inline.end}
 		} else {
-			m.FileKw = optTok(&g.FileKw.Pos, g.FileKw.Value)
-			m.File = str(*g.File, false)
+			m.FileKw = word(a[0])
+			m.File = str(a[1], false)
 			m.span = span{m.Kw.pos, m.File.end}
 		}
 		return m
 	case *gRepeat:
-		r := &Repeat{Kw: kw(g.Pos), Open: tok(g.Open.Pos, g.Open.Value), Close: tok(g.Close.Pos, g.Close.Value)}
-		if g.Count != nil {
-			w := tok(g.Count.Pos, g.Count.Value)
+		head := args(g.Head)
+		open := head[len(head)-1]
+		r := &Repeat{Kw: kw(g.Pos), Open: *word(open), Close: *word(g.Close)}
+		if count := head[0]; count.Type == tokCode || count.Type == tokIdent {
+			w := word(count)
 			r.Count = &String{span: w.span, Raw: w.Text, Parts: []Part{{Pos: w.pos, End: w.end, Lit: w.Text}}}
 		} else {
-			text := "${" + g.Var.Name
-			if g.Var.Default != nil {
-				text += ":-" + *g.Var.Default
+			// $ { NAME } or $ { NAME : - default }
+			name := head[2].Value
+			var def *string
+			text := "${" + name
+			if len(head) == 8 {
+				def = &head[5].Value
+				text += ":-" + *def
 			}
 			text += "}"
-			pos := Pos(g.Var.Pos)
+			pos := Pos(count.Pos)
 			end := advance(pos, text)
 			r.Count = &String{span: span{pos, end}, Raw: text,
-				Parts: []Part{{Pos: pos, End: end, Var: g.Var.Name, Default: g.Var.Default}}}
+				Parts: []Part{{Pos: pos, End: end, Var: name, Default: def}}}
 		}
 		for _, st := range g.Steps {
 			r.Steps = append(r.Steps, lowerStep(st))
@@ -374,11 +327,12 @@ func lowerStep(gs gStep) Step {
 		r.span = span{r.Kw.pos, r.Close.end}
 		return r
 	case *gUnknown:
-		u := &Unknown{Word: tok(g.Word.Pos, g.Word.Value)}
+		line := args(g.Line)
+		u := &Unknown{Word: *word(line[0])}
 		u.span = u.Word.span
-		for _, t := range g.Rest {
-			w := tok(t.Pos, t.Value)
-			u.Rest = append(u.Rest, w)
+		for _, t := range line[1:] {
+			w := word(t)
+			u.Rest = append(u.Rest, *w)
 			u.end = w.end
 		}
 		return u
