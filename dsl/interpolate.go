@@ -81,6 +81,9 @@ func (s *String) Variables() []Part {
 }
 
 func expand(parts []Part, v Vars) (string, error) {
+	if len(parts) == 1 && parts[0].Var == "" {
+		return parts[0].Lit, nil // most strings have no variables
+	}
 	var b strings.Builder
 	for _, p := range parts {
 		if p.Var == "" {

@@ -233,14 +233,17 @@ type redactable interface {
 // anything else (context.Canceled, an error from a dialer) is wrapped so
 // its message is shown masked while errors.Is and errors.As still see it.
 func (r *redactor) maskErr(err error) error {
+	if err == nil {
+		// before the targets of errors.As, which escape: every
+		// successful run passes here
+		return nil
+	}
 	var (
 		rd redactable
 		de *dsl.Error
 		dl dsl.ErrorList
 	)
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &rd):
 		return rd.redact(r)
 	case errors.As(err, &dl):

@@ -36,7 +36,26 @@ type ReplyTime struct {
 	Took time.Duration
 }
 
-func (ev ReplyTime) redact(r *redactor) Event { ev.Verb = r.maskString(ev.Verb); return ev }
+func (ev ReplyTime) redact(r *redactor) Event { return ev.masked(r) }
+
+func (ev ReplyTime) masked(r *redactor) ReplyTime { ev.Verb = r.maskString(ev.Verb); return ev }
+
+// ReplyTimer is an Observer that takes lean mode's ReplyTime events by
+// value: they come one per reply, and each passed as an Event would be an
+// allocation of its own. They are masked as every event is.
+type ReplyTimer interface {
+	Observer
+	ReplyTime(ReplyTime)
+}
+
+// emitReplyTime is emit for the one lean event that comes per reply.
+func (ss *session) emitReplyTime(ev ReplyTime) {
+	if rt, ok := ss.e.observer.(ReplyTimer); ok {
+		rt.ReplyTime(ev.masked(&ss.red))
+		return
+	}
+	ss.emit(ev)
+}
 
 // verbOf is the first word of a command line, upper-cased only when it
 // is not already (the usual case allocates nothing).

@@ -83,9 +83,12 @@ type session struct {
 	// interrupted is set by the interrupt goroutine; every wait checks it
 	// after setting its own deadline (see deadlineWriter).
 	interrupted atomic.Bool
-	arrived     *arrivals
-	r           *bufio.Reader
-	w           *bufio.Writer
+	// arrived and its first marks live in the session: load mode opens
+	// thousands of connections a second.
+	arrived arrivals
+	marks   [8]mark
+	r       *bufio.Reader
+	w       *bufio.Writer
 
 	host string // for TLS verification
 	port string // as the script names it, whatever --connect-to made of it
@@ -361,13 +364,13 @@ func (ss *session) setConn(c net.Conn) {
 	ss.mu.Lock()
 	ss.conn = c
 	ss.mu.Unlock()
-	ss.arrived = &arrivals{r: c}
+	ss.arrived = arrivals{r: c, marks: ss.marks[:0]}
 	if ss.r == nil {
 		ss.r, ss.w = readers.Get().(*bufio.Reader), writers.Get().(*bufio.Writer)
 	}
 	// Reset drops what was buffered, as new buffers would: after STARTTLS
 	// nothing read or written in plaintext may be taken for TLS.
-	ss.r.Reset(ss.arrived)
+	ss.r.Reset(&ss.arrived)
 	ss.w.Reset(deadlineWriter{ss})
 }
 
@@ -516,7 +519,7 @@ func (ss *session) readReply(pos dsl.Pos, span int) (*Reply, error) {
 	}
 	ss.res.Replies++
 	if ss.e.lean {
-		ss.emit(ReplyTime{Step: ss.step, Verb: verbOf(answers), Code: rep.Code, Took: timing.Elapsed()})
+		ss.emitReplyTime(ReplyTime{Step: ss.step, Verb: verbOf(answers), Code: rep.Code, Took: timing.Elapsed()})
 		return rep, nil
 	}
 	out := &ss.res.Outcomes[len(ss.res.Outcomes)-1]

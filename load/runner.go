@@ -297,32 +297,38 @@ func (w *worker) Event(ev engine.Event) {
 			w.r.resumed.Add(1)
 		}
 	case engine.ReplyTime:
-		name := e.Verb
-		switch {
-		case name == "":
-			return // after raw bytes nobody knows which command it answers
-		case name == smtp.CmdAUTH || !hasRow(name) && w.lastVerb == smtp.CmdAUTH:
-			// AUTH itself, or a response line of its SASL exchange.
-			w.authTook += e.Took
-			if e.Code == 334 {
-				w.lastVerb = smtp.CmdAUTH
-				w.add(AuthChallenge, e.Took)
-				return
-			}
-			w.add(smtp.CmdAUTH, w.authTook)
-			w.lastVerb, w.authTook = "", 0
-			return
-		case hasRow(name):
-			if name == smtp.Message && e.Code >= 200 && e.Code < 300 {
-				w.r.messages.Add(1)
-			}
-			name = rowName(name)
-		default:
-			name = "other"
-		}
-		w.lastVerb = name
-		w.add(name, e.Took)
+		w.ReplyTime(e)
 	}
+}
+
+// ReplyTime records one reply's time; the engine calls it directly, as
+// an engine.ReplyTimer, so the one event per reply is not boxed.
+func (w *worker) ReplyTime(e engine.ReplyTime) {
+	name := e.Verb
+	switch {
+	case name == "":
+		return // after raw bytes nobody knows which command it answers
+	case name == smtp.CmdAUTH || !hasRow(name) && w.lastVerb == smtp.CmdAUTH:
+		// AUTH itself, or a response line of its SASL exchange.
+		w.authTook += e.Took
+		if e.Code == 334 {
+			w.lastVerb = smtp.CmdAUTH
+			w.add(AuthChallenge, e.Took)
+			return
+		}
+		w.add(smtp.CmdAUTH, w.authTook)
+		w.lastVerb, w.authTook = "", 0
+		return
+	case hasRow(name):
+		if name == smtp.Message && e.Code >= 200 && e.Code < 300 {
+			w.r.messages.Add(1)
+		}
+		name = rowName(name)
+	default:
+		name = "other"
+	}
+	w.lastVerb = name
+	w.add(name, e.Took)
 }
 
 func (w *worker) add(name string, d time.Duration) {

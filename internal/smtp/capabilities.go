@@ -19,6 +19,11 @@ func ParseCapabilities(text []string) Capabilities {
 		return caps
 	}
 	for _, line := range text[1:] {
+		if oneWord(line) {
+			// Most keywords come alone (PIPELINING, 8BITMIME).
+			caps[strings.ToUpper(line)] = nil
+			continue
+		}
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
@@ -34,6 +39,17 @@ func ParseCapabilities(text []string) Capabilities {
 		caps[kw] = params
 	}
 	return caps
+}
+
+// oneWord reports a line of printable ASCII without spaces or '=', which
+// strings.Fields would return whole.
+func oneWord(line string) bool {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c <= ' ' || c >= 0x7f || c == '=' {
+			return false
+		}
+	}
+	return line != ""
 }
 
 // Has reports whether the keyword was announced.

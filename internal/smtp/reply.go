@@ -68,7 +68,14 @@ func (e *ReplyError) Error() string { return e.Msg }
 // is a *ReplyError. A connection that ends before the first byte of a
 // reply gives io.EOF, unwrapped.
 func ReadReply(r *bufio.Reader) (*Reply, error) {
-	reply := &Reply{}
+	// Most replies are one line: the Reply and its three one-line slices
+	// are one allocation, and a longer reply's slices grow from there.
+	one := new(struct {
+		reply Reply
+		lines [3]string
+	})
+	reply := &one.reply
+	reply.Lines, reply.Raw, reply.Text = one.lines[0:0:1], one.lines[1:1:2], one.lines[2:2:3]
 	total := 0
 	for {
 		raw, err := readLine(r)
@@ -164,6 +171,9 @@ func (e *CodeRangeError) Error() string {
 }
 
 // readLine reads up to LF, bounded by MaxReplyLine, and strips CRLF or LF.
+// readLine returns one line without its line ending. A line that fits
+// the reader's buffer, the usual case, is returned in place: it is valid
+// only until the next read from r, and ReadReply copies it at once.
 func readLine(r *bufio.Reader) ([]byte, error) {
 	var line []byte
 	for {
@@ -171,6 +181,10 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 		if len(line)+len(frag) > MaxReplyLine {
 			return nil, &ReplyError{Msg: fmt.Sprintf("reply line longer than %d bytes", MaxReplyLine),
 				Detail: Escape(append(line, frag[:min(len(frag), 80)]...)) + "..."}
+		}
+		if err == nil && line == nil {
+			line = frag
+			break
 		}
 		line = append(line, frag...)
 		if err == nil {
