@@ -22,9 +22,9 @@ type gScript struct {
 // building, participle re-lexes a struct's tags at every field boundary
 // it peeks across, and every run pays for the build once. Twelve `| @@`
 // fields and a captured keyword per step were four tenths of it
-// (TestGrammarBuildBudget). So a step's keyword
-// is matched in its first field's tag, not captured in a field of its
-// own, and the lowering takes the keyword from the node's type.
+// (TestGrammarBuildBudget). So a step's keyword is matched in its first
+// field's tag, not captured in a field of its own, and the lowering
+// takes the keyword from the node's type.
 type gStep interface{ keyword() string }
 
 // stepTypes are the union's members, tried in this order.

@@ -24,6 +24,8 @@ func (f ObserverFunc) Event(e Event) { f(e) }
 // Every event leaves the engine through one exit (session.emit) that
 // calls redact, so an event type that carries text cannot be added
 // without saying how it is masked: without the method it does not compile.
+// The one exception, lean mode's ReplyTime handed by value to a
+// ReplyTimer (emitReplyTime), is masked by the same method.
 type Event interface {
 	redact(r *redactor) Event
 }
