@@ -307,11 +307,11 @@ func lowerStep(gs gStep) Step {
 			w := word(count)
 			r.Count = &String{span: w.span, Raw: w.Text, Parts: []Part{{Pos: w.pos, End: w.end, Lit: w.Text}}}
 		} else {
-			// $ { NAME } or $ { NAME : - default }
+			// $ { NAME } {  or  $ { NAME : - default } {
 			name := head[2].Value
 			var def *string
 			text := "${" + name
-			if len(head) == 8 {
+			if head[3].Value == ":" {
 				def = &head[5].Value
 				text += ":-" + *def
 			}
